@@ -1,0 +1,123 @@
+/*
+ * regionfs configuration: INI text (inih) into a plain description.
+ *
+ * conf/ knows nothing of mappings beyond this description: it parses and
+ * validates, fs/ turns the result into a namespace. The same entry points
+ * that handle one INI key also handle the control plane's commands, so a key
+ * means the same thing and is checked the same way wherever it is written.
+ *
+ * Errors are reported as "FILE:LINE: reason" in a caller-supplied buffer.
+ * Functions return 0 or -errno (-EINVAL for bad input, -ENOMEM, or the
+ * errno of opening the file).
+ */
+#ifndef REGIONFS_CONFIG_H
+#define REGIONFS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define RFS_NAME_MAX 255       /* one path component, as in NAME_MAX */
+#define RFS_PATH_MAX 4096      /* a whole name with '/' separators */
+#define RFS_ERR_MAX  512       /* size for error buffers */
+#define RFS_CONTROL_DIR ".regionfs"
+
+enum rfs_access {
+	RFS_ACCESS_RW = 0,
+	RFS_ACCESS_RO,
+	RFS_ACCESS_COW,
+};
+
+/* Ownership and permissions common to regions and views. */
+struct rfs_owner {
+	mode_t mode;   /* permission bits only (07777); 0 means "use default" */
+	bool has_mode;
+	uid_t uid;
+	bool has_uid;
+	gid_t gid;
+	bool has_gid;
+};
+
+/* [region:NAME] */
+struct rfs_region_decl {
+	char *name;  /* relative path, components separated by '/' */
+	uint64_t size;
+	bool prealloc;
+	struct rfs_owner owner;
+	int line; /* line of the section header, for later messages */
+};
+
+/* [view:NAME] */
+struct rfs_view_decl {
+	char *name;
+	char *file;      /* backing file path, as written */
+	uint64_t offset; /* byte offset of the window in the file */
+	uint64_t length; /* window length; 0 with !has_length = to end of file */
+	bool has_length;
+	enum rfs_access access;
+	struct rfs_owner owner;
+	int line;
+};
+
+struct rfs_config {
+	char *path;         /* file the config came from (NULL for strings) */
+	uint64_t size;      /* cap on region memory; 0 = not set (default applies) */
+	bool has_size;
+	bool xattr;         /* expose user.regionfs.* xattrs */
+	char **allowed_roots; /* NULL-terminated; directories run-time views may use */
+	size_t n_allowed_roots;
+	struct rfs_region_decl *regions;
+	size_t n_regions;
+	struct rfs_view_decl *views;
+	size_t n_views;
+};
+
+/* Load a config file. On error, err holds "path:line: reason". */
+int rfs_config_load_file(const char *path, struct rfs_config *cfg, char *err, size_t errlen);
+
+/* Same for INI text held in memory; label stands in for the file name. */
+int rfs_config_load_string(const char *text, const char *label, struct rfs_config *cfg, char *err,
+			   size_t errlen);
+
+void rfs_config_free(struct rfs_config *cfg);
+
+/*
+ * Parse one key of a region or view declaration ("size", "mode", "file", ...),
+ * the grammar shared by the INI sections and control commands. Returns
+ * -EINVAL with a reason (no file:line prefix) in err.
+ */
+int rfs_region_decl_set(struct rfs_region_decl *d, const char *key, const char *value, char *err,
+			size_t errlen);
+int rfs_view_decl_set(struct rfs_view_decl *d, const char *key, const char *value, char *err,
+		      size_t errlen);
+
+/* Whole-declaration checks after all keys are in (e.g. a view needs file=). */
+int rfs_region_decl_check(const struct rfs_region_decl *d, char *err, size_t errlen);
+int rfs_view_decl_check(const struct rfs_view_decl *d, char *err, size_t errlen);
+
+void rfs_region_decl_free(struct rfs_region_decl *d);
+void rfs_view_decl_free(struct rfs_view_decl *d);
+
+/*
+ * "64M", "4G", "1T", "4096", "0x1000": bytes, with binary K/M/G/T suffixes
+ * (upper or lower case, optional trailing 'B' or 'iB'). Rejects negatives,
+ * garbage and overflow of uint64_t.
+ */
+int rfs_parse_size(const char *s, uint64_t *out);
+
+/* Octal permission bits "0644" / "644"; at most 07777. */
+int rfs_parse_mode(const char *s, mode_t *out);
+
+/* yes/no, true/false, on/off, 1/0. */
+int rfs_parse_bool(const char *s, bool *out);
+
+/*
+ * A name of a file in the mount: components joined by '/', each 1..255 bytes,
+ * none "." or "..", no empty component (no leading, trailing or double '/'),
+ * no NUL, total < RFS_PATH_MAX; the first component must not be ".regionfs".
+ * Returns 0 or -EINVAL with the reason in err (may be NULL).
+ */
+int rfs_name_check(const char *name, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * The FUSE driver: one daemon object, reached from every request through
+ * the session's userdata, and the low-level operations that decode a
+ * request, call lib/, and reply. Nothing here keeps file-scope state.
+ */
+#ifndef REGIONFS_FS_H
+#define REGIONFS_FS_H
+
+#define FUSE_USE_VERSION 312
+
+#include <fuse_lowlevel.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/config.h"
+#include "lib/account.h"
+#include "lib/ns.h"
+
+#define RFS_VERSION "0.1.0"
+
+struct rfs_daemon {
+	struct rfs_ns *ns;          /* the namespace; has its own locking */
+	struct rfs_account acct;    /* region memory cap; lock-free */
+	struct rfs_config cfg;      /* as loaded at mount; read-only after */
+	struct fuse_session *se;    /* fixed after mount */
+	double timeout;             /* entry and attribute cache timeout, seconds */
+};
+
+static inline struct rfs_daemon *rfs_daemon(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+/*
+ * Node ids are node pointers; the kernel holds a reference (lookup count)
+ * for every id it knows, so the node outlives every request naming it.
+ */
+static inline struct rfs_node *rfs_node(struct rfs_daemon *d, fuse_ino_t ino)
+{
+	return ino == FUSE_ROOT_ID ? rfs_ns_root(d->ns) : (struct rfs_node *)(uintptr_t)ino;
+}
+
+fuse_ino_t rfs_ino(struct rfs_daemon *d, struct rfs_node *node);
+
+/* Fill a fuse_entry_param for a referenced node. */
+void rfs_fill_entry(struct rfs_daemon *d, struct rfs_node *node, struct fuse_entry_param *e);
+
+/* The caller's identity, as lib/ wants it. */
+struct rfs_cred rfs_req_cred(fuse_req_t req);
+
+/* Logging: stderr in the foreground, syslog once daemonized. */
+enum rfs_log_level { RFS_LOG_ERR, RFS_LOG_WARN, RFS_LOG_INFO, RFS_LOG_DEBUG };
+void rfs_log(enum rfs_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rfs_log_to_syslog(void);
+
+/* Operation tables, one file each. */
+void rfs_ops_inode(struct fuse_lowlevel_ops *ops);
+void rfs_ops_dir(struct fuse_lowlevel_ops *ops);
+void rfs_ops_file(struct fuse_lowlevel_ops *ops);
+
+/* Build the predeclared regions of the config into the namespace. */
+int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,206 @@
+/* regionfs: options, config, mount, the session loop, and shutdown. */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "fs/fs.h"
+#include "lib/guard.h"
+
+#define EXIT_USAGE 2 /* bad command line or config: nothing mounted */
+
+/* Cache lifetime for entries and attributes: long, because every change to
+ * the namespace and to file sizes passes through the kernel, which updates
+ * its own cache; the daemon notifies it of changes it makes by itself. */
+#define CACHE_TIMEOUT 86400.0
+
+struct options {
+	char *config;
+	char *size;
+	int xattr;
+};
+
+#define OPT(t, field, value) { t, offsetof(struct options, field), value }
+static const struct fuse_opt option_spec[] = {
+	OPT("-c %s", config, 0), OPT("--config=%s", config, 0), OPT("config=%s", config, 0),
+	OPT("size=%s", size, 0), OPT("xattr", xattr, 1), FUSE_OPT_END,
+};
+
+static void usage(const char *prog)
+{
+	printf("usage: %s [options] MOUNTPOINT\n"
+	       "\n"
+	       "Named shared-memory regions and windowed views of files, as files.\n"
+	       "\n"
+	       "regionfs options:\n"
+	       "    -c FILE, -o config=FILE  load regions and views from an INI file\n"
+	       "    -o size=N                cap on region memory (K/M/G/T; default: half of RAM)\n"
+	       "    -o xattr                 expose user.regionfs.* extended attributes\n"
+	       "    -f                       stay in the foreground, log to stderr\n"
+	       "    -d                       debug: foreground, print every request\n"
+	       "    -h, --help               this help\n"
+	       "    -V, --version            print the version\n"
+	       "\n",
+	       prog);
+	fuse_cmdline_help();
+	fuse_lowlevel_help();
+}
+
+/* Descriptors bound the number of regions (one memfd each): take all we may. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static uint64_t default_cap(void)
+{
+	return (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE) / 2;
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	/* Coherence comes from the shared page cache (see ops_file.c); do not
+	 * let every attribute refresh throw it away. */
+	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+	conn->max_write = 1 << 20;
+	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
+		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+}
+
+/* Settle config and -o options into d; 0 or a message in err. */
+static int configure(struct rfs_daemon *d, const struct options *o, char *err, size_t errlen)
+{
+	uint64_t cap = default_cap();
+	int e;
+
+	if (o->config) {
+		e = rfs_config_load_file(o->config, &d->cfg, err, errlen);
+		if (e)
+			return e;
+	}
+	if (d->cfg.has_size)
+		cap = d->cfg.size;
+	if (o->size && rfs_parse_size(o->size, &cap)) {
+		snprintf(err, errlen, "-o size=%s: not a size (use e.g. 512M, 4G)", o->size);
+		return -EINVAL;
+	}
+	if (cap == 0) {
+		snprintf(err, errlen, "size must be greater than 0");
+		return -EINVAL;
+	}
+	rfs_account_init(&d->acct, cap);
+	d->timeout = CACHE_TIMEOUT;
+	return 0;
+}
+
+static int serve(struct rfs_daemon *d, struct fuse_cmdline_opts *cl)
+{
+	struct fuse_loop_config *lc;
+	int ret;
+
+	if (cl->singlethread)
+		return fuse_session_loop(d->se);
+	lc = fuse_loop_cfg_create();
+	if (!lc)
+		return -ENOMEM;
+	fuse_loop_cfg_set_clone_fd(lc, cl->clone_fd);
+	fuse_loop_cfg_set_idle_threads(lc, cl->max_idle_threads);
+	ret = fuse_session_loop_mt(d->se, lc);
+	fuse_loop_cfg_destroy(lc);
+	return ret;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_lowlevel_ops ops = { .init = op_init };
+	struct rfs_daemon d = { 0 };
+	struct fuse_cmdline_opts cl = { 0 };
+	struct options o = { 0 };
+	char err[RFS_ERR_MAX] = "";
+	int ret = EXIT_USAGE;
+
+	if (fuse_opt_parse(&args, &o, option_spec, NULL) == -1 ||
+	    fuse_parse_cmdline(&args, &cl) != 0)
+		goto out_args;
+	if (cl.show_help) {
+		usage(argv[0]);
+		ret = 0;
+		goto out_args;
+	}
+	if (cl.show_version) {
+		printf("regionfs %s\n", RFS_VERSION);
+		fuse_lowlevel_version();
+		ret = 0;
+		goto out_args;
+	}
+	if (!cl.mountpoint) {
+		fprintf(stderr, "usage: %s [options] MOUNTPOINT (see --help)\n", argv[0]);
+		goto out_args;
+	}
+	if (configure(&d, &o, err, sizeof(err)))
+		goto out_err;
+
+	raise_fd_limit();
+	rfs_guard_init();
+	d.ns = rfs_ns_new(&d.acct, 0755, (struct rfs_cred){ getuid(), getgid() });
+	if (!d.ns) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto out_err;
+	}
+	if (rfs_populate(&d, err, sizeof(err)))
+		goto out_err;
+
+	/* Permission checks by the kernel from the modes we report, as on tmpfs. */
+	if (fuse_opt_add_arg(&args, "-odefault_permissions") ||
+	    fuse_opt_add_arg(&args, "-ofsname=regionfs") ||
+	    fuse_opt_add_arg(&args, "-osubtype=regionfs"))
+		goto out_ns;
+	rfs_ops_inode(&ops);
+	rfs_ops_dir(&ops);
+	rfs_ops_file(&ops);
+
+	ret = 1;
+	d.se = fuse_session_new(&args, &ops, sizeof(ops), &d);
+	if (!d.se)
+		goto out_ns;
+	if (fuse_set_signal_handlers(d.se))
+		goto out_session;
+	if (fuse_session_mount(d.se, cl.mountpoint))
+		goto out_signals;
+	if (fuse_daemonize(cl.foreground))
+		goto out_unmount;
+	if (!cl.foreground)
+		rfs_log_to_syslog();
+	ret = serve(&d, &cl) ? 1 : 0;
+out_unmount:
+	fuse_session_unmount(d.se);
+out_signals:
+	fuse_remove_signal_handlers(d.se);
+out_session:
+	fuse_session_destroy(d.se);
+out_ns:
+	rfs_ns_free(d.ns);
+	goto out_cfg;
+out_err:
+	fprintf(stderr, "regionfs: %s\n", err);
+	rfs_ns_free(d.ns);
+out_cfg:
+	rfs_config_free(&d.cfg);
+out_args:
+	free(o.config);
+	free(o.size);
+	free(cl.mountpoint);
+	fuse_opt_free_args(&args);
+	return ret;
+}

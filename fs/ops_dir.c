@@ -1,0 +1,183 @@
+/* Directory operations: creating and removing names, rename, readdir. */
+#include <errno.h>
+#include <stdio.h> /* RENAME_* */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs/fs.h"
+
+/* Reply to a request that made a new name with the referenced node. */
+static void reply_created(fuse_req_t req, int err, struct rfs_node *node)
+{
+	struct fuse_entry_param e;
+
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	rfs_fill_entry(rfs_daemon(req), node, &e);
+	fuse_reply_entry(req, &e);
+}
+
+static void make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		 const char *target, dev_t rdev)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+	struct rfs_new what = { .mode = mode, .cred = rfs_req_cred(req), .target = target,
+				.rdev = rdev };
+	struct rfs_node *node = NULL;
+	int err = rfs_ns_create(d->ns, rfs_node(d, parent), name, &what, &node);
+
+	reply_created(req, err, node);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	make(req, parent, name, S_IFDIR | (mode & 07777), NULL, 0);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		     dev_t rdev)
+{
+	make(req, parent, name, mode, NULL, rdev);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	make(req, parent, name, S_IFLNK | 0777, link, 0);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const char *name)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+	struct rfs_node *node = rfs_node(d, ino);
+
+	reply_created(req, rfs_ns_link(d->ns, node, rfs_node(d, parent), name), node);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+
+	fuse_reply_err(req, -rfs_ns_remove(d->ns, rfs_node(d, parent), name, false));
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+
+	fuse_reply_err(req, -rfs_ns_remove(d->ns, rfs_node(d, parent), name, true));
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+	unsigned int f = 0;
+
+	if (flags & ~(unsigned int)(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (flags & RENAME_NOREPLACE)
+		f |= RFS_RENAME_NOREPLACE;
+	if (flags & RENAME_EXCHANGE)
+		f |= RFS_RENAME_EXCHANGE;
+	fuse_reply_err(req, -rfs_ns_rename(d->ns, rfs_node(d, parent), name,
+					   rfs_node(d, newparent), newname, f));
+}
+
+struct listing {
+	fuse_req_t req;
+	struct rfs_daemon *d;
+	bool plus;
+	char *buf;
+	size_t size, used;
+};
+
+/* Called under the namespace's shared lock, for each entry in order. */
+static int emit(void *ctx, const char *name, struct rfs_node *node, uint64_t next)
+{
+	struct listing *l = ctx;
+	size_t room = l->size - l->used, need;
+	struct fuse_entry_param e;
+	bool dot = strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+
+	memset(&e, 0, sizeof(e));
+	rfs_ns_stat_locked(node, &e.attr);
+	if (!l->plus) {
+		need = fuse_add_direntry(l->req, l->buf + l->used, room, name, &e.attr, (off_t)next);
+		if (need > room)
+			return 1;
+		l->used += need;
+		return 0;
+	}
+	need = fuse_add_direntry_plus(l->req, NULL, 0, name, NULL, 0);
+	if (need > room)
+		return 1;
+	/* The kernel takes a reference for every entry but "." and "..". */
+	if (!dot) {
+		rfs_ns_ref(l->d->ns, node);
+		e.ino = rfs_ino(l->d, node);
+		e.generation = e.attr.st_ino;
+		e.attr_timeout = l->d->timeout;
+		e.entry_timeout = l->d->timeout;
+	}
+	l->used += fuse_add_direntry_plus(l->req, l->buf + l->used, room, name, &e, (off_t)next);
+	return 0;
+}
+
+static void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+	struct listing l = { .req = req, .d = d, .plus = plus, .size = size };
+	int err;
+
+	l.buf = malloc(size);
+	if (!l.buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	err = rfs_ns_readdir(d->ns, rfs_node(d, ino), (uint64_t)off, emit, &l);
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		fuse_reply_buf(req, l.buf, l.used);
+	free(l.buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	(void)fi;
+	list(req, ino, size, off, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	(void)fi;
+	list(req, ino, size, off, true);
+}
+
+static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)datasync;
+	(void)fi;
+	fuse_reply_err(req, 0); /* the namespace lives in memory */
+}
+
+void rfs_ops_dir(struct fuse_lowlevel_ops *ops)
+{
+	ops->mkdir = op_mkdir;
+	ops->mknod = op_mknod;
+	ops->symlink = op_symlink;
+	ops->link = op_link;
+	ops->unlink = op_unlink;
+	ops->rmdir = op_rmdir;
+	ops->rename = op_rename;
+	ops->readdir = op_readdir;
+	ops->readdirplus = op_readdirplus;
+	ops->fsyncdir = op_fsyncdir;
+}

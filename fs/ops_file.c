@@ -1,0 +1,170 @@
+/*
+ * File data operations. Every regular file is a mapping (lib/mapping.h);
+ * these handlers only translate requests.
+ *
+ * Caching: files are opened with the kernel page cache on and kept across
+ * opens (keep_cache). A client's mmap(MAP_SHARED) of a FUSE file maps the
+ * page cache, and read()/write() go through that same page cache, so all
+ * local clients see each other's bytes at once; writes are write-through
+ * (no writeback cache), so the daemon's memory holds every byte a write()
+ * returned for, and mmap stores reach it when the kernel writes the dirty
+ * pages back (msync, munmap, close or reclaim). direct_io would bypass the
+ * page cache and break coherence with clients' mappings. Because every
+ * change to a region goes through this mount, the cache never goes stale;
+ * the daemon invalidates it itself when it changes bytes by another route.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h> /* SEEK_DATA, SEEK_HOLE */
+
+#include "fs/fs.h"
+
+static struct rfs_mapping *mapping_of(fuse_req_t req, fuse_ino_t ino)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+
+	return rfs_node_mapping(rfs_node(d, ino));
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	fi->keep_cache = 1;
+	fuse_reply_open(req, fi);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+	struct rfs_new what = { .mode = S_IFREG | (mode & 07777), .cred = rfs_req_cred(req) };
+	struct rfs_node *dir = rfs_node(d, parent), *node;
+	struct fuse_entry_param e;
+	int err = rfs_ns_create(d->ns, dir, name, &what, &node);
+
+	/* Lost a race with another creator: open what it made, unless O_EXCL. */
+	if (err == -EEXIST && !(fi->flags & O_EXCL))
+		err = rfs_ns_lookup(d->ns, dir, name, &node);
+	if (!err && rfs_node_type(node) != S_IFREG) {
+		rfs_ns_forget(d->ns, node, 1);
+		err = -EISDIR;
+	}
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	rfs_fill_entry(d, node, &e);
+	fi->keep_cache = 1;
+	fuse_reply_create(req, &e, fi);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct rfs_mapping *m = mapping_of(req, ino);
+	struct rfs_io io;
+	int err;
+
+	(void)fi;
+	err = rfs_mapping_read_begin(m, (uint64_t)off, size, &io);
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	/*
+	 * Reply straight from the mapping, still holding it shared: the
+	 * kernel copies the bytes out during the reply, and a concurrent
+	 * shrink must wait until it has. The exclusive holder never waits on
+	 * the kernel, so this cannot deadlock. A fault in the kernel's copy
+	 * (a view's file truncated) fails the reply and the reader gets EIO.
+	 */
+	if (io.n)
+		fuse_reply_iov(req, io.iov, io.n);
+	else
+		fuse_reply_buf(req, NULL, 0);
+	rfs_mapping_read_end(m, &io);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+	struct rfs_node *node = rfs_node(d, ino);
+	ssize_t n;
+
+	(void)fi;
+	n = rfs_mapping_write(rfs_node_mapping(node), buf, size, (uint64_t)off);
+	if (n < 0) {
+		fuse_reply_err(req, (int)-n);
+		return;
+	}
+	rfs_ns_touch(node);
+	fuse_reply_write(req, (size_t)n);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)fi;
+	fuse_reply_err(req, -rfs_mapping_sync(mapping_of(req, ino), false));
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)fi;
+	fuse_reply_err(req, -rfs_mapping_sync(mapping_of(req, ino), false));
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void)datasync;
+	(void)fi;
+	fuse_reply_err(req, -rfs_mapping_sync(mapping_of(req, ino), true));
+}
+
+static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+			 struct fuse_file_info *fi)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+	struct rfs_node *node = rfs_node(d, ino);
+	int err;
+
+	(void)fi;
+	if (off < 0 || len <= 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	err = rfs_mapping_fallocate(rfs_node_mapping(node), mode, (uint64_t)off, (uint64_t)len);
+	if (!err)
+		rfs_ns_touch(node);
+	fuse_reply_err(req, -err);
+}
+
+static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		     struct fuse_file_info *fi)
+{
+	off_t r;
+
+	(void)fi;
+	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	r = rfs_mapping_seek(mapping_of(req, ino), off, whence);
+	if (r < 0)
+		fuse_reply_err(req, (int)-r);
+	else
+		fuse_reply_lseek(req, r);
+}
+
+void rfs_ops_file(struct fuse_lowlevel_ops *ops)
+{
+	ops->open = op_open;
+	ops->create = op_create;
+	ops->read = op_read;
+	ops->write = op_write;
+	ops->flush = op_flush;
+	ops->release = op_release;
+	ops->fsync = op_fsync;
+	ops->fallocate = op_fallocate;
+	ops->lseek = op_lseek;
+}

@@ -1,0 +1,166 @@
+/* Inode operations: lookup and reference counting, attributes, statfs. */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <time.h>
+
+#include "fs/fs.h"
+
+fuse_ino_t rfs_ino(struct rfs_daemon *d, struct rfs_node *node)
+{
+	return node == rfs_ns_root(d->ns) ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)node;
+}
+
+void rfs_fill_entry(struct rfs_daemon *d, struct rfs_node *node, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = rfs_ino(d, node);
+	rfs_ns_stat(d->ns, node, &e->attr);
+	/* Node addresses can be reused once forgotten; st_ino never is. */
+	e->generation = e->attr.st_ino;
+	e->attr_timeout = d->timeout;
+	e->entry_timeout = d->timeout;
+}
+
+struct rfs_cred rfs_req_cred(fuse_req_t req)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct rfs_cred c = { .uid = ctx->uid, .gid = ctx->gid };
+
+	return c;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+	struct fuse_entry_param e;
+	struct rfs_node *node;
+	int err = rfs_ns_lookup(d->ns, rfs_node(d, parent), name, &node);
+
+	if (err == -ENOENT) {
+		/* A negative entry: the kernel caches "no such name" until it
+		 * creates one itself, which it learns about directly. */
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = d->timeout;
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	rfs_fill_entry(d, node, &e);
+	fuse_reply_entry(req, &e);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+
+	rfs_ns_forget(d->ns, rfs_node(d, ino), nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+
+	for (size_t i = 0; i < count; i++)
+		rfs_ns_forget(d->ns, rfs_node(d, forgets[i].ino), forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+	struct stat st;
+
+	(void)fi;
+	rfs_ns_stat(d->ns, rfs_node(d, ino), &st);
+	fuse_reply_attr(req, &st, d->timeout);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	static const struct {
+		int fuse;
+		unsigned int ns;
+	} bits[] = {
+		{ FUSE_SET_ATTR_MODE, RFS_SET_MODE },   { FUSE_SET_ATTR_UID, RFS_SET_UID },
+		{ FUSE_SET_ATTR_GID, RFS_SET_GID },     { FUSE_SET_ATTR_SIZE, RFS_SET_SIZE },
+		{ FUSE_SET_ATTR_ATIME, RFS_SET_ATIME }, { FUSE_SET_ATTR_MTIME, RFS_SET_MTIME },
+		{ FUSE_SET_ATTR_CTIME, RFS_SET_CTIME },
+	};
+	struct rfs_daemon *d = rfs_daemon(req);
+	struct rfs_node *node = rfs_node(d, ino);
+	unsigned int which = 0;
+	struct timespec now;
+	struct stat st;
+	int err;
+
+	(void)fi;
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		if (to_set & bits[i].fuse)
+			which |= bits[i].ns;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+		attr->st_atim = now;
+	if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+		attr->st_mtim = now;
+	err = rfs_ns_setattr(d->ns, node, which, attr);
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	rfs_ns_stat(d->ns, node, &st);
+	fuse_reply_attr(req, &st, d->timeout);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+	uint64_t used = rfs_account_used(&d->acct);
+	uint64_t cap = d->acct.cap;
+	struct rfs_ns_usage u;
+	struct statvfs sv;
+
+	(void)ino;
+	rfs_ns_usage(d->ns, &u);
+	memset(&sv, 0, sizeof(sv));
+	sv.f_bsize = 4096;
+	sv.f_frsize = 4096;
+	sv.f_blocks = cap / 4096;
+	sv.f_bfree = used < cap ? (cap - used) / 4096 : 0;
+	sv.f_bavail = sv.f_bfree;
+	/* Nodes cost memory outside the cap; report a generous fixed budget. */
+	sv.f_files = u.nodes + (1u << 20);
+	sv.f_ffree = 1u << 20;
+	sv.f_favail = sv.f_ffree;
+	sv.f_namemax = 255;
+	fuse_reply_statfs(req, &sv);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+	char buf[PATH_MAX];
+	int err = rfs_ns_readlink(d->ns, rfs_node(d, ino), buf, sizeof(buf));
+
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		fuse_reply_readlink(req, buf);
+}
+
+void rfs_ops_inode(struct fuse_lowlevel_ops *ops)
+{
+	ops->lookup = op_lookup;
+	ops->forget = op_forget;
+	ops->forget_multi = op_forget_multi;
+	ops->getattr = op_getattr;
+	ops->setattr = op_setattr;
+	ops->statfs = op_statfs;
+	ops->readlink = op_readlink;
+}

@@ -1,0 +1,31 @@
+#include "lib/account.h"
+
+#include <errno.h>
+
+void rfs_account_init(struct rfs_account *a, uint64_t cap)
+{
+	a->cap = cap;
+	atomic_init(&a->used, 0);
+}
+
+int rfs_account_charge(struct rfs_account *a, uint64_t bytes)
+{
+	uint64_t used = atomic_load_explicit(&a->used, memory_order_relaxed);
+
+	do {
+		if (bytes > a->cap || used > a->cap - bytes)
+			return -ENOSPC;
+	} while (!atomic_compare_exchange_weak_explicit(&a->used, &used, used + bytes,
+							memory_order_relaxed, memory_order_relaxed));
+	return 0;
+}
+
+void rfs_account_release(struct rfs_account *a, uint64_t bytes)
+{
+	atomic_fetch_sub_explicit(&a->used, bytes, memory_order_relaxed);
+}
+
+uint64_t rfs_account_used(const struct rfs_account *a)
+{
+	return atomic_load_explicit(&a->used, memory_order_relaxed);
+}

@@ -1,0 +1,85 @@
+/*
+ * A mapping: the bytes behind one regular file of the namespace.
+ *
+ * Two kinds share this interface: a region (anonymous shared memory, grows
+ * and shrinks) and a view (a window of a backing file). Data is served
+ * straight from mapped memory. All functions are thread-safe; they return
+ * 0 (or a byte count) on success and -errno on failure.
+ *
+ * Locking: each mapping has a reader-writer lock. Data access (a read
+ * between read_begin and read_end, a write) holds it shared, so any number
+ * of requests copy in parallel; resize, hole punching and remapping hold it
+ * exclusive, so no request ever touches memory that is being unmapped or
+ * moved.
+ */
+#ifndef REGIONFS_MAPPING_H
+#define REGIONFS_MAPPING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "lib/account.h"
+
+/* Largest region: bounded so its address-space reservation always fits. */
+#define RFS_REGION_MAX (1ULL << 42) /* 4 TiB */
+
+#define RFS_IO_SEGS 4
+
+enum rfs_kind {
+	RFS_KIND_REGION,
+	RFS_KIND_VIEW,
+};
+
+struct rfs_mapping;
+
+/*
+ * The memory one read resolved to: iov[0..n) in order, len bytes in all
+ * (less than asked at end of file). Valid until rfs_mapping_read_end.
+ */
+struct rfs_io {
+	struct iovec iov[RFS_IO_SEGS];
+	int n;
+	size_t len;
+	void *bounce; /* private: a buffer used instead of mapped memory */
+};
+
+/* A new empty region charged to acct. NULL with errno set on failure. */
+struct rfs_mapping *rfs_region_new(struct rfs_account *acct);
+
+/* Drop the mapping and everything it holds (the caller holds the last reference). */
+void rfs_mapping_free(struct rfs_mapping *m);
+
+enum rfs_kind rfs_mapping_kind(const struct rfs_mapping *m);
+uint64_t rfs_mapping_size(const struct rfs_mapping *m);
+/* Bytes of memory (or disk) actually allocated for the mapping's contents. */
+uint64_t rfs_mapping_allocated(const struct rfs_mapping *m);
+
+/*
+ * Resolve [off, off + len) for reading and lock the mapping shared until
+ * rfs_mapping_read_end, so a reply can be sent straight from the memory.
+ */
+int rfs_mapping_read_begin(struct rfs_mapping *m, uint64_t off, size_t len, struct rfs_io *io);
+void rfs_mapping_read_end(struct rfs_mapping *m, struct rfs_io *io);
+
+/* Copy len bytes at off, growing a region as needed. Returns bytes written. */
+ssize_t rfs_mapping_write(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off);
+
+/* Set the size (ftruncate). -EFBIG past the kind's limit, -ENOSPC over the cap. */
+int rfs_mapping_resize(struct rfs_mapping *m, uint64_t size);
+
+/*
+ * fallocate(2) modes 0, FALLOC_FL_KEEP_SIZE and
+ * FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE; others are -EOPNOTSUPP.
+ */
+int rfs_mapping_fallocate(struct rfs_mapping *m, int mode, uint64_t off, uint64_t len);
+
+/* lseek SEEK_DATA / SEEK_HOLE. */
+off_t rfs_mapping_seek(struct rfs_mapping *m, off_t off, int whence);
+
+/* Write dirty bytes to the backing store; durable also syncs it to disk. */
+int rfs_mapping_sync(struct rfs_mapping *m, bool durable);
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * The namespace: a tree of directories, regular files (each backed by a
+ * mapping) and symbolic links, with POSIX semantics for names, links and
+ * lifetimes. It knows nothing of FUSE; the driver's "lookup count" is a
+ * plain reference count here (rfs_ns_ref / rfs_ns_forget).
+ *
+ * Lifetime: a node lives while it has a name (nlink > 0) or a reference.
+ * Functions that hand out a node (lookup, create, ...) take one reference
+ * for the caller. A node with a reference can be used without any lock:
+ * its mapping and identity do not change.
+ *
+ * Locking: ns->lock (a reader-writer lock) guards the tree, every node's
+ * name links, nlink, mode, ownership and the node list. Times are atomics
+ * so the data path can stamp them without it. Mappings have their own lock
+ * (mapping.h); lock order: ns->lock, then a mapping's lock.
+ */
+#ifndef REGIONFS_NS_H
+#define REGIONFS_NS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "lib/account.h"
+#include "lib/mapping.h"
+
+struct rfs_ns;
+struct rfs_node;
+
+/* Who is creating a node, and how. */
+struct rfs_cred {
+	uid_t uid;
+	gid_t gid;
+};
+
+struct rfs_ns *rfs_ns_new(struct rfs_account *acct, mode_t root_mode, struct rfs_cred owner);
+/* Frees every node, reachable or not. No other thread may use ns any more. */
+void rfs_ns_free(struct rfs_ns *ns);
+
+struct rfs_node *rfs_ns_root(struct rfs_ns *ns);
+
+void rfs_ns_ref(struct rfs_ns *ns, struct rfs_node *node);
+/* Drop n references; the node may be freed. */
+void rfs_ns_forget(struct rfs_ns *ns, struct rfs_node *node, uint64_t n);
+
+/* The child called name of dir, referenced. -ENOENT, -ENOTDIR. */
+int rfs_ns_lookup(struct rfs_ns *ns, struct rfs_node *dir, const char *name, struct rfs_node **out);
+
+/* What to create: type and permission bits, and what the type needs. */
+struct rfs_new {
+	mode_t mode;        /* S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK */
+	struct rfs_cred cred;
+	const char *target; /* S_IFLNK */
+	dev_t rdev;         /* S_IFCHR, S_IFBLK */
+};
+
+/*
+ * Create a node called name in dir, referenced. A regular file gets a new
+ * empty region. -EEXIST if the name is taken.
+ */
+int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
+		  const struct rfs_new *what, struct rfs_node **out);
+
+/* A new name for an existing non-directory node (link(2)), referenced. */
+int rfs_ns_link(struct rfs_ns *ns, struct rfs_node *node, struct rfs_node *dir, const char *name);
+
+/* unlink(2) (dir false) or rmdir(2) (dir true). */
+int rfs_ns_remove(struct rfs_ns *ns, struct rfs_node *dir, const char *name, bool is_dir);
+
+/* rename(2); flags as renameat2(2): RFS_RENAME_NOREPLACE, RFS_RENAME_EXCHANGE. */
+#define RFS_RENAME_NOREPLACE (1 << 0)
+#define RFS_RENAME_EXCHANGE (1 << 1)
+int rfs_ns_rename(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from,
+		  struct rfs_node *to_dir, const char *to, unsigned int flags);
+
+void rfs_ns_stat(struct rfs_ns *ns, struct rfs_node *node, struct stat *st);
+
+/* Attributes a setattr can change; `which` is a mask of these. */
+enum {
+	RFS_SET_MODE = 1 << 0,
+	RFS_SET_UID = 1 << 1,
+	RFS_SET_GID = 1 << 2,
+	RFS_SET_SIZE = 1 << 3,
+	RFS_SET_ATIME = 1 << 4,
+	RFS_SET_MTIME = 1 << 5,
+	RFS_SET_CTIME = 1 << 6,
+};
+/* Apply the fields of st named by which. Size applies to regular files only. */
+int rfs_ns_setattr(struct rfs_ns *ns, struct rfs_node *node, unsigned int which,
+		   const struct stat *st);
+
+/* Mark node's contents modified now (mtime and ctime). Lock-free. */
+void rfs_ns_touch(struct rfs_node *node);
+
+struct rfs_mapping *rfs_node_mapping(const struct rfs_node *node);
+mode_t rfs_node_type(const struct rfs_node *node);
+
+/* Copy a symlink's target into buf (NUL-terminated). -EINVAL if not a symlink. */
+int rfs_ns_readlink(struct rfs_ns *ns, struct rfs_node *node, char *buf, size_t size);
+
+/*
+ * Walk dir's entries from cookie (0 = start), in a stable order that
+ * survives concurrent changes. emit() gets each entry with the cookie that
+ * resumes after it; it returns non-zero to stop (the entry was not taken).
+ * "." and ".." come first. Runs under the shared lock: emit must not call
+ * back into ns except rfs_ns_ref and rfs_ns_stat_locked.
+ */
+typedef int (*rfs_emit_fn)(void *ctx, const char *name, struct rfs_node *node, uint64_t next);
+int rfs_ns_readdir(struct rfs_ns *ns, struct rfs_node *dir, uint64_t cookie, rfs_emit_fn emit,
+		   void *ctx);
+void rfs_ns_stat_locked(struct rfs_node *node, struct stat *st);
+
+/* Totals for statfs. */
+struct rfs_ns_usage {
+	uint64_t nodes;
+};
+void rfs_ns_usage(struct rfs_ns *ns, struct rfs_ns_usage *u);
+
+#endif

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Install the Debian packages regionfs needs to build, run and test, when
+# they are missing and we may install them (root with apt-get). Otherwise
+# name what is missing and leave the decision to the caller.
+set -eu
+
+pkgs="build-essential pkg-config libfuse3-dev fuse3 libinih-dev check"
+case "${1:-build}" in
+test) pkgs="$pkgs python3 sqlite3 util-linux attr fio psmisc clang" ;;
+esac
+
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	echo "deps: installing$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >&2
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >&2
+else
+	echo "deps: missing Debian packages:$missing (run as root to install them)" >&2
+	exit 1
+fi
