@@ -1,7 +1,7 @@
 # regionfs — see README.md. `make` builds build/regionfs; `make test` runs
 # every test; `make run` mounts the demo namespace in the foreground.
 
-BUILD    ?= build
+BUILD    ?= build$(if $(SANITIZE),-$(SANITIZE))
 CC       ?= cc
 SANITIZE ?=
 WERROR   ?=

@@ -1,5 +1,6 @@
 /* regionfs: options, config, mount, the session loop, and shutdown. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -114,7 +115,9 @@ static int serve(struct rfs_daemon *d, struct fuse_cmdline_opts *cl)
 	if (!lc)
 		return -ENOMEM;
 	fuse_loop_cfg_set_clone_fd(lc, cl->clone_fd);
-	fuse_loop_cfg_set_idle_threads(lc, cl->max_idle_threads);
+	fuse_loop_cfg_set_max_threads(lc, cl->max_threads);
+	if (cl->max_idle_threads != UINT_MAX) /* UINT_MAX: not given, keep the default */
+		fuse_loop_cfg_set_idle_threads(lc, cl->max_idle_threads);
 	ret = fuse_session_loop_mt(d->se, lc);
 	fuse_loop_cfg_destroy(lc);
 	return ret;
