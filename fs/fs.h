@@ -19,11 +19,11 @@
 #define RFS_VERSION "0.1.0"
 
 struct rfs_daemon {
-	struct rfs_ns *ns;          /* the namespace; has its own locking */
-	struct rfs_account acct;    /* region memory cap; lock-free */
-	struct rfs_config cfg;      /* as loaded at mount; read-only after */
-	struct fuse_session *se;    /* fixed after mount */
-	double timeout;             /* entry and attribute cache timeout, seconds */
+	struct rfs_ns *ns;	 /* the namespace; has its own locking */
+	struct rfs_account acct; /* region memory cap; lock-free */
+	struct rfs_config cfg;	 /* as loaded at mount; read-only after */
+	struct fuse_session *se; /* fixed after mount */
+	double timeout;		 /* entry and attribute cache timeout, seconds */
 };
 
 static inline struct rfs_daemon *rfs_daemon(fuse_req_t req)

@@ -18,7 +18,7 @@ void rfs_log_to_syslog(void)
 
 void rfs_log(enum rfs_log_level level, const char *fmt, ...)
 {
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 	va_list ap;
 
 	va_start(ap, fmt);

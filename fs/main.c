@@ -25,10 +25,13 @@ struct options {
 	int xattr;
 };
 
-#define OPT(t, field, value) { t, offsetof(struct options, field), value }
+#define OPT(t, field, value)                                                                       \
+	{                                                                                          \
+		t, offsetof(struct options, field), value                                          \
+	}
 static const struct fuse_opt option_spec[] = {
 	OPT("-c %s", config, 0), OPT("--config=%s", config, 0), OPT("config=%s", config, 0),
-	OPT("size=%s", size, 0), OPT("xattr", xattr, 1), FUSE_OPT_END,
+	OPT("size=%s", size, 0), OPT("xattr", xattr, 1),	FUSE_OPT_END,
 };
 
 static void usage(const char *prog)
@@ -126,10 +129,10 @@ static int serve(struct rfs_daemon *d, struct fuse_cmdline_opts *cl)
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct fuse_lowlevel_ops ops = { .init = op_init };
-	struct rfs_daemon d = { 0 };
-	struct fuse_cmdline_opts cl = { 0 };
-	struct options o = { 0 };
+	struct fuse_lowlevel_ops ops = {.init = op_init};
+	struct rfs_daemon d = {0};
+	struct fuse_cmdline_opts cl = {0};
+	struct options o = {0};
 	char err[RFS_ERR_MAX] = "";
 	int ret = EXIT_USAGE;
 
@@ -156,7 +159,7 @@ int main(int argc, char *argv[])
 
 	raise_fd_limit();
 	rfs_guard_init();
-	d.ns = rfs_ns_new(&d.acct, 0755, (struct rfs_cred){ getuid(), getgid() });
+	d.ns = rfs_ns_new(&d.acct, 0755, (struct rfs_cred){getuid(), getgid()});
 	if (!d.ns) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto out_err;

@@ -23,8 +23,8 @@ static void make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
 		 const char *target, dev_t rdev)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
-	struct rfs_new what = { .mode = mode, .cred = rfs_req_cred(req), .target = target,
-				.rdev = rdev };
+	struct rfs_new what = {
+		.mode = mode, .cred = rfs_req_cred(req), .target = target, .rdev = rdev};
 	struct rfs_node *node = NULL;
 	int err = rfs_ns_create(d->ns, rfs_node(d, parent), name, &what, &node);
 
@@ -36,8 +36,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	make(req, parent, name, S_IFDIR | (mode & 07777), NULL, 0);
 }
 
-static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-		     dev_t rdev)
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
 	make(req, parent, name, mode, NULL, rdev);
 }
@@ -83,8 +82,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		f |= RFS_RENAME_NOREPLACE;
 	if (flags & RENAME_EXCHANGE)
 		f |= RFS_RENAME_EXCHANGE;
-	fuse_reply_err(req, -rfs_ns_rename(d->ns, rfs_node(d, parent), name,
-					   rfs_node(d, newparent), newname, f));
+	fuse_reply_err(req, -rfs_ns_rename(d->ns, rfs_node(d, parent), name, rfs_node(d, newparent),
+					   newname, f));
 }
 
 struct listing {
@@ -106,7 +105,8 @@ static int emit(void *ctx, const char *name, struct rfs_node *node, uint64_t nex
 	memset(&e, 0, sizeof(e));
 	rfs_ns_stat_locked(node, &e.attr);
 	if (!l->plus) {
-		need = fuse_add_direntry(l->req, l->buf + l->used, room, name, &e.attr, (off_t)next);
+		need = fuse_add_direntry(l->req, l->buf + l->used, room, name, &e.attr,
+					 (off_t)next);
 		if (need > room)
 			return 1;
 		l->used += need;
@@ -130,7 +130,7 @@ static int emit(void *ctx, const char *name, struct rfs_node *node, uint64_t nex
 static void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
-	struct listing l = { .req = req, .d = d, .plus = plus, .size = size };
+	struct listing l = {.req = req, .d = d, .plus = plus, .size = size};
 	int err;
 
 	l.buf = malloc(size);

@@ -37,7 +37,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		      struct fuse_file_info *fi)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
-	struct rfs_new what = { .mode = S_IFREG | (mode & 07777), .cred = rfs_req_cred(req) };
+	struct rfs_new what = {.mode = S_IFREG | (mode & 07777), .cred = rfs_req_cred(req)};
 	struct rfs_node *dir = rfs_node(d, parent), *node;
 	struct fuse_entry_param e;
 	int err = rfs_ns_create(d->ns, dir, name, &what, &node);

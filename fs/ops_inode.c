@@ -26,7 +26,7 @@ void rfs_fill_entry(struct rfs_daemon *d, struct rfs_node *node, struct fuse_ent
 struct rfs_cred rfs_req_cred(fuse_req_t req)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	struct rfs_cred c = { .uid = ctx->uid, .gid = ctx->gid };
+	struct rfs_cred c = {.uid = ctx->uid, .gid = ctx->gid};
 
 	return c;
 }
@@ -88,10 +88,10 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		int fuse;
 		unsigned int ns;
 	} bits[] = {
-		{ FUSE_SET_ATTR_MODE, RFS_SET_MODE },   { FUSE_SET_ATTR_UID, RFS_SET_UID },
-		{ FUSE_SET_ATTR_GID, RFS_SET_GID },     { FUSE_SET_ATTR_SIZE, RFS_SET_SIZE },
-		{ FUSE_SET_ATTR_ATIME, RFS_SET_ATIME }, { FUSE_SET_ATTR_MTIME, RFS_SET_MTIME },
-		{ FUSE_SET_ATTR_CTIME, RFS_SET_CTIME },
+		{FUSE_SET_ATTR_MODE, RFS_SET_MODE},   {FUSE_SET_ATTR_UID, RFS_SET_UID},
+		{FUSE_SET_ATTR_GID, RFS_SET_GID},     {FUSE_SET_ATTR_SIZE, RFS_SET_SIZE},
+		{FUSE_SET_ATTR_ATIME, RFS_SET_ATIME}, {FUSE_SET_ATTR_MTIME, RFS_SET_MTIME},
+		{FUSE_SET_ATTR_CTIME, RFS_SET_CTIME},
 	};
 	struct rfs_daemon *d = rfs_daemon(req);
 	struct rfs_node *node = rfs_node(d, ino);

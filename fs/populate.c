@@ -12,7 +12,7 @@
  * returns the referenced parent and points *leaf at the last component. */
 static int make_parents(struct rfs_daemon *d, char *path, struct rfs_node **parent, char **leaf)
 {
-	struct rfs_new dir = { .mode = S_IFDIR | 0755, .cred = { getuid(), getgid() } };
+	struct rfs_new dir = {.mode = S_IFDIR | 0755, .cred = {getuid(), getgid()}};
 	struct rfs_node *cur = rfs_ns_root(d->ns), *next;
 	char *comp = path, *slash;
 	int err;
@@ -39,7 +39,7 @@ static int add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 	const struct rfs_owner *o = &r->owner;
 	struct rfs_new what = {
 		.mode = S_IFREG | (o->has_mode ? o->mode : 0644),
-		.cred = { o->has_uid ? o->uid : getuid(), o->has_gid ? o->gid : getgid() },
+		.cred = {o->has_uid ? o->uid : getuid(), o->has_gid ? o->gid : getgid()},
 	};
 	struct rfs_node *parent, *node;
 	char *path = strdup(r->name), *leaf;
@@ -57,7 +57,7 @@ static int add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 	/* The creator's gid may have come from a setgid directory; the
 	 * config's word is final. */
 	if (o->has_gid) {
-		struct stat st = { .st_gid = o->gid };
+		struct stat st = {.st_gid = o->gid};
 
 		rfs_ns_setattr(d->ns, node, RFS_SET_GID, &st);
 	}
@@ -80,7 +80,8 @@ int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen)
 		int e = add_region(d, r);
 
 		if (e == -ENOSPC) {
-			snprintf(err, errlen, "%s:%d: region '%s' does not fit in the size cap (%llu bytes)",
+			snprintf(err, errlen,
+				 "%s:%d: region '%s' does not fit in the size cap (%llu bytes)",
 				 file, r->line, r->name, (unsigned long long)d->acct.cap);
 			return e;
 		}

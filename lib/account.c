@@ -15,8 +15,8 @@ int rfs_account_charge(struct rfs_account *a, uint64_t bytes)
 	do {
 		if (bytes > a->cap || used > a->cap - bytes)
 			return -ENOSPC;
-	} while (!atomic_compare_exchange_weak_explicit(&a->used, &used, used + bytes,
-							memory_order_relaxed, memory_order_relaxed));
+	} while (!atomic_compare_exchange_weak_explicit(
+		&a->used, &used, used + bytes, memory_order_relaxed, memory_order_relaxed));
 	return 0;
 }
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 struct rfs_account {
-	uint64_t cap;          /* bytes; fixed after init */
+	uint64_t cap;	       /* bytes; fixed after init */
 	_Atomic uint64_t used; /* bytes charged */
 };
 

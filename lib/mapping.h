@@ -33,7 +33,25 @@ enum rfs_kind {
 	RFS_KIND_VIEW,
 };
 
+enum rfs_view_access {
+	RFS_VIEW_RW,
+	RFS_VIEW_RO,
+	RFS_VIEW_COW, /* private copy-on-write: writes never reach the file */
+};
+
 struct rfs_mapping;
+
+/* What a mapping is, for stats and attributes. */
+struct rfs_mapping_info {
+	enum rfs_kind kind;
+	uint64_t size;
+	uint64_t allocated;
+	const char *backing; /* views: the backing file; valid while m lives */
+	uint64_t offset;     /* views: window start in the backing file */
+	enum rfs_view_access access;
+	uint64_t dirty;	       /* bytes written since the last flush */
+	int64_t last_flush_ns; /* CLOCK_REALTIME of the last flush, 0 if none */
+};
 
 /*
  * The memory one read resolved to: iov[0..n) in order, len bytes in all
@@ -53,6 +71,11 @@ struct rfs_mapping *rfs_region_new(struct rfs_account *acct);
 void rfs_mapping_free(struct rfs_mapping *m);
 
 enum rfs_kind rfs_mapping_kind(const struct rfs_mapping *m);
+void rfs_mapping_describe(const struct rfs_mapping *m, struct rfs_mapping_info *info);
+
+/* An opaque pointer of the caller's, handed back in change notices. */
+void rfs_mapping_set_owner(struct rfs_mapping *m, void *owner);
+void *rfs_mapping_owner(const struct rfs_mapping *m);
 uint64_t rfs_mapping_size(const struct rfs_mapping *m);
 /* Bytes of memory (or disk) actually allocated for the mapping's contents. */
 uint64_t rfs_mapping_allocated(const struct rfs_mapping *m);

@@ -7,17 +7,17 @@
 #include <string.h>
 #include <time.h>
 
-#define NAME_MAX_BYTES 255
-#define COOKIE_DOT 1
-#define COOKIE_DOTDOT 2
-#define COOKIE_FIRST 3
+#define NAME_MAX_BYTES	 255
+#define COOKIE_DOT	 1
+#define COOKIE_DOTDOT	 2
+#define COOKIE_FIRST	 3
 #define BOGO_DIRENT_SIZE 20 /* what tmpfs reports per entry as a directory's size */
 
 /* A name in a directory. */
 struct entry {
-	struct entry *hnext;       /* hash chain */
+	struct entry *hnext;	   /* hash chain */
 	struct entry *prev, *next; /* in cookie order */
-	uint64_t cookie;           /* readdir position; grows with each insertion */
+	uint64_t cookie;	   /* readdir position; grows with each insertion */
 	uint32_t hash;
 	struct rfs_node *node;
 	char name[];
@@ -43,10 +43,10 @@ struct rfs_node {
 	_Atomic int64_t atime, mtime, ctime; /* ns since the epoch */
 	struct rfs_node *all_prev, *all_next;
 	union {
-		struct dir dir;           /* S_IFDIR */
-		struct rfs_mapping *map;  /* S_IFREG */
-		char *target;             /* S_IFLNK */
-		dev_t rdev;               /* S_IFCHR, S_IFBLK */
+		struct dir dir;		 /* S_IFDIR */
+		struct rfs_mapping *map; /* S_IFREG */
+		char *target;		 /* S_IFLNK */
+		dev_t rdev;		 /* S_IFCHR, S_IFBLK */
 	};
 };
 
@@ -54,8 +54,8 @@ struct rfs_node {
 struct rfs_ns {
 	pthread_rwlock_t lock;
 	struct rfs_account *acct; /* fixed */
-	struct rfs_node *root;    /* fixed */
-	struct rfs_node all;      /* list head of every node; only all_prev/all_next used */
+	struct rfs_node *root;	  /* fixed */
+	struct rfs_node all;	  /* list head of every node; only all_prev/all_next used */
 	uint64_t next_ino;
 	uint64_t nodes;
 };
@@ -70,7 +70,7 @@ static int64_t now_ns(void)
 
 static struct timespec to_ts(int64_t ns)
 {
-	struct timespec ts = { .tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000 };
+	struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
 
 	if (ts.tv_nsec < 0) {
 		ts.tv_sec--;

@@ -49,10 +49,10 @@ int rfs_ns_lookup(struct rfs_ns *ns, struct rfs_node *dir, const char *name, str
 
 /* What to create: type and permission bits, and what the type needs. */
 struct rfs_new {
-	mode_t mode;        /* S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK */
+	mode_t mode; /* S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK */
 	struct rfs_cred cred;
 	const char *target; /* S_IFLNK */
-	dev_t rdev;         /* S_IFCHR, S_IFBLK */
+	dev_t rdev;	    /* S_IFCHR, S_IFBLK */
 };
 
 /*
@@ -70,7 +70,7 @@ int rfs_ns_remove(struct rfs_ns *ns, struct rfs_node *dir, const char *name, boo
 
 /* rename(2); flags as renameat2(2): RFS_RENAME_NOREPLACE, RFS_RENAME_EXCHANGE. */
 #define RFS_RENAME_NOREPLACE (1 << 0)
-#define RFS_RENAME_EXCHANGE (1 << 1)
+#define RFS_RENAME_EXCHANGE  (1 << 1)
 int rfs_ns_rename(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from,
 		  struct rfs_node *to_dir, const char *to, unsigned int flags);
 

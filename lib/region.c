@@ -18,7 +18,7 @@
  * wrote. A read whose range has a hole is served with pread, which returns
  * zeros without allocating.
  */
-#include "lib/mapping.h"
+#include "lib/mapping_i.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,16 +34,16 @@
 
 #define MIN_RESERVE (1ULL << 20)
 
-struct rfs_mapping {
-	enum rfs_kind kind;
+struct region {
+	struct rfs_mapping hdr; /* first: a region is a mapping */
 	struct rfs_account *acct;
 	uint64_t page;
 	int fd; /* the memfd; fixed */
 
 	/* Lock order: lock, then alloc_lock. */
 	pthread_rwlock_t lock;
-	char *base;       /* protected by lock; NULL while reserve == 0 */
-	uint64_t reserve; /* bytes of address space at base; protected by lock */
+	char *mem;	  /* protected by lock; NULL while reserve == 0 */
+	uint64_t reserve; /* bytes of address space at mem; protected by lock */
 	/* Changed only with lock held exclusive, so stable under a shared lock. */
 	_Atomic uint64_t size;
 
@@ -52,6 +52,11 @@ struct rfs_mapping {
 	pthread_mutex_t alloc_lock;
 	_Atomic uint64_t alloc;
 };
+
+static struct region *to_region(const struct rfs_mapping *mm)
+{
+	return (struct region *)mm;
+}
 
 static uint64_t round_up(uint64_t x, uint64_t page)
 {
@@ -63,13 +68,13 @@ static uint64_t round_down(uint64_t x, uint64_t page)
 	return x & ~(page - 1);
 }
 
-static bool is_dense(const struct rfs_mapping *m)
+static bool is_dense(const struct region *m)
 {
 	return atomic_load(&m->alloc) == round_up(atomic_load(&m->size), m->page);
 }
 
 /* Pages the kernel has allocated for the memfd, in bytes. */
-static uint64_t measured_alloc(const struct rfs_mapping *m)
+static uint64_t measured_alloc(const struct region *m)
 {
 	struct stat st;
 
@@ -82,7 +87,7 @@ static uint64_t measured_alloc(const struct rfs_mapping *m)
  * Replace the charge for this region with the kernel's count, giving back
  * the `reserved` bytes charged up front for the operation just done.
  */
-static void settle(struct rfs_mapping *m, uint64_t reserved)
+static void settle(struct region *m, uint64_t reserved)
 {
 	uint64_t before, now;
 
@@ -98,7 +103,7 @@ static void settle(struct rfs_mapping *m, uint64_t reserved)
 }
 
 /* Bytes of holes in [lo, hi), from the kernel's map of the memfd. */
-static uint64_t holes_in(const struct rfs_mapping *m, uint64_t lo, uint64_t hi)
+static uint64_t holes_in(const struct region *m, uint64_t lo, uint64_t hi)
 {
 	uint64_t holes = 0;
 	off_t pos = (off_t)lo;
@@ -123,7 +128,7 @@ static uint64_t holes_in(const struct rfs_mapping *m, uint64_t lo, uint64_t hi)
  * bytes charged (to be settled) or -ENOSPC. *exact tells whether the charge
  * is exact, in which case no settling is needed.
  */
-static int64_t charge_touch(struct rfs_mapping *m, uint64_t off, uint64_t end, bool *exact)
+static int64_t charge_touch(struct region *m, uint64_t off, uint64_t end, bool *exact)
 {
 	uint64_t lo = round_down(off, m->page), hi = round_up(end, m->page);
 	uint64_t full = round_up(atomic_load(&m->size), m->page);
@@ -141,14 +146,15 @@ static int64_t charge_touch(struct rfs_mapping *m, uint64_t off, uint64_t end, b
 	if (rfs_account_charge(m->acct, need) == 0)
 		return (int64_t)need;
 	/* Near the cap: count the holes really being filled. */
-	need = holes_in(m, lo, hi < full ? hi : full) + (hi > full ? hi - (lo > full ? lo : full) : 0);
+	need = holes_in(m, lo, hi < full ? hi : full) +
+	       (hi > full ? hi - (lo > full ? lo : full) : 0);
 	if (rfs_account_charge(m->acct, need))
 		return -ENOSPC;
 	return (int64_t)need;
 }
 
 /* Make the address-space reservation cover size bytes. Exclusive lock held. */
-static int reserve(struct rfs_mapping *m, uint64_t size)
+static int reserve(struct region *m, uint64_t size)
 {
 	uint64_t want = MIN_RESERVE;
 	void *p;
@@ -157,19 +163,19 @@ static int reserve(struct rfs_mapping *m, uint64_t size)
 		return 0;
 	while (want < size)
 		want <<= 1;
-	if (m->base)
-		p = mremap(m->base, m->reserve, want, MREMAP_MAYMOVE);
+	if (m->mem)
+		p = mremap(m->mem, m->reserve, want, MREMAP_MAYMOVE);
 	else
 		p = mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, m->fd, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
-	m->base = p;
+	m->mem = p;
 	m->reserve = want;
 	return 0;
 }
 
 /* Set the memfd's size. Exclusive lock held. */
-static int set_size(struct rfs_mapping *m, uint64_t size)
+static int set_size(struct region *m, uint64_t size)
 {
 	uint64_t old = atomic_load(&m->size);
 	int err;
@@ -187,13 +193,17 @@ static int set_size(struct rfs_mapping *m, uint64_t size)
 	return 0;
 }
 
+static const struct rfs_mapping_ops region_ops;
+static void region_read_end(struct rfs_mapping *mm, struct rfs_io *io);
+
 struct rfs_mapping *rfs_region_new(struct rfs_account *acct)
 {
-	struct rfs_mapping *m = calloc(1, sizeof(*m));
+	struct region *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		return NULL;
-	m->kind = RFS_KIND_REGION;
+	m->hdr.ops = &region_ops;
+	m->hdr.kind = RFS_KIND_REGION;
 	m->acct = acct;
 	m->page = (uint64_t)sysconf(_SC_PAGESIZE);
 	m->fd = memfd_create("regionfs", MFD_CLOEXEC);
@@ -203,15 +213,15 @@ struct rfs_mapping *rfs_region_new(struct rfs_account *acct)
 	}
 	pthread_rwlock_init(&m->lock, NULL);
 	pthread_mutex_init(&m->alloc_lock, NULL);
-	return m;
+	return &m->hdr;
 }
 
-void rfs_mapping_free(struct rfs_mapping *m)
+static void region_free(struct rfs_mapping *mm)
 {
-	if (!m)
-		return;
-	if (m->base)
-		munmap(m->base, m->reserve);
+	struct region *m = to_region(mm);
+
+	if (m->mem)
+		munmap(m->mem, m->reserve);
 	close(m->fd);
 	rfs_account_release(m->acct, atomic_load(&m->alloc));
 	pthread_rwlock_destroy(&m->lock);
@@ -219,23 +229,21 @@ void rfs_mapping_free(struct rfs_mapping *m)
 	free(m);
 }
 
-enum rfs_kind rfs_mapping_kind(const struct rfs_mapping *m)
+static uint64_t region_size(const struct rfs_mapping *mm)
 {
-	return m->kind;
-}
-
-uint64_t rfs_mapping_size(const struct rfs_mapping *m)
-{
+	struct region *m = to_region(mm);
 	return atomic_load(&m->size);
 }
 
-uint64_t rfs_mapping_allocated(const struct rfs_mapping *m)
+static uint64_t region_allocated(const struct rfs_mapping *mm)
 {
+	struct region *m = to_region(mm);
 	return atomic_load(&m->alloc);
 }
 
-int rfs_mapping_read_begin(struct rfs_mapping *m, uint64_t off, size_t len, struct rfs_io *io)
+static int region_read_begin(struct rfs_mapping *mm, uint64_t off, size_t len, struct rfs_io *io)
 {
+	struct region *m = to_region(mm);
 	uint64_t size;
 	ssize_t got = 0;
 
@@ -249,7 +257,7 @@ int rfs_mapping_read_begin(struct rfs_mapping *m, uint64_t off, size_t len, stru
 	io->n = 1;
 	io->len = len;
 	if (is_dense(m) || holes_in(m, off, off + len) == 0) {
-		io->iov[0].iov_base = m->base + off;
+		io->iov[0].iov_base = m->mem + off;
 		io->iov[0].iov_len = len;
 		return 0;
 	}
@@ -267,19 +275,21 @@ int rfs_mapping_read_begin(struct rfs_mapping *m, uint64_t off, size_t len, stru
 	io->iov[0].iov_len = len;
 	return 0;
 out_err:
-	rfs_mapping_read_end(m, io);
+	region_read_end(&m->hdr, io);
 	return -ENOMEM;
 }
 
-void rfs_mapping_read_end(struct rfs_mapping *m, struct rfs_io *io)
+static void region_read_end(struct rfs_mapping *mm, struct rfs_io *io)
 {
+	struct region *m = to_region(mm);
 	free(io->bounce);
 	io->bounce = NULL;
 	pthread_rwlock_unlock(&m->lock);
 }
 
-ssize_t rfs_mapping_write(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off)
+static ssize_t region_write(struct rfs_mapping *mm, const void *buf, size_t len, uint64_t off)
 {
+	struct region *m = to_region(mm);
 	uint64_t end = off + len;
 	int64_t charged;
 	bool exact, exclusive = false;
@@ -307,7 +317,7 @@ ssize_t rfs_mapping_write(struct rfs_mapping *m, const void *buf, size_t len, ui
 		if (err)
 			goto out_uncharge;
 	}
-	err = rfs_guarded_copy(m->base + off, buf, len, m->base + off, len);
+	err = rfs_guarded_copy(m->mem + off, buf, len, m->mem + off, len);
 	if (err)
 		err = -ENOSPC; /* shared memory could not be allocated */
 	if (!exact)
@@ -324,8 +334,9 @@ out_unlock:
 	return err;
 }
 
-int rfs_mapping_resize(struct rfs_mapping *m, uint64_t size)
+static int region_resize(struct rfs_mapping *mm, uint64_t size)
 {
+	struct region *m = to_region(mm);
 	int err;
 
 	pthread_rwlock_wrlock(&m->lock);
@@ -334,8 +345,9 @@ int rfs_mapping_resize(struct rfs_mapping *m, uint64_t size)
 	return err;
 }
 
-int rfs_mapping_fallocate(struct rfs_mapping *m, int mode, uint64_t off, uint64_t len)
+static int region_fallocate(struct rfs_mapping *mm, int mode, uint64_t off, uint64_t len)
 {
+	struct region *m = to_region(mm);
 	uint64_t end = off + len;
 	int64_t charged = 0;
 	bool exact;
@@ -372,8 +384,9 @@ out_unlock:
 	return err;
 }
 
-off_t rfs_mapping_seek(struct rfs_mapping *m, off_t off, int whence)
+static off_t region_seek(struct rfs_mapping *mm, off_t off, int whence)
 {
+	struct region *m = to_region(mm);
 	off_t r;
 
 	pthread_rwlock_rdlock(&m->lock);
@@ -382,9 +395,23 @@ off_t rfs_mapping_seek(struct rfs_mapping *m, off_t off, int whence)
 	return r < 0 ? -errno : r;
 }
 
-int rfs_mapping_sync(struct rfs_mapping *m, bool durable)
+static int region_sync(struct rfs_mapping *mm, bool durable)
 {
+	struct region *m = to_region(mm);
 	(void)m;
 	(void)durable;
 	return 0; /* memory is the backing store */
 }
+
+static const struct rfs_mapping_ops region_ops = {
+	.size = region_size,
+	.allocated = region_allocated,
+	.read_begin = region_read_begin,
+	.read_end = region_read_end,
+	.write = region_write,
+	.resize = region_resize,
+	.fallocate = region_fallocate,
+	.seek = region_seek,
+	.sync = region_sync,
+	.free = region_free,
+};

@@ -1,0 +1,92 @@
+/* The kind-independent face of mappings: dispatch to the kind's operations. */
+#include "lib/mapping_i.h"
+
+#include <errno.h>
+#include <string.h>
+
+void rfs_mapping_free(struct rfs_mapping *m)
+{
+	if (m)
+		m->ops->free(m);
+}
+
+enum rfs_kind rfs_mapping_kind(const struct rfs_mapping *m)
+{
+	return m->kind;
+}
+
+void rfs_mapping_set_owner(struct rfs_mapping *m, void *owner)
+{
+	m->owner = owner;
+}
+
+void *rfs_mapping_owner(const struct rfs_mapping *m)
+{
+	return m->owner;
+}
+
+uint64_t rfs_mapping_size(const struct rfs_mapping *m)
+{
+	return m->ops->size(m);
+}
+
+uint64_t rfs_mapping_allocated(const struct rfs_mapping *m)
+{
+	return m->ops->allocated(m);
+}
+
+void rfs_mapping_describe(const struct rfs_mapping *m, struct rfs_mapping_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->kind = m->kind;
+	info->size = m->ops->size(m);
+	info->allocated = m->ops->allocated(m);
+	if (m->ops->describe)
+		m->ops->describe(m, info);
+}
+
+int rfs_mapping_read_begin(struct rfs_mapping *m, uint64_t off, size_t len, struct rfs_io *io)
+{
+	memset(io, 0, sizeof(*io));
+	return m->ops->read_begin(m, off, len, io);
+}
+
+void rfs_mapping_read_end(struct rfs_mapping *m, struct rfs_io *io)
+{
+	m->ops->read_end(m, io);
+}
+
+ssize_t rfs_mapping_write(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off)
+{
+	if (len == 0)
+		return 0;
+	if (off + len < off)
+		return -EFBIG;
+	return m->ops->write(m, buf, len, off);
+}
+
+int rfs_mapping_resize(struct rfs_mapping *m, uint64_t size)
+{
+	return m->ops->resize(m, size);
+}
+
+int rfs_mapping_fallocate(struct rfs_mapping *m, int mode, uint64_t off, uint64_t len)
+{
+	if (len == 0)
+		return -EINVAL;
+	if (off + len < off)
+		return -EFBIG;
+	return m->ops->fallocate(m, mode, off, len);
+}
+
+off_t rfs_mapping_seek(struct rfs_mapping *m, off_t off, int whence)
+{
+	if (off < 0)
+		return -ENXIO;
+	return m->ops->seek(m, off, whence);
+}
+
+int rfs_mapping_sync(struct rfs_mapping *m, bool durable)
+{
+	return m->ops->sync(m, durable);
+}

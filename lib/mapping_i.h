@@ -1,0 +1,31 @@
+/*
+ * Private to lib/: how a kind of mapping plugs into mapping.h. Each kind
+ * embeds struct rfs_mapping first and supplies its operations; mapping.c
+ * dispatches and does what is common.
+ */
+#ifndef REGIONFS_MAPPING_I_H
+#define REGIONFS_MAPPING_I_H
+
+#include "lib/mapping.h"
+
+struct rfs_mapping_ops {
+	uint64_t (*size)(const struct rfs_mapping *m);
+	uint64_t (*allocated)(const struct rfs_mapping *m);
+	int (*read_begin)(struct rfs_mapping *m, uint64_t off, size_t len, struct rfs_io *io);
+	void (*read_end)(struct rfs_mapping *m, struct rfs_io *io);
+	ssize_t (*write)(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off);
+	int (*resize)(struct rfs_mapping *m, uint64_t size);
+	int (*fallocate)(struct rfs_mapping *m, int mode, uint64_t off, uint64_t len);
+	off_t (*seek)(struct rfs_mapping *m, off_t off, int whence);
+	int (*sync)(struct rfs_mapping *m, bool durable);
+	void (*describe)(const struct rfs_mapping *m, struct rfs_mapping_info *info);
+	void (*free)(struct rfs_mapping *m);
+};
+
+struct rfs_mapping {
+	const struct rfs_mapping_ops *ops;
+	enum rfs_kind kind;
+	void *_Atomic owner; /* the caller's object for this mapping (mapping.h) */
+};
+
+#endif
