@@ -15,12 +15,17 @@
 #include "conf/config.h"
 #include "lib/account.h"
 #include "lib/ns.h"
+#include "lib/windows.h"
+
+struct rfs_inval;
 
 #define RFS_VERSION "0.1.0"
 
 struct rfs_daemon {
 	struct rfs_ns *ns;	 /* the namespace; has its own locking */
 	struct rfs_account acct; /* region memory cap; lock-free */
+	struct rfs_windows *win; /* views' backing files; has its own locking */
+	struct rfs_inval *inval; /* cache invalidation worker; set before serving */
 	struct rfs_config cfg;	 /* as loaded at mount; read-only after */
 	struct fuse_session *se; /* fixed after mount */
 	double timeout;		 /* entry and attribute cache timeout, seconds */
@@ -58,7 +63,12 @@ void rfs_ops_inode(struct fuse_lowlevel_ops *ops);
 void rfs_ops_dir(struct fuse_lowlevel_ops *ops);
 void rfs_ops_file(struct fuse_lowlevel_ops *ops);
 
-/* Build the predeclared regions of the config into the namespace. */
+/* Build the regions and views of the config into the namespace. */
 int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen);
+/* Add one declared view; -errno. */
+int rfs_add_view(struct rfs_daemon *d, const struct rfs_view_decl *v);
+
+/* Windows' change notice: queue invalidation of the view's cached bytes. */
+void rfs_view_changed(void *ctx, struct rfs_mapping *view, uint64_t off, uint64_t len);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fs/fs.h"
+#include "fs/inval.h"
 #include "lib/guard.h"
 
 #define EXIT_USAGE 2 /* bad command line or config: nothing mounted */
@@ -18,6 +19,9 @@
  * the namespace and to file sizes passes through the kernel, which updates
  * its own cache; the daemon notifies it of changes it makes by itself. */
 #define CACHE_TIMEOUT 86400.0
+
+/* Bytes of backing files mapped at once by views (windows.h). */
+#define WINDOW_BUDGET (128ULL << 20)
 
 struct options {
 	char *config;
@@ -160,7 +164,8 @@ int main(int argc, char *argv[])
 	raise_fd_limit();
 	rfs_guard_init();
 	d.ns = rfs_ns_new(&d.acct, 0755, (struct rfs_cred){getuid(), getgid()});
-	if (!d.ns) {
+	d.win = rfs_windows_new(WINDOW_BUDGET, rfs_view_changed, &d);
+	if (!d.ns || !d.win) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto out_err;
 	}
@@ -188,7 +193,12 @@ int main(int argc, char *argv[])
 		goto out_unmount;
 	if (!cl.foreground)
 		rfs_log_to_syslog();
+	d.inval = rfs_inval_start(d.se);
+	if (!d.inval)
+		goto out_unmount;
 	ret = serve(&d, &cl) ? 1 : 0;
+	rfs_inval_stop(d.inval);
+	d.inval = NULL;
 out_unmount:
 	fuse_session_unmount(d.se);
 out_signals:
@@ -196,11 +206,13 @@ out_signals:
 out_session:
 	fuse_session_destroy(d.se);
 out_ns:
-	rfs_ns_free(d.ns);
+	rfs_ns_free(d.ns); /* flushes every view */
+	rfs_windows_free(d.win);
 	goto out_cfg;
 out_err:
 	fprintf(stderr, "regionfs: %s\n", err);
 	rfs_ns_free(d.ns);
+	rfs_windows_free(d.win);
 out_cfg:
 	rfs_config_free(&d.cfg);
 out_args:

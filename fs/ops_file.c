@@ -18,6 +18,10 @@
 #include <unistd.h> /* SEEK_DATA, SEEK_HOLE */
 
 #include "fs/fs.h"
+#include "fs/inval.h"
+
+/* How long a write through a view waits for other views' caches to drop. */
+#define INVAL_WAIT_MS 50
 
 static struct rfs_mapping *mapping_of(fuse_req_t req, fuse_ino_t ino)
 {
@@ -26,10 +30,32 @@ static struct rfs_mapping *mapping_of(fuse_req_t req, fuse_ino_t ino)
 	return rfs_node_mapping(rfs_node(d, ino));
 }
 
+void rfs_view_changed(void *ctx, struct rfs_mapping *view, uint64_t off, uint64_t len)
+{
+	struct rfs_daemon *d = ctx;
+
+	if (d->inval)
+		rfs_inval_post(d->inval, rfs_ino(d, rfs_mapping_node(view)), off, len);
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)ino;
+	struct rfs_mapping *m = mapping_of(req, ino);
+
 	fi->keep_cache = 1;
+	if (rfs_mapping_kind(m) == RFS_KIND_VIEW) {
+		struct rfs_mapping_info info;
+
+		rfs_mapping_describe(m, &info);
+		/* Root passes mode checks; a ro view refuses writers whoever they are. */
+		if (info.access == RFS_VIEW_RO && (fi->flags & O_ACCMODE) != O_RDONLY) {
+			fuse_reply_err(req, EACCES);
+			return;
+		}
+		/* Changed outside the mount: start this open from a clean cache. */
+		if (rfs_mapping_stale(m))
+			fi->keep_cache = 0;
+	}
 	fuse_reply_open(req, fi);
 }
 
@@ -90,15 +116,24 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 {
 	struct rfs_daemon *d = rfs_daemon(req);
 	struct rfs_node *node = rfs_node(d, ino);
+	struct rfs_mapping *m = rfs_node_mapping(node);
+	bool view = rfs_mapping_kind(m) == RFS_KIND_VIEW;
+	uint64_t before = view ? rfs_inval_ticket(d->inval) : 0;
 	ssize_t n;
 
 	(void)fi;
-	n = rfs_mapping_write(rfs_node_mapping(node), buf, size, (uint64_t)off);
+	n = rfs_mapping_write(m, buf, size, (uint64_t)off);
 	if (n < 0) {
 		fuse_reply_err(req, (int)-n);
 		return;
 	}
 	rfs_ns_touch(node);
+	if (view) {
+		uint64_t after = rfs_inval_ticket(d->inval);
+
+		if (after != before)
+			rfs_inval_wait(d->inval, after, INVAL_WAIT_MS);
+	}
 	fuse_reply_write(req, (size_t)n);
 }
 

@@ -34,15 +34,18 @@ static int make_parents(struct rfs_daemon *d, char *path, struct rfs_node **pare
 	return 0;
 }
 
-static int add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
+/* Create the file `name` with owner o (mode defaulting to def_mode) and
+ * contents map (NULL: a new region); returns it referenced. */
+static int add_file(struct rfs_daemon *d, const char *name, const struct rfs_owner *o,
+		    mode_t def_mode, struct rfs_mapping *map, struct rfs_node **out)
 {
-	const struct rfs_owner *o = &r->owner;
 	struct rfs_new what = {
-		.mode = S_IFREG | (o->has_mode ? o->mode : 0644),
+		.mode = S_IFREG | (o->has_mode ? o->mode : def_mode),
 		.cred = {o->has_uid ? o->uid : getuid(), o->has_gid ? o->gid : getgid()},
+		.map = map,
 	};
-	struct rfs_node *parent, *node;
-	char *path = strdup(r->name), *leaf;
+	struct rfs_node *parent;
+	char *path = strdup(name), *leaf;
 	int err;
 
 	if (!path)
@@ -50,25 +53,62 @@ static int add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 	err = make_parents(d, path, &parent, &leaf);
 	if (err)
 		goto out_free;
-	err = rfs_ns_create(d->ns, parent, leaf, &what, &node);
+	err = rfs_ns_create(d->ns, parent, leaf, &what, out);
 	rfs_ns_forget(d->ns, parent, 1);
-	if (err)
-		goto out_free;
 	/* The creator's gid may have come from a setgid directory; the
 	 * config's word is final. */
-	if (o->has_gid) {
+	if (!err && o->has_gid) {
 		struct stat st = {.st_gid = o->gid};
 
-		rfs_ns_setattr(d->ns, node, RFS_SET_GID, &st);
+		rfs_ns_setattr(d->ns, *out, RFS_SET_GID, &st);
 	}
+out_free:
+	free(path);
+	return err;
+}
+
+static int add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
+{
+	struct rfs_node *node;
+	int err = add_file(d, r->name, &r->owner, 0644, NULL, &node);
+
+	if (err)
+		return err;
 	if (r->prealloc && r->size)
 		err = rfs_mapping_fallocate(rfs_node_mapping(node), 0, 0, r->size);
 	else
 		err = rfs_mapping_resize(rfs_node_mapping(node), r->size);
 	rfs_ns_forget(d->ns, node, 1);
-out_free:
-	free(path);
 	return err;
+}
+
+static enum rfs_view_access view_access(enum rfs_access a)
+{
+	return a == RFS_ACCESS_RO ? RFS_VIEW_RO : a == RFS_ACCESS_COW ? RFS_VIEW_COW : RFS_VIEW_RW;
+}
+
+int rfs_add_view(struct rfs_daemon *d, const struct rfs_view_decl *v)
+{
+	struct rfs_view_spec spec = {
+		.file = v->file,
+		.offset = v->offset,
+		.length = v->has_length ? v->length : 0,
+		.access = view_access(v->access),
+	};
+	struct rfs_mapping *map;
+	struct rfs_node *node;
+	int err;
+
+	map = rfs_view_new(d->win, &spec, &err);
+	if (!map)
+		return err;
+	err = add_file(d, v->name, &v->owner, spec.access == RFS_VIEW_RO ? 0444 : 0644, map, &node);
+	if (err) {
+		rfs_mapping_free(map);
+		return err;
+	}
+	rfs_ns_forget(d->ns, node, 1);
+	return 0;
 }
 
 int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen)
@@ -88,6 +128,23 @@ int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen)
 		if (e) {
 			snprintf(err, errlen, "%s:%d: region '%s': %s", file, r->line, r->name,
 				 strerror(-e));
+			return e;
+		}
+	}
+	for (size_t i = 0; i < d->cfg.n_views; i++) {
+		const struct rfs_view_decl *v = &d->cfg.views[i];
+		int e = rfs_add_view(d, v);
+
+		if (e == -ENXIO) {
+			snprintf(err, errlen,
+				 "%s:%d: view '%s': the window lies past the end of %s "
+				 "(only rw views grow their file)",
+				 file, v->line, v->name, v->file);
+			return e;
+		}
+		if (e) {
+			snprintf(err, errlen, "%s:%d: view '%s': %s: %s", file, v->line, v->name,
+				 v->file, strerror(-e));
 			return e;
 		}
 	}

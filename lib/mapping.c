@@ -90,3 +90,8 @@ int rfs_mapping_sync(struct rfs_mapping *m, bool durable)
 {
 	return m->ops->sync(m, durable);
 }
+
+bool rfs_mapping_stale(struct rfs_mapping *m)
+{
+	return m->ops->stale ? m->ops->stale(m) : false;
+}

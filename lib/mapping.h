@@ -61,11 +61,37 @@ struct rfs_io {
 	struct iovec iov[RFS_IO_SEGS];
 	int n;
 	size_t len;
-	void *bounce; /* private: a buffer used instead of mapped memory */
+	void *bounce;		 /* private: a buffer used instead of mapped memory */
+	void *pins[RFS_IO_SEGS]; /* private: windows held for the reply */
 };
 
 /* A new empty region charged to acct. NULL with errno set on failure. */
 struct rfs_mapping *rfs_region_new(struct rfs_account *acct);
+
+struct rfs_windows;
+
+/* A window of a backing file. */
+struct rfs_view_spec {
+	const char *file;
+	uint64_t offset;
+	uint64_t length; /* 0: to the end of the file */
+	enum rfs_view_access access;
+};
+
+/*
+ * A new view through the daemon's windows (windows.h). A rw window reaching
+ * past the end of the file grows the file to fit, reserving the space, so a
+ * full disk is -ENOSPC here rather than a fault later; ro and cow windows
+ * must lie inside the file (-ENXIO). NULL with *err = -errno on failure.
+ */
+struct rfs_mapping *rfs_view_new(struct rfs_windows *w, const struct rfs_view_spec *spec, int *err);
+
+/*
+ * Did the backing store change by a route other than this mapping since the
+ * last call (a view's file written or truncated outside the mount)? Always
+ * false for regions.
+ */
+bool rfs_mapping_stale(struct rfs_mapping *m);
 
 /* Drop the mapping and everything it holds (the caller holds the last reference). */
 void rfs_mapping_free(struct rfs_mapping *m);
@@ -83,6 +109,8 @@ uint64_t rfs_mapping_allocated(const struct rfs_mapping *m);
 /*
  * Resolve [off, off + len) for reading and lock the mapping shared until
  * rfs_mapping_read_end, so a reply can be sent straight from the memory.
+ * Reads of up to RFS_IO_SEGS - 1 window chunks (6 MiB) are never shortened
+ * but at the end of the file.
  */
 int rfs_mapping_read_begin(struct rfs_mapping *m, uint64_t off, size_t len, struct rfs_io *io);
 void rfs_mapping_read_end(struct rfs_mapping *m, struct rfs_io *io);

@@ -18,6 +18,7 @@ struct rfs_mapping_ops {
 	int (*fallocate)(struct rfs_mapping *m, int mode, uint64_t off, uint64_t len);
 	off_t (*seek)(struct rfs_mapping *m, off_t off, int whence);
 	int (*sync)(struct rfs_mapping *m, bool durable);
+	bool (*stale)(struct rfs_mapping *m);
 	void (*describe)(const struct rfs_mapping *m, struct rfs_mapping_info *info);
 	void (*free)(struct rfs_mapping *m);
 };

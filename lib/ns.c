@@ -200,7 +200,8 @@ static void maybe_free(struct rfs_ns *ns, struct rfs_node *n)
 	node_free(n);
 }
 
-static struct rfs_node *node_new(struct rfs_ns *ns, mode_t mode, struct rfs_cred cred)
+static struct rfs_node *node_new(struct rfs_ns *ns, mode_t mode, struct rfs_cred cred,
+				 struct rfs_mapping *map)
 {
 	struct rfs_node *n = calloc(1, sizeof(*n));
 	int64_t t = now_ns();
@@ -215,11 +216,12 @@ static struct rfs_node *node_new(struct rfs_ns *ns, mode_t mode, struct rfs_cred
 	atomic_init(&n->mtime, t);
 	atomic_init(&n->ctime, t);
 	if (S_ISREG(mode)) {
-		n->map = rfs_region_new(ns->acct);
+		n->map = map ? map : rfs_region_new(ns->acct);
 		if (!n->map) {
 			free(n);
 			return NULL;
 		}
+		rfs_mapping_set_owner(n->map, n);
 	} else if (S_ISDIR(mode)) {
 		n->dir.next_cookie = COOKIE_FIRST;
 	}
@@ -254,7 +256,7 @@ struct rfs_ns *rfs_ns_new(struct rfs_account *acct, mode_t root_mode, struct rfs
 	ns->acct = acct;
 	ns->next_ino = 1;
 	ns->all.all_next = ns->all.all_prev = &ns->all;
-	ns->root = node_new(ns, S_IFDIR | (root_mode & 07777), owner);
+	ns->root = node_new(ns, S_IFDIR | (root_mode & 07777), owner, NULL);
 	if (!ns->root) {
 		free(ns);
 		return NULL;
@@ -367,9 +369,9 @@ int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 		if (S_ISDIR(mode))
 			mode |= S_ISGID;
 	}
-	n = node_new(ns, mode, cred);
+	n = node_new(ns, mode, cred, what->map);
 	if (!n) {
-		err = -errno ? -errno : -ENOMEM;
+		err = errno > 0 ? -errno : -ENOMEM;
 		goto out_unlock;
 	}
 	if (S_ISLNK(mode)) {
@@ -384,6 +386,8 @@ int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 		n->rdev = what->rdev;
 	err = dir_insert(&dir->dir, name, n);
 	if (err) {
+		if (what->map)
+			n->map = NULL; /* still the caller's */
 		node_free(n);
 		goto out_unlock;
 	}
@@ -647,6 +651,11 @@ void rfs_ns_touch(struct rfs_node *node)
 
 	atomic_store_explicit(&node->mtime, t, memory_order_relaxed);
 	atomic_store_explicit(&node->ctime, t, memory_order_relaxed);
+}
+
+struct rfs_node *rfs_mapping_node(const struct rfs_mapping *m)
+{
+	return rfs_mapping_owner(m);
 }
 
 struct rfs_mapping *rfs_node_mapping(const struct rfs_node *node)

@@ -51,8 +51,9 @@ int rfs_ns_lookup(struct rfs_ns *ns, struct rfs_node *dir, const char *name, str
 struct rfs_new {
 	mode_t mode; /* S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK */
 	struct rfs_cred cred;
-	const char *target; /* S_IFLNK */
-	dev_t rdev;	    /* S_IFCHR, S_IFBLK */
+	const char *target;	 /* S_IFLNK */
+	dev_t rdev;		 /* S_IFCHR, S_IFBLK */
+	struct rfs_mapping *map; /* S_IFREG: contents, taken over on success; NULL: a new region */
 };
 
 /*
@@ -89,6 +90,9 @@ enum {
 /* Apply the fields of st named by which. Size applies to regular files only. */
 int rfs_ns_setattr(struct rfs_ns *ns, struct rfs_node *node, unsigned int which,
 		   const struct stat *st);
+
+/* The node whose contents a mapping is (set when the node is created). */
+struct rfs_node *rfs_mapping_node(const struct rfs_mapping *m);
 
 /* Mark node's contents modified now (mtime and ctime). Lock-free. */
 void rfs_ns_touch(struct rfs_node *node);

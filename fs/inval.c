@@ -1,0 +1,135 @@
+#include "fs/inval.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+struct notice {
+	struct notice *next;
+	fuse_ino_t ino;
+	uint64_t off, len;
+};
+
+struct rfs_inval {
+	struct fuse_session *se; /* fixed */
+	pthread_t thread;
+	pthread_mutex_t lock; /* guards everything below */
+	pthread_cond_t wake;  /* the worker: work or stop */
+	pthread_cond_t done;  /* waiters: sent advanced */
+	struct notice *head, **tail;
+	uint64_t posted, sent;
+	bool stopping;
+};
+
+static void *worker(void *arg)
+{
+	struct rfs_inval *q = arg;
+
+	pthread_mutex_lock(&q->lock);
+	for (;;) {
+		struct notice *n = q->head;
+
+		if (!n) {
+			if (q->stopping)
+				break;
+			pthread_cond_wait(&q->wake, &q->lock);
+			continue;
+		}
+		q->head = n->next;
+		if (!q->head)
+			q->tail = &q->head;
+		pthread_mutex_unlock(&q->lock);
+		/* -ENOENT: the kernel has forgotten the inode; nothing to drop. */
+		fuse_lowlevel_notify_inval_inode(q->se, n->ino, (off_t)n->off, (off_t)n->len);
+		free(n);
+		pthread_mutex_lock(&q->lock);
+		q->sent++;
+		pthread_cond_broadcast(&q->done);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
+struct rfs_inval *rfs_inval_start(struct fuse_session *se)
+{
+	struct rfs_inval *q = calloc(1, sizeof(*q));
+	pthread_condattr_t ca;
+
+	if (!q)
+		return NULL;
+	q->se = se;
+	q->tail = &q->head;
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->wake, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->done, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&q->thread, NULL, worker, q)) {
+		free(q);
+		return NULL;
+	}
+	return q;
+}
+
+void rfs_inval_stop(struct rfs_inval *q)
+{
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->lock);
+	q->stopping = true;
+	pthread_cond_signal(&q->wake);
+	pthread_mutex_unlock(&q->lock);
+	pthread_join(q->thread, NULL);
+	pthread_cond_destroy(&q->wake);
+	pthread_cond_destroy(&q->done);
+	pthread_mutex_destroy(&q->lock);
+	free(q);
+}
+
+void rfs_inval_post(struct rfs_inval *q, fuse_ino_t ino, uint64_t off, uint64_t len)
+{
+	struct notice *n = malloc(sizeof(*n));
+
+	if (!n)
+		return; /* the reader may see stale cache until its next open */
+	n->next = NULL;
+	n->ino = ino;
+	n->off = off;
+	n->len = len;
+	pthread_mutex_lock(&q->lock);
+	*q->tail = n;
+	q->tail = &n->next;
+	q->posted++;
+	pthread_cond_signal(&q->wake);
+	pthread_mutex_unlock(&q->lock);
+}
+
+uint64_t rfs_inval_ticket(struct rfs_inval *q)
+{
+	uint64_t t;
+
+	pthread_mutex_lock(&q->lock);
+	t = q->posted;
+	pthread_mutex_unlock(&q->lock);
+	return t;
+}
+
+void rfs_inval_wait(struct rfs_inval *q, uint64_t ticket, int timeout_ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&q->lock);
+	while (q->sent < ticket && !q->stopping)
+		if (pthread_cond_timedwait(&q->done, &q->lock, &until) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&q->lock);
+}

@@ -1,0 +1,32 @@
+/*
+ * Kernel cache invalidation for bytes that changed behind an inode's back
+ * (a write through an overlapping view). Notices are sent by one worker
+ * thread, never by the request that caused them: a request that
+ * invalidates another inode while a request on that inode waits for it
+ * could deadlock on page locks. The writer waits a bounded time for its
+ * notices, so readers of other views see new bytes as soon as write()
+ * returns in all but that contended case.
+ */
+#ifndef REGIONFS_INVAL_H
+#define REGIONFS_INVAL_H
+
+#include <stdint.h>
+
+#include "fs/fs.h"
+
+struct rfs_inval;
+
+struct rfs_inval *rfs_inval_start(struct fuse_session *se);
+/* Sends what is queued, then stops the worker. */
+void rfs_inval_stop(struct rfs_inval *q);
+
+/* Queue a notice: the kernel's cache of ino for [off, off + len). */
+void rfs_inval_post(struct rfs_inval *q, fuse_ino_t ino, uint64_t off, uint64_t len);
+
+/* A ticket covering every notice posted so far. */
+uint64_t rfs_inval_ticket(struct rfs_inval *q);
+
+/* Wait until the notices up to ticket are sent, or timeout_ms passes. */
+void rfs_inval_wait(struct rfs_inval *q, uint64_t ticket, int timeout_ms);
+
+#endif

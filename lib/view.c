@@ -1,0 +1,414 @@
+/*
+ * Views: windows [offset, offset + length) of backing files.
+ *
+ * rw and ro views read and write the file's own pages through shared
+ * chunks (windows.h), so every view of the same bytes, and every other
+ * process using the file, sees a write at once; views of the daemon's other
+ * inodes are told through the windows' change notices so the kernel can
+ * drop what it cached for them. A cow view maps its whole window private:
+ * its writes stay in its own pages and never reach the file.
+ *
+ * Dirty tracking is one range per view, the union of writes since the last
+ * flush; a flush writes it back with sync_file_range, the equivalent of
+ * msync(MS_SYNC) for a shared mapping, which needs no live mapping of the
+ * range. fsync adds fdatasync, committing the file's metadata too.
+ */
+#include "lib/mapping_i.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/guard.h"
+#include "lib/windows.h"
+
+struct view {
+	struct rfs_mapping hdr; /* first: a view is a mapping */
+	struct rfs_windows *w;
+	struct rfs_backing *b;
+	uint64_t offset, length; /* fixed */
+	enum rfs_view_access access;
+	char *priv;	 /* cow: the window's pages, mapped private; fixed */
+	size_t priv_len; /* bytes mapped at priv */
+	uint64_t skew;	 /* cow: offset - the page-aligned start of priv */
+
+	pthread_mutex_t lock;	     /* guards the fields below */
+	uint64_t dirty_lo, dirty_hi; /* view offsets written since the last flush */
+	struct timespec seen_mtime;  /* the file as of the last stale check */
+	off_t seen_size;
+	int64_t last_flush_ns;
+};
+
+static struct view *to_view(const struct rfs_mapping *m)
+{
+	return (struct view *)m;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint64_t view_size(const struct rfs_mapping *m)
+{
+	return to_view(m)->length;
+}
+
+static uint64_t view_allocated(const struct rfs_mapping *m)
+{
+	struct view *v = to_view(m);
+	struct stat st;
+	uint64_t file;
+
+	if (fstat(rfs_backing_fd(v->b), &st) < 0)
+		return 0;
+	/* The file's allocation, at most the window: what a sparse file holds is
+	 * not known per range without walking it. */
+	file = (uint64_t)st.st_blocks * 512;
+	return file < v->length ? file : v->length;
+}
+
+/* Clip [off, off + len) to the window; the bytes that remain. */
+static size_t clip(const struct view *v, uint64_t off, size_t len)
+{
+	if (off >= v->length)
+		return 0;
+	return len < v->length - off ? len : (size_t)(v->length - off);
+}
+
+static void unpin_all(struct view *v, struct rfs_io *io)
+{
+	for (int i = 0; i < RFS_IO_SEGS; i++)
+		if (io->pins[i])
+			rfs_chunk_unpin(v->w, io->pins[i]);
+}
+
+/* Resolve view bytes [off, off + len) to memory segments in io. */
+static int resolve(struct view *v, uint64_t off, size_t len, struct rfs_io *io)
+{
+	uint64_t pos = v->offset + off;
+
+	io->len = 0;
+	if (v->priv) {
+		io->iov[0].iov_base = v->priv + v->skew + off;
+		io->iov[0].iov_len = len;
+		io->n = 1;
+		io->len = len;
+		return 0;
+	}
+	while (len && io->n < RFS_IO_SEGS) {
+		struct rfs_chunk *c;
+		char *addr;
+		uint64_t in = pos % RFS_CHUNK;
+		size_t take = len < RFS_CHUNK - in ? len : (size_t)(RFS_CHUNK - in);
+		int err = rfs_chunk_pin(v->w, v->b, pos, &c, &addr);
+
+		if (err) {
+			unpin_all(v, io);
+			memset(io, 0, sizeof(*io));
+			return err;
+		}
+		io->pins[io->n] = c;
+		io->iov[io->n].iov_base = addr + in;
+		io->iov[io->n].iov_len = take;
+		io->n++;
+		io->len += take;
+		pos += take;
+		len -= take;
+	}
+	return 0;
+}
+
+static int view_read_begin(struct rfs_mapping *m, uint64_t off, size_t len, struct rfs_io *io)
+{
+	struct view *v = to_view(m);
+
+	return resolve(v, off, clip(v, off, len), io);
+}
+
+static void view_read_end(struct rfs_mapping *m, struct rfs_io *io)
+{
+	unpin_all(to_view(m), io);
+}
+
+/* The errno for a fault in the file's pages: a full disk or an I/O error. */
+static int fault_errno(const struct view *v)
+{
+	struct statvfs sv;
+
+	if (fstatvfs(rfs_backing_fd(v->b), &sv) == 0 && sv.f_bavail == 0)
+		return -ENOSPC;
+	return -EIO;
+}
+
+static void mark_dirty(struct view *v, uint64_t off, uint64_t len)
+{
+	pthread_mutex_lock(&v->lock);
+	if (v->dirty_lo == v->dirty_hi) {
+		v->dirty_lo = off;
+		v->dirty_hi = off + len;
+	} else {
+		if (off < v->dirty_lo)
+			v->dirty_lo = off;
+		if (off + len > v->dirty_hi)
+			v->dirty_hi = off + len;
+	}
+	pthread_mutex_unlock(&v->lock);
+}
+
+static ssize_t view_write(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off)
+{
+	struct view *v = to_view(m);
+	struct rfs_io io = {0};
+	size_t n = clip(v, off, len), done = 0;
+	int err;
+
+	if (v->access == RFS_VIEW_RO)
+		return -EROFS;
+	if (n == 0)
+		return -EFBIG; /* a view's size is fixed */
+	err = resolve(v, off, n, &io);
+	if (err)
+		return err;
+	for (int i = 0; i < io.n && !err; i++) {
+		struct iovec *s = &io.iov[i];
+
+		err = rfs_guarded_copy(s->iov_base, (const char *)buf + done, s->iov_len,
+				       s->iov_base, s->iov_len);
+		if (!err)
+			done += s->iov_len;
+	}
+	unpin_all(v, &io);
+	if (err)
+		err = fault_errno(v);
+	if (done && v->access == RFS_VIEW_RW) {
+		mark_dirty(v, off, done);
+		rfs_backing_changed(v->w, v->b, m, v->offset + off, done);
+	}
+	return done ? (ssize_t)done : err;
+}
+
+static int view_resize(struct rfs_mapping *m, uint64_t size)
+{
+	return size == to_view(m)->length ? 0 : -EPERM;
+}
+
+static int view_fallocate(struct rfs_mapping *m, int mode, uint64_t off, uint64_t len)
+{
+	struct view *v = to_view(m);
+	int fd = rfs_backing_fd(v->b);
+
+	if (v->access != RFS_VIEW_RW)
+		return v->access == RFS_VIEW_RO ? -EROFS : -EOPNOTSUPP;
+	if (off + len > v->length)
+		return -EFBIG;
+	if (mode != 0 && mode != FALLOC_FL_KEEP_SIZE &&
+	    mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
+		return -EOPNOTSUPP;
+	/* The window already exists in the file: allocation never changes its size. */
+	if (fallocate(fd, mode | FALLOC_FL_KEEP_SIZE, (off_t)(v->offset + off), (off_t)len) < 0)
+		return -errno;
+	if (mode & FALLOC_FL_PUNCH_HOLE)
+		rfs_backing_changed(v->w, v->b, m, v->offset + off, len);
+	return 0;
+}
+
+static off_t view_seek(struct rfs_mapping *m, off_t off, int whence)
+{
+	struct view *v = to_view(m);
+	off_t r;
+
+	if ((uint64_t)off >= v->length)
+		return -ENXIO;
+	r = lseek(rfs_backing_fd(v->b), (off_t)v->offset + off, whence);
+	if (r < 0)
+		return errno == ENXIO && whence == SEEK_HOLE ? (off_t)v->length : -errno;
+	if ((uint64_t)r >= v->offset + v->length)
+		return whence == SEEK_HOLE ? (off_t)v->length : -ENXIO;
+	return r - (off_t)v->offset;
+}
+
+static int view_sync(struct rfs_mapping *m, bool durable)
+{
+	struct view *v = to_view(m);
+	int fd = rfs_backing_fd(v->b);
+	uint64_t lo, hi;
+	int err = 0;
+
+	if (v->access != RFS_VIEW_RW)
+		return 0;
+	pthread_mutex_lock(&v->lock);
+	lo = v->dirty_lo;
+	hi = v->dirty_hi;
+	v->dirty_lo = v->dirty_hi = 0;
+	pthread_mutex_unlock(&v->lock);
+
+	if (lo < hi && sync_file_range(fd, (off_t)(v->offset + lo), (off_t)(hi - lo),
+				       SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+					       SYNC_FILE_RANGE_WAIT_AFTER) < 0)
+		err = -errno;
+	if (!err && durable && fdatasync(fd) < 0)
+		err = -errno;
+	if (err) {
+		/* Still dirty: a later flush tries again and reports again. */
+		if (lo < hi)
+			mark_dirty(v, lo, hi - lo);
+		return err;
+	}
+	pthread_mutex_lock(&v->lock);
+	v->last_flush_ns = now_ns();
+	pthread_mutex_unlock(&v->lock);
+	return 0;
+}
+
+static bool view_stale(struct rfs_mapping *m)
+{
+	struct view *v = to_view(m);
+	struct stat st;
+	bool changed;
+
+	if (fstat(rfs_backing_fd(v->b), &st) < 0)
+		return true;
+	pthread_mutex_lock(&v->lock);
+	changed = st.st_size != v->seen_size || st.st_mtim.tv_sec != v->seen_mtime.tv_sec ||
+		  st.st_mtim.tv_nsec != v->seen_mtime.tv_nsec;
+	v->seen_size = st.st_size;
+	v->seen_mtime = st.st_mtim;
+	pthread_mutex_unlock(&v->lock);
+	return changed;
+}
+
+static void view_describe(const struct rfs_mapping *m, struct rfs_mapping_info *info)
+{
+	struct view *v = to_view(m);
+
+	info->backing = rfs_backing_path(v->b);
+	info->offset = v->offset;
+	info->access = v->access;
+	pthread_mutex_lock(&v->lock);
+	info->dirty = v->dirty_hi - v->dirty_lo;
+	info->last_flush_ns = v->last_flush_ns;
+	pthread_mutex_unlock(&v->lock);
+}
+
+static void view_free(struct rfs_mapping *m)
+{
+	struct view *v = to_view(m);
+
+	view_sync(m, false);
+	rfs_backing_detach(v->w, v->b, m);
+	if (v->priv)
+		munmap(v->priv, v->priv_len);
+	rfs_backing_put(v->w, v->b);
+	pthread_mutex_destroy(&v->lock);
+	free(v);
+}
+
+static const struct rfs_mapping_ops view_ops = {
+	.size = view_size,
+	.allocated = view_allocated,
+	.read_begin = view_read_begin,
+	.read_end = view_read_end,
+	.write = view_write,
+	.resize = view_resize,
+	.fallocate = view_fallocate,
+	.seek = view_seek,
+	.sync = view_sync,
+	.stale = view_stale,
+	.describe = view_describe,
+	.free = view_free,
+};
+
+/* Settle the window against the file: length, growth of a rw file. */
+static int fit_window(struct view *v, const struct rfs_view_spec *spec)
+{
+	int fd = rfs_backing_fd(v->b);
+	struct stat st;
+	int err;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	v->length = spec->length;
+	if (!v->length) {
+		if (spec->offset >= (uint64_t)st.st_size)
+			return -ENXIO; /* nothing to the end of the file */
+		v->length = (uint64_t)st.st_size - spec->offset;
+	}
+	if (v->offset + v->length < v->offset || v->offset + v->length > (uint64_t)INT64_MAX)
+		return -EFBIG;
+	if (v->offset + v->length > (uint64_t)st.st_size) {
+		if (spec->access != RFS_VIEW_RW)
+			return -ENXIO;
+		if (!rfs_backing_writable(v->b))
+			return -EACCES;
+		err = posix_fallocate(fd, st.st_size, (off_t)(v->offset + v->length) - st.st_size);
+		if (err)
+			return -err;
+		fstat(fd, &st);
+	}
+	v->seen_size = st.st_size;
+	v->seen_mtime = st.st_mtim;
+	return 0;
+}
+
+static int map_private(struct view *v)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t start = v->offset & ~(page - 1);
+	void *p;
+
+	v->skew = v->offset - start;
+	v->priv_len = (size_t)(v->skew + v->length);
+	p = mmap(NULL, v->priv_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE,
+		 rfs_backing_fd(v->b), (off_t)start);
+	if (p == MAP_FAILED)
+		return -errno;
+	v->priv = p;
+	return 0;
+}
+
+struct rfs_mapping *rfs_view_new(struct rfs_windows *w, const struct rfs_view_spec *spec, int *err)
+{
+	struct view *v = calloc(1, sizeof(*v));
+
+	if (!v) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	v->hdr.ops = &view_ops;
+	v->hdr.kind = RFS_KIND_VIEW;
+	v->w = w;
+	v->offset = spec->offset;
+	v->access = spec->access;
+	*err = rfs_backing_get(w, spec->file, &v->b);
+	if (*err)
+		goto out_free;
+	if (spec->access == RFS_VIEW_RW && !rfs_backing_writable(v->b)) {
+		*err = -EACCES;
+		goto out_put;
+	}
+	*err = fit_window(v, spec);
+	if (!*err && spec->access == RFS_VIEW_COW)
+		*err = map_private(v);
+	if (*err)
+		goto out_put;
+	pthread_mutex_init(&v->lock, NULL);
+	rfs_backing_attach(w, v->b, &v->hdr, v->offset, v->length);
+	return &v->hdr;
+out_put:
+	rfs_backing_put(w, v->b);
+out_free:
+	free(v);
+	return NULL;
+}
