@@ -18,9 +18,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define RFS_NAME_MAX 255       /* one path component, as in NAME_MAX */
-#define RFS_PATH_MAX 4096      /* a whole name with '/' separators */
-#define RFS_ERR_MAX  512       /* size for error buffers */
+#define RFS_NAME_MAX	255  /* one path component, as in NAME_MAX */
+#define RFS_PATH_MAX	4096 /* a whole name with '/' separators */
+#define RFS_ERR_MAX	512  /* size for error buffers */
 #define RFS_CONTROL_DIR ".regionfs"
 
 enum rfs_access {
@@ -31,7 +31,7 @@ enum rfs_access {
 
 /* Ownership and permissions common to regions and views. */
 struct rfs_owner {
-	mode_t mode;   /* permission bits only (07777); 0 means "use default" */
+	mode_t mode; /* permission bits only (07777); 0 means "use default" */
 	bool has_mode;
 	uid_t uid;
 	bool has_uid;
@@ -41,7 +41,7 @@ struct rfs_owner {
 
 /* [region:NAME] */
 struct rfs_region_decl {
-	char *name;  /* relative path, components separated by '/' */
+	char *name; /* relative path, components separated by '/' */
 	uint64_t size;
 	bool prealloc;
 	struct rfs_owner owner;
@@ -51,7 +51,7 @@ struct rfs_region_decl {
 /* [view:NAME] */
 struct rfs_view_decl {
 	char *name;
-	char *file;      /* backing file path, as written */
+	char *file;	 /* backing file path, as written */
 	uint64_t offset; /* byte offset of the window in the file */
 	uint64_t length; /* window length; 0 with !has_length = to end of file */
 	bool has_length;
@@ -61,10 +61,10 @@ struct rfs_view_decl {
 };
 
 struct rfs_config {
-	char *path;         /* file the config came from (NULL for strings) */
-	uint64_t size;      /* cap on region memory; 0 = not set (default applies) */
+	char *path;    /* file the config came from (NULL for strings) */
+	uint64_t size; /* cap on region memory; 0 = not set (default applies) */
 	bool has_size;
-	bool xattr;         /* expose user.regionfs.* xattrs */
+	bool xattr;	      /* expose user.regionfs.* xattrs */
 	char **allowed_roots; /* NULL-terminated; directories run-time views may use */
 	size_t n_allowed_roots;
 	struct rfs_region_decl *regions;
