@@ -196,7 +196,10 @@ int main(int argc, char *argv[])
 	d.inval = rfs_inval_start(d.se);
 	if (!d.inval)
 		goto out_unmount;
-	ret = serve(&d, &cl) ? 1 : 0;
+	ret = serve(&d, &cl);
+	/* libfuse's handlers report the signal that ended the loop: asked to
+	 * stop is a clean end. */
+	ret = ret == 0 || ret == SIGTERM || ret == SIGINT || ret == SIGHUP ? 0 : 1;
 	rfs_inval_stop(d.inval);
 	d.inval = NULL;
 out_unmount:

@@ -43,6 +43,17 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct rfs_mapping *m = mapping_of(req, ino);
 
 	fi->keep_cache = 1;
+	/* libfuse asks for atomic O_TRUNC: the open itself truncates. */
+	if (fi->flags & O_TRUNC) {
+		struct rfs_daemon *d = rfs_daemon(req);
+		struct stat st = { .st_size = 0 };
+		int err = rfs_ns_setattr(d->ns, rfs_node(d, ino), RFS_SET_SIZE, &st);
+
+		if (err) {
+			fuse_reply_err(req, -err);
+			return;
+		}
+	}
 	if (rfs_mapping_kind(m) == RFS_KIND_VIEW) {
 		struct rfs_mapping_info info;
 

@@ -303,7 +303,8 @@ void rfs_ns_forget(struct rfs_ns *ns, struct rfs_node *node, uint64_t n)
 	pthread_rwlock_unlock(&ns->lock);
 }
 
-static int check_name(const char *name)
+/* May dir get an entry called name? */
+static int check_name(const struct rfs_ns *ns, const struct rfs_node *dir, const char *name)
 {
 	size_t len = strlen(name);
 
@@ -311,6 +312,8 @@ static int check_name(const char *name)
 		return -EINVAL;
 	if (len > NAME_MAX_BYTES)
 		return -ENAMETOOLONG;
+	if (dir == ns->root && strcmp(name, RFS_NS_RESERVED) == 0)
+		return -EPERM;
 	return 0;
 }
 
@@ -349,7 +352,7 @@ int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 	struct rfs_cred cred = what->cred;
 	mode_t mode = what->mode;
 	struct rfs_node *n;
-	int err = check_name(name);
+	int err = check_name(ns, dir, name);
 
 	if (err)
 		return err;
@@ -407,7 +410,7 @@ out_unlock:
 
 int rfs_ns_link(struct rfs_ns *ns, struct rfs_node *node, struct rfs_node *dir, const char *name)
 {
-	int err = check_name(name);
+	int err = check_name(ns, dir, name);
 
 	if (err)
 		return err;
@@ -519,7 +522,7 @@ int rfs_ns_rename(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from
 {
 	struct entry *src, *dst;
 	struct rfs_node *n;
-	int err = check_name(to);
+	int err = check_name(ns, to_dir, to);
 
 	if (err)
 		return err;

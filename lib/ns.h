@@ -28,6 +28,9 @@
 struct rfs_ns;
 struct rfs_node;
 
+/* The control plane's directory at the root: no file may take this name (-EPERM). */
+#define RFS_NS_RESERVED ".regionfs"
+
 /* Who is creating a node, and how. */
 struct rfs_cred {
 	uid_t uid;
