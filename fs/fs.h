@@ -9,6 +9,8 @@
 #define FUSE_USE_VERSION 312
 
 #include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,6 +23,29 @@ struct rfs_inval;
 
 #define RFS_VERSION "0.1.0"
 
+/* The requests counted for metrics, by name. */
+#define RFS_OPS(X)                                                                                 \
+	X(lookup)                                                                                  \
+	X(forget)                                                                                  \
+	X(getattr) X(setattr) X(readlink) X(mknod) X(mkdir) X(unlink) X(rmdir) X(symlink)          \
+		X(rename) X(link) X(open) X(read) X(write) X(flush) X(release) X(fsync) X(readdir) \
+			X(statfs) X(create) X(fallocate) X(lseek)
+
+enum rfs_op {
+#define RFS_OP_ENUM(name) RFS_OP_##name,
+	RFS_OPS(RFS_OP_ENUM)
+#undef RFS_OP_ENUM
+		RFS_OP_COUNT
+};
+
+/* Daemon-wide counters; relaxed atomics, read only for metrics. */
+struct rfs_counters {
+	_Atomic uint64_t ops[RFS_OP_COUNT];
+	_Atomic uint64_t bytes_read, bytes_written;
+	_Atomic uint64_t flushes, flush_errors;
+	_Atomic uint64_t faults; /* requests failed by a fault in mapped memory */
+};
+
 struct rfs_daemon {
 	struct rfs_ns *ns;	 /* the namespace; has its own locking */
 	struct rfs_account acct; /* region memory cap; lock-free */
@@ -29,7 +54,23 @@ struct rfs_daemon {
 	struct rfs_config cfg;	 /* as loaded at mount; read-only after */
 	struct fuse_session *se; /* fixed after mount */
 	double timeout;		 /* entry and attribute cache timeout, seconds */
+	struct rfs_counters counters;
+
+	/* Serializes control commands and reloads; guards cfg (which they
+	 * replace) and ctl_result. Taken before ns->lock. */
+	pthread_mutex_t ctl_lock;
+	char ctl_result[RFS_ERR_MAX]; /* the last command's outcome */
 };
+
+static inline void rfs_count(struct rfs_daemon *d, enum rfs_op op)
+{
+	atomic_fetch_add_explicit(&d->counters.ops[op], 1, memory_order_relaxed);
+}
+
+static inline void rfs_add(_Atomic uint64_t *counter, uint64_t n)
+{
+	atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
+}
 
 static inline struct rfs_daemon *rfs_daemon(fuse_req_t req)
 {
@@ -63,10 +104,27 @@ void rfs_ops_inode(struct fuse_lowlevel_ops *ops);
 void rfs_ops_dir(struct fuse_lowlevel_ops *ops);
 void rfs_ops_file(struct fuse_lowlevel_ops *ops);
 
+/*
+ * Walk path's directories from the root, making missing ones if create;
+ * returns the parent referenced and its last component in *leaf (pointing
+ * into path, which is modified).
+ */
+int rfs_walk_parents(struct rfs_daemon *d, char *path, bool create, struct rfs_node **parent,
+		     char **leaf);
+/* Add one declared region; -errno. */
+int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r);
+
 /* Build the regions and views of the config into the namespace. */
 int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen);
-/* Add one declared view; -errno. */
-int rfs_add_view(struct rfs_daemon *d, const struct rfs_view_decl *v);
+/* Add one declared view; fd: its file opened by the caller (taken over) or -1. */
+int rfs_add_view(struct rfs_daemon *d, const struct rfs_view_decl *v, int fd);
+/* The two halves of rfs_add_view: make the mapping, then name it. */
+struct rfs_mapping *rfs_view_open(struct rfs_daemon *d, const struct rfs_view_decl *v, int fd,
+				  int *err);
+int rfs_add_view_mapping(struct rfs_daemon *d, const struct rfs_view_decl *v,
+			 struct rfs_mapping *map);
+void rfs_view_error(const struct rfs_view_decl *v, const char *file, int e, char *err,
+		    size_t errlen);
 
 /* Windows' change notice: queue invalidation of the view's cached bytes. */
 void rfs_view_changed(void *ctx, struct rfs_mapping *view, uint64_t off, uint64_t len);

@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 struct notice {
 	struct notice *next;
 	fuse_ino_t ino;
 	uint64_t off, len;
+	char *name; /* an entry notice: the name in directory ino */
 };
 
 struct rfs_inval {
@@ -41,7 +43,12 @@ static void *worker(void *arg)
 			q->tail = &q->head;
 		pthread_mutex_unlock(&q->lock);
 		/* -ENOENT: the kernel has forgotten the inode; nothing to drop. */
-		fuse_lowlevel_notify_inval_inode(q->se, n->ino, (off_t)n->off, (off_t)n->len);
+		if (n->name)
+			fuse_lowlevel_notify_inval_entry(q->se, n->ino, n->name, strlen(n->name));
+		else
+			fuse_lowlevel_notify_inval_inode(q->se, n->ino, (off_t)n->off,
+							 (off_t)n->len);
+		free(n->name);
 		free(n);
 		pthread_mutex_lock(&q->lock);
 		q->sent++;
@@ -88,22 +95,46 @@ void rfs_inval_stop(struct rfs_inval *q)
 	free(q);
 }
 
-void rfs_inval_post(struct rfs_inval *q, fuse_ino_t ino, uint64_t off, uint64_t len)
+static void enqueue(struct rfs_inval *q, struct notice *n)
 {
-	struct notice *n = malloc(sizeof(*n));
-
-	if (!n)
-		return; /* the reader may see stale cache until its next open */
-	n->next = NULL;
-	n->ino = ino;
-	n->off = off;
-	n->len = len;
 	pthread_mutex_lock(&q->lock);
 	*q->tail = n;
 	q->tail = &n->next;
 	q->posted++;
 	pthread_cond_signal(&q->wake);
 	pthread_mutex_unlock(&q->lock);
+}
+
+void rfs_inval_post(struct rfs_inval *q, fuse_ino_t ino, uint64_t off, uint64_t len)
+{
+	struct notice *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return; /* the reader may see stale cache until its next open */
+	n->ino = ino;
+	n->off = off;
+	n->len = len;
+	enqueue(q, n);
+}
+
+void rfs_inval_post_entry(struct rfs_inval *q, fuse_ino_t parent, const char *name)
+{
+	struct notice *n = calloc(1, sizeof(*n));
+
+	if (n)
+		n->name = strdup(name);
+	if (!n || !n->name) {
+		free(n);
+		return; /* the name's cached lookup lasts until it expires */
+	}
+	n->ino = parent;
+	enqueue(q, n);
+}
+
+void rfs_inval_entry(struct rfs_daemon *d, struct rfs_node *dir, const char *name)
+{
+	if (d->inval)
+		rfs_inval_post_entry(d->inval, rfs_ino(d, dir), name);
 }
 
 uint64_t rfs_inval_ticket(struct rfs_inval *q)

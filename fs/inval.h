@@ -1,6 +1,7 @@
 /*
  * Kernel cache invalidation for bytes that changed behind an inode's back
- * (a write through an overlapping view). Notices are sent by one worker
+ * (a write through an overlapping view) and for names the daemon adds or
+ * removes by itself (control commands, reload). Notices are sent by one worker
  * thread, never by the request that caused them: a request that
  * invalidates another inode while a request on that inode waits for it
  * could deadlock on page locks. The writer waits a bounded time for its
@@ -22,6 +23,13 @@ void rfs_inval_stop(struct rfs_inval *q);
 
 /* Queue a notice: the kernel's cache of ino for [off, off + len). */
 void rfs_inval_post(struct rfs_inval *q, fuse_ino_t ino, uint64_t off, uint64_t len);
+
+/* Queue a notice: the kernel's cached lookup of name in directory parent. */
+void rfs_inval_post_entry(struct rfs_inval *q, fuse_ino_t parent, const char *name);
+
+/* The daemon named or unnamed name in dir by itself: drop the kernel's
+ * cached lookup (a no-op before the session serves). */
+void rfs_inval_entry(struct rfs_daemon *d, struct rfs_node *dir, const char *name);
 
 /* A ticket covering every notice posted so far. */
 uint64_t rfs_inval_ticket(struct rfs_inval *q);

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "fs/fs.h"
+#include "fs/commands.h"
+#include "fs/control.h"
 #include "fs/inval.h"
 #include "lib/guard.h"
 
@@ -72,6 +74,44 @@ static void raise_fd_limit(void)
 static uint64_t default_cap(void)
 {
 	return (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE) / 2;
+}
+
+/*
+ * SIGHUP reloads the config. It is blocked in every thread (threads inherit
+ * the mask from main) and taken by one thread with sigwait, so the reload
+ * runs as ordinary code, not in a signal handler. SIGUSR1 stops that thread.
+ */
+static void block_reload_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static void *reload_on_sighup(void *arg)
+{
+	struct rfs_daemon *d = arg;
+	char msg[RFS_ERR_MAX];
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+		pthread_mutex_lock(&d->ctl_lock);
+		if (rfs_reload(d, msg, sizeof(msg)) == 0)
+			rfs_log(RFS_LOG_INFO, "reloaded %s", d->cfg.path);
+		else
+			rfs_log(RFS_LOG_ERR, "reload failed, namespace unchanged: %s", msg);
+		pthread_mutex_unlock(&d->ctl_lock);
+		if (d->inval)
+			rfs_inval_wait(d->inval, rfs_inval_ticket(d->inval), 1000);
+	}
+	return NULL;
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -137,6 +177,7 @@ int main(int argc, char *argv[])
 	struct rfs_daemon d = {0};
 	struct fuse_cmdline_opts cl = {0};
 	struct options o = {0};
+	pthread_t reloader;
 	char err[RFS_ERR_MAX] = "";
 	int ret = EXIT_USAGE;
 
@@ -160,6 +201,8 @@ int main(int argc, char *argv[])
 	}
 	if (configure(&d, &o, err, sizeof(err)))
 		goto out_err;
+	pthread_mutex_init(&d.ctl_lock, NULL);
+	block_reload_signals();
 
 	raise_fd_limit();
 	rfs_guard_init();
@@ -171,6 +214,10 @@ int main(int argc, char *argv[])
 	}
 	if (rfs_populate(&d, err, sizeof(err)))
 		goto out_err;
+	if (rfs_control_init(&d)) {
+		snprintf(err, sizeof(err), "cannot create the control plane");
+		goto out_err;
+	}
 
 	/* Permission checks by the kernel from the modes we report, as on tmpfs. */
 	if (fuse_opt_add_arg(&args, "-odefault_permissions") ||
@@ -196,10 +243,15 @@ int main(int argc, char *argv[])
 	d.inval = rfs_inval_start(d.se);
 	if (!d.inval)
 		goto out_unmount;
+	if (pthread_create(&reloader, NULL, reload_on_sighup, &d))
+		goto out_inval;
 	ret = serve(&d, &cl);
+	pthread_kill(reloader, SIGUSR1);
+	pthread_join(reloader, NULL);
 	/* libfuse's handlers report the signal that ended the loop: asked to
 	 * stop is a clean end. */
 	ret = ret == 0 || ret == SIGTERM || ret == SIGINT || ret == SIGHUP ? 0 : 1;
+out_inval:
 	rfs_inval_stop(d.inval);
 	d.inval = NULL;
 out_unmount:

@@ -26,8 +26,10 @@ static void make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
 	struct rfs_new what = {
 		.mode = mode, .cred = rfs_req_cred(req), .target = target, .rdev = rdev};
 	struct rfs_node *node = NULL;
-	int err = rfs_ns_create(d->ns, rfs_node(d, parent), name, &what, &node);
+	int err;
 
+	rfs_count(d, S_ISDIR(mode) ? RFS_OP_mkdir : S_ISLNK(mode) ? RFS_OP_symlink : RFS_OP_mknod);
+	err = rfs_ns_create(d->ns, rfs_node(d, parent), name, &what, &node);
 	reply_created(req, err, node);
 }
 
@@ -51,6 +53,8 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const cha
 	struct rfs_daemon *d = rfs_daemon(req);
 	struct rfs_node *node = rfs_node(d, ino);
 
+	rfs_count(d, RFS_OP_link);
+
 	reply_created(req, rfs_ns_link(d->ns, node, rfs_node(d, parent), name), node);
 }
 
@@ -58,12 +62,16 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
 
+	rfs_count(d, RFS_OP_unlink);
+
 	fuse_reply_err(req, -rfs_ns_remove(d->ns, rfs_node(d, parent), name, false));
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
+
+	rfs_count(d, RFS_OP_rmdir);
 
 	fuse_reply_err(req, -rfs_ns_remove(d->ns, rfs_node(d, parent), name, true));
 }
@@ -73,6 +81,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 {
 	struct rfs_daemon *d = rfs_daemon(req);
 	unsigned int f = 0;
+
+	rfs_count(d, RFS_OP_rename);
 
 	if (flags & ~(unsigned int)(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
 		fuse_reply_err(req, EINVAL);
@@ -133,6 +143,7 @@ static void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool pl
 	struct listing l = {.req = req, .d = d, .plus = plus, .size = size};
 	int err;
 
+	rfs_count(d, RFS_OP_readdir);
 	l.buf = malloc(size);
 	if (!l.buf) {
 		fuse_reply_err(req, ENOMEM);

@@ -15,20 +15,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h> /* SEEK_DATA, SEEK_HOLE */
 
-#include "fs/fs.h"
+#include "fs/control.h"
 #include "fs/inval.h"
 
 /* How long a write through a view waits for other views' caches to drop. */
 #define INVAL_WAIT_MS 50
-
-static struct rfs_mapping *mapping_of(fuse_req_t req, fuse_ino_t ino)
-{
-	struct rfs_daemon *d = rfs_daemon(req);
-
-	return rfs_node_mapping(rfs_node(d, ino));
-}
 
 void rfs_view_changed(void *ctx, struct rfs_mapping *view, uint64_t off, uint64_t len)
 {
@@ -38,22 +32,12 @@ void rfs_view_changed(void *ctx, struct rfs_mapping *view, uint64_t off, uint64_
 		rfs_inval_post(d->inval, rfs_ino(d, rfs_mapping_node(view)), off, len);
 }
 
-static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+/* Finish an open of a regular file with a mapping. */
+static void open_mapping(fuse_req_t req, struct rfs_node *node, struct fuse_file_info *fi)
 {
-	struct rfs_mapping *m = mapping_of(req, ino);
+	struct rfs_mapping *m = rfs_node_mapping(node);
 
 	fi->keep_cache = 1;
-	/* libfuse asks for atomic O_TRUNC: the open itself truncates. */
-	if (fi->flags & O_TRUNC) {
-		struct rfs_daemon *d = rfs_daemon(req);
-		struct stat st = { .st_size = 0 };
-		int err = rfs_ns_setattr(d->ns, rfs_node(d, ino), RFS_SET_SIZE, &st);
-
-		if (err) {
-			fuse_reply_err(req, -err);
-			return;
-		}
-	}
 	if (rfs_mapping_kind(m) == RFS_KIND_VIEW) {
 		struct rfs_mapping_info info;
 
@@ -67,7 +51,32 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (rfs_mapping_stale(m))
 			fi->keep_cache = 0;
 	}
-	fuse_reply_open(req, fi);
+	rfs_node_opened(node, 1);
+	if (fuse_reply_open(req, fi))
+		rfs_node_opened(node, -1); /* the opener was interrupted */
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+	struct rfs_node *node = rfs_node(d, ino);
+
+	rfs_count(d, RFS_OP_open);
+	if (rfs_is_control(node)) {
+		rfs_control_open(req, node, fi);
+		return;
+	}
+	/* libfuse asks for atomic O_TRUNC: the open itself truncates. */
+	if (fi->flags & O_TRUNC) {
+		struct stat st = {.st_size = 0};
+		int err = rfs_ns_setattr(d->ns, node, RFS_SET_SIZE, &st);
+
+		if (err) {
+			fuse_reply_err(req, -err);
+			return;
+		}
+	}
+	open_mapping(req, node, fi);
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -77,12 +86,14 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct rfs_new what = {.mode = S_IFREG | (mode & 07777), .cred = rfs_req_cred(req)};
 	struct rfs_node *dir = rfs_node(d, parent), *node;
 	struct fuse_entry_param e;
-	int err = rfs_ns_create(d->ns, dir, name, &what, &node);
+	int err;
 
+	rfs_count(d, RFS_OP_create);
+	err = rfs_ns_create(d->ns, dir, name, &what, &node);
 	/* Lost a race with another creator: open what it made, unless O_EXCL. */
 	if (err == -EEXIST && !(fi->flags & O_EXCL))
 		err = rfs_ns_lookup(d->ns, dir, name, &node);
-	if (!err && rfs_node_type(node) != S_IFREG) {
+	if (!err && (rfs_node_type(node) != S_IFREG || rfs_is_control(node))) {
 		rfs_ns_forget(d->ns, node, 1);
 		err = -EISDIR;
 	}
@@ -92,17 +103,25 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	}
 	rfs_fill_entry(d, node, &e);
 	fi->keep_cache = 1;
-	fuse_reply_create(req, &e, fi);
+	rfs_node_opened(node, 1);
+	if (fuse_reply_create(req, &e, fi))
+		rfs_node_opened(node, -1);
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	struct rfs_mapping *m = mapping_of(req, ino);
+	struct rfs_daemon *d = rfs_daemon(req);
+	struct rfs_node *node = rfs_node(d, ino);
+	struct rfs_mapping *m = rfs_node_mapping(node);
 	struct rfs_io io;
 	int err;
 
-	(void)fi;
+	rfs_count(d, RFS_OP_read);
+	if (!m) {
+		rfs_control_read(req, size, off, fi);
+		return;
+	}
 	err = rfs_mapping_read_begin(m, (uint64_t)off, size, &io);
 	if (err) {
 		fuse_reply_err(req, -err);
@@ -112,13 +131,19 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	 * Reply straight from the mapping, still holding it shared: the
 	 * kernel copies the bytes out during the reply, and a concurrent
 	 * shrink must wait until it has. The exclusive holder never waits on
-	 * the kernel, so this cannot deadlock. A fault in the kernel's copy
-	 * (a view's file truncated) fails the reply and the reader gets EIO.
+	 * the kernel, so this cannot deadlock. The read also holds the mapping
+	 * alive: once the reply is out the file may be closed and freed. A
+	 * fault in the kernel's copy (a view's file truncated) fails the
+	 * reply, and the kernel answers the reader EIO.
 	 */
-	if (io.n)
-		fuse_reply_iov(req, io.iov, io.n);
+	if (io.n == 0)
+		err = fuse_reply_buf(req, NULL, 0);
 	else
-		fuse_reply_buf(req, NULL, 0);
+		err = fuse_reply_iov(req, io.iov, io.n);
+	if (err == -EFAULT)
+		rfs_add(&d->counters.faults, 1);
+	else if (!err)
+		rfs_add(&d->counters.bytes_read, io.len);
 	rfs_mapping_read_end(m, &io);
 }
 
@@ -128,17 +153,26 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	struct rfs_daemon *d = rfs_daemon(req);
 	struct rfs_node *node = rfs_node(d, ino);
 	struct rfs_mapping *m = rfs_node_mapping(node);
-	bool view = rfs_mapping_kind(m) == RFS_KIND_VIEW;
-	uint64_t before = view ? rfs_inval_ticket(d->inval) : 0;
+	bool view;
+	uint64_t before;
 	ssize_t n;
 
-	(void)fi;
+	rfs_count(d, RFS_OP_write);
+	if (!m) {
+		rfs_control_write(req, buf, size, fi);
+		return;
+	}
+	view = rfs_mapping_kind(m) == RFS_KIND_VIEW;
+	before = view ? rfs_inval_ticket(d->inval) : 0;
 	n = rfs_mapping_write(m, buf, size, (uint64_t)off);
 	if (n < 0) {
+		if (view && (n == -EIO || n == -ENOSPC))
+			rfs_add(&d->counters.faults, 1);
 		fuse_reply_err(req, (int)-n);
 		return;
 	}
 	rfs_ns_touch(node);
+	rfs_add(&d->counters.bytes_written, (uint64_t)n);
 	if (view) {
 		uint64_t after = rfs_inval_ticket(d->inval);
 
@@ -148,23 +182,55 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	fuse_reply_write(req, (size_t)n);
 }
 
+/* Write a view's dirty bytes back (flush, release, fsync); 0 for others. */
+static int sync_node(struct rfs_daemon *d, struct rfs_node *node, bool durable)
+{
+	struct rfs_mapping *m = rfs_node_mapping(node);
+	int err;
+
+	if (!m || rfs_mapping_kind(m) != RFS_KIND_VIEW)
+		return 0;
+	err = rfs_mapping_sync(m, durable);
+	rfs_add(&d->counters.flushes, 1);
+	if (err) {
+		rfs_add(&d->counters.flush_errors, 1);
+		rfs_log(RFS_LOG_WARN, "flush of a view failed: %s", strerror(-err));
+	}
+	return err;
+}
+
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct rfs_daemon *d = rfs_daemon(req);
+
 	(void)fi;
-	fuse_reply_err(req, -rfs_mapping_sync(mapping_of(req, ino), false));
+	rfs_count(d, RFS_OP_flush);
+	fuse_reply_err(req, -sync_node(d, rfs_node(d, ino), false));
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)fi;
-	fuse_reply_err(req, -rfs_mapping_sync(mapping_of(req, ino), false));
+	struct rfs_daemon *d = rfs_daemon(req);
+	struct rfs_node *node = rfs_node(d, ino);
+
+	rfs_count(d, RFS_OP_release);
+	if (rfs_is_control(node)) {
+		rfs_control_release(req, fi);
+		return;
+	}
+	rfs_node_opened(node, -1);
+	/* After client munmap: catch bytes written back since the last flush. */
+	fuse_reply_err(req, -sync_node(d, node, false));
 }
 
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
+	struct rfs_daemon *d = rfs_daemon(req);
+
 	(void)datasync;
 	(void)fi;
-	fuse_reply_err(req, -rfs_mapping_sync(mapping_of(req, ino), true));
+	rfs_count(d, RFS_OP_fsync);
+	fuse_reply_err(req, -sync_node(d, rfs_node(d, ino), true));
 }
 
 static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
@@ -172,14 +238,16 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 {
 	struct rfs_daemon *d = rfs_daemon(req);
 	struct rfs_node *node = rfs_node(d, ino);
+	struct rfs_mapping *m = rfs_node_mapping(node);
 	int err;
 
 	(void)fi;
-	if (off < 0 || len <= 0) {
-		fuse_reply_err(req, EINVAL);
+	rfs_count(d, RFS_OP_fallocate);
+	if (!m || off < 0 || len <= 0) {
+		fuse_reply_err(req, m ? EINVAL : EOPNOTSUPP);
 		return;
 	}
-	err = rfs_mapping_fallocate(rfs_node_mapping(node), mode, (uint64_t)off, (uint64_t)len);
+	err = rfs_mapping_fallocate(m, mode, (uint64_t)off, (uint64_t)len);
 	if (!err)
 		rfs_ns_touch(node);
 	fuse_reply_err(req, -err);
@@ -188,14 +256,17 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		     struct fuse_file_info *fi)
 {
+	struct rfs_daemon *d = rfs_daemon(req);
+	struct rfs_mapping *m = rfs_node_mapping(rfs_node(d, ino));
 	off_t r;
 
 	(void)fi;
-	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+	rfs_count(d, RFS_OP_lseek);
+	if (!m || (whence != SEEK_DATA && whence != SEEK_HOLE)) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	r = rfs_mapping_seek(mapping_of(req, ino), off, whence);
+	r = rfs_mapping_seek(m, off, whence);
 	if (r < 0)
 		fuse_reply_err(req, (int)-r);
 	else

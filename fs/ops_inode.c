@@ -38,6 +38,8 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct rfs_node *node;
 	int err = rfs_ns_lookup(d->ns, rfs_node(d, parent), name, &node);
 
+	rfs_count(d, RFS_OP_lookup);
+
 	if (err == -ENOENT) {
 		/* A negative entry: the kernel caches "no such name" until it
 		 * creates one itself, which it learns about directly. */
@@ -58,6 +60,8 @@ static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
 
+	rfs_count(d, RFS_OP_forget);
+
 	rfs_ns_forget(d->ns, rfs_node(d, ino), nlookup);
 	fuse_reply_none(req);
 }
@@ -75,6 +79,8 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 {
 	struct rfs_daemon *d = rfs_daemon(req);
 	struct stat st;
+
+	rfs_count(d, RFS_OP_getattr);
 
 	(void)fi;
 	rfs_ns_stat(d->ns, rfs_node(d, ino), &st);
@@ -99,6 +105,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	struct timespec now;
 	struct stat st;
 	int err;
+
+	rfs_count(d, RFS_OP_setattr);
 
 	(void)fi;
 	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
@@ -126,6 +134,8 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	struct rfs_ns_usage u;
 	struct statvfs sv;
 
+	rfs_count(d, RFS_OP_statfs);
+
 	(void)ino;
 	rfs_ns_usage(d->ns, &u);
 	memset(&sv, 0, sizeof(sv));
@@ -147,6 +157,8 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	struct rfs_daemon *d = rfs_daemon(req);
 	char buf[PATH_MAX];
 	int err = rfs_ns_readlink(d->ns, rfs_node(d, ino), buf, sizeof(buf));
+
+	rfs_count(d, RFS_OP_readlink);
 
 	if (err)
 		fuse_reply_err(req, -err);

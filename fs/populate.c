@@ -1,4 +1,4 @@
-/* Turning the config's declarations into the namespace at mount. */
+/* Turning declarations (config sections, control commands) into the namespace. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -7,10 +7,10 @@
 #include <unistd.h>
 
 #include "fs/fs.h"
+#include "fs/inval.h"
 
-/* Walk or make the directories of path (all but its last component);
- * returns the referenced parent and points *leaf at the last component. */
-static int make_parents(struct rfs_daemon *d, char *path, struct rfs_node **parent, char **leaf)
+int rfs_walk_parents(struct rfs_daemon *d, char *path, bool create, struct rfs_node **parent,
+		     char **leaf)
 {
 	struct rfs_new dir = {.mode = S_IFDIR | 0755, .cred = {getuid(), getgid()}};
 	struct rfs_node *cur = rfs_ns_root(d->ns), *next;
@@ -21,8 +21,11 @@ static int make_parents(struct rfs_daemon *d, char *path, struct rfs_node **pare
 	while ((slash = strchr(comp, '/'))) {
 		*slash = '\0';
 		err = rfs_ns_lookup(d->ns, cur, comp, &next);
-		if (err == -ENOENT)
+		if (err == -ENOENT && create) {
 			err = rfs_ns_create(d->ns, cur, comp, &dir, &next);
+			if (!err)
+				rfs_inval_entry(d, cur, comp);
+		}
 		rfs_ns_forget(d->ns, cur, 1);
 		if (err)
 			return err;
@@ -50,10 +53,12 @@ static int add_file(struct rfs_daemon *d, const char *name, const struct rfs_own
 
 	if (!path)
 		return -ENOMEM;
-	err = make_parents(d, path, &parent, &leaf);
+	err = rfs_walk_parents(d, path, true, &parent, &leaf);
 	if (err)
 		goto out_free;
 	err = rfs_ns_create(d->ns, parent, leaf, &what, out);
+	if (!err)
+		rfs_inval_entry(d, parent, leaf);
 	rfs_ns_forget(d->ns, parent, 1);
 	/* The creator's gid may have come from a setgid directory; the
 	 * config's word is final. */
@@ -67,7 +72,7 @@ out_free:
 	return err;
 }
 
-static int add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
+int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 {
 	struct rfs_node *node;
 	int err = add_file(d, r->name, &r->owner, 0644, NULL, &node);
@@ -87,28 +92,58 @@ static enum rfs_view_access view_access(enum rfs_access a)
 	return a == RFS_ACCESS_RO ? RFS_VIEW_RO : a == RFS_ACCESS_COW ? RFS_VIEW_COW : RFS_VIEW_RW;
 }
 
-int rfs_add_view(struct rfs_daemon *d, const struct rfs_view_decl *v)
+struct rfs_mapping *rfs_view_open(struct rfs_daemon *d, const struct rfs_view_decl *v, int fd,
+				  int *err)
 {
 	struct rfs_view_spec spec = {
 		.file = v->file,
 		.offset = v->offset,
 		.length = v->has_length ? v->length : 0,
 		.access = view_access(v->access),
+		.fd = fd,
 	};
-	struct rfs_mapping *map;
-	struct rfs_node *node;
-	int err;
 
-	map = rfs_view_new(d->win, &spec, &err);
-	if (!map)
+	return rfs_view_new(d->win, &spec, err);
+}
+
+int rfs_add_view_mapping(struct rfs_daemon *d, const struct rfs_view_decl *v,
+			 struct rfs_mapping *map)
+{
+	struct rfs_node *node;
+	int err = add_file(d, v->name, &v->owner, v->access == RFS_ACCESS_RO ? 0444 : 0644, map,
+			   &node);
+
+	if (err)
 		return err;
-	err = add_file(d, v->name, &v->owner, spec.access == RFS_VIEW_RO ? 0444 : 0644, map, &node);
-	if (err) {
-		rfs_mapping_free(map);
-		return err;
-	}
 	rfs_ns_forget(d->ns, node, 1);
 	return 0;
+}
+
+int rfs_add_view(struct rfs_daemon *d, const struct rfs_view_decl *v, int fd)
+{
+	int err;
+	struct rfs_mapping *map = rfs_view_open(d, v, fd, &err);
+
+	if (!map)
+		return err;
+	err = rfs_add_view_mapping(d, v, map);
+	if (err)
+		rfs_mapping_free(map);
+	return err;
+}
+
+/* Describe a failed view declaration as "file:line: view 'x': why". */
+void rfs_view_error(const struct rfs_view_decl *v, const char *file, int e, char *err,
+		    size_t errlen)
+{
+	if (e == -ENXIO)
+		snprintf(err, errlen,
+			 "%s:%d: view '%s': the window lies past the end of %s "
+			 "(only rw views grow their file)",
+			 file, v->line, v->name, v->file);
+	else
+		snprintf(err, errlen, "%s:%d: view '%s': %s: %s", file, v->line, v->name, v->file,
+			 strerror(-e));
 }
 
 int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen)
@@ -117,7 +152,7 @@ int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen)
 
 	for (size_t i = 0; i < d->cfg.n_regions; i++) {
 		const struct rfs_region_decl *r = &d->cfg.regions[i];
-		int e = add_region(d, r);
+		int e = rfs_add_region(d, r);
 
 		if (e == -ENOSPC) {
 			snprintf(err, errlen,
@@ -132,19 +167,10 @@ int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen)
 		}
 	}
 	for (size_t i = 0; i < d->cfg.n_views; i++) {
-		const struct rfs_view_decl *v = &d->cfg.views[i];
-		int e = rfs_add_view(d, v);
+		int e = rfs_add_view(d, &d->cfg.views[i], -1);
 
-		if (e == -ENXIO) {
-			snprintf(err, errlen,
-				 "%s:%d: view '%s': the window lies past the end of %s "
-				 "(only rw views grow their file)",
-				 file, v->line, v->name, v->file);
-			return e;
-		}
 		if (e) {
-			snprintf(err, errlen, "%s:%d: view '%s': %s: %s", file, v->line, v->name,
-				 v->file, strerror(-e));
+			rfs_view_error(&d->cfg.views[i], file, e, err, errlen);
 			return e;
 		}
 	}

@@ -57,7 +57,15 @@ static __attribute__((noinline)) int guarded(void *dst, const void *src, int c, 
 	sigjmp_buf jb;
 
 	if (sigsetjmp(jb, 0)) {
+		sigset_t bus;
+
 		guard_jmp = NULL;
+		/* SA_NODEFER should leave SIGBUS unblocked, but a runtime that
+		 * wraps handlers (ThreadSanitizer) may block it while ours runs:
+		 * unblock it here, a syscall paid only on a fault. */
+		sigemptyset(&bus);
+		sigaddset(&bus, SIGBUS);
+		pthread_sigmask(SIG_UNBLOCK, &bus, NULL);
 		return -EIO;
 	}
 	guard_lo = (uintptr_t)lo;

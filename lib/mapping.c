@@ -2,12 +2,26 @@
 #include "lib/mapping_i.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
+
+static void put(struct rfs_mapping *m)
+{
+	if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1)
+		m->ops->free(m);
+}
+
+void rfs_mapping_init(struct rfs_mapping *m, const struct rfs_mapping_ops *ops, enum rfs_kind kind)
+{
+	m->ops = ops;
+	m->kind = kind;
+	atomic_init(&m->refs, 1);
+}
 
 void rfs_mapping_free(struct rfs_mapping *m)
 {
 	if (m)
-		m->ops->free(m);
+		put(m);
 }
 
 enum rfs_kind rfs_mapping_kind(const struct rfs_mapping *m)
@@ -41,19 +55,27 @@ void rfs_mapping_describe(const struct rfs_mapping *m, struct rfs_mapping_info *
 	info->kind = m->kind;
 	info->size = m->ops->size(m);
 	info->allocated = m->ops->allocated(m);
+	info->resident = info->allocated;
 	if (m->ops->describe)
 		m->ops->describe(m, info);
 }
 
 int rfs_mapping_read_begin(struct rfs_mapping *m, uint64_t off, size_t len, struct rfs_io *io)
 {
+	int err;
+
 	memset(io, 0, sizeof(*io));
-	return m->ops->read_begin(m, off, len, io);
+	atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+	err = m->ops->read_begin(m, off, len, io);
+	if (err)
+		put(m);
+	return err;
 }
 
 void rfs_mapping_read_end(struct rfs_mapping *m, struct rfs_io *io)
 {
 	m->ops->read_end(m, io);
+	put(m);
 }
 
 ssize_t rfs_mapping_write(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off)

@@ -50,6 +50,7 @@ struct rfs_mapping_info {
 	uint64_t offset;     /* views: window start in the backing file */
 	enum rfs_view_access access;
 	uint64_t dirty;	       /* bytes written since the last flush */
+	uint64_t resident;     /* bytes of the contents in memory now */
 	int64_t last_flush_ns; /* CLOCK_REALTIME of the last flush, 0 if none */
 };
 
@@ -76,6 +77,7 @@ struct rfs_view_spec {
 	uint64_t offset;
 	uint64_t length; /* 0: to the end of the file */
 	enum rfs_view_access access;
+	int fd; /* file already opened by the caller (taken over), or -1 */
 };
 
 /*
@@ -93,7 +95,8 @@ struct rfs_mapping *rfs_view_new(struct rfs_windows *w, const struct rfs_view_sp
  */
 bool rfs_mapping_stale(struct rfs_mapping *m);
 
-/* Drop the mapping and everything it holds (the caller holds the last reference). */
+/* The owner lets go of the mapping; it is freed, with everything it holds,
+ * once no read holds it either (read_begin .. read_end). */
 void rfs_mapping_free(struct rfs_mapping *m);
 
 enum rfs_kind rfs_mapping_kind(const struct rfs_mapping *m);
@@ -108,7 +111,8 @@ uint64_t rfs_mapping_allocated(const struct rfs_mapping *m);
 
 /*
  * Resolve [off, off + len) for reading and lock the mapping shared until
- * rfs_mapping_read_end, so a reply can be sent straight from the memory.
+ * rfs_mapping_read_end, so a reply can be sent straight from the memory;
+ * the mapping stays alive until then even if its owner frees it.
  * Reads of up to RFS_IO_SEGS - 1 window chunks (6 MiB) are never shortened
  * but at the end of the file.
  */

@@ -26,7 +26,13 @@ struct rfs_mapping_ops {
 struct rfs_mapping {
 	const struct rfs_mapping_ops *ops;
 	enum rfs_kind kind;
+	/* The owner's reference plus one per read in flight: a read's reply
+	 * may still be reading memory when the owner lets go. */
+	_Atomic unsigned int refs;
 	void *_Atomic owner; /* the caller's object for this mapping (mapping.h) */
 };
+
+/* Set up the common part of a new mapping (one reference, the owner's). */
+void rfs_mapping_init(struct rfs_mapping *m, const struct rfs_mapping_ops *ops, enum rfs_kind kind);
 
 #endif

@@ -39,7 +39,10 @@ struct rfs_node {
 	uid_t uid;
 	gid_t gid;
 	nlink_t nlink; /* names; a directory has at most one */
+	bool sealed;   /* special: its name and, for a directory, its entries are fixed */
+	void *tag;     /* the caller's mark on a special node; fixed */
 	_Atomic uint64_t refs;
+	_Atomic uint32_t opens;
 	_Atomic int64_t atime, mtime, ctime; /* ns since the epoch */
 	struct rfs_node *all_prev, *all_next;
 	union {
@@ -367,6 +370,10 @@ int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 		err = -EEXIST;
 		goto out_unlock;
 	}
+	if (dir->sealed) {
+		err = -EPERM;
+		goto out_unlock;
+	}
 	if (dir->mode & S_ISGID) {
 		cred.gid = dir->gid;
 		if (S_ISDIR(mode))
@@ -408,6 +415,65 @@ out_unlock:
 	return err;
 }
 
+int rfs_ns_create_special(struct rfs_ns *ns, struct rfs_node *dir, const char *name, mode_t mode,
+			  struct rfs_cred cred, void *tag, struct rfs_node **out)
+{
+	struct rfs_node *n;
+	int err = 0;
+
+	if (!S_ISDIR(mode) && !S_ISREG(mode))
+		return -EINVAL;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->mode = mode;
+	n->uid = cred.uid;
+	n->gid = cred.gid;
+	n->sealed = true;
+	n->tag = tag;
+	atomic_init(&n->atime, now_ns());
+	atomic_init(&n->mtime, atomic_load(&n->atime));
+	atomic_init(&n->ctime, atomic_load(&n->atime));
+	if (S_ISDIR(mode))
+		n->dir.next_cookie = COOKIE_FIRST;
+	pthread_rwlock_wrlock(&ns->lock);
+	if (!is_dir(dir) || dir_find(&dir->dir, name)) {
+		err = is_dir(dir) ? -EEXIST : -ENOTDIR;
+		goto out_unlock;
+	}
+	err = dir_insert(&dir->dir, name, n);
+	if (err)
+		goto out_unlock;
+	n->nlink = 1;
+	if (S_ISDIR(mode)) {
+		n->dir.parent = dir;
+		dir->dir.subdirs++;
+	}
+	atomic_store(&n->refs, 1);
+	node_publish(ns, n);
+	*out = n;
+	n = NULL;
+out_unlock:
+	pthread_rwlock_unlock(&ns->lock);
+	free(n);
+	return err;
+}
+
+void *rfs_node_tag(const struct rfs_node *node)
+{
+	return node->tag;
+}
+
+void rfs_node_opened(struct rfs_node *node, int delta)
+{
+	atomic_fetch_add_explicit(&node->opens, (uint32_t)delta, memory_order_relaxed);
+}
+
+unsigned int rfs_node_opens(const struct rfs_node *node)
+{
+	return atomic_load_explicit(&node->opens, memory_order_relaxed);
+}
+
 int rfs_ns_link(struct rfs_ns *ns, struct rfs_node *node, struct rfs_node *dir, const char *name)
 {
 	int err = check_name(ns, dir, name);
@@ -415,7 +481,7 @@ int rfs_ns_link(struct rfs_ns *ns, struct rfs_node *node, struct rfs_node *dir, 
 	if (err)
 		return err;
 	pthread_rwlock_wrlock(&ns->lock);
-	if (is_dir(node))
+	if (is_dir(node) || node->sealed || dir->sealed)
 		err = -EPERM;
 	else if (!is_dir(dir))
 		err = -ENOTDIR;
@@ -444,6 +510,8 @@ static void drop_entry(struct rfs_ns *ns, struct rfs_node *d, struct entry *e)
 	if (is_dir(n)) {
 		d->dir.subdirs--;
 		n->nlink = 0;
+		/* Its parent may go before it does: a removed directory is its own ".." */
+		n->dir.parent = n;
 	} else {
 		n->nlink--;
 	}
@@ -466,7 +534,9 @@ int rfs_ns_remove(struct rfs_ns *ns, struct rfs_node *dir, const char *name, boo
 		err = -ENOENT;
 		goto out_unlock;
 	}
-	if (want_dir && !is_dir(e->node))
+	if (e->node->sealed)
+		err = -EPERM;
+	else if (want_dir && !is_dir(e->node))
 		err = -ENOTDIR;
 	else if (!want_dir && is_dir(e->node))
 		err = -EISDIR;
@@ -541,6 +611,10 @@ int rfs_ns_rename(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from
 		goto out_unlock;
 	}
 	n = src->node;
+	if (n->sealed || from_dir->sealed || to_dir->sealed || (dst && dst->node->sealed)) {
+		err = -EPERM;
+		goto out_unlock;
+	}
 	if (flags & RFS_RENAME_EXCHANGE) {
 		err = rename_exchange(src, from_dir, dst, to_dir);
 		goto out_stamp;
@@ -597,8 +671,10 @@ void rfs_ns_stat_locked(struct rfs_node *n, struct stat *st)
 		st->st_size = (off_t)(n->dir.count + 2) * BOGO_DIRENT_SIZE;
 	} else if (S_ISREG(n->mode)) {
 		st->st_nlink = n->nlink;
-		st->st_size = (off_t)rfs_mapping_size(n->map);
-		st->st_blocks = (blkcnt_t)(rfs_mapping_allocated(n->map) / 512);
+		if (n->map) {
+			st->st_size = (off_t)rfs_mapping_size(n->map);
+			st->st_blocks = (blkcnt_t)(rfs_mapping_allocated(n->map) / 512);
+		}
 	} else if (S_ISLNK(n->mode)) {
 		st->st_nlink = n->nlink;
 		st->st_size = (off_t)strlen(n->target);
@@ -624,6 +700,8 @@ int rfs_ns_setattr(struct rfs_ns *ns, struct rfs_node *n, unsigned int which, co
 	int64_t t = now_ns();
 	int err = 0;
 
+	if (n->sealed && which & (RFS_SET_MODE | RFS_SET_UID | RFS_SET_GID | RFS_SET_SIZE))
+		return -EPERM;
 	if (which & RFS_SET_SIZE) {
 		if (!S_ISREG(n->mode))
 			return S_ISDIR(n->mode) ? -EISDIR : -EINVAL;
@@ -713,4 +791,41 @@ void rfs_ns_usage(struct rfs_ns *ns, struct rfs_ns_usage *u)
 	pthread_rwlock_rdlock(&ns->lock);
 	u->nodes = ns->nodes;
 	pthread_rwlock_unlock(&ns->lock);
+}
+
+/* Depth-first over dir, path holding its name (len bytes) in a buffer of RFS_NS_PATH_MAX. */
+static int walk(struct rfs_node *dir, char *path, size_t len, rfs_walk_fn fn, void *ctx)
+{
+	struct entry *e;
+	int stop = 0;
+
+	for (e = dir->dir.head; e && !stop; e = e->next) {
+		size_t nlen = strlen(e->name), sep = len ? 1 : 0;
+
+		if (e->node->sealed || len + sep + nlen >= RFS_NS_PATH_MAX)
+			continue;
+		if (sep)
+			path[len] = '/';
+		memcpy(path + len + sep, e->name, nlen + 1);
+		if (is_dir(e->node))
+			stop = walk(e->node, path, len + sep + nlen, fn, ctx);
+		else if (S_ISREG(e->node->mode))
+			stop = fn(ctx, path, e->node);
+		path[len] = '\0';
+	}
+	return stop;
+}
+
+int rfs_ns_walk(struct rfs_ns *ns, rfs_walk_fn fn, void *ctx)
+{
+	char *path = malloc(RFS_NS_PATH_MAX);
+
+	if (!path)
+		return -ENOMEM;
+	path[0] = '\0';
+	pthread_rwlock_rdlock(&ns->lock);
+	walk(ns->root, path, 0, fn, ctx);
+	pthread_rwlock_unlock(&ns->lock);
+	free(path);
+	return 0;
 }

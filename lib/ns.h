@@ -66,6 +66,21 @@ struct rfs_new {
 int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 		  const struct rfs_new *what, struct rfs_node **out);
 
+/*
+ * A special node for the caller (the control plane): a directory or a
+ * regular file without a mapping, sealed (it cannot be removed, renamed or
+ * linked, a sealed directory takes no new entries, and its mode and owner
+ * are fixed) and marked with tag. Referenced; the reserved name is allowed.
+ */
+int rfs_ns_create_special(struct rfs_ns *ns, struct rfs_node *dir, const char *name, mode_t mode,
+			  struct rfs_cred cred, void *tag, struct rfs_node **out);
+/* The tag of a special node; NULL for every other node. */
+void *rfs_node_tag(const struct rfs_node *node);
+
+/* Count of open file descriptions, kept by the caller (for stats). */
+void rfs_node_opened(struct rfs_node *node, int delta);
+unsigned int rfs_node_opens(const struct rfs_node *node);
+
 /* A new name for an existing non-directory node (link(2)), referenced. */
 int rfs_ns_link(struct rfs_ns *ns, struct rfs_node *node, struct rfs_node *dir, const char *name);
 
@@ -117,6 +132,16 @@ typedef int (*rfs_emit_fn)(void *ctx, const char *name, struct rfs_node *node, u
 int rfs_ns_readdir(struct rfs_ns *ns, struct rfs_node *dir, uint64_t cookie, rfs_emit_fn emit,
 		   void *ctx);
 void rfs_ns_stat_locked(struct rfs_node *node, struct stat *st);
+
+/*
+ * Call fn for every regular file reachable from the root, depth first, with
+ * its path ("dir/name"; one of its names if hard-linked), skipping special
+ * nodes. Runs under the shared lock: fn must not call into ns. fn returns
+ * non-zero to stop.
+ */
+#define RFS_NS_PATH_MAX 4096
+typedef int (*rfs_walk_fn)(void *ctx, const char *path, struct rfs_node *node);
+int rfs_ns_walk(struct rfs_ns *ns, rfs_walk_fn fn, void *ctx);
 
 /* Totals for statfs. */
 struct rfs_ns_usage {

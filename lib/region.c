@@ -51,6 +51,10 @@ struct region {
 	 * exclusive, or shared together with alloc_lock. */
 	pthread_mutex_t alloc_lock;
 	_Atomic uint64_t alloc;
+	/* Pages were allocated past the end (fallocate KEEP_SIZE): alloc no
+	 * longer says which pages inside the size are backed. Set with lock
+	 * held exclusive; never cleared. */
+	bool ragged;
 };
 
 static struct region *to_region(const struct rfs_mapping *mm)
@@ -70,7 +74,7 @@ static uint64_t round_down(uint64_t x, uint64_t page)
 
 static bool is_dense(const struct region *m)
 {
-	return atomic_load(&m->alloc) == round_up(atomic_load(&m->size), m->page);
+	return !m->ragged && atomic_load(&m->alloc) == round_up(atomic_load(&m->size), m->page);
 }
 
 /* Pages the kernel has allocated for the memfd, in bytes. */
@@ -202,8 +206,7 @@ struct rfs_mapping *rfs_region_new(struct rfs_account *acct)
 
 	if (!m)
 		return NULL;
-	m->hdr.ops = &region_ops;
-	m->hdr.kind = RFS_KIND_REGION;
+	rfs_mapping_init(&m->hdr, &region_ops, RFS_KIND_REGION);
 	m->acct = acct;
 	m->page = (uint64_t)sysconf(_SC_PAGESIZE);
 	m->fd = memfd_create("regionfs", MFD_CLOEXEC);
@@ -246,8 +249,8 @@ static int region_read_begin(struct rfs_mapping *mm, uint64_t off, size_t len, s
 	struct region *m = to_region(mm);
 	uint64_t size;
 	ssize_t got = 0;
+	int err;
 
-	memset(io, 0, sizeof(*io));
 	pthread_rwlock_rdlock(&m->lock);
 	size = atomic_load(&m->size);
 	if (off >= size || len == 0)
@@ -262,13 +265,17 @@ static int region_read_begin(struct rfs_mapping *mm, uint64_t off, size_t len, s
 		return 0;
 	}
 	io->bounce = malloc(len);
-	if (!io->bounce)
+	if (!io->bounce) {
+		err = -ENOMEM;
 		goto out_err;
+	}
 	while ((size_t)got < len) {
 		ssize_t r = pread(m->fd, (char *)io->bounce + got, len - got, (off_t)off + got);
 
-		if (r <= 0)
+		if (r <= 0) {
+			err = r < 0 ? -errno : -EIO;
 			goto out_err;
+		}
 		got += r;
 	}
 	io->iov[0].iov_base = io->bounce;
@@ -276,7 +283,7 @@ static int region_read_begin(struct rfs_mapping *mm, uint64_t off, size_t len, s
 	return 0;
 out_err:
 	region_read_end(&m->hdr, io);
-	return -ENOMEM;
+	return err;
 }
 
 static void region_read_end(struct rfs_mapping *mm, struct rfs_io *io)
@@ -320,8 +327,8 @@ static ssize_t region_write(struct rfs_mapping *mm, const void *buf, size_t len,
 	err = rfs_guarded_copy(m->mem + off, buf, len, m->mem + off, len);
 	if (err)
 		err = -ENOSPC; /* shared memory could not be allocated */
-	if (!exact)
-		settle(m, (uint64_t)charged);
+	if (!exact || err)
+		settle(m, exact ? 0 : (uint64_t)charged);
 	pthread_rwlock_unlock(&m->lock);
 	return err ? err : (ssize_t)len;
 
@@ -378,6 +385,8 @@ static int region_fallocate(struct rfs_mapping *mm, int mode, uint64_t off, uint
 		err = -errno;
 	if (!err && mode == 0 && end > atomic_load(&m->size))
 		atomic_store(&m->size, end);
+	if (!err && mode == FALLOC_FL_KEEP_SIZE && end > atomic_load(&m->size))
+		m->ragged = true;
 	settle(m, (uint64_t)charged);
 out_unlock:
 	pthread_rwlock_unlock(&m->lock);

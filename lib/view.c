@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -289,11 +290,31 @@ static bool view_stale(struct rfs_mapping *m)
 	return changed;
 }
 
+#ifndef SYS_cachestat
+#define SYS_cachestat 451 /* the same on every architecture */
+#endif
+
+/* Bytes of the window in the page cache (cachestat, Linux 6.5+); 0 if unknown. */
+static uint64_t resident(const struct view *v)
+{
+	struct {
+		uint64_t off, len;
+	} range = {v->offset, v->length};
+	struct {
+		uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted;
+	} cs;
+
+	if (syscall(SYS_cachestat, rfs_backing_fd(v->b), &range, &cs, 0) < 0)
+		return 0;
+	return cs.nr_cache * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
 static void view_describe(const struct rfs_mapping *m, struct rfs_mapping_info *info)
 {
 	struct view *v = to_view(m);
 
 	info->backing = rfs_backing_path(v->b);
+	info->resident = resident(v);
 	info->offset = v->offset;
 	info->access = v->access;
 	pthread_mutex_lock(&v->lock);
@@ -383,15 +404,16 @@ struct rfs_mapping *rfs_view_new(struct rfs_windows *w, const struct rfs_view_sp
 	struct view *v = calloc(1, sizeof(*v));
 
 	if (!v) {
+		if (spec->fd >= 0)
+			close(spec->fd);
 		*err = -ENOMEM;
 		return NULL;
 	}
-	v->hdr.ops = &view_ops;
-	v->hdr.kind = RFS_KIND_VIEW;
+	rfs_mapping_init(&v->hdr, &view_ops, RFS_KIND_VIEW);
 	v->w = w;
 	v->offset = spec->offset;
 	v->access = spec->access;
-	*err = rfs_backing_get(w, spec->file, &v->b);
+	*err = rfs_backing_get(w, spec->file, spec->fd, &v->b);
 	if (*err)
 		goto out_free;
 	if (spec->access == RFS_VIEW_RW && !rfs_backing_writable(v->b)) {

@@ -157,20 +157,21 @@ uint64_t rfs_windows_mapped(struct rfs_windows *w)
 	return m;
 }
 
-int rfs_backing_get(struct rfs_windows *w, const char *path, struct rfs_backing **out)
+int rfs_backing_get(struct rfs_windows *w, const char *path, int fd, struct rfs_backing **out)
 {
 	struct rfs_backing *b;
 	bool writable = true;
 	struct stat st;
-	int fd, err = 0;
+	int err = 0;
 
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0 && (errno == EACCES || errno == EROFS || errno == ETXTBSY)) {
-		writable = false;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0 && (errno == EACCES || errno == EROFS || errno == ETXTBSY))
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
 	}
-	if (fd < 0)
-		return -errno;
+	writable = (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 		goto out_close;

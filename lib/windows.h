@@ -38,8 +38,12 @@ void rfs_windows_free(struct rfs_windows *w);
 /* Bytes of backing files mapped right now. */
 uint64_t rfs_windows_mapped(struct rfs_windows *w);
 
-/* The shared backing of path, referenced; -errno. *writable tells its open mode. */
-int rfs_backing_get(struct rfs_windows *w, const char *path, struct rfs_backing **out);
+/*
+ * The shared backing of path, referenced; -errno. fd, if not -1, is path
+ * already opened by the caller (taken over, closed on failure); otherwise
+ * path is opened read-write if possible, else read-only.
+ */
+int rfs_backing_get(struct rfs_windows *w, const char *path, int fd, struct rfs_backing **out);
 void rfs_backing_put(struct rfs_windows *w, struct rfs_backing *b);
 int rfs_backing_fd(const struct rfs_backing *b);
 bool rfs_backing_writable(const struct rfs_backing *b);

@@ -1,0 +1,466 @@
+#include "fs/commands.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fs/inval.h"
+
+#define MAX_ARGS 32
+/* How long a command waits for the kernel to drop cached names it changed. */
+#define CMD_WAIT_MS 1000
+
+typedef int (*set_fn)(void *decl, const char *key, const char *value, char *err, size_t errlen);
+
+static int set_region_key(void *decl, const char *key, const char *value, char *err, size_t errlen)
+{
+	return rfs_region_decl_set(decl, key, value, err, errlen);
+}
+
+static int set_view_key(void *decl, const char *key, const char *value, char *err, size_t errlen)
+{
+	return rfs_view_decl_set(decl, key, value, err, errlen);
+}
+
+/* Apply "key=value" arguments to a declaration with the config's grammar. */
+static int set_keys(char **argv, int argc, set_fn set, void *decl, char *err, size_t errlen)
+{
+	for (int i = 0; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		int e;
+
+		if (!eq || eq == argv[i]) {
+			snprintf(err, errlen, "expected key=value, got '%s'", argv[i]);
+			return -EINVAL;
+		}
+		*eq = '\0';
+		e = set(decl, argv[i], eq + 1, err, errlen);
+		*eq = '=';
+		if (e)
+			return e;
+	}
+	return 0;
+}
+
+static int check_name(const char *name, char *err, size_t errlen)
+{
+	char why[RFS_ERR_MAX];
+
+	if (rfs_name_check(name, why, sizeof(why)) == 0)
+		return 0;
+	snprintf(err, errlen, "bad name '%.200s': %.200s", name, why);
+	return -EINVAL;
+}
+
+/*
+ * Open a run-time view's file only if it lies inside one of the allowed
+ * roots, resolving it from the root without leaving it: no "..", no
+ * absolute symlink, no symlink pointing outside (openat2 RESOLVE_BENEATH).
+ */
+static int open_beneath(const struct rfs_config *cfg, const char *file, bool rw, char *err,
+			size_t errlen)
+{
+	for (size_t i = 0; i < cfg->n_allowed_roots; i++) {
+		const char *root = cfg->allowed_roots[i];
+		size_t len = strlen(root);
+		struct open_how how = {.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+		int rootfd, fd;
+
+		while (len > 1 && root[len - 1] == '/')
+			len--;
+		if (strncmp(file, root, len) != 0 || (file[len] != '/' && len != 1))
+			continue;
+		rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0)
+			continue;
+		how.flags = O_RDWR | O_CLOEXEC;
+		fd = (int)syscall(SYS_openat2, rootfd, file + len + (len > 1), &how, sizeof(how));
+		if (fd < 0 && !rw && (errno == EACCES || errno == EROFS)) {
+			how.flags = O_RDONLY | O_CLOEXEC;
+			fd = (int)syscall(SYS_openat2, rootfd, file + len + (len > 1), &how,
+					  sizeof(how));
+		}
+		close(rootfd);
+		if (fd >= 0)
+			return fd;
+		if (errno == EXDEV || errno == ELOOP) {
+			snprintf(err, errlen, "%s: leaves allowed root %s", file, root);
+			return -EACCES;
+		}
+		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		return -errno;
+	}
+	snprintf(err, errlen, "%s: not inside allowed_roots", file);
+	return -EACCES;
+}
+
+static int cmd_region(struct rfs_daemon *d, char **argv, int argc, char *err, size_t errlen)
+{
+	struct rfs_region_decl decl = {0};
+	int e;
+
+	if (argc < 2) {
+		snprintf(err, errlen,
+			 "usage: region NAME size=N [mode=M] [uid=U] [gid=G] [prealloc=yes]");
+		return -EINVAL;
+	}
+	e = check_name(argv[1], err, errlen);
+	if (e)
+		return e;
+	decl.name = strdup(argv[1]);
+	if (!decl.name)
+		return -ENOMEM;
+	e = set_keys(argv + 2, argc - 2, set_region_key, &decl, err, errlen);
+	if (!e)
+		e = rfs_region_decl_check(&decl, err, errlen);
+	if (!e) {
+		e = rfs_add_region(d, &decl);
+		if (e)
+			snprintf(err, errlen, "region '%s': %s", decl.name, strerror(-e));
+	}
+	rfs_region_decl_free(&decl);
+	return e;
+}
+
+static int cmd_view(struct rfs_daemon *d, char **argv, int argc, char *err, size_t errlen)
+{
+	struct rfs_view_decl decl = {0};
+	int e, fd;
+
+	if (argc < 2) {
+		snprintf(err, errlen,
+			 "usage: view NAME file=PATH [offset=N] [length=N] "
+			 "[access=ro|rw|cow]");
+		return -EINVAL;
+	}
+	e = check_name(argv[1], err, errlen);
+	if (e)
+		return e;
+	decl.name = strdup(argv[1]);
+	if (!decl.name)
+		return -ENOMEM;
+	e = set_keys(argv + 2, argc - 2, set_view_key, &decl, err, errlen);
+	if (!e)
+		e = rfs_view_decl_check(&decl, err, errlen);
+	if (e)
+		goto out_free;
+	fd = open_beneath(&d->cfg, decl.file, decl.access == RFS_ACCESS_RW, err, errlen);
+	if (fd < 0) {
+		e = fd;
+		goto out_free;
+	}
+	e = rfs_add_view(d, &decl, fd);
+	if (e)
+		rfs_view_error(&decl, "control", e, err, errlen);
+out_free:
+	rfs_view_decl_free(&decl);
+	return e;
+}
+
+/* Take name (a region or view) out of the namespace; open files keep it. */
+static int remove_name(struct rfs_daemon *d, const char *name, char *err, size_t errlen)
+{
+	char *path = strdup(name), *leaf;
+	struct rfs_node *parent, *node;
+	int e;
+
+	if (!path)
+		return -ENOMEM;
+	e = rfs_walk_parents(d, path, false, &parent, &leaf);
+	if (e)
+		goto out_err;
+	e = rfs_ns_lookup(d->ns, parent, leaf, &node);
+	if (!e) {
+		if (rfs_node_type(node) != S_IFREG || rfs_is_control(node))
+			e = -EISDIR;
+		rfs_ns_forget(d->ns, node, 1);
+	}
+	if (!e)
+		e = rfs_ns_remove(d->ns, parent, leaf, false);
+	if (!e)
+		rfs_inval_entry(d, parent, leaf);
+	rfs_ns_forget(d->ns, parent, 1);
+out_err:
+	if (e == -EISDIR)
+		snprintf(err, errlen, "'%s' is not a region or view", name);
+	else if (e)
+		snprintf(err, errlen, "'%s': %s", name, strerror(-e));
+	free(path);
+	return e;
+}
+
+struct flush_all {
+	struct rfs_daemon *d;
+	int err;
+	char *msg;
+	size_t msglen;
+};
+
+static int flush_one(void *ctx, const char *path, struct rfs_node *node)
+{
+	struct flush_all *f = ctx;
+	int e = rfs_mapping_sync(rfs_node_mapping(node), true);
+
+	rfs_add(&f->d->counters.flushes, 1);
+	if (e) {
+		rfs_add(&f->d->counters.flush_errors, 1);
+		if (!f->err)
+			snprintf(f->msg, f->msglen, "flush '%s': %s", path, strerror(-e));
+		f->err = f->err ? f->err : e;
+	}
+	return 0;
+}
+
+static int cmd_flush(struct rfs_daemon *d, char **argv, int argc, char *err, size_t errlen)
+{
+	struct flush_all f = {.d = d, .msg = err, .msglen = errlen};
+	struct rfs_node *parent, *node;
+	char *path, *leaf;
+
+	if (argc != 2) {
+		snprintf(err, errlen, "usage: flush NAME|all");
+		return -EINVAL;
+	}
+	if (strcmp(argv[1], "all") == 0) {
+		rfs_ns_walk(d->ns, flush_one, &f);
+		return f.err;
+	}
+	path = strdup(argv[1]);
+	if (!path)
+		return -ENOMEM;
+	f.err = rfs_walk_parents(d, path, false, &parent, &leaf);
+	if (!f.err) {
+		f.err = rfs_ns_lookup(d->ns, parent, leaf, &node);
+		rfs_ns_forget(d->ns, parent, 1);
+		if (!f.err) {
+			if (rfs_node_mapping(node))
+				flush_one(&f, argv[1], node);
+			else
+				f.err = -EISDIR;
+			rfs_ns_forget(d->ns, node, 1);
+		}
+	}
+	if (f.err && !err[0])
+		snprintf(err, errlen, "'%s': %s", argv[1], strerror(-f.err));
+	free(path);
+	return f.err;
+}
+
+static int run_line(struct rfs_daemon *d, char *line, char *err, size_t errlen)
+{
+	char *argv[MAX_ARGS], *save = NULL, *tok;
+	int argc = 0;
+
+	for (tok = strtok_r(line, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save)) {
+		if (argc == MAX_ARGS) {
+			snprintf(err, errlen, "too many arguments");
+			return -EINVAL;
+		}
+		argv[argc++] = tok;
+	}
+	if (argc == 0 || argv[0][0] == '#')
+		return 0;
+	if (strcmp(argv[0], "region") == 0)
+		return cmd_region(d, argv, argc, err, errlen);
+	if (strcmp(argv[0], "view") == 0)
+		return cmd_view(d, argv, argc, err, errlen);
+	if (strcmp(argv[0], "remove") == 0 && argc == 2)
+		return remove_name(d, argv[1], err, errlen);
+	if (strcmp(argv[0], "flush") == 0)
+		return cmd_flush(d, argv, argc, err, errlen);
+	if (strcmp(argv[0], "reload") == 0 && argc == 1)
+		return rfs_reload(d, err, errlen);
+	snprintf(err, errlen, "unknown command '%s' (region, view, remove, flush, reload)",
+		 argv[0]);
+	return -EINVAL;
+}
+
+int rfs_command_run(struct rfs_daemon *d, const char *buf, size_t size)
+{
+	char *text, *line, *next;
+	char err[RFS_ERR_MAX];
+	int e = 0;
+
+	pthread_mutex_lock(&d->ctl_lock);
+	if (memchr(buf, '\0', size)) {
+		snprintf(d->ctl_result, sizeof(d->ctl_result), "error: NUL byte in command\n");
+		pthread_mutex_unlock(&d->ctl_lock);
+		return -EINVAL;
+	}
+	text = strndup(buf, size);
+	if (!text) {
+		pthread_mutex_unlock(&d->ctl_lock);
+		return -ENOMEM;
+	}
+	for (line = text; line && !e; line = next) {
+		char *shown;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		shown = strdup(line); /* run_line splits line in place */
+		err[0] = '\0';
+		e = run_line(d, line, err, sizeof(err));
+		if (e)
+			snprintf(d->ctl_result, sizeof(d->ctl_result), "error: %s: %s\n",
+				 shown ? shown : "", err[0] ? err : strerror(-e));
+		else if (shown && shown[strspn(shown, " \t\r")])
+			snprintf(d->ctl_result, sizeof(d->ctl_result), "ok: %s\n", shown);
+		free(shown);
+	}
+	if (e)
+		rfs_log(RFS_LOG_WARN, "control: %.*s", (int)strcspn(d->ctl_result, "\n"),
+			d->ctl_result);
+	pthread_mutex_unlock(&d->ctl_lock);
+	free(text);
+	/* Let the kernel forget cached names before the writer looks for them. */
+	if (d->inval)
+		rfs_inval_wait(d->inval, rfs_inval_ticket(d->inval), CMD_WAIT_MS);
+	return e;
+}
+
+void rfs_command_result(struct rfs_daemon *d, struct rfs_text *t)
+{
+	pthread_mutex_lock(&d->ctl_lock);
+	rfs_text_printf(t, "%s", d->ctl_result[0] ? d->ctl_result : "ok: no command yet\n");
+	pthread_mutex_unlock(&d->ctl_lock);
+}
+
+static bool same_owner(const struct rfs_owner *a, const struct rfs_owner *b)
+{
+	return a->has_mode == b->has_mode && a->mode == b->mode && a->has_uid == b->has_uid &&
+	       a->uid == b->uid && a->has_gid == b->has_gid && a->gid == b->gid;
+}
+
+static bool same_view(const struct rfs_view_decl *a, const struct rfs_view_decl *b)
+{
+	return strcmp(a->file, b->file) == 0 && a->offset == b->offset &&
+	       a->has_length == b->has_length && a->length == b->length && a->access == b->access &&
+	       same_owner(&a->owner, &b->owner);
+}
+
+static const struct rfs_view_decl *find_view(const struct rfs_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_views; i++)
+		if (strcmp(c->views[i].name, name) == 0)
+			return &c->views[i];
+	return NULL;
+}
+
+static const struct rfs_region_decl *find_region(const struct rfs_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_regions; i++)
+		if (strcmp(c->regions[i].name, name) == 0)
+			return &c->regions[i];
+	return NULL;
+}
+
+/* Bring a region declared before and now in line with its new declaration. */
+static void update_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
+{
+	char *path = strdup(r->name), *leaf;
+	struct rfs_node *parent, *node;
+	struct stat st = {.st_mode = r->owner.mode,
+			  .st_uid = r->owner.uid,
+			  .st_gid = r->owner.gid,
+			  .st_size = (off_t)r->size};
+	unsigned int which = RFS_SET_SIZE;
+
+	if (!path || rfs_walk_parents(d, path, false, &parent, &leaf)) {
+		free(path);
+		return;
+	}
+	if (rfs_ns_lookup(d->ns, parent, leaf, &node) == 0) {
+		which |= r->owner.has_mode ? RFS_SET_MODE : 0;
+		which |= r->owner.has_uid ? RFS_SET_UID : 0;
+		which |= r->owner.has_gid ? RFS_SET_GID : 0;
+		if (rfs_node_mapping(node) &&
+		    rfs_mapping_kind(rfs_node_mapping(node)) == RFS_KIND_REGION &&
+		    rfs_ns_setattr(d->ns, node, which, &st))
+			rfs_log(RFS_LOG_WARN, "reload: region '%s' kept its old size", r->name);
+		rfs_ns_forget(d->ns, node, 1);
+	}
+	rfs_ns_forget(d->ns, parent, 1);
+	free(path);
+}
+
+/*
+ * Reload: parse the file and open every new or changed view first, so that
+ * any error leaves the namespace as it was; then remove what went away or
+ * changed (open files keep the old mapping until closed) and add the new.
+ * Regions keep their contents: a changed region is resized and re-owned.
+ * The size cap is fixed at mount. Caller holds ctl_lock.
+ */
+int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen)
+{
+	struct rfs_config next;
+	struct rfs_mapping **maps;
+	char why[RFS_ERR_MAX];
+	int e;
+
+	if (!d->cfg.path) {
+		snprintf(msg, msglen, "no config file to reload (mounted without -c)");
+		return -ENOENT;
+	}
+	e = rfs_config_load_file(d->cfg.path, &next, msg, msglen);
+	if (e)
+		return e;
+	maps = calloc(next.n_views + 1, sizeof(*maps));
+	if (!maps) {
+		rfs_config_free(&next);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < next.n_views; i++) {
+		const struct rfs_view_decl *v = &next.views[i], *old = find_view(&d->cfg, v->name);
+
+		if (old && same_view(old, v))
+			continue;
+		maps[i] = rfs_view_open(d, v, -1, &e);
+		if (!maps[i]) {
+			rfs_view_error(v, d->cfg.path, e, msg, msglen);
+			goto out_unwind;
+		}
+	}
+	for (size_t i = 0; i < d->cfg.n_views; i++) {
+		const struct rfs_view_decl *v = &d->cfg.views[i], *now = find_view(&next, v->name);
+
+		if (!now || !same_view(v, now))
+			remove_name(d, v->name, why, sizeof(why));
+	}
+	for (size_t i = 0; i < d->cfg.n_regions; i++)
+		if (!find_region(&next, d->cfg.regions[i].name))
+			remove_name(d, d->cfg.regions[i].name, why, sizeof(why));
+	for (size_t i = 0; i < next.n_views; i++) {
+		if (maps[i] && rfs_add_view_mapping(d, &next.views[i], maps[i])) {
+			rfs_log(RFS_LOG_WARN, "reload: view '%s' could not be named",
+				next.views[i].name);
+			rfs_mapping_free(maps[i]);
+		}
+	}
+	for (size_t i = 0; i < next.n_regions; i++) {
+		if (find_region(&d->cfg, next.regions[i].name))
+			update_region(d, &next.regions[i]);
+		else if (rfs_add_region(d, &next.regions[i]))
+			rfs_log(RFS_LOG_WARN, "reload: region '%s' could not be added",
+				next.regions[i].name);
+	}
+	free(maps);
+	/* Kept at mount: the cap and its accounting do not change under load. */
+	next.size = d->cfg.size;
+	next.has_size = d->cfg.has_size;
+	rfs_config_free(&d->cfg);
+	d->cfg = next;
+	return 0;
+
+out_unwind:
+	for (size_t i = 0; i < next.n_views; i++)
+		rfs_mapping_free(maps[i]);
+	free(maps);
+	rfs_config_free(&next);
+	return e;
+}

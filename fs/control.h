@@ -1,0 +1,40 @@
+/*
+ * The control plane: a sealed directory .regionfs/ at the mount root with
+ *   control  write commands, one a line (commands.h); read the last result
+ *   stats    one line per mapping, a header first
+ *   metrics  Prometheus text exposition
+ * Reads are served from a snapshot taken at open, with direct I/O so the
+ * kernel never caches one snapshot for the next reader.
+ */
+#ifndef REGIONFS_CONTROL_H
+#define REGIONFS_CONTROL_H
+
+#include "fs/fs.h"
+
+int rfs_control_init(struct rfs_daemon *d);
+
+/* Is node one of the control plane's? Then the handlers below serve it. */
+static inline bool rfs_is_control(const struct rfs_node *node)
+{
+	return rfs_node_tag(node) != NULL;
+}
+
+void rfs_control_open(fuse_req_t req, struct rfs_node *node, struct fuse_file_info *fi);
+void rfs_control_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi);
+void rfs_control_write(fuse_req_t req, const char *buf, size_t size, struct fuse_file_info *fi);
+void rfs_control_release(fuse_req_t req, struct fuse_file_info *fi);
+
+/* Text builders shared by the control files. */
+struct rfs_text {
+	char *buf;
+	size_t len, cap;
+	bool failed; /* an allocation failed; buf holds what fit */
+};
+void rfs_text_printf(struct rfs_text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* stats.c: the stats and metrics files' contents. */
+void rfs_stats_render(struct rfs_daemon *d, struct rfs_text *t);
+void rfs_metrics_render(struct rfs_daemon *d, struct rfs_text *t);
+
+#endif

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Run the integration tests (every t_*.sh here, or those named on the command
+# line) each under a timeout; print a pass/fail/skip summary; exit 1 if any failed.
+#
+#   tests/integration/run.sh [t_basic ...]
+#
+# Environment: REGIONFS (default build/regionfs of this repo), RFS_TIMEOUT
+# (seconds per test, default 300); the tests also read RFS_DEBUG, RFS_KEEP,
+# RFS_OPS, RFS_SEED.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+export REGIONFS=${REGIONFS:-$root/build/regionfs}
+limit=${RFS_TIMEOUT:-300}
+
+tests=()
+if (($#)); then
+	for t in "$@"; do
+		t=$(basename "$t" .sh)
+		[[ -f "$here/$t.sh" ]] || { echo "run.sh: no test $t" >&2; exit 2; }
+		tests+=("$here/$t.sh")
+	done
+else
+	tests=("$here"/t_*.sh)
+fi
+
+pass=() failed=() skipped=()
+for t in "${tests[@]}"; do
+	name=$(basename "$t" .sh)
+	echo "=== $name"
+	start=$SECONDS
+	st=0
+	timeout -k 10 "$limit" bash "$t" 2>&1 | sed -u 's/^/    /' || st=${PIPESTATUS[0]}
+	took=$((SECONDS - start))
+	case $st in
+	0) pass+=("$name"); echo "=== PASS $name (${took}s)" ;;
+	77) skipped+=("$name"); echo "=== SKIP $name" ;;
+	124 | 137) failed+=("$name"); echo "=== FAIL $name (timed out after ${limit}s)" ;;
+	*) failed+=("$name"); echo "=== FAIL $name (status $st, ${took}s)" ;;
+	esac
+done
+
+echo
+echo "integration: ${#pass[@]} passed, ${#failed[@]} failed, ${#skipped[@]} skipped"
+((${#skipped[@]} == 0)) || echo "  skipped: ${skipped[*]}"
+((${#failed[@]} == 0)) || { echo "  FAILED: ${failed[*]}"; exit 1; }

@@ -1,0 +1,1142 @@
+/*
+ * Unit tests for lib/ns.c: names, links, renames, directory link counts,
+ * readdir cookies, node lifetimes, setattr and usage counts. No FUSE: the
+ * namespace is driven directly. Run under -fsanitize=address,undefined too;
+ * every test frees the namespace so leaks show up.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/account.h"
+#include "lib/mapping.h"
+#include "lib/ns.h"
+
+static struct rfs_account account;
+static struct rfs_ns *ns;
+static struct rfs_node *root;
+static const struct rfs_cred me = {.uid = 1000, .gid = 1000};
+
+static void setup(void)
+{
+	rfs_account_init(&account, 1ULL << 30);
+	ns = rfs_ns_new(&account, 0755, me);
+	ck_assert_ptr_nonnull(ns);
+	root = rfs_ns_root(ns);
+	ck_assert_ptr_nonnull(root);
+}
+
+static void teardown(void)
+{
+	rfs_ns_free(ns);
+	ns = NULL;
+	/* Every region was freed with the namespace: nothing stays charged. */
+	ck_assert_uint_eq(rfs_account_used(&account), 0);
+}
+
+/* Create name in dir; the caller keeps the reference create took. */
+static struct rfs_node *mk_ref(struct rfs_node *dir, const char *name, mode_t mode)
+{
+	struct rfs_new what = {.mode = mode, .cred = me};
+	struct rfs_node *n = NULL;
+
+	if (S_ISLNK(mode))
+		what.target = "target";
+	ck_assert_int_eq(rfs_ns_create(ns, dir, name, &what, &n), 0);
+	ck_assert_ptr_nonnull(n);
+	return n;
+}
+
+/* Create name in dir and drop the reference: the name keeps it alive. */
+static struct rfs_node *mk(struct rfs_node *dir, const char *name, mode_t mode)
+{
+	struct rfs_node *n = mk_ref(dir, name, mode);
+
+	rfs_ns_forget(ns, n, 1);
+	return n;
+}
+
+/* The node called name in dir, or NULL (-ENOENT); no reference kept. */
+static struct rfs_node *lk(struct rfs_node *dir, const char *name)
+{
+	struct rfs_node *n = NULL;
+	int err = rfs_ns_lookup(ns, dir, name, &n);
+
+	if (err) {
+		ck_assert_int_eq(err, -ENOENT);
+		return NULL;
+	}
+	ck_assert_ptr_nonnull(n);
+	rfs_ns_forget(ns, n, 1);
+	return n;
+}
+
+static nlink_t nlink_of(struct rfs_node *n)
+{
+	struct stat st;
+
+	rfs_ns_stat(ns, n, &st);
+	return st.st_nlink;
+}
+
+static uint64_t nodes(void)
+{
+	struct rfs_ns_usage u = {.nodes = 12345};
+
+	rfs_ns_usage(ns, &u);
+	return u.nodes;
+}
+
+static void write_str(struct rfs_node *n, const char *s, uint64_t off)
+{
+	struct rfs_mapping *m = rfs_node_mapping(n);
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(rfs_mapping_write(m, s, strlen(s), off), (ssize_t)strlen(s));
+}
+
+/* Read up to len bytes at off into buf (NUL-terminated); returns the count. */
+static size_t read_str(struct rfs_node *n, char *buf, size_t len, uint64_t off)
+{
+	struct rfs_mapping *m = rfs_node_mapping(n);
+	struct rfs_io io;
+	size_t got = 0;
+	int i;
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(rfs_mapping_read_begin(m, off, len, &io), 0);
+	for (i = 0; i < io.n; i++) {
+		memcpy(buf + got, io.iov[i].iov_base, io.iov[i].iov_len);
+		got += io.iov[i].iov_len;
+	}
+	rfs_mapping_read_end(m, &io);
+	ck_assert_uint_eq(got, io.len);
+	buf[got] = '\0';
+	return got;
+}
+
+static void long_name(char *buf, size_t len)
+{
+	memset(buf, 'n', len);
+	buf[len] = '\0';
+}
+
+/* ---- readdir collection ---- */
+
+#define MAX_LIST 256
+
+struct listing {
+	char names[MAX_LIST][256];
+	struct rfs_node *nodes[MAX_LIST];
+	uint64_t next[MAX_LIST];
+	int n;
+	int limit; /* stop once n reaches limit (the entry is not taken); 0: none */
+};
+
+static int collect(void *ctx, const char *name, struct rfs_node *node, uint64_t next)
+{
+	struct listing *l = ctx;
+
+	if (l->limit && l->n >= l->limit)
+		return 1;
+	ck_assert_int_lt(l->n, MAX_LIST);
+	ck_assert_uint_lt(strlen(name), sizeof(l->names[0]));
+	strcpy(l->names[l->n], name);
+	l->nodes[l->n] = node;
+	l->next[l->n] = next;
+	l->n++;
+	return 0;
+}
+
+static int count_name(const struct listing *l, const char *name)
+{
+	int i, c = 0;
+
+	for (i = 0; i < l->n; i++)
+		c += strcmp(l->names[i], name) == 0;
+	return c;
+}
+
+/* ---- create, lookup, remove ---- */
+
+START_TEST(create_file)
+{
+	struct rfs_node *f = mk_ref(root, "f", S_IFREG | 0640), *g;
+	struct stat st;
+
+	rfs_ns_stat(ns, f, &st);
+	ck_assert_uint_eq(st.st_mode, S_IFREG | 0640);
+	ck_assert_uint_eq(st.st_uid, 1000);
+	ck_assert_uint_eq(st.st_gid, 1000);
+	ck_assert_uint_eq(st.st_nlink, 1);
+	ck_assert_int_eq(st.st_size, 0);
+	ck_assert_uint_eq(rfs_node_type(f), S_IFREG);
+	ck_assert_ptr_nonnull(rfs_node_mapping(f));
+	ck_assert_int_eq(rfs_mapping_kind(rfs_node_mapping(f)), RFS_KIND_REGION);
+	ck_assert_uint_eq(rfs_mapping_size(rfs_node_mapping(f)), 0);
+
+	ck_assert_int_eq(rfs_ns_lookup(ns, root, "f", &g), 0);
+	ck_assert_ptr_eq(g, f);
+	rfs_ns_forget(ns, g, 1);
+	rfs_ns_forget(ns, f, 1);
+	ck_assert_ptr_eq(lk(root, "f"), f); /* the name keeps it */
+
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "f", false), 0);
+	ck_assert_ptr_null(lk(root, "f"));
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "f", false), -ENOENT);
+}
+END_TEST
+
+START_TEST(create_dir)
+{
+	struct rfs_node *d = mk(root, "d", S_IFDIR | 0750);
+	struct rfs_node *f = mk(d, "inner", S_IFREG | 0644);
+	struct stat st;
+
+	rfs_ns_stat(ns, d, &st);
+	ck_assert_uint_eq(st.st_mode, S_IFDIR | 0750);
+	ck_assert_uint_eq(st.st_nlink, 2 + 0);
+	ck_assert_uint_eq(nlink_of(root), 3);
+	ck_assert_uint_eq(rfs_node_type(d), S_IFDIR);
+	ck_assert_ptr_null(rfs_node_mapping(d));
+	ck_assert_ptr_eq(lk(d, "."), d);
+	ck_assert_ptr_eq(lk(d, ".."), root);
+	ck_assert_ptr_eq(lk(root, ".."), root);
+	ck_assert_ptr_eq(lk(d, "inner"), f);
+	ck_assert_ptr_null(lk(root, "inner"));
+
+	ck_assert_int_eq(rfs_ns_remove(ns, d, "inner", false), 0);
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "d", true), 0);
+	ck_assert_ptr_null(lk(root, "d"));
+	ck_assert_uint_eq(nlink_of(root), 2);
+}
+END_TEST
+
+START_TEST(create_symlink)
+{
+	struct rfs_new what = {.mode = S_IFLNK | 0777, .cred = me, .target = "../some/where"};
+	struct rfs_node *l = NULL, *f = mk(root, "f", S_IFREG | 0644);
+	char buf[64];
+	struct stat st;
+
+	ck_assert_int_eq(rfs_ns_create(ns, root, "l", &what, &l), 0);
+	ck_assert_uint_eq(rfs_node_type(l), S_IFLNK);
+	memset(buf, 'x', sizeof(buf));
+	ck_assert_int_eq(rfs_ns_readlink(ns, l, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "../some/where");
+	rfs_ns_stat(ns, l, &st);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_int_eq(st.st_size, (off_t)strlen("../some/where"));
+	ck_assert_uint_eq(st.st_nlink, 1);
+	ck_assert_ptr_null(rfs_node_mapping(l));
+	ck_assert_int_eq(rfs_ns_readlink(ns, f, buf, sizeof(buf)), -EINVAL);
+	ck_assert_int_eq(rfs_ns_readlink(ns, root, buf, sizeof(buf)), -EINVAL);
+	rfs_ns_forget(ns, l, 1);
+	ck_assert_ptr_eq(lk(root, "l"), l);
+
+	/* A symlink without a target is refused. */
+	what.target = NULL;
+	ck_assert_int_eq(rfs_ns_create(ns, root, "l2", &what, &l), -EINVAL);
+	ck_assert_ptr_null(lk(root, "l2"));
+
+	/* unlink removes a symlink; rmdir refuses it. */
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "l", true), -ENOTDIR);
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "l", false), 0);
+	ck_assert_ptr_null(lk(root, "l"));
+}
+END_TEST
+
+START_TEST(create_special)
+{
+	struct rfs_new chr = {.mode = S_IFCHR | 0600, .cred = me, .rdev = makedev(1, 3)};
+	struct rfs_node *p = mk(root, "fifo", S_IFIFO | 0620), *c = NULL;
+	struct stat st;
+
+	ck_assert_uint_eq(rfs_node_type(p), S_IFIFO);
+	ck_assert_ptr_null(rfs_node_mapping(p));
+	rfs_ns_stat(ns, p, &st);
+	ck_assert_uint_eq(st.st_mode, S_IFIFO | 0620);
+	ck_assert_uint_eq(st.st_nlink, 1);
+	ck_assert_ptr_eq(lk(root, "fifo"), p);
+
+	ck_assert_int_eq(rfs_ns_create(ns, root, "null", &chr, &c), 0);
+	rfs_ns_stat(ns, c, &st);
+	ck_assert_uint_eq(st.st_mode, S_IFCHR | 0600);
+	ck_assert_uint_eq(st.st_rdev, makedev(1, 3));
+	rfs_ns_forget(ns, c, 1);
+
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "fifo", true), -ENOTDIR);
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "fifo", false), 0);
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "null", false), 0);
+	ck_assert_ptr_null(lk(root, "fifo"));
+	ck_assert_ptr_null(lk(root, "null"));
+	ck_assert_uint_eq(nodes(), 1);
+}
+END_TEST
+
+START_TEST(create_errors)
+{
+	struct rfs_new file = {.mode = S_IFREG | 0644, .cred = me};
+	struct rfs_new dir = {.mode = S_IFDIR | 0755, .cred = me};
+	struct rfs_node *f = mk(root, "f", S_IFREG | 0644), *d = mk(root, "d", S_IFDIR | 0755);
+	struct rfs_node *out = NULL;
+
+	mk(d, "x", S_IFREG | 0644);
+	/* -EEXIST whatever the types, and the old node stays. */
+	ck_assert_int_eq(rfs_ns_create(ns, root, "f", &file, &out), -EEXIST);
+	ck_assert_int_eq(rfs_ns_create(ns, root, "f", &dir, &out), -EEXIST);
+	ck_assert_int_eq(rfs_ns_create(ns, root, "d", &file, &out), -EEXIST);
+	ck_assert_ptr_eq(lk(root, "f"), f);
+	ck_assert_ptr_eq(lk(root, "d"), d);
+	/* -ENOENT */
+	ck_assert_int_eq(rfs_ns_lookup(ns, root, "missing", &out), -ENOENT);
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "missing", false), -ENOENT);
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "missing", true), -ENOENT);
+	/* -ENOTDIR: a file used as a directory, rmdir of a file. */
+	ck_assert_int_eq(rfs_ns_lookup(ns, f, "x", &out), -ENOTDIR);
+	ck_assert_int_eq(rfs_ns_create(ns, f, "x", &file, &out), -ENOTDIR);
+	ck_assert_int_eq(rfs_ns_remove(ns, f, "x", false), -ENOTDIR);
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "f", true), -ENOTDIR);
+	/* -EISDIR: unlink of a directory. */
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "d", false), -EISDIR);
+	/* -ENOTEMPTY */
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "d", true), -ENOTEMPTY);
+	ck_assert_ptr_eq(lk(root, "d"), d);
+	ck_assert_ptr_eq(lk(root, "f"), f);
+	ck_assert_uint_eq(nodes(), 4);
+}
+END_TEST
+
+START_TEST(name_length)
+{
+	struct rfs_new file = {.mode = S_IFREG | 0644, .cred = me};
+	char n255[256], n256[257];
+	struct rfs_node *f = mk(root, "f", S_IFREG | 0644), *out = NULL, *g;
+	struct listing *l = calloc(1, sizeof(*l));
+
+	ck_assert_ptr_nonnull(l);
+	long_name(n255, 255);
+	long_name(n256, 256);
+	ck_assert_int_eq(rfs_ns_create(ns, root, n256, &file, &out), -ENAMETOOLONG);
+	ck_assert_int_eq(rfs_ns_lookup(ns, root, n256, &out), -ENAMETOOLONG);
+	ck_assert_int_eq(rfs_ns_link(ns, f, root, n256), -ENAMETOOLONG);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "f", root, n256, 0), -ENAMETOOLONG);
+	ck_assert_ptr_eq(lk(root, "f"), f);
+	ck_assert_uint_eq(nodes(), 2);
+
+	g = mk(root, n255, S_IFREG | 0644);
+	ck_assert_ptr_eq(lk(root, n255), g);
+	ck_assert_int_eq(rfs_ns_readdir(ns, root, 0, collect, l), 0);
+	ck_assert_int_eq(count_name(l, n255), 1);
+	ck_assert_int_eq(rfs_ns_remove(ns, root, n255, false), 0);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "f", root, n255, 0), 0);
+	ck_assert_ptr_eq(lk(root, n255), f);
+	ck_assert_int_eq(rfs_ns_link(ns, f, root, "f2"), 0);
+	rfs_ns_forget(ns, f, 1);
+	free(l);
+}
+END_TEST
+
+START_TEST(create_in_removed_dir)
+{
+	struct rfs_new file = {.mode = S_IFREG | 0644, .cred = me};
+	struct rfs_node *d = mk_ref(root, "d", S_IFDIR | 0755), *out = NULL;
+
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "d", true), 0);
+	ck_assert_uint_eq(nlink_of(d), 0);
+	ck_assert_int_eq(rfs_ns_create(ns, d, "x", &file, &out), -ENOENT);
+	ck_assert_int_eq(rfs_ns_lookup(ns, d, "x", &out), -ENOENT);
+	ck_assert_uint_eq(nodes(), 2);
+	rfs_ns_forget(ns, d, 1);
+	ck_assert_uint_eq(nodes(), 1);
+}
+END_TEST
+
+/* ---- hard links ---- */
+
+START_TEST(hard_links)
+{
+	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755);
+	struct rfs_node *f = mk(root, "f", S_IFREG | 0644);
+	struct rfs_node *g;
+	char buf[16];
+	struct stat a, b;
+
+	ck_assert_int_eq(rfs_ns_link(ns, f, d, "g"), 0);
+	rfs_ns_forget(ns, f, 1); /* link hands out a reference */
+	ck_assert_uint_eq(nlink_of(f), 2);
+	ck_assert_uint_eq(nlink_of(d), 2); /* a file link is not a subdirectory */
+	g = lk(d, "g");
+	ck_assert_ptr_eq(g, f);
+	ck_assert_ptr_eq(rfs_node_mapping(g), rfs_node_mapping(f));
+	rfs_ns_stat(ns, f, &a);
+	rfs_ns_stat(ns, g, &b);
+	ck_assert_uint_eq(a.st_ino, b.st_ino);
+
+	/* Data written through one name is read through the other. */
+	write_str(lk(root, "f"), "hello", 0);
+	ck_assert_uint_eq(read_str(lk(d, "g"), buf, sizeof(buf) - 1, 0), 5);
+	ck_assert_str_eq(buf, "hello");
+
+	ck_assert_int_eq(rfs_ns_link(ns, f, root, "h"), 0);
+	rfs_ns_forget(ns, f, 1);
+	ck_assert_uint_eq(nlink_of(f), 3);
+
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "f", false), 0);
+	ck_assert_uint_eq(nlink_of(f), 2);
+	ck_assert_ptr_eq(lk(root, "h"), f);
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "h", false), 0);
+	ck_assert_uint_eq(nlink_of(f), 1);
+	ck_assert_uint_eq(read_str(lk(d, "g"), buf, sizeof(buf) - 1, 0), 5);
+	ck_assert_str_eq(buf, "hello");
+	ck_assert_uint_eq(nodes(), 3);
+	ck_assert_int_eq(rfs_ns_remove(ns, d, "g", false), 0);
+	ck_assert_uint_eq(nodes(), 2);
+}
+END_TEST
+
+START_TEST(link_errors)
+{
+	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755);
+	struct rfs_node *f = mk(root, "f", S_IFREG | 0644);
+	struct rfs_node *e = mk(root, "e", S_IFREG | 0644);
+	struct rfs_node *gone = mk_ref(root, "gone", S_IFREG | 0644);
+
+	ck_assert_int_eq(rfs_ns_link(ns, d, root, "d2"), -EPERM);
+	ck_assert_int_eq(rfs_ns_link(ns, f, root, "e"), -EEXIST);
+	ck_assert_ptr_eq(lk(root, "e"), e);
+	ck_assert_int_eq(rfs_ns_link(ns, f, f, "x"), -ENOTDIR);
+	ck_assert_uint_eq(nlink_of(f), 1);
+	/* A node without a name cannot get one back. */
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "gone", false), 0);
+	ck_assert_int_eq(rfs_ns_link(ns, gone, root, "back"), -ENOENT);
+	ck_assert_ptr_null(lk(root, "back"));
+	ck_assert_uint_eq(nlink_of(gone), 0);
+	rfs_ns_forget(ns, gone, 1);
+	ck_assert_uint_eq(nodes(), 4);
+}
+END_TEST
+
+/* ---- rename ---- */
+
+START_TEST(rename_plain)
+{
+	struct rfs_node *a = mk(root, "a", S_IFDIR | 0755), *b = mk(root, "b", S_IFDIR | 0755);
+	struct rfs_node *f = mk(a, "f", S_IFREG | 0644), *s = mk(a, "s", S_IFDIR | 0755);
+
+	/* Same directory. */
+	ck_assert_int_eq(rfs_ns_rename(ns, a, "f", a, "g", 0), 0);
+	ck_assert_ptr_null(lk(a, "f"));
+	ck_assert_ptr_eq(lk(a, "g"), f);
+	ck_assert_uint_eq(nlink_of(f), 1);
+	/* Across directories. */
+	ck_assert_int_eq(rfs_ns_rename(ns, a, "g", b, "f", 0), 0);
+	ck_assert_ptr_null(lk(a, "g"));
+	ck_assert_ptr_eq(lk(b, "f"), f);
+	ck_assert_uint_eq(nlink_of(a), 3);
+	ck_assert_uint_eq(nlink_of(b), 2);
+	/* A directory across directories: link counts and ".." follow. */
+	ck_assert_int_eq(rfs_ns_rename(ns, a, "s", b, "t", 0), 0);
+	ck_assert_ptr_eq(lk(b, "t"), s);
+	ck_assert_ptr_eq(lk(s, ".."), b);
+	ck_assert_uint_eq(nlink_of(a), 2);
+	ck_assert_uint_eq(nlink_of(b), 3);
+	ck_assert_uint_eq(nlink_of(s), 2);
+	ck_assert_uint_eq(nlink_of(root), 4);
+	/* Missing source. */
+	ck_assert_int_eq(rfs_ns_rename(ns, a, "nothing", b, "x", 0), -ENOENT);
+	ck_assert_ptr_null(lk(b, "x"));
+	/* Into a file as a directory. */
+	ck_assert_int_eq(rfs_ns_rename(ns, b, "t", f, "x", 0), -ENOTDIR);
+	ck_assert_ptr_eq(lk(b, "t"), s);
+	ck_assert_uint_eq(nodes(), 5);
+}
+END_TEST
+
+START_TEST(rename_over_file)
+{
+	struct rfs_node *f = mk(root, "f", S_IFREG | 0644);
+	struct rfs_node *g = mk_ref(root, "g", S_IFREG | 0644);
+	char buf[8];
+
+	write_str(f, "new", 0);
+	write_str(g, "old", 0);
+	ck_assert_uint_eq(nodes(), 3);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "f", root, "g", 0), 0);
+	ck_assert_ptr_null(lk(root, "f"));
+	ck_assert_ptr_eq(lk(root, "g"), f);
+	ck_assert_uint_eq(nlink_of(f), 1);
+	/* The replaced file lost its name but lives while referenced. */
+	ck_assert_uint_eq(nlink_of(g), 0);
+	ck_assert_uint_eq(nodes(), 3);
+	ck_assert_uint_eq(read_str(g, buf, 3, 0), 3);
+	ck_assert_str_eq(buf, "old");
+	rfs_ns_forget(ns, g, 1);
+	ck_assert_uint_eq(nodes(), 2);
+	ck_assert_uint_eq(read_str(lk(root, "g"), buf, 3, 0), 3);
+	ck_assert_str_eq(buf, "new");
+
+	/* Without a reference, the replaced node goes at once. */
+	mk(root, "h", S_IFREG | 0644);
+	ck_assert_uint_eq(nodes(), 3);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "h", root, "g", 0), 0);
+	ck_assert_uint_eq(nodes(), 2);
+}
+END_TEST
+
+START_TEST(rename_noreplace)
+{
+	struct rfs_node *f = mk(root, "f", S_IFREG | 0644), *g = mk(root, "g", S_IFREG | 0644);
+
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "f", root, "g", RFS_RENAME_NOREPLACE), -EEXIST);
+	ck_assert_ptr_eq(lk(root, "f"), f);
+	ck_assert_ptr_eq(lk(root, "g"), g);
+	ck_assert_uint_eq(nodes(), 3);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "f", root, "h", RFS_RENAME_NOREPLACE), 0);
+	ck_assert_ptr_eq(lk(root, "h"), f);
+	ck_assert_ptr_null(lk(root, "f"));
+	/* NOREPLACE and EXCHANGE together, or unknown flags: -EINVAL. */
+	ck_assert_int_eq(
+		rfs_ns_rename(ns, root, "h", root, "g", RFS_RENAME_NOREPLACE | RFS_RENAME_EXCHANGE),
+		-EINVAL);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "h", root, "x", 1U << 5), -EINVAL);
+	ck_assert_ptr_eq(lk(root, "h"), f);
+	ck_assert_ptr_eq(lk(root, "g"), g);
+}
+END_TEST
+
+START_TEST(rename_exchange_files)
+{
+	struct rfs_node *f = mk(root, "f", S_IFREG | 0644), *g = mk(root, "g", S_IFLNK | 0777);
+
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "f", root, "g", RFS_RENAME_EXCHANGE), 0);
+	ck_assert_ptr_eq(lk(root, "f"), g);
+	ck_assert_ptr_eq(lk(root, "g"), f);
+	ck_assert_uint_eq(nlink_of(f), 1);
+	ck_assert_uint_eq(nlink_of(g), 1);
+	ck_assert_uint_eq(nodes(), 3);
+	/* EXCHANGE needs both names. */
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "f", root, "missing", RFS_RENAME_EXCHANGE),
+			 -ENOENT);
+	ck_assert_ptr_eq(lk(root, "f"), g);
+	ck_assert_ptr_null(lk(root, "missing"));
+}
+END_TEST
+
+START_TEST(rename_exchange_dirs)
+{
+	struct rfs_node *a = mk(root, "a", S_IFDIR | 0755), *b = mk(root, "b", S_IFDIR | 0755);
+	struct rfs_node *x = mk(a, "x", S_IFDIR | 0755), *y = mk(b, "y", S_IFREG | 0644);
+	struct rfs_node *z = mk(b, "z", S_IFDIR | 0755);
+
+	mk(x, "xx", S_IFDIR | 0755);
+	ck_assert_uint_eq(nlink_of(a), 3);
+	ck_assert_uint_eq(nlink_of(b), 3);
+
+	/* Directory a/x with file b/y: a loses a subdirectory, b gains one. */
+	ck_assert_int_eq(rfs_ns_rename(ns, a, "x", b, "y", RFS_RENAME_EXCHANGE), 0);
+	ck_assert_ptr_eq(lk(a, "x"), y);
+	ck_assert_ptr_eq(lk(b, "y"), x);
+	ck_assert_ptr_eq(lk(x, ".."), b);
+	ck_assert_uint_eq(nlink_of(a), 2);
+	ck_assert_uint_eq(nlink_of(b), 4);
+	ck_assert_uint_eq(nlink_of(x), 3);
+	ck_assert_uint_eq(nlink_of(y), 1);
+
+	/* Directory with directory across parents: counts unchanged, ".." swapped. */
+	ck_assert_int_eq(rfs_ns_rename(ns, b, "z", root, "a", RFS_RENAME_EXCHANGE), 0);
+	ck_assert_ptr_eq(lk(root, "a"), z);
+	ck_assert_ptr_eq(lk(b, "z"), a);
+	ck_assert_ptr_eq(lk(z, ".."), root);
+	ck_assert_ptr_eq(lk(a, ".."), b);
+	ck_assert_uint_eq(nlink_of(root), 4);
+	ck_assert_uint_eq(nlink_of(b), 4);
+	ck_assert_uint_eq(nlink_of(a), 2);
+	ck_assert_uint_eq(nlink_of(z), 2);
+
+	/* A directory cannot be exchanged with its own descendant. */
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "b", x, "xx", RFS_RENAME_EXCHANGE), -EINVAL);
+	ck_assert_int_eq(rfs_ns_rename(ns, x, "xx", root, "b", RFS_RENAME_EXCHANGE), -EINVAL);
+	ck_assert_ptr_eq(lk(b, "y"), x);
+	ck_assert_uint_eq(nlink_of(b), 4);
+	ck_assert_uint_eq(nodes(), 7);
+}
+END_TEST
+
+START_TEST(rename_into_subtree)
+{
+	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755);
+	struct rfs_node *s = mk(d, "s", S_IFDIR | 0755);
+
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "d", s, "x", 0), -EINVAL);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "d", d, "x", 0), -EINVAL);
+	ck_assert_ptr_eq(lk(root, "d"), d);
+	ck_assert_ptr_eq(lk(d, "s"), s);
+	ck_assert_ptr_null(lk(s, "x"));
+	ck_assert_ptr_null(lk(d, "x"));
+	ck_assert_uint_eq(nlink_of(root), 3);
+	ck_assert_uint_eq(nlink_of(d), 3);
+	ck_assert_uint_eq(nlink_of(s), 2);
+}
+END_TEST
+
+START_TEST(rename_type_errors)
+{
+	struct rfs_node *f = mk(root, "f", S_IFREG | 0644);
+	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755);
+	struct rfs_node *e = mk(root, "e", S_IFDIR | 0755);
+	struct rfs_node *full = mk(root, "full", S_IFDIR | 0755);
+
+	mk(full, "x", S_IFREG | 0644);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "f", root, "d", 0), -EISDIR);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "d", root, "f", 0), -ENOTDIR);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "d", root, "full", 0), -ENOTEMPTY);
+	ck_assert_ptr_eq(lk(root, "f"), f);
+	ck_assert_ptr_eq(lk(root, "d"), d);
+	ck_assert_ptr_eq(lk(root, "full"), full);
+	ck_assert_uint_eq(nodes(), 6);
+	ck_assert_uint_eq(nlink_of(root), 5);
+
+	/* A directory over an empty one replaces it. */
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "d", root, "e", 0), 0);
+	ck_assert_ptr_eq(lk(root, "e"), d);
+	ck_assert_ptr_null(lk(root, "d"));
+	ck_assert_uint_eq(nodes(), 5);
+	ck_assert_uint_eq(nlink_of(root), 4);
+	(void)e;
+}
+END_TEST
+
+START_TEST(rename_same_node)
+{
+	struct rfs_node *f = mk(root, "f", S_IFREG | 0644);
+	struct stat before, after;
+
+	ck_assert_int_eq(rfs_ns_link(ns, f, root, "g"), 0);
+	rfs_ns_forget(ns, f, 1);
+	rfs_ns_stat(ns, root, &before);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "f", root, "g", 0), 0);
+	ck_assert_ptr_eq(lk(root, "f"), f);
+	ck_assert_ptr_eq(lk(root, "g"), f);
+	ck_assert_uint_eq(nlink_of(f), 2);
+	rfs_ns_stat(ns, root, &after);
+	ck_assert_int_eq(after.st_size, before.st_size); /* still two entries */
+	ck_assert_uint_eq(nodes(), 2);
+	/* And to itself. */
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "f", root, "f", 0), 0);
+	ck_assert_ptr_eq(lk(root, "f"), f);
+	ck_assert_uint_eq(nlink_of(f), 2);
+}
+END_TEST
+
+/* ---- directory link counts, setgid ---- */
+
+START_TEST(dir_nlink)
+{
+	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755), *e = mk(root, "e", S_IFDIR | 0755);
+	char name[8];
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		mk(d, name, S_IFDIR | 0755);
+		snprintf(name, sizeof(name), "f%d", i);
+		mk(d, name, S_IFREG | 0644);
+	}
+	ck_assert_uint_eq(nlink_of(d), 2 + 5);
+	ck_assert_uint_eq(nlink_of(root), 2 + 2);
+	ck_assert_int_eq(rfs_ns_remove(ns, d, "s0", true), 0);
+	ck_assert_int_eq(rfs_ns_remove(ns, d, "f0", false), 0);
+	ck_assert_uint_eq(nlink_of(d), 2 + 4);
+	ck_assert_int_eq(rfs_ns_rename(ns, d, "s1", e, "s1", 0), 0);
+	ck_assert_int_eq(rfs_ns_rename(ns, d, "f1", e, "f1", 0), 0);
+	ck_assert_uint_eq(nlink_of(d), 2 + 3);
+	ck_assert_uint_eq(nlink_of(e), 2 + 1);
+	/* A directory renamed within its parent does not change the count. */
+	ck_assert_int_eq(rfs_ns_rename(ns, d, "s2", d, "s9", 0), 0);
+	ck_assert_uint_eq(nlink_of(d), 2 + 3);
+	/* Directory over empty directory in the same parent: one fewer. */
+	ck_assert_int_eq(rfs_ns_rename(ns, d, "s3", d, "s4", 0), 0);
+	ck_assert_uint_eq(nlink_of(d), 2 + 2);
+	ck_assert_uint_eq(nodes(), 1 + 2 + 3 + 4);
+}
+END_TEST
+
+START_TEST(setgid_inherit)
+{
+	struct rfs_new sg = {.mode = S_IFDIR | S_ISGID | 02775, .cred = {.uid = 7, .gid = 500}};
+	struct rfs_node *d = NULL, *f, *s, *plain, *q;
+	struct stat st;
+
+	ck_assert_int_eq(rfs_ns_create(ns, root, "sg", &sg, &d), 0);
+	rfs_ns_forget(ns, d, 1);
+	rfs_ns_stat(ns, d, &st);
+	ck_assert_uint_eq(st.st_mode, S_IFDIR | 02775);
+	ck_assert_uint_eq(st.st_gid, 500);
+
+	f = mk(d, "f", S_IFREG | 0644); /* created by gid 1000 */
+	rfs_ns_stat(ns, f, &st);
+	ck_assert_uint_eq(st.st_gid, 500);
+	ck_assert_uint_eq(st.st_uid, 1000);
+	ck_assert_uint_eq(st.st_mode, S_IFREG | 0644); /* files do not get S_ISGID */
+
+	s = mk(d, "s", S_IFDIR | 0755);
+	rfs_ns_stat(ns, s, &st);
+	ck_assert_uint_eq(st.st_gid, 500);
+	ck_assert_uint_eq(st.st_mode, S_IFDIR | S_ISGID | 0755);
+	/* ... and so on down. */
+	q = mk(s, "q", S_IFIFO | 0644);
+	rfs_ns_stat(ns, q, &st);
+	ck_assert_uint_eq(st.st_gid, 500);
+
+	plain = mk(root, "plain", S_IFDIR | 0755);
+	f = mk(plain, "f", S_IFREG | 0644);
+	rfs_ns_stat(ns, f, &st);
+	ck_assert_uint_eq(st.st_gid, 1000);
+	s = mk(plain, "s", S_IFDIR | 0755);
+	rfs_ns_stat(ns, s, &st);
+	ck_assert_uint_eq(st.st_mode, S_IFDIR | 0755);
+}
+END_TEST
+
+/* ---- readdir ---- */
+
+START_TEST(readdir_all)
+{
+	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755);
+	struct listing *l = calloc(1, sizeof(*l));
+	char name[16];
+	int i;
+
+	ck_assert_ptr_nonnull(l);
+	for (i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "e%03d", i);
+		mk(d, name, i % 3 ? S_IFREG | 0644 : S_IFDIR | 0755);
+	}
+	ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, collect, l), 0);
+	ck_assert_int_eq(l->n, 102);
+	ck_assert_str_eq(l->names[0], ".");
+	ck_assert_ptr_eq(l->nodes[0], d);
+	ck_assert_str_eq(l->names[1], "..");
+	ck_assert_ptr_eq(l->nodes[1], root);
+	for (i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "e%03d", i);
+		ck_assert_int_eq(count_name(l, name), 1);
+	}
+	for (i = 2; i < l->n; i++)
+		ck_assert_ptr_eq(l->nodes[i], lk(d, l->names[i]));
+
+	/* The root is its own "..". */
+	memset(l, 0, sizeof(*l));
+	ck_assert_int_eq(rfs_ns_readdir(ns, root, 0, collect, l), 0);
+	ck_assert_int_eq(l->n, 3);
+	ck_assert_str_eq(l->names[0], ".");
+	ck_assert_str_eq(l->names[1], "..");
+	ck_assert_ptr_eq(l->nodes[1], root);
+	ck_assert_str_eq(l->names[2], "d");
+
+	/* Empty directory: just the two. Not a directory: -ENOTDIR. */
+	memset(l, 0, sizeof(*l));
+	ck_assert_int_eq(rfs_ns_readdir(ns, lk(d, "e000"), 0, collect, l), 0);
+	ck_assert_int_eq(l->n, 2);
+	memset(l, 0, sizeof(*l));
+	ck_assert_int_eq(rfs_ns_readdir(ns, lk(d, "e001"), 0, collect, l), -ENOTDIR);
+	ck_assert_int_eq(l->n, 0);
+	free(l);
+}
+END_TEST
+
+START_TEST(readdir_resume)
+{
+	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755);
+	struct listing *l = calloc(1, sizeof(*l)), *all = calloc(1, sizeof(*all));
+	char name[16];
+	int i, stop;
+
+	ck_assert_ptr_nonnull(l);
+	ck_assert_ptr_nonnull(all);
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "e%02d", i);
+		mk(d, name, S_IFREG | 0644);
+	}
+	ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, collect, all), 0);
+	ck_assert_int_eq(all->n, 42);
+	/* Stop after every possible count, then resume: together exactly all. */
+	for (stop = 1; stop < 42; stop++) {
+		memset(l, 0, sizeof(*l));
+		l->limit = stop;
+		ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, collect, l), 0);
+		ck_assert_int_eq(l->n, stop);
+		l->limit = 0;
+		ck_assert_int_eq(rfs_ns_readdir(ns, d, l->next[stop - 1], collect, l), 0);
+		ck_assert_int_eq(l->n, 42);
+		for (i = 0; i < 42; i++)
+			ck_assert_str_eq(l->names[i], all->names[i]);
+	}
+	/* Resuming from the last cookie gives nothing more. */
+	memset(l, 0, sizeof(*l));
+	ck_assert_int_eq(rfs_ns_readdir(ns, d, all->next[41], collect, l), 0);
+	ck_assert_int_eq(l->n, 0);
+	free(l);
+	free(all);
+}
+END_TEST
+
+START_TEST(readdir_remove_during)
+{
+	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755);
+	struct listing *l = calloc(1, sizeof(*l));
+	char name[16];
+	int i;
+
+	ck_assert_ptr_nonnull(l);
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "e%02d", i);
+		mk(d, name, S_IFREG | 0644);
+	}
+	l->limit = 2 + 10; /* ".", "..", e00..e09 */
+	ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, collect, l), 0);
+	ck_assert_int_eq(l->n, 12);
+	ck_assert_str_eq(l->names[11], "e09");
+	/* Remove the entry the cookie points after, one before it, and one not
+	 * yet seen; add one. */
+	ck_assert_int_eq(rfs_ns_remove(ns, d, "e09", false), 0);
+	ck_assert_int_eq(rfs_ns_remove(ns, d, "e05", false), 0);
+	ck_assert_int_eq(rfs_ns_remove(ns, d, "e15", false), 0);
+	mk(d, "new", S_IFREG | 0644);
+	l->limit = 0;
+	ck_assert_int_eq(rfs_ns_readdir(ns, d, l->next[11], collect, l), 0);
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "e%02d", i);
+		ck_assert_int_eq(count_name(l, name), i == 15 ? 0 : 1);
+	}
+	ck_assert_int_eq(count_name(l, "new"), 1);
+	ck_assert_int_eq(count_name(l, "."), 1);
+	ck_assert_int_eq(count_name(l, ".."), 1);
+	ck_assert_int_eq(l->n, 12 + 10 - 1 + 1);
+	free(l);
+}
+END_TEST
+
+/* ---- lifetime ---- */
+
+START_TEST(removed_file_lives)
+{
+	struct rfs_node *f = mk_ref(root, "f", S_IFREG | 0644), *out;
+	struct rfs_mapping *m = rfs_node_mapping(f);
+	char buf[32];
+
+	write_str(f, "before", 0);
+	ck_assert_uint_gt(rfs_account_used(&account), 0);
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "f", false), 0);
+	ck_assert_int_eq(rfs_ns_lookup(ns, root, "f", &out), -ENOENT);
+	ck_assert_uint_eq(nlink_of(f), 0);
+	ck_assert_uint_eq(nodes(), 2);
+	/* Still readable and writable through the reference. */
+	ck_assert_ptr_eq(rfs_node_mapping(f), m);
+	ck_assert_uint_eq(read_str(f, buf, sizeof(buf) - 1, 0), 6);
+	ck_assert_str_eq(buf, "before");
+	write_str(f, " after", 6);
+	ck_assert_uint_eq(read_str(f, buf, sizeof(buf) - 1, 0), 12);
+	ck_assert_str_eq(buf, "before after");
+	ck_assert_uint_eq(rfs_mapping_size(m), 12);
+	/* Two more references; it goes with the last one. */
+	rfs_ns_ref(ns, f);
+	rfs_ns_ref(ns, f);
+	rfs_ns_forget(ns, f, 2);
+	ck_assert_uint_eq(nodes(), 2);
+	ck_assert_uint_eq(read_str(f, buf, sizeof(buf) - 1, 0), 12);
+	rfs_ns_forget(ns, f, 1);
+	ck_assert_uint_eq(nodes(), 1);
+	ck_assert_uint_eq(rfs_account_used(&account), 0); /* the region was freed */
+}
+END_TEST
+
+START_TEST(forget_named_keeps)
+{
+	struct rfs_node *f = mk_ref(root, "f", S_IFREG | 0644);
+
+	write_str(f, "x", 0);
+	rfs_ns_forget(ns, f, 1);
+	ck_assert_uint_eq(nodes(), 2);
+	ck_assert_ptr_eq(lk(root, "f"), f);
+	ck_assert_uint_gt(rfs_account_used(&account), 0);
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "f", false), 0);
+	ck_assert_uint_eq(nodes(), 1);
+	ck_assert_uint_eq(rfs_account_used(&account), 0);
+}
+END_TEST
+
+START_TEST(removed_dir_lives)
+{
+	struct rfs_node *d = mk_ref(root, "d", S_IFDIR | 0755);
+	struct listing *l = calloc(1, sizeof(*l));
+	struct stat st;
+
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "d", true), 0);
+	ck_assert_uint_eq(nlink_of(root), 2);
+	rfs_ns_stat(ns, d, &st);
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_uint_eq(st.st_nlink, 0);
+	ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, collect, l), 0);
+	ck_assert_int_eq(l->n, 2);
+	ck_assert_uint_eq(nodes(), 2);
+	rfs_ns_forget(ns, d, 1);
+	ck_assert_uint_eq(nodes(), 1);
+	free(l);
+}
+END_TEST
+
+/* An open directory whose parent is removed too: its ".." must stay valid. */
+static int stat_each(void *ctx, const char *name, struct rfs_node *node, uint64_t next)
+{
+	struct stat st;
+
+	(void)next;
+	rfs_ns_stat_locked(node, &st); /* what the FUSE driver's emit does */
+	if (strcmp(name, "..") == 0)
+		*(mode_t *)ctx = st.st_mode;
+	return 0;
+}
+
+/*
+ * b removed while referenced (an open directory), then its parent a removed
+ * too: b's ".." must still be a valid directory node.
+ */
+static struct rfs_node *orphan_dir(void)
+{
+	struct rfs_node *a = mk(root, "a", S_IFDIR | 0755);
+	struct rfs_node *b = mk_ref(a, "b", S_IFDIR | 0755);
+
+	ck_assert_int_eq(rfs_ns_remove(ns, a, "b", true), 0);
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "a", true), 0);
+	return b;
+}
+
+START_TEST(removed_dir_parent_gone_readdir)
+{
+	struct rfs_node *b = orphan_dir();
+	mode_t dotdot = 0;
+
+	ck_assert_int_eq(rfs_ns_readdir(ns, b, 0, stat_each, &dotdot), 0);
+	ck_assert_msg(S_ISDIR(dotdot), "\"..\" of a removed directory is not a directory (0%o)",
+		      (unsigned int)dotdot);
+	rfs_ns_forget(ns, b, 1);
+	ck_assert_uint_eq(nodes(), 1);
+}
+END_TEST
+
+START_TEST(removed_dir_parent_gone_lookup)
+{
+	struct rfs_node *b = orphan_dir(), *p = NULL;
+	int err = rfs_ns_lookup(ns, b, "..", &p);
+
+	if (err == 0) {
+		struct stat st;
+
+		rfs_ns_stat(ns, p, &st);
+		ck_assert_msg(S_ISDIR(st.st_mode),
+			      "\"..\" of a removed directory is not a directory (0%o)",
+			      (unsigned int)st.st_mode);
+		rfs_ns_forget(ns, p, 1);
+	} else {
+		ck_assert_int_eq(err, -ENOENT);
+	}
+	rfs_ns_forget(ns, b, 1);
+	ck_assert_uint_eq(nodes(), 1);
+}
+END_TEST
+
+/* ---- setattr, usage ---- */
+
+START_TEST(setattr_fields)
+{
+	struct rfs_node *f = mk(root, "f", S_IFREG | 0644), *d = mk(root, "d", S_IFDIR | 0755);
+	struct rfs_node *l = mk(root, "l", S_IFLNK | 0777);
+	struct stat st, got;
+	struct timespec t0;
+	char buf[16];
+
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFDIR | 04711; /* the type is ignored */
+	st.st_uid = 42;
+	st.st_gid = 43;
+	ck_assert_int_eq(rfs_ns_setattr(ns, f, RFS_SET_MODE | RFS_SET_UID | RFS_SET_GID, &st), 0);
+	rfs_ns_stat(ns, f, &got);
+	ck_assert_uint_eq(got.st_mode, S_IFREG | 04711);
+	ck_assert_uint_eq(got.st_uid, 42);
+	ck_assert_uint_eq(got.st_gid, 43);
+
+	/* Only the named fields change. */
+	st.st_uid = 99;
+	st.st_mode = 0600;
+	ck_assert_int_eq(rfs_ns_setattr(ns, f, RFS_SET_GID, &st), 0);
+	rfs_ns_stat(ns, f, &got);
+	ck_assert_uint_eq(got.st_mode, S_IFREG | 04711);
+	ck_assert_uint_eq(got.st_uid, 42);
+
+	/* Times: exactly as given; ctime too when asked, else now. */
+	st.st_atim = (struct timespec){.tv_sec = 1000, .tv_nsec = 1};
+	st.st_mtim = (struct timespec){.tv_sec = 2000, .tv_nsec = 999999999};
+	st.st_ctim = (struct timespec){.tv_sec = 3000, .tv_nsec = 5};
+	ck_assert_int_eq(rfs_ns_setattr(ns, f, RFS_SET_ATIME | RFS_SET_MTIME | RFS_SET_CTIME, &st),
+			 0);
+	rfs_ns_stat(ns, f, &got);
+	ck_assert_int_eq(got.st_atim.tv_sec, 1000);
+	ck_assert_int_eq(got.st_atim.tv_nsec, 1);
+	ck_assert_int_eq(got.st_mtim.tv_sec, 2000);
+	ck_assert_int_eq(got.st_mtim.tv_nsec, 999999999);
+	ck_assert_int_eq(got.st_ctim.tv_sec, 3000);
+	ck_assert_int_eq(got.st_ctim.tv_nsec, 5);
+	clock_gettime(CLOCK_REALTIME, &t0);
+	ck_assert_int_eq(rfs_ns_setattr(ns, f, RFS_SET_GID, &st), 0);
+	rfs_ns_stat(ns, f, &got);
+	ck_assert_int_ge(got.st_ctim.tv_sec, t0.tv_sec);
+	ck_assert_int_eq(got.st_mtim.tv_sec, 2000);
+
+	/* Size: regular files grow and shrink; content survives. */
+	write_str(f, "abcdef", 0);
+	st.st_size = 5000;
+	ck_assert_int_eq(rfs_ns_setattr(ns, f, RFS_SET_SIZE, &st), 0);
+	rfs_ns_stat(ns, f, &got);
+	ck_assert_int_eq(got.st_size, 5000);
+	ck_assert_int_ge(got.st_mtim.tv_sec, t0.tv_sec);
+	ck_assert_uint_eq(rfs_mapping_size(rfs_node_mapping(f)), 5000);
+	st.st_size = 3;
+	ck_assert_int_eq(rfs_ns_setattr(ns, f, RFS_SET_SIZE, &st), 0);
+	ck_assert_uint_eq(read_str(f, buf, sizeof(buf) - 1, 0), 3);
+	ck_assert_str_eq(buf, "abc");
+	st.st_size = 1;
+	ck_assert_int_eq(rfs_ns_setattr(ns, d, RFS_SET_SIZE, &st), -EISDIR);
+	ck_assert_int_eq(rfs_ns_setattr(ns, l, RFS_SET_SIZE, &st), -EINVAL);
+	st.st_size = (off_t)(RFS_REGION_MAX + 1);
+	ck_assert_int_eq(rfs_ns_setattr(ns, f, RFS_SET_SIZE | RFS_SET_UID, &st), -EFBIG);
+	rfs_ns_stat(ns, f, &got);
+	ck_assert_int_eq(got.st_size, 3);
+	ck_assert_uint_eq(got.st_uid, 42); /* a failed setattr changes nothing */
+
+	/* Directories take mode and ownership too. */
+	st.st_mode = 01777;
+	st.st_uid = 5;
+	ck_assert_int_eq(rfs_ns_setattr(ns, d, RFS_SET_MODE | RFS_SET_UID, &st), 0);
+	rfs_ns_stat(ns, d, &got);
+	ck_assert_uint_eq(got.st_mode, S_IFDIR | 01777);
+	ck_assert_uint_eq(got.st_uid, 5);
+}
+END_TEST
+
+START_TEST(dir_times)
+{
+	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755);
+	struct stat st, got;
+
+	memset(&st, 0, sizeof(st));
+	st.st_mtim.tv_sec = 1;
+	st.st_ctim.tv_sec = 1;
+	ck_assert_int_eq(rfs_ns_setattr(ns, d, RFS_SET_MTIME | RFS_SET_CTIME, &st), 0);
+	mk(d, "f", S_IFREG | 0644);
+	rfs_ns_stat(ns, d, &got);
+	ck_assert_int_gt(got.st_mtim.tv_sec, 1);
+	ck_assert_int_gt(got.st_ctim.tv_sec, 1);
+
+	ck_assert_int_eq(rfs_ns_setattr(ns, d, RFS_SET_MTIME | RFS_SET_CTIME, &st), 0);
+	ck_assert_int_eq(rfs_ns_remove(ns, d, "f", false), 0);
+	rfs_ns_stat(ns, d, &got);
+	ck_assert_int_gt(got.st_mtim.tv_sec, 1);
+
+	/* rfs_ns_touch stamps a file's mtime and ctime. */
+	mk(d, "g", S_IFREG | 0644);
+	ck_assert_int_eq(rfs_ns_setattr(ns, lk(d, "g"), RFS_SET_MTIME | RFS_SET_CTIME, &st), 0);
+	rfs_ns_touch(lk(d, "g"));
+	rfs_ns_stat(ns, lk(d, "g"), &got);
+	ck_assert_int_gt(got.st_mtim.tv_sec, 1);
+	ck_assert_int_gt(got.st_ctim.tv_sec, 1);
+}
+END_TEST
+
+START_TEST(usage_counts)
+{
+	struct rfs_node *d, *f, *held;
+
+	ck_assert_uint_eq(nodes(), 1);
+	d = mk(root, "d", S_IFDIR | 0755);
+	ck_assert_uint_eq(nodes(), 2);
+	f = mk(d, "f", S_IFREG | 0644);
+	mk(d, "p", S_IFIFO | 0644);
+	mk(d, "l", S_IFLNK | 0777);
+	ck_assert_uint_eq(nodes(), 5);
+	ck_assert_int_eq(rfs_ns_link(ns, f, root, "f2"), 0); /* no new node */
+	rfs_ns_forget(ns, f, 1);
+	ck_assert_uint_eq(nodes(), 5);
+	ck_assert_int_eq(rfs_ns_remove(ns, d, "f", false), 0);
+	ck_assert_uint_eq(nodes(), 5);
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "f2", false), 0);
+	ck_assert_uint_eq(nodes(), 4);
+	held = mk_ref(d, "held", S_IFREG | 0644);
+	ck_assert_uint_eq(nodes(), 5);
+	ck_assert_int_eq(rfs_ns_remove(ns, d, "held", false), 0);
+	ck_assert_uint_eq(nodes(), 5);
+	rfs_ns_forget(ns, held, 1);
+	ck_assert_uint_eq(nodes(), 4);
+	ck_assert_int_eq(rfs_ns_remove(ns, d, "p", false), 0);
+	ck_assert_int_eq(rfs_ns_remove(ns, d, "l", false), 0);
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "d", true), 0);
+	ck_assert_uint_eq(nodes(), 1);
+}
+END_TEST
+
+static Suite *ns_suite(void)
+{
+	Suite *s = suite_create("ns");
+	struct {
+		const char *name;
+		const TTest *tests[8];
+	} cases[] = {
+		{"create_lookup",
+		 {create_file, create_dir, create_symlink, create_special, create_in_removed_dir}},
+		{"errors", {create_errors, name_length}},
+		{"hard_links", {hard_links, link_errors}},
+		{"rename",
+		 {rename_plain, rename_over_file, rename_noreplace, rename_same_node,
+		  rename_into_subtree, rename_type_errors}},
+		{"rename_exchange", {rename_exchange_files, rename_exchange_dirs}},
+		{"dirs", {dir_nlink, setgid_inherit, dir_times}},
+		{"readdir", {readdir_all, readdir_resume, readdir_remove_during}},
+		{"lifetime",
+		 {removed_file_lives, forget_named_keeps, removed_dir_lives,
+		  removed_dir_parent_gone_readdir, removed_dir_parent_gone_lookup}},
+		{"setattr", {setattr_fields}},
+		{"usage", {usage_counts}},
+	};
+	size_t i, j;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		TCase *tc = tcase_create(cases[i].name);
+
+		tcase_set_timeout(tc, 30);
+		tcase_add_checked_fixture(tc, setup, teardown);
+		for (j = 0; j < 8 && cases[i].tests[j]; j++)
+			tcase_add_test(tc, cases[i].tests[j]);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(ns_suite());
+	int failed;
+
+	srunner_set_fork_status(sr, CK_FORK_GETENV); /* fork unless CK_FORK=no */
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,738 @@
+/*
+ * Unit tests for regions (lib/region.c through mapping.h): reads and
+ * writes, resizing, sparse accounting, fallocate, seek, limits and a
+ * threaded resize-under-load check. Run under -fsanitize=thread too.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/falloc.h>
+
+#include "lib/account.h"
+#include "lib/guard.h"
+#include "lib/mapping.h"
+
+#define KiB (1ULL << 10)
+#define MiB (1ULL << 20)
+#define GiB (1ULL << 30)
+
+static struct rfs_account account;
+static struct rfs_mapping *m;
+static uint64_t page;
+
+static void open_region(uint64_t cap)
+{
+	rfs_account_init(&account, cap);
+	m = rfs_region_new(&account);
+	ck_assert_ptr_nonnull(m);
+}
+
+static void setup(void)
+{
+	page = (uint64_t)sysconf(_SC_PAGESIZE);
+	ck_assert_int_eq(rfs_guard_init(), 0);
+	open_region(1ULL << 40);
+}
+
+static void teardown(void)
+{
+	rfs_mapping_free(m);
+	m = NULL;
+	ck_assert_uint_eq(rfs_account_used(&account), 0);
+}
+
+/* Read [off, off + len) through the iov into buf; returns the bytes read. */
+static size_t rd(struct rfs_mapping *mm, void *buf, uint64_t off, size_t len)
+{
+	struct rfs_io io;
+	size_t got = 0, sum = 0;
+	int i;
+
+	ck_assert_int_eq(rfs_mapping_read_begin(mm, off, len, &io), 0);
+	ck_assert_int_ge(io.n, 0);
+	ck_assert_int_le(io.n, RFS_IO_SEGS);
+	ck_assert_uint_le(io.len, len);
+	for (i = 0; i < io.n; i++) {
+		ck_assert_ptr_nonnull(io.iov[i].iov_base);
+		memcpy((char *)buf + got, io.iov[i].iov_base, io.iov[i].iov_len);
+		got += io.iov[i].iov_len;
+	}
+	sum = io.len;
+	rfs_mapping_read_end(mm, &io);
+	ck_assert_uint_eq(got, sum);
+	return got;
+}
+
+static void wr(struct rfs_mapping *mm, const void *buf, uint64_t off, size_t len)
+{
+	ck_assert_int_eq(rfs_mapping_write(mm, buf, len, off), (ssize_t)len);
+}
+
+/* Does [off, off + len) of the region hold only byte c? */
+static bool all_bytes(struct rfs_mapping *mm, uint64_t off, size_t len, int c)
+{
+	unsigned char *buf = malloc(len);
+	size_t i;
+	bool ok = true;
+
+	ck_assert_ptr_nonnull(buf);
+	memset(buf, ~c, len);
+	ck_assert_uint_eq(rd(mm, buf, off, len), len);
+	for (i = 0; i < len && ok; i++)
+		ok = buf[i] == (unsigned char)c;
+	free(buf);
+	return ok;
+}
+
+static unsigned char pattern(uint64_t pos, unsigned int seed)
+{
+	return (unsigned char)((pos * 2654435761u + seed) >> 7);
+}
+
+static void fill_pattern(unsigned char *buf, uint64_t off, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = pattern(off + i, seed);
+}
+
+static bool has_pattern(struct rfs_mapping *mm, uint64_t off, size_t len, unsigned int seed)
+{
+	unsigned char *buf = malloc(len);
+	size_t i;
+	bool ok = true;
+
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(rd(mm, buf, off, len), len);
+	for (i = 0; i < len && ok; i++)
+		ok = buf[i] == pattern(off + i, seed);
+	free(buf);
+	return ok;
+}
+
+static void write_pattern(struct rfs_mapping *mm, uint64_t off, size_t len, unsigned int seed)
+{
+	unsigned char *buf = malloc(len);
+
+	ck_assert_ptr_nonnull(buf);
+	fill_pattern(buf, off, len, seed);
+	wr(mm, buf, off, len);
+	free(buf);
+}
+
+static void fill(struct rfs_mapping *mm, uint64_t off, size_t len, int c)
+{
+	unsigned char *buf = malloc(len);
+
+	ck_assert_ptr_nonnull(buf);
+	memset(buf, c, len);
+	wr(mm, buf, off, len);
+	free(buf);
+}
+
+/* ---- basic I/O ---- */
+
+START_TEST(empty_region)
+{
+	char buf[16];
+
+	ck_assert_int_eq(rfs_mapping_kind(m), RFS_KIND_REGION);
+	ck_assert_uint_eq(rfs_mapping_size(m), 0);
+	ck_assert_uint_eq(rfs_mapping_allocated(m), 0);
+	ck_assert_uint_eq(rd(m, buf, 0, sizeof(buf)), 0);
+	ck_assert_uint_eq(rd(m, buf, 1000, sizeof(buf)), 0);
+	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	ck_assert_int_eq(rfs_mapping_write(m, buf, 0, 0), 0);
+	ck_assert_uint_eq(rfs_mapping_size(m), 0);
+	ck_assert_int_eq(rfs_mapping_sync(m, true), 0);
+}
+END_TEST
+
+START_TEST(write_read_back)
+{
+	char buf[64];
+
+	wr(m, "hello", 0, 5);
+	ck_assert_uint_eq(rfs_mapping_size(m), 5);
+	memset(buf, 0, sizeof(buf));
+	ck_assert_uint_eq(rd(m, buf, 0, sizeof(buf)), 5); /* short at end of file */
+	ck_assert_str_eq(buf, "hello");
+	ck_assert_uint_eq(rd(m, buf, 5, 10), 0);
+	memset(buf, 0, sizeof(buf));
+	ck_assert_uint_eq(rd(m, buf, 2, 2), 2);
+	ck_assert_str_eq(buf, "ll");
+	/* Overwrite in place: size unchanged. */
+	wr(m, "XY", 3, 2);
+	ck_assert_uint_eq(rfs_mapping_size(m), 5);
+	memset(buf, 0, sizeof(buf));
+	ck_assert_uint_eq(rd(m, buf, 0, 5), 5);
+	ck_assert_str_eq(buf, "helXY");
+	/* Overlapping the end extends. */
+	wr(m, "1234", 4, 4);
+	ck_assert_uint_eq(rfs_mapping_size(m), 8);
+	memset(buf, 0, sizeof(buf));
+	ck_assert_uint_eq(rd(m, buf, 0, 8), 8);
+	ck_assert_str_eq(buf, "helX1234");
+	ck_assert_uint_eq(rfs_mapping_allocated(m), page);
+	ck_assert_uint_eq(rfs_account_used(&account), page);
+}
+END_TEST
+
+START_TEST(write_past_eof)
+{
+	unsigned char buf[3 * 4096 + 100];
+	uint64_t off = 2 * page + 1000;
+	size_t i;
+
+	wr(m, "abc", 0, 3);
+	wr(m, "xyz", off, 3);
+	ck_assert_uint_eq(rfs_mapping_size(m), off + 3);
+	ck_assert_uint_le(off + 3, sizeof(buf));
+	memset(buf, 0xee, sizeof(buf));
+	ck_assert_uint_eq(rd(m, buf, 0, sizeof(buf)), off + 3);
+	ck_assert_int_eq(memcmp(buf, "abc", 3), 0);
+	for (i = 3; i < off; i++)
+		ck_assert_msg(buf[i] == 0, "gap byte %zu is 0x%02x", i, buf[i]);
+	ck_assert_int_eq(memcmp(buf + off, "xyz", 3), 0);
+	/* The gap's middle page was never written: not charged. */
+	ck_assert_uint_eq(rfs_mapping_allocated(m), 2 * page);
+	ck_assert_uint_eq(rfs_account_used(&account), 2 * page);
+
+	/* A write straddling a page boundary, within the size. */
+	wr(m, "PQRS", page - 2, 4);
+	memset(buf, 0, sizeof(buf));
+	ck_assert_uint_eq(rd(m, buf, page - 2, 4), 4);
+	ck_assert_int_eq(memcmp(buf, "PQRS", 4), 0);
+	ck_assert_uint_eq(rfs_mapping_allocated(m), 3 * page);
+	ck_assert_uint_eq(rfs_account_used(&account), 3 * page);
+}
+END_TEST
+
+START_TEST(write_far_from_empty)
+{
+	char buf[4];
+
+	wr(m, "z", 10 * MiB + 5, 1);
+	ck_assert_uint_eq(rfs_mapping_size(m), 10 * MiB + 6);
+	ck_assert_uint_eq(rfs_mapping_allocated(m), page);
+	ck_assert_uint_eq(rfs_account_used(&account), page);
+	ck_assert_uint_eq(rd(m, buf, 10 * MiB + 4, 4), 2);
+	ck_assert_int_eq(buf[0], 0);
+	ck_assert_int_eq(buf[1], 'z');
+	ck_assert(all_bytes(m, 0, 64 * KiB, 0));
+	ck_assert_uint_eq(rfs_mapping_allocated(m), page);
+}
+END_TEST
+
+/* ---- resize ---- */
+
+START_TEST(resize_grow)
+{
+	write_pattern(m, 0, 3000, 1);
+	ck_assert_int_eq(rfs_mapping_resize(m, 3 * page + 5), 0);
+	ck_assert_uint_eq(rfs_mapping_size(m), 3 * page + 5);
+	ck_assert(has_pattern(m, 0, 3000, 1));
+	ck_assert(all_bytes(m, 3000, 3 * page + 5 - 3000, 0));
+	/* Growing costs nothing until written. */
+	ck_assert_uint_eq(rfs_mapping_allocated(m), page);
+	ck_assert_uint_eq(rfs_account_used(&account), page);
+}
+END_TEST
+
+START_TEST(resize_shrink_grow)
+{
+	fill(m, 0, 3 * page, 0xab);
+	ck_assert_uint_eq(rfs_account_used(&account), 3 * page);
+	ck_assert_int_eq(rfs_mapping_resize(m, 100), 0);
+	ck_assert_uint_eq(rfs_mapping_size(m), 100);
+	ck_assert_uint_eq(rfs_mapping_allocated(m), page);
+	ck_assert_uint_eq(rfs_account_used(&account), page);
+	ck_assert(all_bytes(m, 0, 100, 0xab));
+	ck_assert_int_eq(rfs_mapping_resize(m, 3 * page), 0);
+	ck_assert(all_bytes(m, 0, 100, 0xab));
+	ck_assert_msg(all_bytes(m, 100, 3 * page - 100, 0), "stale bytes past the cut");
+	/* Shrink to zero and grow again. */
+	ck_assert_int_eq(rfs_mapping_resize(m, 0), 0);
+	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	ck_assert_uint_eq(rfs_mapping_allocated(m), 0);
+	ck_assert_int_eq(rfs_mapping_resize(m, page), 0);
+	ck_assert(all_bytes(m, 0, page, 0));
+	ck_assert_uint_eq(rfs_account_used(&account), 0);
+}
+END_TEST
+
+START_TEST(resize_large_growth)
+{
+	ck_assert_int_eq(rfs_mapping_resize(m, MiB), 0);
+	write_pattern(m, 0, MiB, 7);
+	ck_assert_int_eq(rfs_mapping_resize(m, 64 * MiB), 0);
+	ck_assert_uint_eq(rfs_mapping_size(m), 64 * MiB);
+	ck_assert(has_pattern(m, 0, MiB, 7));
+	write_pattern(m, 64 * MiB - 5000, 5000, 8);
+	ck_assert(has_pattern(m, 0, MiB, 7));
+	ck_assert(has_pattern(m, 64 * MiB - 5000, 5000, 8));
+	ck_assert(all_bytes(m, MiB, MiB, 0));
+	/* Growth by writing past the end, past the new reservation too. */
+	write_pattern(m, 200 * MiB, page, 9);
+	ck_assert_uint_eq(rfs_mapping_size(m), 200 * MiB + page);
+	ck_assert(has_pattern(m, 0, MiB, 7));
+	ck_assert(has_pattern(m, 64 * MiB - 5000, 5000, 8));
+	ck_assert(has_pattern(m, 200 * MiB, page, 9));
+	ck_assert_uint_eq(rfs_mapping_allocated(m),
+			  MiB + (64 * MiB - (64 * MiB - 5000) / page * page) + page);
+}
+END_TEST
+
+START_TEST(efbig)
+{
+	char c = 'x';
+
+	ck_assert_int_eq(rfs_mapping_resize(m, RFS_REGION_MAX + 1), -EFBIG);
+	ck_assert_int_eq(rfs_mapping_write(m, &c, 1, RFS_REGION_MAX), -EFBIG);
+	ck_assert_int_eq(rfs_mapping_write(m, &c, 1, UINT64_MAX), -EFBIG);
+	ck_assert_int_eq(rfs_mapping_fallocate(m, 0, RFS_REGION_MAX, page), -EFBIG);
+	ck_assert_int_eq(rfs_mapping_fallocate(m, 0, UINT64_MAX - 1, page), -EFBIG);
+	ck_assert_uint_eq(rfs_mapping_size(m), 0);
+	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	wr(m, "ok", 0, 2);
+	ck_assert_int_eq(rfs_mapping_resize(m, RFS_REGION_MAX + page), -EFBIG);
+	ck_assert_uint_eq(rfs_mapping_size(m), 2);
+	ck_assert(all_bytes(m, 0, 1, 'o'));
+}
+END_TEST
+
+/* ---- accounting ---- */
+
+START_TEST(enospc)
+{
+	unsigned char *buf = calloc(1, 2 * MiB);
+
+	ck_assert_ptr_nonnull(buf);
+	rfs_mapping_free(m);
+	open_region(MiB);
+	ck_assert_int_eq(rfs_mapping_write(m, buf, 2 * MiB, 0), -ENOSPC);
+	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	ck_assert_uint_eq(rfs_mapping_size(m), 0);
+	ck_assert_uint_eq(rfs_mapping_allocated(m), 0);
+	/* Exactly the cap fits; one byte more does not. */
+	wr(m, buf, 0, MiB);
+	ck_assert_uint_eq(rfs_account_used(&account), MiB);
+	ck_assert_int_eq(rfs_mapping_write(m, buf, 1, MiB), -ENOSPC);
+	ck_assert_uint_eq(rfs_mapping_size(m), MiB);
+	ck_assert_uint_eq(rfs_account_used(&account), MiB);
+	/* Overwriting what is there costs nothing. */
+	wr(m, buf, 5, 100 * KiB);
+	ck_assert_uint_eq(rfs_account_used(&account), MiB);
+	free(buf);
+}
+END_TEST
+
+START_TEST(enospc_sparse)
+{
+	unsigned char buf[2 * 4096];
+	uint64_t total = 4 * page;
+
+	ck_assert_uint_ge(sizeof(buf), 2 * page);
+	memset(buf, 0x5a, sizeof(buf));
+	rfs_mapping_free(m);
+	open_region(total);
+	fill(m, 0, 4 * page, 0x11);
+	ck_assert_int_eq(rfs_mapping_fallocate(m, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					       3 * page, page),
+			 0);
+	ck_assert_uint_eq(rfs_account_used(&account), 3 * page);
+	/* Not dense now; overwriting two written pages with one page free fits. */
+	wr(m, buf, 0, 2 * page);
+	ck_assert_uint_eq(rfs_account_used(&account), 3 * page);
+	ck_assert_uint_eq(rfs_mapping_allocated(m), 3 * page);
+	/* Filling the hole takes the last page; then nothing more fits. */
+	wr(m, buf, 3 * page, page);
+	ck_assert_uint_eq(rfs_account_used(&account), 4 * page);
+	ck_assert_int_eq(rfs_mapping_write(m, buf, 1, 4 * page), -ENOSPC);
+	ck_assert_int_eq(rfs_mapping_fallocate(m, 0, 4 * page, page), -ENOSPC);
+	ck_assert_uint_eq(rfs_account_used(&account), 4 * page);
+	ck_assert_uint_eq(rfs_mapping_size(m), 4 * page);
+
+	/* At the cap with holes inside the size: a write into a hole is refused. */
+	ck_assert_int_eq(rfs_mapping_resize(m, 8 * page), 0);
+	ck_assert_int_eq(rfs_mapping_write(m, buf, 1, 5 * page), -ENOSPC);
+	ck_assert_uint_eq(rfs_account_used(&account), 4 * page);
+	ck_assert_uint_eq(rfs_mapping_allocated(m), 4 * page);
+	ck_assert(all_bytes(m, 5 * page, page, 0));
+	ck_assert_int_eq(rfs_mapping_seek(m, (off_t)(4 * page), SEEK_DATA), -ENXIO);
+}
+END_TEST
+
+START_TEST(sparse_resize)
+{
+	char buf[4];
+	off_t at = (off_t)(300 * MiB + 17);
+
+	ck_assert_int_eq(rfs_mapping_resize(m, GiB), 0);
+	ck_assert_uint_eq(rfs_mapping_size(m), GiB);
+	ck_assert_uint_eq(rfs_mapping_allocated(m), 0);
+	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	/* Reading a hole gives zeros and allocates nothing, by any count. */
+	ck_assert(all_bytes(m, 512 * MiB, 256 * KiB, 0));
+	ck_assert(all_bytes(m, GiB - 100, 100, 0));
+	ck_assert_uint_eq(rfs_mapping_allocated(m), 0);
+	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	ck_assert_int_eq(rfs_mapping_seek(m, 0, SEEK_DATA), -ENXIO);
+	/* One byte in a hole: one page. */
+	wr(m, "Q", (uint64_t)at, 1);
+	ck_assert_uint_eq(rfs_mapping_allocated(m), page);
+	ck_assert_uint_eq(rfs_account_used(&account), page);
+	ck_assert_uint_eq(rfs_mapping_size(m), GiB);
+	ck_assert_uint_eq(rd(m, buf, (uint64_t)at - 1, 3), 3);
+	ck_assert_int_eq(buf[0], 0);
+	ck_assert_int_eq(buf[1], 'Q');
+	ck_assert_int_eq(buf[2], 0);
+	/* A read spanning data and holes allocates nothing more. */
+	ck_assert(!all_bytes(m, (uint64_t)at - 3 * page, 6 * page, 0));
+	ck_assert(all_bytes(m, (uint64_t)at + 1, 3 * page, 0));
+	ck_assert_uint_eq(rfs_mapping_allocated(m), page);
+	ck_assert_uint_eq(rfs_account_used(&account), page);
+	ck_assert_int_eq(rfs_mapping_seek(m, 0, SEEK_DATA), (off_t)(300 * MiB));
+	/* A second byte in the same page is free. */
+	wr(m, "R", (uint64_t)at + 1, 1);
+	ck_assert_uint_eq(rfs_account_used(&account), page);
+}
+END_TEST
+
+START_TEST(free_returns_charge)
+{
+	struct rfs_mapping *m2 = rfs_region_new(&account);
+
+	ck_assert_ptr_nonnull(m2);
+	fill(m, 0, 5 * page, 1);
+	fill(m2, 10 * page, 2 * page, 2);
+	ck_assert_int_eq(rfs_mapping_fallocate(m2, FALLOC_FL_KEEP_SIZE, 20 * page, 3 * page), 0);
+	ck_assert_uint_eq(rfs_account_used(&account), 10 * page);
+	rfs_mapping_free(m2);
+	ck_assert_uint_eq(rfs_account_used(&account), 5 * page);
+	rfs_mapping_free(m);
+	m = NULL;
+	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	rfs_mapping_free(NULL); /* like free(NULL) */
+}
+END_TEST
+
+/* ---- fallocate ---- */
+
+START_TEST(fallocate_mode0)
+{
+	ck_assert_int_eq(rfs_mapping_fallocate(m, 0, 0, 4 * page), 0);
+	ck_assert_uint_eq(rfs_mapping_size(m), 4 * page);
+	ck_assert_uint_eq(rfs_mapping_allocated(m), 4 * page);
+	ck_assert_uint_eq(rfs_account_used(&account), 4 * page);
+	ck_assert(all_bytes(m, 0, 4 * page, 0));
+	ck_assert_int_eq(rfs_mapping_seek(m, 0, SEEK_HOLE), (off_t)(4 * page));
+
+	/* Inside a sparse region: charges just the range, size unchanged. */
+	ck_assert_int_eq(rfs_mapping_resize(m, 64 * page), 0);
+	ck_assert_int_eq(rfs_mapping_fallocate(m, 0, 10 * page, 2 * page), 0);
+	ck_assert_uint_eq(rfs_mapping_size(m), 64 * page);
+	ck_assert_uint_eq(rfs_account_used(&account), 6 * page);
+	ck_assert_uint_eq(rfs_mapping_allocated(m), 6 * page);
+	/* Again over the same range: nothing more. */
+	ck_assert_int_eq(rfs_mapping_fallocate(m, 0, 10 * page, 2 * page), 0);
+	ck_assert_uint_eq(rfs_account_used(&account), 6 * page);
+	/* Past the end: grows the size, and the new bytes can be written. */
+	ck_assert_int_eq(rfs_mapping_fallocate(m, 0, 3 * MiB, page), 0);
+	ck_assert_uint_eq(rfs_mapping_size(m), 3 * MiB + page);
+	ck_assert_uint_eq(rfs_account_used(&account), 7 * page);
+	write_pattern(m, 3 * MiB, page, 3);
+	ck_assert(has_pattern(m, 3 * MiB, page, 3));
+	ck_assert_uint_eq(rfs_account_used(&account), 7 * page);
+	ck_assert_int_eq(rfs_mapping_fallocate(m, 0, 0, 0), -EINVAL);
+}
+END_TEST
+
+START_TEST(fallocate_keep_size)
+{
+	wr(m, "abc", 0, 3);
+	ck_assert_int_eq(rfs_mapping_fallocate(m, FALLOC_FL_KEEP_SIZE, 0, 8 * page), 0);
+	ck_assert_uint_eq(rfs_mapping_size(m), 3);
+	ck_assert_uint_eq(rfs_mapping_allocated(m), 8 * page);
+	ck_assert_uint_eq(rfs_account_used(&account), 8 * page);
+	ck_assert(all_bytes(m, 0, 1, 'a'));
+	/* Writing into the preallocated pages costs nothing more. */
+	fill(m, 3, 8 * page - 3, 0x77);
+	ck_assert_uint_eq(rfs_mapping_size(m), 8 * page);
+	ck_assert_uint_eq(rfs_account_used(&account), 8 * page);
+	ck_assert_uint_eq(rfs_mapping_allocated(m), 8 * page);
+}
+END_TEST
+
+START_TEST(fallocate_punch)
+{
+	fill(m, 0, 4 * page, 0xcd);
+	ck_assert_uint_eq(rfs_account_used(&account), 4 * page);
+	ck_assert_int_eq(rfs_mapping_fallocate(m, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, page,
+					       2 * page),
+			 0);
+	ck_assert_uint_eq(rfs_mapping_size(m), 4 * page);
+	ck_assert_uint_eq(rfs_mapping_allocated(m), 2 * page);
+	ck_assert_uint_eq(rfs_account_used(&account), 2 * page);
+	ck_assert(all_bytes(m, 0, page, 0xcd));
+	ck_assert(all_bytes(m, page, 2 * page, 0));
+	ck_assert(all_bytes(m, 3 * page, page, 0xcd));
+	/* The read of the hole did not fill it back in. */
+	ck_assert_uint_eq(rfs_mapping_allocated(m), 2 * page);
+	ck_assert_int_eq(rfs_mapping_seek(m, 0, SEEK_HOLE), (off_t)page);
+	ck_assert_int_eq(rfs_mapping_seek(m, (off_t)page, SEEK_DATA), (off_t)(3 * page));
+	/* A partial-page punch zeroes the bytes but keeps the page. */
+	ck_assert_int_eq(
+		rfs_mapping_fallocate(m, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 10, 100), 0);
+	ck_assert(all_bytes(m, 0, 10, 0xcd));
+	ck_assert(all_bytes(m, 10, 100, 0));
+	ck_assert(all_bytes(m, 110, page - 110, 0xcd));
+	ck_assert_uint_eq(rfs_account_used(&account), 2 * page);
+}
+END_TEST
+
+START_TEST(fallocate_unsupported)
+{
+	static const int modes[] = {
+		FALLOC_FL_PUNCH_HOLE,
+		FALLOC_FL_ZERO_RANGE,
+		FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+		FALLOC_FL_COLLAPSE_RANGE,
+		FALLOC_FL_INSERT_RANGE,
+		FALLOC_FL_UNSHARE_RANGE,
+		FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE | FALLOC_FL_ZERO_RANGE,
+	};
+	size_t i;
+
+	fill(m, 0, 2 * page, 0x42);
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		ck_assert_int_eq(rfs_mapping_fallocate(m, modes[i], 0, page), -EOPNOTSUPP);
+	ck_assert_uint_eq(rfs_mapping_size(m), 2 * page);
+	ck_assert_uint_eq(rfs_account_used(&account), 2 * page);
+	ck_assert(all_bytes(m, 0, 2 * page, 0x42));
+}
+END_TEST
+
+/*
+ * Pages allocated past the end of file (KEEP_SIZE) must not make the region
+ * look fully backed: here page 0 is a hole while the page count happens to
+ * equal the page-rounded size.
+ */
+static void hole_with_pages_past_eof(void)
+{
+	ck_assert_int_eq(rfs_mapping_resize(m, 2 * page), 0);
+	wr(m, "b", page, 1);
+	ck_assert_int_eq(rfs_mapping_fallocate(m, FALLOC_FL_KEEP_SIZE, 2 * page, page), 0);
+	ck_assert_uint_eq(rfs_mapping_allocated(m), 2 * page);
+	ck_assert_uint_eq(rfs_account_used(&account), 2 * page);
+	ck_assert_int_eq(rfs_mapping_seek(m, 0, SEEK_DATA), (off_t)page);
+}
+
+START_TEST(keep_size_hole_write_charges)
+{
+	hole_with_pages_past_eof();
+	wr(m, "a", 0, 1); /* fills the hole at page 0 */
+	ck_assert_int_eq(rfs_mapping_seek(m, 0, SEEK_DATA), 0);
+	ck_assert_uint_eq(rfs_mapping_allocated(m), 3 * page);
+	ck_assert_uint_eq(rfs_account_used(&account), 3 * page);
+}
+END_TEST
+
+START_TEST(keep_size_hole_read_no_alloc)
+{
+	hole_with_pages_past_eof();
+	ck_assert(all_bytes(m, 0, page, 0));
+	ck_assert_int_eq(rfs_mapping_seek(m, 0, SEEK_DATA), (off_t)page);
+	ck_assert_uint_eq(rfs_mapping_allocated(m), 2 * page);
+	ck_assert_uint_eq(rfs_account_used(&account), 2 * page);
+}
+END_TEST
+
+/* ---- seek ---- */
+
+START_TEST(seek_data_hole)
+{
+	ck_assert_int_eq(rfs_mapping_resize(m, 16 * page), 0);
+	fill(m, 4 * page, 2 * page, 1);
+	fill(m, 10 * page + 7, 1, 2);
+	ck_assert_int_eq(rfs_mapping_seek(m, 0, SEEK_DATA), (off_t)(4 * page));
+	ck_assert_int_eq(rfs_mapping_seek(m, 0, SEEK_HOLE), 0);
+	ck_assert_int_eq(rfs_mapping_seek(m, (off_t)(4 * page + 3), SEEK_DATA),
+			 (off_t)(4 * page + 3));
+	ck_assert_int_eq(rfs_mapping_seek(m, (off_t)(4 * page), SEEK_HOLE), (off_t)(6 * page));
+	ck_assert_int_eq(rfs_mapping_seek(m, (off_t)(6 * page), SEEK_DATA), (off_t)(10 * page));
+	ck_assert_int_eq(rfs_mapping_seek(m, (off_t)(10 * page), SEEK_HOLE), (off_t)(11 * page));
+	ck_assert_int_eq(rfs_mapping_seek(m, (off_t)(11 * page), SEEK_DATA), -ENXIO);
+	/* The end of file is a hole; at or past it is -ENXIO. */
+	ck_assert_int_eq(rfs_mapping_seek(m, (off_t)(15 * page), SEEK_HOLE), (off_t)(15 * page));
+	ck_assert_int_eq(rfs_mapping_seek(m, (off_t)(16 * page), SEEK_HOLE), -ENXIO);
+	ck_assert_int_eq(rfs_mapping_seek(m, (off_t)(16 * page), SEEK_DATA), -ENXIO);
+	ck_assert_int_eq(rfs_mapping_seek(m, -1, SEEK_DATA), -ENXIO);
+	/* Fully written: no hole before the end. */
+	ck_assert_int_eq(rfs_mapping_resize(m, 0), 0);
+	fill(m, 0, 3 * page, 9);
+	ck_assert_int_eq(rfs_mapping_seek(m, 0, SEEK_HOLE), (off_t)(3 * page));
+	ck_assert_int_eq(rfs_mapping_seek(m, (off_t)page, SEEK_DATA), (off_t)page);
+}
+END_TEST
+
+/* ---- threads ---- */
+
+#define WRITERS	  4
+#define SPAN	  (256 * KiB)
+#define CHUNK	  (4 * KiB + 123) /* not page aligned */
+#define ROUNDS	  40
+#define GROW_FROM (WRITERS * SPAN)
+
+struct worker {
+	pthread_t tid;
+	unsigned int id;
+	int bad; /* mismatches seen */
+	int errs;
+};
+
+static _Atomic int resizer_done;
+static _Atomic unsigned int last_round[WRITERS];
+
+static void *writer(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t base = w->id * SPAN, off;
+	unsigned char *buf = malloc(CHUNK), *got = malloc(CHUNK);
+	unsigned int round;
+
+	if (!buf || !got) {
+		w->errs++;
+		goto out;
+	}
+	/* At least ROUNDS rounds, and on until the resizer is through. */
+	for (round = 0; round < ROUNDS || !atomic_load(&resizer_done); round++) {
+		for (off = base; off + CHUNK <= base + SPAN; off += CHUNK) {
+			struct rfs_io io;
+			size_t n = 0;
+			int i;
+
+			fill_pattern(buf, off, CHUNK, w->id * 1000 + round);
+			if (rfs_mapping_write(m, buf, CHUNK, off) != (ssize_t)CHUNK) {
+				w->errs++;
+				continue;
+			}
+			if (rfs_mapping_read_begin(m, off, CHUNK, &io)) {
+				w->errs++;
+				continue;
+			}
+			for (i = 0; i < io.n; i++) {
+				memcpy(got + n, io.iov[i].iov_base, io.iov[i].iov_len);
+				n += io.iov[i].iov_len;
+			}
+			rfs_mapping_read_end(m, &io);
+			if (n != CHUNK || memcmp(buf, got, CHUNK))
+				w->bad++;
+		}
+	}
+	atomic_store(&last_round[w->id], round - 1);
+out:
+	free(buf);
+	free(got);
+	return NULL;
+}
+
+static void *resizer(void *arg)
+{
+	int *errs = arg;
+	uint64_t size = GROW_FROM;
+
+	/* Grow only, in odd steps, through eight reservation doublings. */
+	while (size < 256 * MiB) {
+		size += MiB / 2 + 1;
+		if (rfs_mapping_resize(m, size))
+			(*errs)++;
+	}
+	atomic_store(&resizer_done, 1);
+	return NULL;
+}
+
+START_TEST(threaded_resize)
+{
+	struct worker w[WRITERS];
+	pthread_t rt;
+	int rerrs = 0;
+	unsigned int i;
+	uint64_t off;
+
+	atomic_store(&resizer_done, 0);
+	memset(w, 0, sizeof(w));
+	ck_assert_int_eq(pthread_create(&rt, NULL, resizer, &rerrs), 0);
+	for (i = 0; i < WRITERS; i++) {
+		w[i].id = i;
+		ck_assert_int_eq(pthread_create(&w[i].tid, NULL, writer, &w[i]), 0);
+	}
+	for (i = 0; i < WRITERS; i++) {
+		ck_assert_int_eq(pthread_join(w[i].tid, NULL), 0);
+		ck_assert_int_eq(w[i].errs, 0);
+		ck_assert_int_eq(w[i].bad, 0);
+	}
+	ck_assert_int_eq(pthread_join(rt, NULL), 0);
+	ck_assert_int_eq(rerrs, 0);
+	ck_assert_uint_gt(rfs_mapping_size(m), 256 * MiB);
+	for (i = 0; i < WRITERS; i++)
+		for (off = i * SPAN; off + CHUNK <= (i + 1) * SPAN; off += CHUNK)
+			ck_assert(
+				has_pattern(m, off, CHUNK, i * 1000 + atomic_load(&last_round[i])));
+	/* Accounting agrees with itself after the concurrent writes. */
+	ck_assert_uint_eq(rfs_account_used(&account), rfs_mapping_allocated(m));
+	ck_assert_uint_le(rfs_mapping_allocated(m), WRITERS * SPAN);
+}
+END_TEST
+
+static Suite *region_suite(void)
+{
+	Suite *s = suite_create("region");
+	struct {
+		const char *name;
+		int timeout;
+		const TTest *tests[8];
+	} cases[] = {
+		{"io", 10, {empty_region, write_read_back, write_past_eof, write_far_from_empty}},
+		{"resize", 30, {resize_grow, resize_shrink_grow, resize_large_growth, efbig}},
+		{"accounting", 30, {enospc, enospc_sparse, sparse_resize, free_returns_charge}},
+		{"fallocate",
+		 10,
+		 {fallocate_mode0, fallocate_keep_size, fallocate_punch, fallocate_unsupported}},
+		{"density", 10, {keep_size_hole_write_charges, keep_size_hole_read_no_alloc}},
+		{"seek", 10, {seek_data_hole}},
+		{"threads", 120, {threaded_resize}},
+	};
+	size_t i, j;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		TCase *tc = tcase_create(cases[i].name);
+
+		tcase_set_timeout(tc, cases[i].timeout);
+		tcase_add_checked_fixture(tc, setup, teardown);
+		for (j = 0; j < 8 && cases[i].tests[j]; j++)
+			tcase_add_test(tc, cases[i].tests[j]);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(region_suite());
+	int failed;
+
+	srunner_set_fork_status(sr, CK_FORK_GETENV); /* fork unless CK_FORK=no */
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
