@@ -71,6 +71,10 @@ test: test-deps
 unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
 
+# Sanitizer runtimes: fail on the first report; TSan knows the intended races.
+export ASAN_OPTIONS ?= abort_on_error=0:detect_leaks=1
+export TSAN_OPTIONS ?= suppressions=$(abspath tests/tsan.supp):second_deadlock_stack=1
+
 integration: $(BUILD)/regionfs
 	@REGIONFS=$(abspath $(BUILD)/regionfs) SANITIZE=$(SANITIZE) tests/integration/run.sh
 
