@@ -24,12 +24,13 @@ struct rfs_inval;
 #define RFS_VERSION "0.1.0"
 
 /* The requests counted for metrics, by name. */
-#define RFS_OPS(X)                                                                                 \
-	X(lookup)                                                                                  \
-	X(forget)                                                                                  \
-	X(getattr) X(setattr) X(readlink) X(mknod) X(mkdir) X(unlink) X(rmdir) X(symlink)          \
-		X(rename) X(link) X(open) X(read) X(write) X(flush) X(release) X(fsync) X(readdir) \
-			X(statfs) X(create) X(fallocate) X(lseek)
+/* clang-format off */
+#define RFS_OPS(X)                                                              \
+	X(lookup) X(forget) X(getattr) X(setattr) X(readlink) X(mknod)          \
+	X(mkdir) X(unlink) X(rmdir) X(symlink) X(rename) X(link) X(open)        \
+	X(read) X(write) X(flush) X(release) X(fsync) X(readdir) X(statfs)      \
+	X(create) X(fallocate) X(lseek) X(getxattr)
+/* clang-format on */
 
 enum rfs_op {
 #define RFS_OP_ENUM(name) RFS_OP_##name,
@@ -103,6 +104,7 @@ void rfs_log_to_syslog(void);
 void rfs_ops_inode(struct fuse_lowlevel_ops *ops);
 void rfs_ops_dir(struct fuse_lowlevel_ops *ops);
 void rfs_ops_file(struct fuse_lowlevel_ops *ops);
+void rfs_ops_xattr(struct fuse_lowlevel_ops *ops);
 
 /*
  * Walk path's directories from the root, making missing ones if create;

@@ -29,7 +29,31 @@ struct options {
 	char *config;
 	char *size;
 	int xattr;
+	char *positional[2]; /* [SOURCE] MOUNTPOINT */
+	int npositional;
 };
+
+/*
+ * mount(8) runs "regionfs SOURCE MOUNTPOINT -o ..." for fuse.regionfs, so a
+ * first positional argument is a source name, which regionfs ignores.
+ */
+static int keep_positional(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct options *o = data;
+
+	(void)outargs;
+	if (key != FUSE_OPT_KEY_NONOPT)
+		return 1;
+	if (o->npositional == 2) {
+		fprintf(stderr, "regionfs: too many arguments: '%s'\n", arg);
+		return -1;
+	}
+	o->positional[o->npositional] = strdup(arg);
+	if (!o->positional[o->npositional])
+		return -1;
+	o->npositional++;
+	return 0;
+}
 
 #define OPT(t, field, value)                                                                       \
 	{                                                                                          \
@@ -42,7 +66,7 @@ static const struct fuse_opt option_spec[] = {
 
 static void usage(const char *prog)
 {
-	printf("usage: %s [options] MOUNTPOINT\n"
+	printf("usage: %s [options] [SOURCE] MOUNTPOINT\n"
 	       "\n"
 	       "Named shared-memory regions and windowed views of files, as files.\n"
 	       "\n"
@@ -181,8 +205,11 @@ int main(int argc, char *argv[])
 	char err[RFS_ERR_MAX] = "";
 	int ret = EXIT_USAGE;
 
-	if (fuse_opt_parse(&args, &o, option_spec, NULL) == -1 ||
-	    fuse_parse_cmdline(&args, &cl) != 0)
+	if (fuse_opt_parse(&args, &o, option_spec, keep_positional) == -1)
+		goto out_args;
+	if (o.npositional && fuse_opt_add_arg(&args, o.positional[o.npositional - 1]) == -1)
+		goto out_args;
+	if (fuse_parse_cmdline(&args, &cl) != 0)
 		goto out_args;
 	if (cl.show_help) {
 		usage(argv[0]);
@@ -227,6 +254,8 @@ int main(int argc, char *argv[])
 	rfs_ops_inode(&ops);
 	rfs_ops_dir(&ops);
 	rfs_ops_file(&ops);
+	if (o.xattr || d.cfg.xattr)
+		rfs_ops_xattr(&ops); /* opt-in: see fs/ops_xattr.c */
 
 	ret = 1;
 	d.se = fuse_session_new(&args, &ops, sizeof(ops), &d);
@@ -273,6 +302,8 @@ out_cfg:
 out_args:
 	free(o.config);
 	free(o.size);
+	free(o.positional[0]);
+	free(o.positional[1]);
 	free(cl.mountpoint);
 	fuse_opt_free_args(&args);
 	return ret;
