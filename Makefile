@@ -36,7 +36,7 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 CORE_OBJ := $(call obj,$(LIB_SRC) $(CONF_SRC))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test-deps run test unit integration format format-check clean
+.PHONY: all deps test-deps run test unit integration format format-check clean install
 all: $(BUILD)/regionfs
 
 $(BUILD)/%.o: %.c
@@ -82,6 +82,13 @@ format:
 	clang-format -i $(LIB_SRC) $(CONF_SRC) $(FS_SRC) $(UNIT_SRC) $(wildcard */*.h tests/*/*.h)
 format-check:
 	clang-format --dry-run --Werror $(LIB_SRC) $(CONF_SRC) $(FS_SRC) $(UNIT_SRC) $(wildcard */*.h tests/*/*.h)
+
+PREFIX  ?= /usr/local
+install: all
+	install -D -m 0755 $(BUILD)/regionfs $(DESTDIR)$(PREFIX)/bin/regionfs
+	install -D -m 0644 doc/regionfs.8 $(DESTDIR)$(PREFIX)/share/man/man8/regionfs.8
+	install -D -m 0644 conf/regionfs.service $(DESTDIR)/etc/systemd/system/regionfs.service
+	test -e $(DESTDIR)/etc/regionfs.ini || install -D -m 0644 conf/example.ini $(DESTDIR)/etc/regionfs.ini
 
 clean:
 	rm -rf $(BUILD)

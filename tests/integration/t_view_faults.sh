@@ -7,6 +7,11 @@
 . "$(dirname "$0")/view_lib.sh"
 
 rfs_require
+# A contained SIGBUS leaves the faulting thread by siglongjmp from the handler.
+# ThreadSanitizer delivers signals through its own deferred handler and loses
+# track of that thread: libfuse's cancellation of it at unmount then hangs.
+# The fault path is covered by the normal and ASan runs.
+[[ ${SANITIZE:-} != thread ]] || skip "SIGBUS containment cannot run under ThreadSanitizer"
 W=$RFS_WORK
 
 B=$W/back # 16 MiB; the view is [4M+100, 12M+100)

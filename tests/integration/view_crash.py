@@ -64,7 +64,7 @@ def main():
             with open("/proc/%d/stat" % pid) as f:
                 if f.read().split(") ")[1][0] in "ZX":
                     break
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):  # reaped mid-read
             break
         time.sleep(0.01)
     else:
