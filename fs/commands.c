@@ -9,53 +9,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "conf/command.h"
 #include "fs/inval.h"
 
-#define MAX_ARGS 32
 /* How long a command waits for the kernel to drop cached names it changed. */
 #define CMD_WAIT_MS 1000
-
-typedef int (*set_fn)(void *decl, const char *key, const char *value, char *err, size_t errlen);
-
-static int set_region_key(void *decl, const char *key, const char *value, char *err, size_t errlen)
-{
-	return rfs_region_decl_set(decl, key, value, err, errlen);
-}
-
-static int set_view_key(void *decl, const char *key, const char *value, char *err, size_t errlen)
-{
-	return rfs_view_decl_set(decl, key, value, err, errlen);
-}
-
-/* Apply "key=value" arguments to a declaration with the config's grammar. */
-static int set_keys(char **argv, int argc, set_fn set, void *decl, char *err, size_t errlen)
-{
-	for (int i = 0; i < argc; i++) {
-		char *eq = strchr(argv[i], '=');
-		int e;
-
-		if (!eq || eq == argv[i]) {
-			snprintf(err, errlen, "expected key=value, got '%s'", argv[i]);
-			return -EINVAL;
-		}
-		*eq = '\0';
-		e = set(decl, argv[i], eq + 1, err, errlen);
-		*eq = '=';
-		if (e)
-			return e;
-	}
-	return 0;
-}
-
-static int check_name(const char *name, char *err, size_t errlen)
-{
-	char why[RFS_ERR_MAX];
-
-	if (rfs_name_check(name, why, sizeof(why)) == 0)
-		return 0;
-	snprintf(err, errlen, "bad name '%.200s': %.200s", name, why);
-	return -EINVAL;
-}
 
 /*
  * Open a run-time view's file only if it lies inside one of the allowed
@@ -99,66 +57,25 @@ static int open_beneath(const struct rfs_config *cfg, const char *file, bool rw,
 	return -EACCES;
 }
 
-static int cmd_region(struct rfs_daemon *d, char **argv, int argc, char *err, size_t errlen)
+static int cmd_region(struct rfs_daemon *d, const struct rfs_region_decl *r, char *err,
+		      size_t errlen)
 {
-	struct rfs_region_decl decl = {0};
-	int e;
+	int e = rfs_add_region(d, r);
 
-	if (argc < 2) {
-		snprintf(err, errlen,
-			 "usage: region NAME size=N [mode=M] [uid=U] [gid=G] [prealloc=yes]");
-		return -EINVAL;
-	}
-	e = check_name(argv[1], err, errlen);
 	if (e)
-		return e;
-	decl.name = strdup(argv[1]);
-	if (!decl.name)
-		return -ENOMEM;
-	e = set_keys(argv + 2, argc - 2, set_region_key, &decl, err, errlen);
-	if (!e)
-		e = rfs_region_decl_check(&decl, err, errlen);
-	if (!e) {
-		e = rfs_add_region(d, &decl);
-		if (e)
-			snprintf(err, errlen, "region '%s': %s", decl.name, strerror(-e));
-	}
-	rfs_region_decl_free(&decl);
+		snprintf(err, errlen, "region '%s': %s", r->name, strerror(-e));
 	return e;
 }
 
-static int cmd_view(struct rfs_daemon *d, char **argv, int argc, char *err, size_t errlen)
+static int cmd_view(struct rfs_daemon *d, const struct rfs_view_decl *v, char *err, size_t errlen)
 {
-	struct rfs_view_decl decl = {0};
-	int e, fd;
+	int e, fd = open_beneath(&d->cfg, v->file, v->access == RFS_ACCESS_RW, err, errlen);
 
-	if (argc < 2) {
-		snprintf(err, errlen,
-			 "usage: view NAME file=PATH [offset=N] [length=N] "
-			 "[access=ro|rw|cow]");
-		return -EINVAL;
-	}
-	e = check_name(argv[1], err, errlen);
+	if (fd < 0)
+		return fd;
+	e = rfs_add_view(d, v, fd);
 	if (e)
-		return e;
-	decl.name = strdup(argv[1]);
-	if (!decl.name)
-		return -ENOMEM;
-	e = set_keys(argv + 2, argc - 2, set_view_key, &decl, err, errlen);
-	if (!e)
-		e = rfs_view_decl_check(&decl, err, errlen);
-	if (e)
-		goto out_free;
-	fd = open_beneath(&d->cfg, decl.file, decl.access == RFS_ACCESS_RW, err, errlen);
-	if (fd < 0) {
-		e = fd;
-		goto out_free;
-	}
-	e = rfs_add_view(d, &decl, fd);
-	if (e)
-		rfs_view_error(&decl, "control", e, err, errlen);
-out_free:
-	rfs_view_decl_free(&decl);
+		rfs_view_error(v, "control", e, err, errlen);
 	return e;
 }
 
@@ -216,21 +133,17 @@ static int flush_one(void *ctx, const char *path, struct rfs_node *node)
 	return 0;
 }
 
-static int cmd_flush(struct rfs_daemon *d, char **argv, int argc, char *err, size_t errlen)
+static int cmd_flush(struct rfs_daemon *d, const char *name, char *err, size_t errlen)
 {
 	struct flush_all f = {.d = d, .msg = err, .msglen = errlen};
 	struct rfs_node *parent, *node;
 	char *path, *leaf;
 
-	if (argc != 2) {
-		snprintf(err, errlen, "usage: flush NAME|all");
-		return -EINVAL;
-	}
-	if (strcmp(argv[1], "all") == 0) {
+	if (strcmp(name, "all") == 0) {
 		rfs_ns_walk(d->ns, flush_one, &f);
 		return f.err;
 	}
-	path = strdup(argv[1]);
+	path = strdup(name);
 	if (!path)
 		return -ENOMEM;
 	f.err = rfs_walk_parents(d, path, false, &parent, &leaf);
@@ -239,45 +152,46 @@ static int cmd_flush(struct rfs_daemon *d, char **argv, int argc, char *err, siz
 		rfs_ns_forget(d->ns, parent, 1);
 		if (!f.err) {
 			if (rfs_node_mapping(node))
-				flush_one(&f, argv[1], node);
+				flush_one(&f, name, node);
 			else
 				f.err = -EISDIR;
 			rfs_ns_forget(d->ns, node, 1);
 		}
 	}
 	if (f.err && !err[0])
-		snprintf(err, errlen, "'%s': %s", argv[1], strerror(-f.err));
+		snprintf(err, errlen, "'%s': %s", name, strerror(-f.err));
 	free(path);
 	return f.err;
 }
 
-static int run_line(struct rfs_daemon *d, char *line, char *err, size_t errlen)
+static int run_line(struct rfs_daemon *d, const char *line, char *err, size_t errlen)
 {
-	char *argv[MAX_ARGS], *save = NULL, *tok;
-	int argc = 0;
+	struct rfs_command cmd;
+	int e = rfs_command_parse(line, &cmd, err, errlen);
 
-	for (tok = strtok_r(line, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save)) {
-		if (argc == MAX_ARGS) {
-			snprintf(err, errlen, "too many arguments");
-			return -EINVAL;
-		}
-		argv[argc++] = tok;
+	if (e)
+		return e;
+	switch (cmd.verb) {
+	case RFS_CMD_REGION:
+		e = cmd_region(d, &cmd.region, err, errlen);
+		break;
+	case RFS_CMD_VIEW:
+		e = cmd_view(d, &cmd.view, err, errlen);
+		break;
+	case RFS_CMD_REMOVE:
+		e = remove_name(d, cmd.name, err, errlen);
+		break;
+	case RFS_CMD_FLUSH:
+		e = cmd_flush(d, cmd.name, err, errlen);
+		break;
+	case RFS_CMD_RELOAD:
+		e = rfs_reload(d, err, errlen);
+		break;
+	case RFS_CMD_NONE:
+		break;
 	}
-	if (argc == 0 || argv[0][0] == '#')
-		return 0;
-	if (strcmp(argv[0], "region") == 0)
-		return cmd_region(d, argv, argc, err, errlen);
-	if (strcmp(argv[0], "view") == 0)
-		return cmd_view(d, argv, argc, err, errlen);
-	if (strcmp(argv[0], "remove") == 0 && argc == 2)
-		return remove_name(d, argv[1], err, errlen);
-	if (strcmp(argv[0], "flush") == 0)
-		return cmd_flush(d, argv, argc, err, errlen);
-	if (strcmp(argv[0], "reload") == 0 && argc == 1)
-		return rfs_reload(d, err, errlen);
-	snprintf(err, errlen, "unknown command '%s' (region, view, remove, flush, reload)",
-		 argv[0]);
-	return -EINVAL;
+	rfs_command_free(&cmd);
+	return e;
 }
 
 int rfs_command_run(struct rfs_daemon *d, const char *buf, size_t size)
@@ -298,20 +212,16 @@ int rfs_command_run(struct rfs_daemon *d, const char *buf, size_t size)
 		return -ENOMEM;
 	}
 	for (line = text; line && !e; line = next) {
-		char *shown;
-
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		shown = strdup(line); /* run_line splits line in place */
 		err[0] = '\0';
 		e = run_line(d, line, err, sizeof(err));
 		if (e)
-			snprintf(d->ctl_result, sizeof(d->ctl_result), "error: %s: %s\n",
-				 shown ? shown : "", err[0] ? err : strerror(-e));
-		else if (shown && shown[strspn(shown, " \t\r")])
-			snprintf(d->ctl_result, sizeof(d->ctl_result), "ok: %s\n", shown);
-		free(shown);
+			snprintf(d->ctl_result, sizeof(d->ctl_result), "error: %.200s: %s\n", line,
+				 err[0] ? err : strerror(-e));
+		else if (line[strspn(line, " \t\r")])
+			snprintf(d->ctl_result, sizeof(d->ctl_result), "ok: %.400s\n", line);
 	}
 	if (e)
 		rfs_log(RFS_LOG_WARN, "control: %.*s", (int)strcspn(d->ctl_result, "\n"),

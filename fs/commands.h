@@ -1,15 +1,7 @@
 /*
- * Control commands, written to .regionfs/control one a line:
- *
- *   region NAME size=N [mode=M] [uid=U] [gid=G] [prealloc=yes]
- *   view NAME file=PATH [offset=N] [length=N] [access=ro|rw|cow] [mode=M] ...
- *   remove NAME
- *   flush NAME|all
- *   reload
- *
- * Keys mean what they mean in the config file and are checked by the same
- * code (conf/config.h). A failing command changes nothing and fails the
- * write with its errno; the reason is kept for readers of control.
+ * Running control commands (conf/command.h has the grammar) against the
+ * namespace. A failing command changes nothing and fails the write with its
+ * errno; the reason is kept for readers of control.
  */
 #ifndef REGIONFS_COMMANDS_H
 #define REGIONFS_COMMANDS_H

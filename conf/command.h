@@ -1,0 +1,40 @@
+/*
+ * Control commands, one a line, parsed with the config's key grammar:
+ *
+ *   region NAME size=N [mode=M] [uid=U] [gid=G] [prealloc=yes]
+ *   view NAME file=PATH [offset=N] [length=N] [access=ro|rw|cow] [mode=M] ...
+ *   remove NAME
+ *   flush NAME|all
+ *   reload
+ *
+ * Arguments are separated by blanks; a line that is empty or starts with
+ * '#' is no command. Parsing checks everything that needs no file system:
+ * names, keys, values, whole declarations.
+ */
+#ifndef REGIONFS_COMMAND_H
+#define REGIONFS_COMMAND_H
+
+#include "conf/config.h"
+
+enum rfs_verb {
+	RFS_CMD_NONE, /* blank or comment */
+	RFS_CMD_REGION,
+	RFS_CMD_VIEW,
+	RFS_CMD_REMOVE,
+	RFS_CMD_FLUSH, /* name "all" flushes everything */
+	RFS_CMD_RELOAD,
+};
+
+struct rfs_command {
+	enum rfs_verb verb;
+	char *name;		       /* remove, flush */
+	struct rfs_region_decl region; /* region */
+	struct rfs_view_decl view;     /* view */
+};
+
+/* Parse one line (no newline). 0, or -EINVAL with the reason in err. */
+int rfs_command_parse(const char *line, struct rfs_command *cmd, char *err, size_t errlen);
+
+void rfs_command_free(struct rfs_command *cmd);
+
+#endif
