@@ -65,6 +65,7 @@ struct rfs_config {
 	uint64_t size; /* cap on region memory; 0 = not set (default applies) */
 	bool has_size;
 	bool xattr;	      /* expose user.regionfs.* xattrs */
+	bool writeback;	      /* kernel writeback cache: faster writes, weaker coherence */
 	char **allowed_roots; /* NULL-terminated; directories run-time views may use */
 	size_t n_allowed_roots;
 	struct rfs_region_decl *regions;

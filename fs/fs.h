@@ -55,6 +55,7 @@ struct rfs_daemon {
 	struct rfs_config cfg;	 /* as loaded at mount; read-only after */
 	struct fuse_session *se; /* fixed after mount */
 	double timeout;		 /* entry and attribute cache timeout, seconds */
+	bool writeback;		 /* -o writeback: kernel writeback cache; fixed */
 	struct rfs_counters counters;
 
 	/* Serializes control commands and reloads; guards cfg (which they

@@ -29,6 +29,7 @@ struct options {
 	char *config;
 	char *size;
 	int xattr;
+	int writeback;
 	char *positional[2]; /* [SOURCE] MOUNTPOINT */
 	int npositional;
 };
@@ -60,8 +61,13 @@ static int keep_positional(void *data, const char *arg, int key, struct fuse_arg
 		t, offsetof(struct options, field), value                                          \
 	}
 static const struct fuse_opt option_spec[] = {
-	OPT("-c %s", config, 0), OPT("--config=%s", config, 0), OPT("config=%s", config, 0),
-	OPT("size=%s", size, 0), OPT("xattr", xattr, 1),	FUSE_OPT_END,
+	OPT("-c %s", config, 0),
+	OPT("--config=%s", config, 0),
+	OPT("config=%s", config, 0),
+	OPT("size=%s", size, 0),
+	OPT("xattr", xattr, 1),
+	OPT("writeback", writeback, 1),
+	FUSE_OPT_END,
 };
 
 static void usage(const char *prog)
@@ -74,6 +80,8 @@ static void usage(const char *prog)
 	       "    -c FILE, -o config=FILE  load regions and views from an INI file\n"
 	       "    -o size=N                cap on region memory (K/M/G/T; default: half of RAM)\n"
 	       "    -o xattr                 expose user.regionfs.* extended attributes\n"
+	       "    -o writeback             kernel writeback cache: faster writes; ENOSPC and\n"
+	       "                             other views see writes at close/fsync (README)\n"
 	       "    -f                       stay in the foreground, log to stderr\n"
 	       "    -d                       debug: foreground, print every request\n"
 	       "    -h, --help               this help\n"
@@ -140,11 +148,16 @@ static void *reload_on_sighup(void *arg)
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct rfs_daemon *d = userdata;
+
 	/* Coherence comes from the shared page cache (see ops_file.c); do not
 	 * let every attribute refresh throw it away. */
 	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 	conn->max_write = 1 << 20;
+	/* Opt-in (-o writeback): write() fills the page cache and returns; the
+	 * kernel sends the pages later, at the latest on close and fsync. */
+	if (d->writeback && conn->capable & FUSE_CAP_WRITEBACK_CACHE)
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
 	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
 		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
 }
@@ -171,6 +184,7 @@ static int configure(struct rfs_daemon *d, const struct options *o, char *err, s
 		return -EINVAL;
 	}
 	rfs_account_init(&d->acct, cap);
+	d->writeback = o->writeback || d->cfg.writeback;
 	d->timeout = CACHE_TIMEOUT;
 	return 0;
 }
