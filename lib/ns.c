@@ -242,6 +242,24 @@ static void node_publish(struct rfs_ns *ns, struct rfs_node *n)
 	ns->nodes++;
 }
 
+/* Give a new node its first name, in dir, and the caller's reference. ns->lock exclusive. */
+static int attach_new(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
+		      struct rfs_node *n)
+{
+	int err = dir_insert(&dir->dir, name, n);
+
+	if (err)
+		return err;
+	n->nlink = 1;
+	if (is_dir(n)) {
+		n->dir.parent = dir;
+		dir->dir.subdirs++;
+	}
+	atomic_store(&n->refs, 1);
+	node_publish(ns, n);
+	return 0;
+}
+
 static void stamp_dir(struct rfs_node *d)
 {
 	int64_t t = now_ns();
@@ -394,20 +412,13 @@ int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 	}
 	if (S_ISCHR(mode) || S_ISBLK(mode))
 		n->rdev = what->rdev;
-	err = dir_insert(&dir->dir, name, n);
+	err = attach_new(ns, dir, name, n);
 	if (err) {
 		if (what->map)
 			n->map = NULL; /* still the caller's */
 		node_free(n);
 		goto out_unlock;
 	}
-	n->nlink = 1;
-	if (S_ISDIR(mode)) {
-		n->dir.parent = dir;
-		dir->dir.subdirs++;
-	}
-	atomic_store(&n->refs, 1);
-	node_publish(ns, n);
 	stamp_dir(dir);
 	*out = n;
 out_unlock:
@@ -441,16 +452,9 @@ int rfs_ns_create_special(struct rfs_ns *ns, struct rfs_node *dir, const char *n
 		err = is_dir(dir) ? -EEXIST : -ENOTDIR;
 		goto out_unlock;
 	}
-	err = dir_insert(&dir->dir, name, n);
+	err = attach_new(ns, dir, name, n);
 	if (err)
 		goto out_unlock;
-	n->nlink = 1;
-	if (S_ISDIR(mode)) {
-		n->dir.parent = dir;
-		dir->dir.subdirs++;
-	}
-	atomic_store(&n->refs, 1);
-	node_publish(ns, n);
 	*out = n;
 	n = NULL;
 out_unlock:

@@ -135,7 +135,7 @@ void rfs_ns_stat_locked(struct rfs_node *node, struct stat *st);
 
 /*
  * Call fn for every regular file reachable from the root, depth first, with
- * its path ("dir/name"; one of its names if hard-linked), skipping special
+ * its path ("dir/name"; a hard-linked file once per name), skipping special
  * nodes. Runs under the shared lock: fn must not call into ns. fn returns
  * non-zero to stop.
  */

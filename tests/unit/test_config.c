@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/unit/check_main.h"
 #include "conf/config.h"
 
 #define LABEL "t.ini"
@@ -665,12 +666,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV); /* fork unless CK_FORK=no */
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return rfs_check_run(config_suite());
 }

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/unit/check_main.h"
 #include "lib/guard.h"
 
 static size_t page;
@@ -264,12 +265,5 @@ static Suite *guard_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(guard_suite());
-	int failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV); /* fork unless CK_FORK=no */
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return rfs_check_run(guard_suite());
 }

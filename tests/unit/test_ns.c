@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/unit/check_main.h"
 #include "lib/account.h"
 #include "lib/mapping.h"
 #include "lib/ns.h"
@@ -1131,12 +1132,5 @@ static Suite *ns_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ns_suite());
-	int failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV); /* fork unless CK_FORK=no */
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return rfs_check_run(ns_suite());
 }

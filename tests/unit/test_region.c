@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <linux/falloc.h>
 
+#include "tests/unit/check_main.h"
 #include "lib/account.h"
 #include "lib/guard.h"
 #include "lib/mapping.h"
@@ -727,12 +728,5 @@ static Suite *region_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(region_suite());
-	int failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV); /* fork unless CK_FORK=no */
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return rfs_check_run(region_suite());
 }
