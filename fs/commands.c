@@ -75,7 +75,7 @@ static int cmd_view(struct rfs_daemon *d, const struct rfs_view_decl *v, char *e
 		return fd;
 	e = rfs_add_view(d, v, fd);
 	if (e)
-		rfs_view_error(v, "control", e, err, errlen);
+		rfs_view_error(v, NULL, e, err, errlen);
 	return e;
 }
 
@@ -164,73 +164,101 @@ static int cmd_flush(struct rfs_daemon *d, const char *name, char *err, size_t e
 	return f.err;
 }
 
-static int run_line(struct rfs_daemon *d, const char *line, char *err, size_t errlen)
+/* Record a command's outcome for readers of control. ctl_lock held. */
+static void result_locked(struct rfs_daemon *d, int e, const char *line, const char *why)
 {
-	struct rfs_command cmd;
-	int e = rfs_command_parse(line, &cmd, err, errlen);
-
-	if (e)
-		return e;
-	switch (cmd.verb) {
-	case RFS_CMD_REGION:
-		e = cmd_region(d, &cmd.region, err, errlen);
-		break;
-	case RFS_CMD_VIEW:
-		e = cmd_view(d, &cmd.view, err, errlen);
-		break;
-	case RFS_CMD_REMOVE:
-		e = remove_name(d, cmd.name, err, errlen);
-		break;
-	case RFS_CMD_FLUSH:
-		e = cmd_flush(d, cmd.name, err, errlen);
-		break;
-	case RFS_CMD_RELOAD:
-		e = rfs_reload(d, err, errlen);
-		break;
-	case RFS_CMD_NONE:
-		break;
+	if (e) {
+		snprintf(d->ctl_result, sizeof(d->ctl_result), "error: %.200s: %s\n", line,
+			 why[0] ? why : strerror(-e));
+		rfs_log(RFS_LOG_WARN, "control: %.200s: %s", line, why[0] ? why : strerror(-e));
+	} else {
+		snprintf(d->ctl_result, sizeof(d->ctl_result), "ok: %.400s\n", line);
 	}
-	rfs_command_free(&cmd);
+}
+
+static int result(struct rfs_daemon *d, int e, const char *line, const char *why)
+{
+	pthread_mutex_lock(&d->ctl_lock);
+	result_locked(d, e, line, why);
+	pthread_mutex_unlock(&d->ctl_lock);
 	return e;
 }
 
+/* Run one parsed command. */
+static int run(struct rfs_daemon *d, const struct rfs_command *cmd, char *err, size_t errlen)
+{
+	switch (cmd->verb) {
+	case RFS_CMD_REGION:
+		return cmd_region(d, &cmd->region, err, errlen);
+	case RFS_CMD_VIEW:
+		return cmd_view(d, &cmd->view, err, errlen);
+	case RFS_CMD_REMOVE:
+		return remove_name(d, cmd->name, err, errlen);
+	case RFS_CMD_FLUSH:
+		return cmd_flush(d, cmd->name, err, errlen);
+	case RFS_CMD_RELOAD:
+		return rfs_reload(d, err, errlen);
+	case RFS_CMD_NONE:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Every line is parsed before any runs, so a malformed write changes
+ * nothing. A command that fails when run (a name taken, a file missing)
+ * stops the ones after it; those before it stay done.
+ */
 int rfs_command_run(struct rfs_daemon *d, const char *buf, size_t size)
 {
-	char *text, *line, *next;
-	char err[RFS_ERR_MAX];
+	struct rfs_command *cmds = NULL;
+	char *text, *line, *next, **lines = NULL;
+	char err[RFS_ERR_MAX] = "";
+	size_t n = 0, i;
 	int e = 0;
 
-	pthread_mutex_lock(&d->ctl_lock);
-	if (memchr(buf, '\0', size)) {
-		snprintf(d->ctl_result, sizeof(d->ctl_result), "error: NUL byte in command\n");
-		pthread_mutex_unlock(&d->ctl_lock);
-		return -EINVAL;
-	}
+	if (memchr(buf, '\0', size))
+		return result(d, -EINVAL, "", "NUL byte in command");
 	text = strndup(buf, size);
-	if (!text) {
-		pthread_mutex_unlock(&d->ctl_lock);
-		return -ENOMEM;
-	}
-	for (line = text; line && !e; line = next) {
+	if (!text)
+		return result(d, -ENOMEM, "", "out of memory");
+	for (line = text; line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		err[0] = '\0';
-		e = run_line(d, line, err, sizeof(err));
-		if (e)
-			snprintf(d->ctl_result, sizeof(d->ctl_result), "error: %.200s: %s\n", line,
-				 err[0] ? err : strerror(-e));
-		else if (line[strspn(line, " \t\r")])
-			snprintf(d->ctl_result, sizeof(d->ctl_result), "ok: %.400s\n", line);
+		n++;
 	}
-	if (e)
-		rfs_log(RFS_LOG_WARN, "control: %.*s", (int)strcspn(d->ctl_result, "\n"),
-			d->ctl_result);
+	cmds = calloc(n, sizeof(*cmds));
+	lines = calloc(n, sizeof(*lines));
+	if (!cmds || !lines) {
+		e = result(d, -ENOMEM, "", "out of memory");
+		goto out_free;
+	}
+	for (i = 0, line = text; i < n; i++, line += strlen(line) + 1) {
+		lines[i] = line;
+		e = rfs_command_parse(line, &cmds[i], err, sizeof(err));
+		if (e) {
+			e = result(d, e, line, err);
+			goto out_free;
+		}
+	}
+	pthread_mutex_lock(&d->ctl_lock);
+	for (i = 0; i < n && !e; i++) {
+		err[0] = '\0';
+		e = run(d, &cmds[i], err, sizeof(err));
+		if (e || cmds[i].verb != RFS_CMD_NONE)
+			result_locked(d, e, lines[i], err);
+	}
 	pthread_mutex_unlock(&d->ctl_lock);
-	free(text);
 	/* Let the kernel forget cached names before the writer looks for them. */
 	if (d->inval)
 		rfs_inval_wait(d->inval, rfs_inval_ticket(d->inval), CMD_WAIT_MS);
+out_free:
+	for (i = 0; cmds && i < n; i++)
+		rfs_command_free(&cmds[i]);
+	free(cmds);
+	free(lines);
+	free(text);
 	return e;
 }
 

@@ -126,6 +126,7 @@ struct rfs_mapping *rfs_view_open(struct rfs_daemon *d, const struct rfs_view_de
 				  int *err);
 int rfs_add_view_mapping(struct rfs_daemon *d, const struct rfs_view_decl *v,
 			 struct rfs_mapping *map);
+/* Describe a failed view as "FILE:LINE: view 'x': why" (no prefix if file is NULL). */
 void rfs_view_error(const struct rfs_view_decl *v, const char *file, int e, char *err,
 		    size_t errlen);
 

@@ -43,9 +43,11 @@ static void *worker(void *arg)
 			q->tail = &q->head;
 		pthread_mutex_unlock(&q->lock);
 		/* -ENOENT: the kernel has forgotten the inode; nothing to drop. */
-		if (n->name)
+		if (n->name) {
 			fuse_lowlevel_notify_inval_entry(q->se, n->ino, n->name, strlen(n->name));
-		else
+			/* The directory's size and times changed too. */
+			fuse_lowlevel_notify_inval_inode(q->se, n->ino, -1, 0);
+		} else
 			fuse_lowlevel_notify_inval_inode(q->se, n->ino, (off_t)n->off,
 							 (off_t)n->len);
 		free(n->name);

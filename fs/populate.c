@@ -136,14 +136,17 @@ int rfs_add_view(struct rfs_daemon *d, const struct rfs_view_decl *v, int fd)
 void rfs_view_error(const struct rfs_view_decl *v, const char *file, int e, char *err,
 		    size_t errlen)
 {
+	char where[RFS_PATH_MAX + 32] = "";
+
+	if (file)
+		snprintf(where, sizeof(where), "%s:%d: ", file, v->line);
 	if (e == -ENXIO)
 		snprintf(err, errlen,
-			 "%s:%d: view '%s': the window lies past the end of %s "
+			 "%sview '%s': the window lies past the end of %s "
 			 "(only rw views grow their file)",
-			 file, v->line, v->name, v->file);
+			 where, v->name, v->file);
 	else
-		snprintf(err, errlen, "%s:%d: view '%s': %s: %s", file, v->line, v->name, v->file,
-			 strerror(-e));
+		snprintf(err, errlen, "%sview '%s': %s: %s", where, v->name, v->file, strerror(-e));
 }
 
 int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen)

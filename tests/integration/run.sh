@@ -12,6 +12,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 export REGIONFS=${REGIONFS:-$root/build/regionfs}
+# Debian's python3 starts in ~25 ms; a version manager's shim first on PATH
+# can take ten times that per call, and the tests call python3 often.
+[[ -x /usr/bin/python3 ]] && export PATH="/usr/bin:$PATH"
 limit=${RFS_TIMEOUT:-300}
 
 tests=()
