@@ -36,7 +36,7 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 CORE_OBJ := $(call obj,$(LIB_SRC) $(CONF_SRC))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test-deps run test unit integration format format-check clean install
+.PHONY: all deps test-deps run test unit integration fuzz soak bench format format-check clean install
 all: $(BUILD)/regionfs
 
 $(BUILD)/%.o: %.c
@@ -66,7 +66,14 @@ run: deps
 	$(BUILD)/regionfs -f -c conf/demo.ini $(MNT)
 
 test: test-deps
-	@$(MAKE) --no-print-directory unit integration
+	@$(MAKE) --no-print-directory unit integration fuzz
+
+# Long forms of the reliability suites (see tests/README.md): RFS_SOAK=1
+# makes the integration tests run their long form.
+soak: test-deps
+	@$(MAKE) --no-print-directory all unit
+	@RFS_SOAK=1 REGIONFS=$(abspath $(BUILD)/regionfs) SANITIZE=$(SANITIZE) tests/integration/run.sh
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=600
 
 unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
@@ -77,6 +84,22 @@ export TSAN_OPTIONS ?= suppressions=$(abspath tests/tsan.supp):second_deadlock_s
 
 integration: $(BUILD)/regionfs
 	@REGIONFS=$(abspath $(BUILD)/regionfs) SANITIZE=$(SANITIZE) tests/integration/run.sh
+
+# Fuzzing with libFuzzer (clang): FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 30
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -DINI_HANDLER_LINENO=1 -I. \
+	$(shell pkg-config --cflags inih 2>/dev/null)
+
+build-fuzz/%: tests/fuzz/%.c $(CONF_SRC) $(wildcard conf/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(CONF_SRC) $(shell pkg-config --libs inih 2>/dev/null)
+
+fuzz:
+	@tests/fuzz/run.sh --check
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 format:
 	clang-format -i $(LIB_SRC) $(CONF_SRC) $(FS_SRC) $(UNIT_SRC) $(wildcard */*.h tests/*/*.h)
@@ -91,6 +114,6 @@ install: all
 	test -e $(DESTDIR)/etc/regionfs.ini || install -D -m 0644 conf/example.ini $(DESTDIR)/etc/regionfs.ini
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf build build-address build-thread build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -31,6 +31,13 @@ static int set_keys(char **argv, int argc, set_fn set, void *decl, char *err, si
 			return -EINVAL;
 		}
 		*eq = '\0';
+		/* As in a config section: a key given twice is an error. */
+		for (int j = 0; j < i; j++) {
+			if (strcmp(argv[j], argv[i]) == 0) {
+				rfs_set_err(err, errlen, "key '%.50s' given twice", argv[i]);
+				return -EINVAL;
+			}
+		}
 		if (set(decl, argv[i], eq + 1, err, errlen))
 			return -EINVAL;
 	}
@@ -114,6 +121,8 @@ int rfs_command_parse(const char *line, struct rfs_command *cmd, char *err, size
 	if (!copy)
 		return -ENOMEM;
 	for (tok = strtok_r(copy, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save)) {
+		if (!argc && tok[0] == '#')
+			break; /* a comment: its words are no arguments */
 		if (argc == MAX_ARGS) {
 			rfs_set_err(err, errlen, "too many arguments");
 			e = -EINVAL;
@@ -121,7 +130,7 @@ int rfs_command_parse(const char *line, struct rfs_command *cmd, char *err, size
 		}
 		argv[argc++] = tok;
 	}
-	if (argc && argv[0][0] != '#')
+	if (argc)
 		e = parse_args(argv, argc, cmd, err, errlen);
 out_free:
 	free(copy);
