@@ -64,8 +64,10 @@ struct rfs_config {
 	char *path;    /* file the config came from (NULL for strings) */
 	uint64_t size; /* cap on region memory; 0 = not set (default applies) */
 	bool has_size;
-	bool xattr;	      /* expose user.regionfs.* xattrs */
-	bool writeback;	      /* kernel writeback cache: faster writes, weaker coherence */
+	bool xattr;	     /* expose user.regionfs.* xattrs */
+	bool writeback;	     /* kernel writeback cache: faster writes, weaker coherence */
+	uint64_t window_max; /* bytes of backing files views map at once; 0: default */
+	bool has_window_max;
 	char **allowed_roots; /* NULL-terminated; directories run-time views may use */
 	size_t n_allowed_roots;
 	struct rfs_region_decl *regions;

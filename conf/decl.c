@@ -361,6 +361,11 @@ int rfs_global_set(struct rfs_config *cfg, const char *key, const char *value, c
 	}
 	if (!strcmp(key, "xattr"))
 		return bool_value(key, value, &cfg->xattr, err, errlen);
+	if (!strcmp(key, "window_max")) {
+		ret = size_value(key, value, UINT64_MAX, &cfg->window_max, err, errlen);
+		cfg->has_window_max = !ret;
+		return ret;
+	}
 	if (!strcmp(key, "writeback"))
 		return bool_value(key, value, &cfg->writeback, err, errlen);
 	if (!strcmp(key, "allowed_roots"))

@@ -56,6 +56,7 @@ struct rfs_daemon {
 	struct fuse_session *se; /* fixed after mount */
 	double timeout;		 /* entry and attribute cache timeout, seconds */
 	bool writeback;		 /* -o writeback: kernel writeback cache; fixed */
+	uint64_t window_max;	 /* views' mapped-bytes budget; fixed */
 	struct rfs_counters counters;
 
 	/* Serializes control commands and reloads; guards cfg (which they

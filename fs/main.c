@@ -22,12 +22,14 @@
  * its own cache; the daemon notifies it of changes it makes by itself. */
 #define CACHE_TIMEOUT 86400.0
 
-/* Bytes of backing files mapped at once by views (windows.h). */
-#define WINDOW_BUDGET (128ULL << 20)
+/* Bytes of backing files views map at once (windows.h), unless told: the
+ * daemon's RSS grows by up to this much when views are read all over. */
+#define WINDOW_MAX_DEFAULT (1ULL << 30)
 
 struct options {
 	char *config;
 	char *size;
+	char *window_max;
 	int xattr;
 	int writeback;
 	char *positional[2]; /* [SOURCE] MOUNTPOINT */
@@ -65,6 +67,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("--config=%s", config, 0),
 	OPT("config=%s", config, 0),
 	OPT("size=%s", size, 0),
+	OPT("window_max=%s", window_max, 0),
 	OPT("xattr", xattr, 1),
 	OPT("writeback", writeback, 1),
 	FUSE_OPT_END,
@@ -79,6 +82,8 @@ static void usage(const char *prog)
 	       "regionfs options:\n"
 	       "    -c FILE, -o config=FILE  load regions and views from an INI file\n"
 	       "    -o size=N                cap on region memory (K/M/G/T; default: half of RAM)\n"
+	       "    -o window_max=N          bytes of backing files views map at once (default "
+	       "1G)\n"
 	       "    -o xattr                 expose user.regionfs.* extended attributes\n"
 	       "    -o writeback             kernel writeback cache: faster writes; ENOSPC and\n"
 	       "                             other views see writes at close/fsync (README)\n"
@@ -184,6 +189,12 @@ static int configure(struct rfs_daemon *d, const struct options *o, char *err, s
 		return -EINVAL;
 	}
 	rfs_account_init(&d->acct, cap);
+	d->window_max = d->cfg.has_window_max ? d->cfg.window_max : WINDOW_MAX_DEFAULT;
+	if (o->window_max && rfs_parse_size(o->window_max, &d->window_max)) {
+		snprintf(err, errlen, "-o window_max=%s: not a size (use e.g. 256M, 1G)",
+			 o->window_max);
+		return -EINVAL;
+	}
 	d->writeback = o->writeback || d->cfg.writeback;
 	d->timeout = CACHE_TIMEOUT;
 	return 0;
@@ -248,7 +259,7 @@ int main(int argc, char *argv[])
 	raise_fd_limit();
 	rfs_guard_init();
 	d.ns = rfs_ns_new(&d.acct, 0755, (struct rfs_cred){getuid(), getgid()});
-	d.win = rfs_windows_new(WINDOW_BUDGET, rfs_view_changed, &d);
+	d.win = rfs_windows_new(d.window_max, rfs_view_changed, &d);
 	if (!d.ns || !d.win) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto out_err;
@@ -316,6 +327,7 @@ out_cfg:
 out_args:
 	free(o.config);
 	free(o.size);
+	free(o.window_max);
 	free(o.positional[0]);
 	free(o.positional[1]);
 	free(cl.mountpoint);

@@ -16,7 +16,12 @@ avail=$(df -B1 --output=avail "$W" | tail -1)
 	skip "$W has $((avail / GiB)) GiB free, need $((stream_gib + 4)) GiB for a ${stream_gib} GiB stream"
 H=$W/huge
 truncate -s 1T "$H" || skip "cannot make a 1 TiB sparse file on $(stat -f -c %T "$W")"
+# window_max bounds what the daemon maps of its backing files at once, and
+# with it the file pages its RSS can hold; 128M keeps it well under 256 MiB.
 cat >"$W/huge.ini" <<EOF
+[regionfs]
+window_max = 128M
+
 [view:big]
 file = $H
 access = rw
