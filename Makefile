@@ -80,7 +80,9 @@ unit: $(UNIT_BIN)
 
 # Sanitizer runtimes: fail on the first report; TSan knows the intended races.
 export ASAN_OPTIONS ?= abort_on_error=0:detect_leaks=1
-export TSAN_OPTIONS ?= suppressions=$(abspath tests/tsan.supp):second_deadlock_stack=1
+# history_size=7: keep enough history that the suppressed copies' stacks are
+# restored (a lost stack cannot match the suppression).
+export TSAN_OPTIONS ?= suppressions=$(abspath tests/tsan.supp):second_deadlock_stack=1:history_size=7
 
 integration: $(BUILD)/regionfs
 	@REGIONFS=$(abspath $(BUILD)/regionfs) SANITIZE=$(SANITIZE) tests/integration/run.sh

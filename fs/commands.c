@@ -321,6 +321,9 @@ static void update_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 		    rfs_mapping_kind(rfs_node_mapping(node)) == RFS_KIND_REGION &&
 		    rfs_ns_setattr(d->ns, node, which, &st))
 			rfs_log(RFS_LOG_WARN, "reload: region '%s' kept its old size", r->name);
+		/* Changed behind the kernel's back: drop its cached size and pages. */
+		if (d->inval)
+			rfs_inval_post(d->inval, rfs_ino(d, node), 0, 0);
 		rfs_ns_forget(d->ns, node, 1);
 	}
 	rfs_ns_forget(d->ns, parent, 1);

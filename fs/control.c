@@ -120,6 +120,7 @@ void rfs_control_open(fuse_req_t req, struct rfs_node *node, struct fuse_file_in
 void rfs_control_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	char *copy;
 
 	if (off < 0 || (size_t)off >= h->text.len) {
 		fuse_reply_buf(req, NULL, 0);
@@ -127,7 +128,19 @@ void rfs_control_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_i
 	}
 	if (size > h->text.len - (size_t)off)
 		size = h->text.len - (size_t)off;
-	fuse_reply_buf(req, h->text.buf + off, size);
+	/*
+	 * Reply from a copy this thread owns: once the reader has its bytes it
+	 * may close the file, and the release (on another thread) frees the
+	 * snapshot while writev's caller may still look at it (sanitizers do).
+	 */
+	copy = malloc(size);
+	if (!copy) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memcpy(copy, h->text.buf + off, size);
+	fuse_reply_buf(req, copy, size);
+	free(copy);
 }
 
 void rfs_control_write(fuse_req_t req, const char *buf, size_t size, struct fuse_file_info *fi)

@@ -74,17 +74,25 @@ out_free:
 
 int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 {
+	struct rfs_mapping *map = rfs_region_new(&d->acct);
 	struct rfs_node *node;
-	int err = add_file(d, r->name, &r->owner, 0644, NULL, &node);
+	int err;
 
-	if (err)
-		return err;
+	if (!map)
+		return -errno;
+	/* Sized before it is named: no opener may see (and cache) it empty. */
 	if (r->prealloc && r->size)
-		err = rfs_mapping_fallocate(rfs_node_mapping(node), 0, 0, r->size);
+		err = rfs_mapping_fallocate(map, 0, 0, r->size);
 	else
-		err = rfs_mapping_resize(rfs_node_mapping(node), r->size);
+		err = rfs_mapping_resize(map, r->size);
+	if (!err)
+		err = add_file(d, r->name, &r->owner, 0644, map, &node);
+	if (err) {
+		rfs_mapping_free(map);
+		return err;
+	}
 	rfs_ns_forget(d->ns, node, 1);
-	return err;
+	return 0;
 }
 
 static enum rfs_view_access view_access(enum rfs_access a)

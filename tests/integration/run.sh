@@ -15,8 +15,8 @@ export REGIONFS=${REGIONFS:-$root/build/regionfs}
 # Debian's python3 starts in ~25 ms; a version manager's shim first on PATH
 # can take ten times that per call, and the tests call python3 often.
 [[ -x /usr/bin/python3 ]] && export PATH="/usr/bin:$PATH"
-# Long forms (RFS_SOAK=1) run for minutes.
-limit=${RFS_TIMEOUT:-$([[ -n ${RFS_SOAK:-} ]] && echo 1800 || echo 300)}
+# Long forms (RFS_SOAK=1) run for minutes (a million model ops on a view: ~25).
+limit=${RFS_TIMEOUT:-$([[ -n ${RFS_SOAK:-} ]] && echo 2400 || echo 300)}
 
 tests=()
 if (($#)); then
