@@ -87,6 +87,10 @@ export TSAN_OPTIONS ?= suppressions=$(abspath tests/tsan.supp):second_deadlock_s
 integration: $(BUILD)/regionfs
 	@REGIONFS=$(abspath $(BUILD)/regionfs) SANITIZE=$(SANITIZE) tests/integration/run.sh
 
+# The benchmark against tmpfs (tests/bench/README.md); QUICK=1 is CI's smoke.
+bench: all
+	@REGIONFS=$(abspath $(BUILD)/regionfs) tests/bench/bench.sh
+
 # Fuzzing with libFuzzer (clang): FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 30
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)

@@ -38,6 +38,8 @@ static void open_mapping(fuse_req_t req, struct rfs_node *node, struct fuse_file
 	struct rfs_mapping *m = rfs_node_mapping(node);
 
 	fi->keep_cache = 1;
+	/* A region has nothing to flush: spare close() the FLUSH round trip. */
+	fi->noflush = rfs_mapping_kind(m) == RFS_KIND_REGION;
 	if (rfs_mapping_kind(m) == RFS_KIND_VIEW) {
 		struct rfs_mapping_info info;
 
@@ -103,6 +105,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	}
 	rfs_fill_entry(d, node, &e);
 	fi->keep_cache = 1;
+	fi->noflush = rfs_mapping_kind(rfs_node_mapping(node)) == RFS_KIND_REGION;
 	rfs_node_opened(node, 1);
 	if (fuse_reply_create(req, &e, fi))
 		rfs_node_opened(node, -1);
