@@ -243,8 +243,7 @@ static void node_publish(struct rfs_ns *ns, struct rfs_node *n)
 }
 
 /* Give a new node its first name, in dir, and the caller's reference. ns->lock exclusive. */
-static int attach_new(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
-		      struct rfs_node *n)
+static int attach_new(struct rfs_ns *ns, struct rfs_node *dir, const char *name, struct rfs_node *n)
 {
 	int err = dir_insert(&dir->dir, name, n);
 
