@@ -10,7 +10,7 @@
  * between read_begin and read_end, a write) holds it shared, so any number
  * of requests copy in parallel; resize, hole punching and remapping hold it
  * exclusive, so no request ever touches memory that is being unmapped or
- * moved.
+ * moved. The lock prefers writers: a stream of reads cannot starve a resize.
  */
 #ifndef REGIONFS_MAPPING_H
 #define REGIONFS_MAPPING_H

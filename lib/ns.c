@@ -270,6 +270,7 @@ static void stamp_dir(struct rfs_node *d)
 struct rfs_ns *rfs_ns_new(struct rfs_account *acct, mode_t root_mode, struct rfs_cred owner)
 {
 	struct rfs_ns *ns = calloc(1, sizeof(*ns));
+	pthread_rwlockattr_t attr;
 
 	if (!ns)
 		return NULL;
@@ -284,7 +285,12 @@ struct rfs_ns *rfs_ns_new(struct rfs_account *acct, mode_t root_mode, struct rfs
 	ns->root->nlink = 1;
 	ns->root->dir.parent = ns->root;
 	node_publish(ns, ns->root);
-	pthread_rwlock_init(&ns->lock, NULL);
+	/* Writer-preferring: lookups in a busy tree must not starve changes to it.
+	 * Nothing takes this lock shared twice in one thread. */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&ns->lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
 	return ns;
 }
 
