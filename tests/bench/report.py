@@ -280,6 +280,9 @@ set ylabel "x tmpfs"
 set yrange [0:*]
 set xrange [-0.6:%.1f]
 set grid ytics
+set lmargin 14
+set rmargin 3
+set bmargin 9
 set key top right
 set boxwidth %.3f
 set xtics rotate by 40 right nomirror

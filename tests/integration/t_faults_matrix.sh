@@ -270,6 +270,8 @@ else
 
 	# ------------------------------------------------------------ B
 	for ((r = 0; r < rounds; r++)); do
+		# an empty sparse file first: the last round left data in it
+		truncate -s 0 "$T/sparse" && truncate -s 16M "$T/sparse"
 		[[ -f "$T/filler" ]] || head -c $((3 * MiB)) /dev/urandom >"$T/filler"
 		pycase "B: sparse backing file on a full tmpfs" '
 view, sparse = sys.argv[1], sys.argv[2]
