@@ -378,17 +378,20 @@ os.posix_fadvise(fd, 2 << 20, 0, os.POSIX_FADV_DONTNEED)  # not chunk 0: that wo
 			lo_limit $((first * 4096))
 			[[ $(blockdev --getsize64 "$eio_dev") == $((first * 4096)) ]] || fail "C: the loop device did not shrink"
 			pycase "C: view of a file on a device returning EIO ($eio_how)" '
-view, pid, fdn = sys.argv[1], sys.argv[2], sys.argv[3]
+view, pid, fdn, rnd = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 E = (errno.EIO,)
-want("pread 4096 at 5M (never read before)", E, os.pread, fresh(view), 4096, 5 * MiB)
-want("pread 100 bytes at 7M+3", E, os.pread, fresh(view), 100, 7 * MiB + 3)
-want("pwrite 4096 at 6M+3", E, os.pwrite, fresh(view), b"x" * 4096, 6 * MiB + 3)
-want("pwrite 1 MiB at 3M", E, os.pwrite, fresh(view), b"x" * MiB, 3 * MiB)
+# Only in the first round were these pages never read: later rounds find them in the
+# page cache (the daemon keeps its chunks mapped), which is right to serve.
+if rnd == "0":
+    want("pread 4096 at 5M (never read before)", E, os.pread, fresh(view), 4096, 5 * MiB)
+    want("pread 100 bytes at 7M+3", E, os.pread, fresh(view), 100, 7 * MiB + 3)
+    want("pwrite 4096 at 6M+3", E, os.pwrite, fresh(view), b"x" * 4096, 6 * MiB + 3)
+    want("pwrite 1 MiB at 3M", E, os.pwrite, fresh(view), b"x" * MiB, 3 * MiB)
 # the dirty range from before the failure: writeback fails, fsync says so
 fd = os.open("/proc/%s/fd/%s" % (pid, fdn), os.O_RDWR)
 want("fsync of a view whose writeback fails", E, os.fsync, fd)
 os.close(fd)
-' "$MNT/eio" "$holder" "$(cat "$W/eio.fd")"
+' "$MNT/eio" "$holder" "$(cat "$W/eio.fd")" "$r"
 			faults=$((faults + 5))
 			intact "C: after EIO from the device"
 			kill "$holder"
@@ -408,6 +411,7 @@ os.fsync(fd)
 assert os.pread(fresh(view), 5000, 6 * MiB + 3) == data, "read back after healing"
 ' "$MNT/eio" "$W/eio.want"
 			intact "C: after the device healed"
+			cp "$MNT/eio" "$W/eio.orig" # the next round starts from what this one left
 		done
 		m=$(awk '/^regionfs_faults_total/ {print $2}' "$MNT/.regionfs/metrics")
 		ok "C: backing file on a device returning EIO ($eio_how): reads, writes and fsync EIO, healed device serves the data; regionfs_faults_total $m ($rounds rounds)"
