@@ -116,11 +116,14 @@ struct flush_all {
 	int err;
 	char *msg;
 	size_t msglen;
+	/* flush all: the views found by the walk, referenced, with their paths */
+	struct rfs_node **nodes;
+	char **paths;
+	size_t n, cap;
 };
 
-static int flush_one(void *ctx, const char *path, struct rfs_node *node)
+static int flush_one(struct flush_all *f, const char *path, struct rfs_node *node)
 {
-	struct flush_all *f = ctx;
 	int e = rfs_mapping_sync(rfs_node_mapping(node), true);
 
 	rfs_add(&f->d->counters.flushes, 1);
@@ -133,16 +136,61 @@ static int flush_one(void *ctx, const char *path, struct rfs_node *node)
 	return 0;
 }
 
+/* Walk callback, under the namespace lock: only note the views to flush. */
+static int note_view(void *ctx, const char *path, struct rfs_node *node)
+{
+	struct flush_all *f = ctx;
+
+	if (rfs_mapping_kind(rfs_node_mapping(node)) != RFS_KIND_VIEW)
+		return 0;
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 16;
+		struct rfs_node **nodes = reallocarray(f->nodes, cap, sizeof(*nodes));
+		char **paths = nodes ? reallocarray(f->paths, cap, sizeof(*paths)) : NULL;
+
+		if (nodes)
+			f->nodes = nodes;
+		if (!paths) {
+			f->err = -ENOMEM;
+			return 1;
+		}
+		f->paths = paths;
+		f->cap = cap;
+	}
+	f->paths[f->n] = strdup(path);
+	if (!f->paths[f->n]) {
+		f->err = -ENOMEM;
+		return 1;
+	}
+	rfs_ns_ref(f->d->ns, node);
+	f->nodes[f->n++] = node;
+	return 0;
+}
+
+/* Flush every view, the I/O outside the namespace lock. */
+static int flush_all(struct flush_all *f)
+{
+	rfs_ns_walk(f->d->ns, note_view, f);
+	for (size_t i = 0; i < f->n; i++) {
+		flush_one(f, f->paths[i], f->nodes[i]);
+		rfs_ns_forget(f->d->ns, f->nodes[i], 1);
+		free(f->paths[i]);
+	}
+	free(f->nodes);
+	free(f->paths);
+	if (f->err == -ENOMEM && !f->msg[0])
+		snprintf(f->msg, f->msglen, "out of memory listing views");
+	return f->err;
+}
+
 static int cmd_flush(struct rfs_daemon *d, const char *name, char *err, size_t errlen)
 {
 	struct flush_all f = {.d = d, .msg = err, .msglen = errlen};
 	struct rfs_node *parent, *node;
 	char *path, *leaf;
 
-	if (strcmp(name, "all") == 0) {
-		rfs_ns_walk(d->ns, flush_one, &f);
-		return f.err;
-	}
+	if (strcmp(name, "all") == 0)
+		return flush_all(&f);
 	path = strdup(name);
 	if (!path)
 		return -ENOMEM;
