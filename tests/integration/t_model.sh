@@ -15,6 +15,9 @@ W=$RFS_WORK
 if [[ -n "${RFS_SOAK:-}" ]]; then
 	ops=${RFS_OPS:-1000000}
 	progress=60
+elif [[ ${SANITIZE:-} == thread ]]; then
+	ops=${RFS_OPS:-2000} # ThreadSanitizer slows the daemon ~10x: fit the time limit
+	progress=0
 else
 	ops=${RFS_OPS:-20000}
 	progress=0
