@@ -134,6 +134,33 @@ rfs_require() {
 
 _rfs_mounted() { [[ -n "$1" ]] && awk -v m="$1" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo; }
 
+# rfs_refused CONFIG WHAT: the daemon must exit 2 without mounting with this
+# config; its stderr is left in $RFS_WORK/bad.err.
+rfs_refused() {
+	local cfg=$1 what=$2 m pid st=0 i mounted=0 W=$RFS_WORK
+	m=$(mktemp -d "${TMPDIR:-/tmp}/rfs-bad.XXXXXX")
+	"$REGIONFS" -f -c "$cfg" "$m" </dev/null >"$W/bad.out" 2>"$W/bad.err" &
+	pid=$!
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		if mountpoint -q "$m"; then
+			mounted=1
+			break
+		fi
+		sleep 0.05
+	done
+	if ((mounted)) || kill -0 "$pid" 2>/dev/null; then
+		fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		rmdir "$m"
+		fail "$what: daemon accepted the config (mounted=$mounted): $(cat "$W/bad.err")"
+	fi
+	wait "$pid" || st=$?
+	rmdir "$m"
+	assert_eq 2 "$st" "$what: exit status (stderr: $(cat "$W/bad.err"))"
+}
+
 # rfs_alive: the daemon process runs and its mount answers.
 rfs_alive() { [[ -n "$RFS_PID" ]] && kill -0 "$RFS_PID" 2>/dev/null && mountpoint -q "$MNT"; }
 

@@ -69,31 +69,6 @@ rfs_unmount
 ok "-o config=FILE works; -o size overrides the config's size"
 
 # --- bad configs
-# refused CONFIG WHAT: the daemon must exit 2 without mounting; stderr in $W/bad.err.
-refused() {
-	local cfg=$1 what=$2 m pid st=0 i mounted=0
-	m=$(mktemp -d "${TMPDIR:-/tmp}/rfs-bad.XXXXXX")
-	"$REGIONFS" -f -c "$cfg" "$m" </dev/null >"$W/bad.out" 2>"$W/bad.err" &
-	pid=$!
-	for ((i = 0; i < 200; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		if mountpoint -q "$m"; then
-			mounted=1
-			break
-		fi
-		sleep 0.05
-	done
-	if ((mounted)) || kill -0 "$pid" 2>/dev/null; then
-		fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" || true
-		rmdir "$m"
-		fail "$what: daemon accepted the config (mounted=$mounted): $(cat "$W/bad.err")"
-	fi
-	wait "$pid" || st=$?
-	rmdir "$m"
-	assert_eq 2 "$st" "$what: exit status (stderr: $(cat "$W/bad.err"))"
-}
 
 # bad_config LINE WHAT, config text on stdin: refused, with CONFIG:LINE: on stderr.
 nbad=0
@@ -102,7 +77,7 @@ bad_config() {
 	nbad=$((nbad + 1))
 	cfg=$W/bad$nbad.ini
 	cat >"$cfg"
-	refused "$cfg" "$what"
+	rfs_refused "$cfg" "$what"
 	grep -qF "$cfg:$line:" "$W/bad.err" ||
 		fail "$what: stderr lacks '$cfg:$line:': $(cat "$W/bad.err")"
 }
@@ -158,7 +133,7 @@ size = lots
 EOF
 ok "reserved name .regionfs, mode 0999, prealloc = maybe, size = lots: exit 2 with line"
 
-refused "$W/no-such.ini" "missing config file"
+rfs_refused "$W/no-such.ini" "missing config file"
 grep -qF "$W/no-such.ini" "$W/bad.err" || fail "missing config file not named: $(cat "$W/bad.err")"
 ok "missing config file: exit 2, named on stderr"
 

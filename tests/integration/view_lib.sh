@@ -78,32 +78,6 @@ view_same() {
 		fail "$4: $1 at offset $2 differs from $3: $out"
 }
 
-# view_refused CONFIG WHAT: the daemon must exit 2 without mounting;
-# its stderr is left in $RFS_WORK/bad.err.
-view_refused() {
-	local cfg=$1 what=$2 m pid st=0 i mounted=0 W=$RFS_WORK
-	m=$(mktemp -d "${TMPDIR:-/tmp}/rfs-bad.XXXXXX")
-	"$REGIONFS" -f -c "$cfg" "$m" </dev/null >"$W/bad.out" 2>"$W/bad.err" &
-	pid=$!
-	for ((i = 0; i < 200; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		if mountpoint -q "$m"; then
-			mounted=1
-			break
-		fi
-		sleep 0.05
-	done
-	if ((mounted)) || kill -0 "$pid" 2>/dev/null; then
-		fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" || true
-		rmdir "$m"
-		fail "$what: daemon accepted the config (mounted=$mounted): $(cat "$W/bad.err")"
-	fi
-	wait "$pid" || st=$?
-	rmdir "$m"
-	assert_eq 2 "$st" "$what: exit status (stderr: $(cat "$W/bad.err"))"
-}
 
 # view_bad_config LINES WHAT, config text on stdin: refused (exit 2), with
 # CONFIG:LINE: on stderr for one of the space-separated LINES.
@@ -113,7 +87,7 @@ view_bad_config() {
 	_view_nbad=$((_view_nbad + 1))
 	cfg=$RFS_WORK/bad$_view_nbad.ini
 	cat >"$cfg"
-	view_refused "$cfg" "$what"
+	rfs_refused "$cfg" "$what"
 	for l in $lines; do
 		grep -qF "$cfg:$l:" "$RFS_WORK/bad.err" && return 0
 	done
