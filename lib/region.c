@@ -307,9 +307,8 @@ static ssize_t region_write(struct rfs_mapping *mm, const void *buf, size_t len,
 	bool exact, exclusive = false;
 	int err;
 
-	if (len == 0)
-		return 0;
-	if (end < off || end > RFS_REGION_MAX)
+	/* mapping.c has refused empty and overflowing ranges. */
+	if (end > RFS_REGION_MAX)
 		return -EFBIG;
 
 	pthread_rwlock_rdlock(&m->lock);
@@ -365,9 +364,7 @@ static int region_fallocate(struct rfs_mapping *mm, int mode, uint64_t off, uint
 	bool exact;
 	int err = 0;
 
-	if (len == 0)
-		return -EINVAL;
-	if (end < off || end > RFS_REGION_MAX)
+	if (end > RFS_REGION_MAX)
 		return -EFBIG;
 	if (mode != 0 && mode != FALLOC_FL_KEEP_SIZE &&
 	    mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
