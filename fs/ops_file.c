@@ -41,11 +41,8 @@ static void open_mapping(fuse_req_t req, struct rfs_node *node, struct fuse_file
 	/* A region has nothing to flush: spare close() the FLUSH round trip. */
 	fi->noflush = rfs_mapping_kind(m) == RFS_KIND_REGION;
 	if (rfs_mapping_kind(m) == RFS_KIND_VIEW) {
-		struct rfs_mapping_info info;
-
-		rfs_mapping_describe(m, &info);
 		/* Root passes mode checks; a ro view refuses writers whoever they are. */
-		if (info.access == RFS_VIEW_RO && (fi->flags & O_ACCMODE) != O_RDONLY) {
+		if (rfs_mapping_read_only(m) && (fi->flags & O_ACCMODE) != O_RDONLY) {
 			fuse_reply_err(req, EACCES);
 			return;
 		}

@@ -29,6 +29,11 @@ enum rfs_kind rfs_mapping_kind(const struct rfs_mapping *m)
 	return m->kind;
 }
 
+bool rfs_mapping_read_only(const struct rfs_mapping *m)
+{
+	return m->read_only;
+}
+
 void rfs_mapping_set_owner(struct rfs_mapping *m, void *owner)
 {
 	m->owner = owner;

@@ -100,6 +100,8 @@ bool rfs_mapping_stale(struct rfs_mapping *m);
 void rfs_mapping_free(struct rfs_mapping *m);
 
 enum rfs_kind rfs_mapping_kind(const struct rfs_mapping *m);
+/* Does the mapping refuse writers (a ro view)? Cheap: for the open path. */
+bool rfs_mapping_read_only(const struct rfs_mapping *m);
 void rfs_mapping_describe(const struct rfs_mapping *m, struct rfs_mapping_info *info);
 
 /* An opaque pointer of the caller's, handed back in change notices. */

@@ -410,6 +410,7 @@ struct rfs_mapping *rfs_view_new(struct rfs_windows *w, const struct rfs_view_sp
 		return NULL;
 	}
 	rfs_mapping_init(&v->hdr, &view_ops, RFS_KIND_VIEW);
+	v->hdr.read_only = spec->access == RFS_VIEW_RO;
 	v->w = w;
 	v->offset = spec->offset;
 	v->access = spec->access;
