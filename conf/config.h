@@ -66,6 +66,7 @@ struct rfs_config {
 	bool has_size;
 	bool xattr;	     /* expose user.regionfs.* xattrs */
 	bool writeback;	     /* kernel writeback cache: faster writes, weaker coherence */
+	bool strict_dirty;   /* keep the kernel's strict dirty-page limit for FUSE */
 	uint64_t window_max; /* bytes of backing files views map at once; 0: default */
 	bool has_window_max;
 	char **allowed_roots; /* NULL-terminated; directories run-time views may use */

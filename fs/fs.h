@@ -56,6 +56,9 @@ struct rfs_daemon {
 	struct fuse_session *se; /* fixed after mount */
 	double timeout;		 /* entry and attribute cache timeout, seconds */
 	bool writeback;		 /* -o writeback: kernel writeback cache; fixed */
+	bool strict_dirty;	 /* -o strict_dirty: keep the kernel's FUSE dirty limit */
+	const char *mountpoint;	 /* fixed after mount */
+	atomic_bool bdi_tuned;	 /* rfs_bdi_tune ran (at the first open) */
 	uint64_t window_max;	 /* views' mapped-bytes budget; fixed */
 	struct rfs_counters counters;
 
@@ -98,6 +101,10 @@ void rfs_fill_entry(struct rfs_daemon *d, struct rfs_node *node, struct fuse_ent
 struct rfs_cred rfs_req_cred(fuse_req_t req);
 
 /* Logging: stderr in the foreground, syslog once daemonized. */
+/* Lift the kernel's FUSE writeback throttle and readahead cap, once: at the
+ * first open, when the kernel has applied the INIT reply (fs/bdi.c). */
+void rfs_bdi_tune(struct rfs_daemon *d);
+
 enum rfs_log_level { RFS_LOG_ERR, RFS_LOG_WARN, RFS_LOG_INFO, RFS_LOG_DEBUG };
 void rfs_log(enum rfs_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rfs_log_to_syslog(void);

@@ -32,6 +32,7 @@ struct options {
 	char *window_max;
 	int xattr;
 	int writeback;
+	int strict_dirty;
 	char *positional[2]; /* [SOURCE] MOUNTPOINT */
 	int npositional;
 };
@@ -70,6 +71,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("window_max=%s", window_max, 0),
 	OPT("xattr", xattr, 1),
 	OPT("writeback", writeback, 1),
+	OPT("strict_dirty", strict_dirty, 1),
 	FUSE_OPT_END,
 };
 
@@ -87,6 +89,8 @@ static void usage(const char *prog)
 	       "    -o xattr                 expose user.regionfs.* extended attributes\n"
 	       "    -o writeback             kernel writeback cache: faster writes; ENOSPC and\n"
 	       "                             other views see writes at close/fsync (README)\n"
+	       "    -o strict_dirty          keep the kernel's 1%% dirty-page limit for FUSE:\n"
+	       "                             client mmap stores are written back sooner, slower\n"
 	       "    -f                       stay in the foreground, log to stderr\n"
 	       "    -d                       debug: foreground, print every request\n"
 	       "    -h, --help               this help\n"
@@ -196,6 +200,7 @@ static int configure(struct rfs_daemon *d, const struct options *o, char *err, s
 		return -EINVAL;
 	}
 	d->writeback = o->writeback || d->cfg.writeback;
+	d->strict_dirty = o->strict_dirty || d->cfg.strict_dirty;
 	d->timeout = CACHE_TIMEOUT;
 	return 0;
 }
@@ -296,6 +301,7 @@ int main(int argc, char *argv[])
 		goto out_unmount;
 	if (!cl.foreground)
 		rfs_log_to_syslog();
+	d.mountpoint = cl.mountpoint;
 	d.inval = rfs_inval_start(d.se);
 	if (!d.inval)
 		goto out_unmount;

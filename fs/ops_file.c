@@ -32,14 +32,21 @@ void rfs_view_changed(void *ctx, struct rfs_mapping *view, uint64_t off, uint64_
 		rfs_inval_post(d->inval, rfs_ino(d, rfs_mapping_node(view)), off, len);
 }
 
+/* How the kernel caches an open file of mapping m (open and create). */
+static void set_caching(fuse_req_t req, struct rfs_mapping *m, struct fuse_file_info *fi)
+{
+	rfs_bdi_tune(rfs_daemon(req));
+	fi->keep_cache = 1;
+	/* A region has nothing to flush: spare close() the FLUSH round trip. */
+	fi->noflush = rfs_mapping_kind(m) == RFS_KIND_REGION;
+}
+
 /* Finish an open of a regular file with a mapping. */
 static void open_mapping(fuse_req_t req, struct rfs_node *node, struct fuse_file_info *fi)
 {
 	struct rfs_mapping *m = rfs_node_mapping(node);
 
-	fi->keep_cache = 1;
-	/* A region has nothing to flush: spare close() the FLUSH round trip. */
-	fi->noflush = rfs_mapping_kind(m) == RFS_KIND_REGION;
+	set_caching(req, m, fi);
 	if (rfs_mapping_kind(m) == RFS_KIND_VIEW) {
 		/* Root passes mode checks; a ro view refuses writers whoever they are. */
 		if (rfs_mapping_read_only(m) && (fi->flags & O_ACCMODE) != O_RDONLY) {
@@ -101,8 +108,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		return;
 	}
 	rfs_fill_entry(d, node, &e);
-	fi->keep_cache = 1;
-	fi->noflush = rfs_mapping_kind(rfs_node_mapping(node)) == RFS_KIND_REGION;
+	set_caching(req, rfs_node_mapping(node), fi);
 	rfs_node_opened(node, 1);
 	if (fuse_reply_create(req, &e, fi))
 		rfs_node_opened(node, -1);
