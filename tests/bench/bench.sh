@@ -14,7 +14,9 @@
 #   JOBS=REGEX     run only job ids matching REGEX (grep -E), e.g.
 #                  JOBS='direct:' or JOBS='randread-4K:nj1'. Ids are
 #                  MODE:NAME:njN, MODE in warm|direct|mmap|small
-#   TARGETS="tmpfs region view"  which targets (tmpfs is the ratio baseline)
+#   TARGETS="tmpfs region view region-wb"  which targets (tmpfs is the ratio
+#                  baseline; region-wb is a region of a second mount with
+#                  -o writeback, run for the warm write jobs only)
 #   SMALL_FILES=1024   files in the small-file case (QUICK: 64)
 #   REGIONFS=path  daemon binary (default: build/regionfs of this repo)
 #   RFS_OPTS="-o clone_fd"  extra daemon options, to try a lever
@@ -42,7 +44,7 @@ RUNTIME=${RUNTIME:-5}
 REPEAT=${REPEAT:-3}
 SIZE=${SIZE:-1G}
 SMALL_FILES=${SMALL_FILES:-1024}
-TARGETS=${TARGETS:-tmpfs region view}
+TARGETS=${TARGETS:-tmpfs region view region-wb}
 JOBS=${JOBS:-}
 REGIONFS=${REGIONFS:-$ROOT/build/regionfs}
 RFS_OPTS=${RFS_OPTS:-}
@@ -93,32 +95,39 @@ CC=${CC:-cc}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/regionfs-bench.XXXXXX")
 TMPFS=$WORK/tmpfs
 MNT=$WORK/mnt
+MNT_WB=$WORK/mnt-wb
 RFS_PID=""
+WB_PID=""
 TMPFS_MOUNTED=""
 RFS_LOG=$WORK/regionfs.log
 
+stop_daemon() { # PID MNT: unmount, wait, and kill if it must
+	local pid=$1 mnt=$2 i
+	[[ -n "$pid" ]] || return 0
+	if mountpoint -q "$mnt" 2>/dev/null; then
+		fusermount3 -u "$mnt" 2>/dev/null ||
+			{ sleep 1; fusermount3 -u "$mnt" 2>/dev/null; } ||
+			fusermount3 -uz "$mnt" 2>/dev/null
+	fi
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		log "daemon $pid still running after unmount: SIGTERM"
+		kill "$pid" 2>/dev/null
+		sleep 1
+		kill -9 "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+}
+
 # shellcheck disable=SC2317 # reached through the EXIT trap
 cleanup() {
-	local rc=$? i
+	local rc=$?
 	set +e
-	if [[ -n "$RFS_PID" ]]; then
-		if mountpoint -q "$MNT" 2>/dev/null; then
-			fusermount3 -u "$MNT" 2>/dev/null ||
-				{ sleep 1; fusermount3 -u "$MNT" 2>/dev/null; } ||
-				fusermount3 -uz "$MNT" 2>/dev/null
-		fi
-		for i in $(seq 50); do
-			kill -0 "$RFS_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$RFS_PID" 2>/dev/null; then
-			log "daemon $RFS_PID still running after unmount: SIGTERM"
-			kill "$RFS_PID" 2>/dev/null
-			sleep 1
-			kill -9 "$RFS_PID" 2>/dev/null
-		fi
-		wait "$RFS_PID" 2>/dev/null
-	fi
+	stop_daemon "$RFS_PID" "$MNT"
+	stop_daemon "$WB_PID" "$MNT_WB"
 	if [[ -n "$TMPFS_MOUNTED" ]]; then
 		umount "$TMPFS" 2>/dev/null || umount -l "$TMPFS" 2>/dev/null
 	fi
@@ -130,7 +139,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-mkdir -p "$MNT" "$TMPFS" "$OUT"
+mkdir -p "$MNT" "$MNT_WB" "$TMPFS" "$OUT"
 rm -rf "$OUT/json" "$OUT/chart.png" "$OUT/table.txt" "$OUT/results.csv" "$OUT/raw.tsv"
 mkdir -p "$OUT/json"
 
@@ -166,16 +175,27 @@ CONF=$WORK/bench.ini
 	done
 } >"$CONF"
 
-# shellcheck disable=SC2086
-"$REGIONFS" -f -c "$CONF" $RFS_OPTS "$MNT" 2>"$RFS_LOG" &
-RFS_PID=$!
-for i in $(seq 100); do
-	mountpoint -q "$MNT" && break
-	kill -0 "$RFS_PID" 2>/dev/null || { cat "$RFS_LOG" >&2; die "daemon exited at mount"; }
-	sleep 0.05
-done
-mountpoint -q "$MNT" || die "mount did not appear"
+start_daemon() { # MNT ARGS...: mount regionfs there; its pid in STARTED
+	local mnt=$1 pid i
+	shift
+	# shellcheck disable=SC2086
+	"$REGIONFS" -f "$@" $RFS_OPTS "$mnt" </dev/null >/dev/null 2>>"$RFS_LOG" &
+	pid=$!
+	STARTED=$pid
+	for i in $(seq 100); do
+		mountpoint -q "$mnt" && break
+		kill -0 "$pid" 2>/dev/null || { cat "$RFS_LOG" >&2; die "daemon exited at mount"; }
+		sleep 0.05
+	done
+	mountpoint -q "$mnt" || die "mount did not appear at $mnt"
+}
+start_daemon "$MNT" -c "$CONF"
+RFS_PID=$STARTED
 mkdir "$MNT/smallregion"
+if [[ " $TARGETS " == *" region-wb "* ]]; then
+	start_daemon "$MNT_WB" -o writeback,size=$((SIZE_B + 64 * 1048576))
+	WB_PID=$STARTED
+fi
 
 SMALLFILE=$WORK/smallfile
 $CC -O2 -std=gnu11 -o "$SMALLFILE" "$BENCH_DIR/smallfile.c" || die "cannot build smallfile.c"
@@ -185,6 +205,7 @@ file_of() { # TARGET -> the big file of that target
 	tmpfs) echo "$TMPFS/bench.data" ;;
 	region) echo "$MNT/bench.region" ;;
 	view) echo "$MNT/bench.view" ;;
+	region-wb) echo "$MNT_WB/bench.region" ;;
 	esac
 }
 smalldir_of() {
@@ -194,22 +215,36 @@ smalldir_of() {
 	view) echo "$MNT/smallview" ;;
 	esac
 }
+pid_of() { # TARGET -> the daemon serving it (none for tmpfs)
+	case $1 in
+	tmpfs) ;;
+	region-wb) echo "$WB_PID" ;;
+	*) echo "$RFS_PID" ;;
+	esac
+}
+# Writeback only changes buffered writes: the other jobs skip region-wb.
+runs_on() { # JOB TARGET
+	[[ $2 != region-wb ]] || [[ $1 == warm:seqwrite-1M:* || $1 == warm:randwrite-4K:* ]]
+}
 
-proc_ticks() { # utime+stime of the daemon, in clock ticks
+proc_ticks() { # PID: utime+stime of the daemon, in clock ticks
 	local s
-	s=$(cat "/proc/$RFS_PID/stat" 2>/dev/null) || return 0
+	[[ -n "$1" ]] || return 0
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
 	s=${s##*) }
 	# shellcheck disable=SC2086
 	set -- $s
 	echo $((${12} + ${13}))
 }
-proc_rss() { # VmRSS and RssAnon in KiB
+proc_rss() { # PID: VmRSS and RssAnon in KiB
 	local st
-	st=$(cat "/proc/$RFS_PID/status" 2>/dev/null) || { echo "0 0"; return; }
+	[[ -n "$1" ]] || { echo "0 0"; return; }
+	st=$(cat "/proc/$1/status" 2>/dev/null) || { echo "0 0"; return; }
 	awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 } END { print r + 0, a + 0 }' <<<"$st"
 }
 daemon_alive() {
-	kill -0 "$RFS_PID" 2>/dev/null && mountpoint -q "$MNT"
+	kill -0 "$RFS_PID" 2>/dev/null && mountpoint -q "$MNT" &&
+		{ [[ -z "$WB_PID" ]] || { kill -0 "$WB_PID" 2>/dev/null && mountpoint -q "$MNT_WB"; }; }
 }
 
 FIO_COMMON=(--ioengine=psync --size="$SIZE_B" --fallocate=none
@@ -224,7 +259,7 @@ for t in $TARGETS; do
 		--invalidate=0 --output-format=terse >/dev/null ||
 		die "layout of $f failed"
 	d=$(smalldir_of "$t")
-	"$SMALLFILE" create "$d" "$SMALL_FILES" || die "small files in $d failed"
+	[[ -z "$d" ]] || "$SMALLFILE" create "$d" "$SMALL_FILES" || die "small files in $d failed"
 done
 
 # ------------------------------------------------------------------ jobs
@@ -281,7 +316,7 @@ run_one() { # JOB TARGET REPEAT -> appends a row to RAW
 		timeout 600 fio --name=prewarm --filename="$f" "${FIO_COMMON[@]}" --rw=read \
 			--bs=1M --invalidate=0 --output-format=terse >/dev/null 2>&1 || st=fail
 	fi
-	t0=$(proc_ticks)
+	t0=$(proc_ticks "$(pid_of "$t")")
 	if [[ $st == ok ]]; then
 		if [[ $mode == small ]]; then
 			timeout $FIO_TIMEOUT "$SMALLFILE" run "$(smalldir_of "$t")" "$SMALL_FILES" "$nj" \
@@ -292,8 +327,8 @@ run_one() { # JOB TARGET REPEAT -> appends a row to RAW
 				"${args[@]}" --output-format=json --output="$res" 2>"$res.err" || st=fail
 		fi
 	fi
-	t1=$(proc_ticks)
-	rss=$(proc_rss)
+	t1=$(proc_ticks "$(pid_of "$t")")
+	rss=$(proc_rss "$(pid_of "$t")")
 	if [[ $st != ok ]]; then
 		log "FAIL $job on $t (repeat $r): $(tail -c 400 "$res.err" 2>/dev/null | tr '\n' ' ')"
 		FAILED=1
@@ -308,6 +343,7 @@ for job in "${SEL[@]}"; do
 	n=$((n + 1))
 	for ((r = 1; r <= REPEAT; r++)); do
 		for t in $TARGETS; do
+			runs_on "$job" "$t" || continue
 			run_one "$job" "$t" "$r"
 			if ! daemon_alive; then
 				ABORTED="the daemon died or the mount vanished during $job on $t (repeat $r)"
