@@ -7,7 +7,7 @@ SANITIZE ?=
 WERROR   ?=
 MNT      ?= /tmp/regionfs-demo
 
-PKGS     := fuse3 inih
+PKGS     := fuse3 inih liburing
 CPPFLAGS += -D_GNU_SOURCE -DINI_HANDLER_LINENO=1 -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wpedantic -Wstrict-prototypes -Wmissing-declarations \
@@ -84,8 +84,11 @@ export ASAN_OPTIONS ?= abort_on_error=0:detect_leaks=1
 # restored (a lost stack cannot match the suppression).
 export TSAN_OPTIONS ?= suppressions=$(abspath tests/tsan.supp):second_deadlock_stack=1:history_size=7
 
+# Twice: over /dev/fuse, then with every mount over io_uring (-o io_uring).
 integration: $(BUILD)/regionfs
 	@REGIONFS=$(abspath $(BUILD)/regionfs) SANITIZE=$(SANITIZE) tests/integration/run.sh
+	@REGIONFS=$(abspath $(BUILD)/regionfs) SANITIZE=$(SANITIZE) RFS_TRANSPORT=io_uring \
+		tests/integration/run.sh
 
 # The benchmark against tmpfs (tests/bench/README.md); QUICK=1 is CI's smoke.
 bench: all

@@ -52,6 +52,7 @@ struct rfs_daemon {
 	struct rfs_account acct; /* region memory cap; lock-free */
 	struct rfs_windows *win; /* views' backing files; has its own locking */
 	struct rfs_inval *inval; /* cache invalidation worker; set before serving */
+	struct rfs_uring *uring; /* -o io_uring transport (fs/uring.h), or NULL */
 	struct rfs_config cfg;	 /* as loaded at mount; read-only after */
 	struct fuse_session *se; /* fixed after mount */
 	double timeout;		 /* entry and attribute cache timeout, seconds */

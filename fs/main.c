@@ -13,6 +13,7 @@
 #include "fs/commands.h"
 #include "fs/control.h"
 #include "fs/inval.h"
+#include "fs/uring.h"
 #include "lib/guard.h"
 
 #define EXIT_USAGE 2 /* bad command line or config: nothing mounted */
@@ -33,6 +34,7 @@ struct options {
 	int xattr;
 	int writeback;
 	int strict_dirty;
+	int io_uring;
 	char *positional[2]; /* [SOURCE] MOUNTPOINT */
 	int npositional;
 };
@@ -72,6 +74,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("xattr", xattr, 1),
 	OPT("writeback", writeback, 1),
 	OPT("strict_dirty", strict_dirty, 1),
+	OPT("io_uring", io_uring, 1),
 	FUSE_OPT_END,
 };
 
@@ -91,6 +94,8 @@ static void usage(const char *prog)
 	       "                             other views see writes at close/fsync (README)\n"
 	       "    -o strict_dirty          keep the kernel's 1%% dirty-page limit for FUSE:\n"
 	       "                             client mmap stores are written back sooner, slower\n"
+	       "    -o io_uring              serve requests over io_uring, per CPU, when the\n"
+	       "                             kernel offers it (Linux 6.14+, fuse.enable_uring)\n"
 	       "    -f                       stay in the foreground, log to stderr\n"
 	       "    -d                       debug: foreground, print every request\n"
 	       "    -h, --help               this help\n"
@@ -297,6 +302,8 @@ int main(int argc, char *argv[])
 		goto out_session;
 	if (fuse_session_mount(d.se, cl.mountpoint))
 		goto out_signals;
+	if (o.io_uring && rfs_uring_attach(&d))
+		goto out_unmount;
 	if (fuse_daemonize(cl.foreground))
 		goto out_unmount;
 	if (!cl.foreground)
@@ -318,6 +325,8 @@ out_inval:
 	d.inval = NULL;
 out_unmount:
 	fuse_session_unmount(d.se);
+	rfs_uring_stop(d.uring); /* after unmount: the kernel has let go of the rings */
+	d.uring = NULL;
 out_signals:
 	fuse_remove_signal_handlers(d.se);
 out_session:

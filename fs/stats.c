@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fs/uring.h"
 #include "fs/control.h"
 
 static const char *const op_names[] = {
@@ -176,6 +177,12 @@ void rfs_metrics_render(struct rfs_daemon *d, struct rfs_text *t)
 	counter(t, "regionfs_faults_total",
 		"Requests failed by a fault in mapped memory (EIO/ENOSPC), daemon unharmed.",
 		&c->faults);
+	rfs_text_printf(t,
+			"# HELP regionfs_io_uring_requests_total Requests served through io_uring "
+			"rings (-o io_uring).\n"
+			"# TYPE regionfs_io_uring_requests_total counter\n"
+			"regionfs_io_uring_requests_total %llu\n",
+			(unsigned long long)rfs_uring_requests(d->uring));
 	rfs_text_printf(
 		t,
 		"# HELP regionfs_memory_used_bytes Region memory in use.\n"

@@ -4,7 +4,7 @@
 # name what is missing and leave the decision to the caller.
 set -eu
 
-pkgs="build-essential pkg-config libfuse3-dev fuse3 libinih-dev check"
+pkgs="build-essential pkg-config libfuse3-dev fuse3 libinih-dev liburing-dev check"
 case "${1:-build}" in
 test) pkgs="$pkgs python3 python3-prometheus-client sqlite3 util-linux attr fio psmisc clang libclang-rt-14-dev clang-format groff-base" ;;
 esac

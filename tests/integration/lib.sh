@@ -187,7 +187,9 @@ rfs_mount() {
 	# leaves it ignored; give the daemon the default, as in a terminal.
 	local launch=()
 	! env --default-signal=INT true 2>/dev/null || launch=(env --default-signal=INT)
-	"${launch[@]}" "$REGIONFS" -f "${dbg[@]}" "$@" "$MNT" </dev/null >>"$RFS_LOG" 2>&1 &
+	# RFS_MOUNT_OPTS: daemon options for every mount (run.sh sets -o io_uring).
+	# shellcheck disable=SC2086
+	"${launch[@]}" "$REGIONFS" -f "${dbg[@]}" "$@" ${RFS_MOUNT_OPTS:-} "$MNT" </dev/null >>"$RFS_LOG" 2>&1 &
 	RFS_PID=$!
 	local i st=0
 	for ((i = 0; i < 200; i++)); do
@@ -207,8 +209,18 @@ rfs_mount() {
 # _rfs_stop: unmount, reap the daemon, check how it ended. Prints a reason
 # and returns 1 on any problem.
 _rfs_stop() {
-	local how="it had unmounted by itself" st=0 i bad=0
+	local how="it had unmounted by itself" st=0 i bad=0 n
 	cd / || true
+	# Over io_uring (run.sh RFS_TRANSPORT=io_uring) the rings must have
+	# served the test's requests, not /dev/fuse alone.
+	if [[ " ${RFS_MOUNT_OPTS:-} " == *" io_uring "* ]] && rfs_alive; then
+		n=$(awk '$1 == "regionfs_io_uring_requests_total" { print $2 }' \
+			"$MNT/.regionfs/metrics" 2>/dev/null) || n=""
+		if [[ -z "$n" || "$n" == 0 ]]; then
+			echo "# -o io_uring: no request went through the rings (metrics: '${n}')" >&2
+			bad=1
+		fi
+	fi
 	if _rfs_mounted "$MNT"; then
 		how="fusermount3 -u"
 		if ! fusermount3 -u "$MNT" 2>>"$RFS_WORK/umount.err"; then

@@ -5,7 +5,9 @@
 #   tests/integration/run.sh [t_basic ...]
 #
 # Environment: REGIONFS (default build/regionfs of this repo), RFS_TIMEOUT
-# (seconds per test, default 300); the tests also read RFS_DEBUG, RFS_KEEP,
+# (seconds per test, default 300); RFS_TRANSPORT=io_uring runs every mount
+# with -o io_uring, the kernel's fuse.enable_uring switched on for the run
+# (skipped where it cannot be); the tests also read RFS_DEBUG, RFS_KEEP,
 # RFS_OPS, RFS_SEED.
 set -euo pipefail
 
@@ -17,6 +19,17 @@ export REGIONFS=${REGIONFS:-$root/build/regionfs}
 [[ -x /usr/bin/python3 ]] && export PATH="/usr/bin:$PATH"
 # Long forms (RFS_SOAK=1) run for minutes (a million model ops on a view: ~25).
 limit=${RFS_TIMEOUT:-$([[ -n ${RFS_SOAK:-} ]] && echo 2400 || echo 300)}
+
+if [[ ${RFS_TRANSPORT:-} == io_uring ]]; then
+	param=/sys/module/fuse/parameters/enable_uring
+	if ! [[ -w $param ]] || ! old=$(cat "$param") || ! echo Y >"$param" 2>/dev/null; then
+		echo "integration over io_uring: skipped ($param not writable: needs root and Linux 6.14+)"
+		exit 0
+	fi
+	trap 'echo "$old" >"$param"' EXIT
+	export RFS_MOUNT_OPTS="-o io_uring"
+	echo "=== transport: io_uring (fuse.enable_uring=Y for this run)"
+fi
 
 tests=()
 if (($#)); then
@@ -46,6 +59,6 @@ for t in "${tests[@]}"; do
 done
 
 echo
-echo "integration: ${#pass[@]} passed, ${#failed[@]} failed, ${#skipped[@]} skipped"
+echo "integration${RFS_MOUNT_OPTS:+ ($RFS_MOUNT_OPTS)}: ${#pass[@]} passed, ${#failed[@]} failed, ${#skipped[@]} skipped"
 ((${#skipped[@]} == 0)) || echo "  skipped: ${skipped[*]}"
 ((${#failed[@]} == 0)) || { echo "  FAILED: ${failed[*]}"; exit 1; }
