@@ -14,9 +14,12 @@
 #   JOBS=REGEX     run only job ids matching REGEX (grep -E), e.g.
 #                  JOBS='direct:' or JOBS='randread-4K:nj1'. Ids are
 #                  MODE:NAME:njN, MODE in warm|direct|mmap|small
-#   TARGETS="tmpfs region view region-wb"  which targets (tmpfs is the ratio
-#                  baseline; region-wb is a region of a second mount with
-#                  -o writeback, run for the warm write jobs only)
+#   TARGETS="tmpfs region view region-wb region-uring"  which targets (tmpfs
+#                  is the ratio baseline; region-wb is a region of a second
+#                  mount with -o writeback, run for the warm write jobs only;
+#                  region-uring one of a third with -o io_uring, for the jobs
+#                  whose requests reach the daemon, with fuse.enable_uring
+#                  switched on for the run when root, else skipped)
 #   SMALL_FILES=1024   files in the small-file case (QUICK: 64)
 #   REGIONFS=path  daemon binary (default: build/regionfs of this repo)
 #   RFS_OPTS="-o clone_fd"  extra daemon options, to try a lever
@@ -44,7 +47,7 @@ RUNTIME=${RUNTIME:-5}
 REPEAT=${REPEAT:-3}
 SIZE=${SIZE:-1G}
 SMALL_FILES=${SMALL_FILES:-1024}
-TARGETS=${TARGETS:-tmpfs region view region-wb}
+TARGETS=${TARGETS:-tmpfs region view region-wb region-uring}
 JOBS=${JOBS:-}
 REGIONFS=${REGIONFS:-$ROOT/build/regionfs}
 RFS_OPTS=${RFS_OPTS:-}
@@ -96,8 +99,12 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/regionfs-bench.XXXXXX")
 TMPFS=$WORK/tmpfs
 MNT=$WORK/mnt
 MNT_WB=$WORK/mnt-wb
+MNT_URING=$WORK/mnt-uring
 RFS_PID=""
 WB_PID=""
+URING_PID=""
+URING_PARAM=/sys/module/fuse/parameters/enable_uring
+URING_OLD="" # the parameter's value before this run, to restore
 TMPFS_MOUNTED=""
 RFS_LOG=$WORK/regionfs.log
 
@@ -128,6 +135,8 @@ cleanup() {
 	set +e
 	stop_daemon "$RFS_PID" "$MNT"
 	stop_daemon "$WB_PID" "$MNT_WB"
+	stop_daemon "$URING_PID" "$MNT_URING"
+	[[ -z "$URING_OLD" ]] || echo "$URING_OLD" >"$URING_PARAM"
 	if [[ -n "$TMPFS_MOUNTED" ]]; then
 		umount "$TMPFS" 2>/dev/null || umount -l "$TMPFS" 2>/dev/null
 	fi
@@ -139,7 +148,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-mkdir -p "$MNT" "$MNT_WB" "$TMPFS" "$OUT"
+mkdir -p "$MNT" "$MNT_WB" "$MNT_URING" "$TMPFS" "$OUT"
 rm -rf "$OUT/json" "$OUT/chart.png" "$OUT/table.txt" "$OUT/results.csv" "$OUT/raw.tsv"
 mkdir -p "$OUT/json"
 
@@ -196,6 +205,17 @@ if [[ " $TARGETS " == *" region-wb "* ]]; then
 	start_daemon "$MNT_WB" -o writeback,size=$((SIZE_B + 64 * 1048576))
 	WB_PID=$STARTED
 fi
+if [[ " $TARGETS " == *" region-uring "* ]]; then
+	if [[ -n "$IS_ROOT" && -w "$URING_PARAM" ]] && URING_OLD=$(cat "$URING_PARAM") &&
+		echo Y >"$URING_PARAM" 2>/dev/null; then
+		start_daemon "$MNT_URING" -o io_uring,size=$((SIZE_B + SMALL_FILES * 4096 + 64 * 1048576))
+		URING_PID=$STARTED
+		mkdir "$MNT_URING/smallregion"
+	else
+		log "region-uring skipped: $URING_PARAM is not writable (root and Linux 6.14+ needed)"
+		TARGETS=$(sed 's/ *region-uring//' <<<"$TARGETS")
+	fi
+fi
 
 SMALLFILE=$WORK/smallfile
 $CC -O2 -std=gnu11 -o "$SMALLFILE" "$BENCH_DIR/smallfile.c" || die "cannot build smallfile.c"
@@ -206,6 +226,7 @@ file_of() { # TARGET -> the big file of that target
 	region) echo "$MNT/bench.region" ;;
 	view) echo "$MNT/bench.view" ;;
 	region-wb) echo "$MNT_WB/bench.region" ;;
+	region-uring) echo "$MNT_URING/bench.region" ;;
 	esac
 }
 smalldir_of() {
@@ -213,18 +234,25 @@ smalldir_of() {
 	tmpfs) echo "$TMPFS/small" ;;
 	region) echo "$MNT/smallregion" ;;
 	view) echo "$MNT/smallview" ;;
+	region-uring) echo "$MNT_URING/smallregion" ;;
 	esac
 }
 pid_of() { # TARGET -> the daemon serving it (none for tmpfs)
 	case $1 in
 	tmpfs) ;;
 	region-wb) echo "$WB_PID" ;;
+	region-uring) echo "$URING_PID" ;;
 	*) echo "$RFS_PID" ;;
 	esac
 }
-# Writeback only changes buffered writes: the other jobs skip region-wb.
+# Writeback only changes buffered writes, and io_uring requests that reach
+# the daemon: the other jobs skip those targets.
 runs_on() { # JOB TARGET
-	[[ $2 != region-wb ]] || [[ $1 == warm:seqwrite-1M:* || $1 == warm:randwrite-4K:* ]]
+	case $2 in
+	region-wb) [[ $1 == warm:seqwrite-1M:* || $1 == warm:randwrite-4K:* ]] ;;
+	region-uring) [[ $1 == direct:* || $1 == small:* || $1 == warm:seqwrite-1M:* ||
+		$1 == warm:randwrite-4K:* ]] ;;
+	esac
 }
 
 proc_ticks() { # PID: utime+stime of the daemon, in clock ticks
@@ -244,7 +272,8 @@ proc_rss() { # PID: VmRSS and RssAnon in KiB
 }
 daemon_alive() {
 	kill -0 "$RFS_PID" 2>/dev/null && mountpoint -q "$MNT" &&
-		{ [[ -z "$WB_PID" ]] || { kill -0 "$WB_PID" 2>/dev/null && mountpoint -q "$MNT_WB"; }; }
+		{ [[ -z "$WB_PID" ]] || { kill -0 "$WB_PID" 2>/dev/null && mountpoint -q "$MNT_WB"; }; } &&
+		{ [[ -z "$URING_PID" ]] || { kill -0 "$URING_PID" 2>/dev/null && mountpoint -q "$MNT_URING"; }; }
 }
 
 FIO_COMMON=(--ioengine=psync --size="$SIZE_B" --fallocate=none
@@ -368,6 +397,8 @@ done
 	echo "load average: $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end (other work on the machine skews results)"
 	[[ -z "$ABORTED" ]] || echo "ABORTED: $ABORTED; later jobs did not run"
 	echo "daemon at end: $(awk '/^(VmRSS|VmHWM|RssAnon|RssShmem|Threads):/ { printf "%s %s%s  ", $1, $2, ($3 ? " " $3 : "") }' "/proc/$RFS_PID/status" 2>/dev/null)"
+	[[ -z "$URING_PID" ]] || echo "region-uring: $(awk '$1 == "regionfs_io_uring_requests_total" { print $2 }' \
+		"$MNT_URING/.regionfs/metrics" 2>/dev/null) requests served through io_uring rings"
 } >"$OUT/meta.txt"
 
 "$PYTHON" "$BENCH_DIR/report.py" "$OUT" || { log "report.py failed"; FAILED=1; }

@@ -43,8 +43,9 @@ MODE_TITLE = {
     "mmap": "mmap engine, warm",
     "small": "small files: open / pread 4 KiB / close loop (tests/bench/smallfile.c)",
 }
-TARGET_ORDER = ["tmpfs", "region", "view", "region-wb"]
-OPT_IN = {"region-wb": "-o writeback"}  # targets in an opt-in mode
+TARGET_ORDER = ["tmpfs", "region", "view", "region-wb", "region-uring"]
+# Targets in an opt-in mode (their goals are counted apart).
+OPT_IN = {"region-wb": "-o writeback", "region-uring": "-o io_uring"}
 
 
 def load_json(path):
@@ -150,7 +151,7 @@ def main():
     lines = []
     if meta:
         lines += meta.splitlines() + [""]
-    hdr = "%-22s %2s %-9s %10s %10s %8s %8s %7s %6s %5s %9s %8s" % (
+    hdr = "%-22s %2s %-12s %10s %10s %8s %8s %7s %6s %5s %9s %8s" % (
         "job", "nj", "target", "MB/s", "IOPS", "p50 us", "p99 us", "x tmpfs", "goal", "met",
         "cpu s/GiB", "cpu us/io")
     modes_seen = []
@@ -165,7 +166,7 @@ def main():
             met = "" if s["met"] is None else ("ok" if s["met"] else "MISS")
             if s["failed"]:
                 met = "FAIL"
-            lines.append("%-22s %2d %-9s %s %s %s %s %s %s %5s %s %s" % (
+            lines.append("%-22s %2d %-12s %s %s %s %s %s %s %5s %s %s" % (
                 name if t == targets[0] else "", nj, t,
                 fmt(s["bw"] and s["bw"] / 1e6, ".1f", 10), fmt(s["iops"], ".0f", 10),
                 fmt(s["p50_us"], ".2f", 8), fmt(s["p99_us"], ".2f", 8),
@@ -187,7 +188,7 @@ def main():
                 scale_rows.append((mode, name, vals))
     if scale_rows:
         lines += ["", "== scaling: MB/s with 2 jobs / MB/s with 1 job (goal >= %.1f for regionfs in the daemon case)" % SCALE_GOAL]
-        lines.append("%-8s %-22s " % ("mode", "job") + " ".join("%10s" % t for t in targets))
+        lines.append("%-8s %-22s " % ("mode", "job") + " ".join("%12s" % t for t in targets))
         for mode, name, vals in scale_rows:
             cells = []
             for t in targets:
@@ -195,7 +196,7 @@ def main():
                 mark = ""
                 if v is not None and mode == "direct" and t != "tmpfs":
                     mark = "" if v >= SCALE_GOAL else "!"
-                cells.append(("-" if v is None else "%.2f%s" % (v, mark)).rjust(10))
+                cells.append(("-" if v is None else "%.2f%s" % (v, mark)).rjust(12))
             lines.append("%-8s %-22s " % (mode, name) + " ".join(cells))
             if mode == "direct":
                 for t in targets:
@@ -268,11 +269,11 @@ def main():
         n = len(others)
         width = 0.8 / n
         plots = []
-        colors = ["#1f77b4", "#ff7f0e", "#2ca02c"]
+        colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
         for i, t in enumerate(others):
             off = -0.4 + width * (i + 0.5)
             plots.append("'chart.dat' using ($0%+.3f):%d:(%.3f) with boxes fs solid 0.8 lc rgb '%s' title '%s'"
-                         % (off, i + 2, width, colors[i % 3], t))
+                         % (off, i + 2, width, colors[i % len(colors)], t))
         plots.append("'chart.dat' using 0:%d:(0.42) with xerrorbars pt 0 lw 2 lc rgb 'black' title 'goal'" % (n + 2))
         plots.append("1 with lines dt 2 lc rgb 'gray40' title 'tmpfs'")
         gp = """\
