@@ -51,8 +51,8 @@ int rfs_guard_init(void)
 }
 
 /* noinline keeps the setjmp frame simple and the locals on the stack. */
-static __attribute__((noinline)) int guarded(void *dst, const void *src, int c, size_t n,
-					     const void *lo, size_t span)
+__attribute__((noinline)) int rfs_guarded_copy(void *dst, const void *src, size_t n, const void *lo,
+					       size_t span)
 {
 	sigjmp_buf jb;
 
@@ -71,20 +71,7 @@ static __attribute__((noinline)) int guarded(void *dst, const void *src, int c, 
 	guard_lo = (uintptr_t)lo;
 	guard_hi = (uintptr_t)lo + span;
 	guard_jmp = &jb;
-	if (src)
-		memcpy(dst, src, n);
-	else
-		memset(dst, c, n);
+	memcpy(dst, src, n);
 	guard_jmp = NULL;
 	return 0;
-}
-
-int rfs_guarded_copy(void *dst, const void *src, size_t n, const void *lo, size_t span)
-{
-	return guarded(dst, src, 0, n, lo, span);
-}
-
-int rfs_guarded_zero(void *dst, size_t n)
-{
-	return guarded(dst, NULL, 0, n, dst, n);
 }

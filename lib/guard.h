@@ -23,7 +23,4 @@ int rfs_guard_init(void);
  */
 int rfs_guarded_copy(void *dst, const void *src, size_t n, const void *lo, size_t span);
 
-/* memset(dst, 0, n) with the same guard over dst. */
-int rfs_guarded_zero(void *dst, size_t n);
-
 #endif

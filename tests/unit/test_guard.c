@@ -140,24 +140,18 @@ START_TEST(copy_partial_fault)
 }
 END_TEST
 
-START_TEST(zero_normal)
+START_TEST(repeated_faults)
 {
-	ck_assert_int_eq(rfs_guarded_zero(map + 10, page), 0);
-	ck_assert(all_bytes(map, 10, 0x5a));
-	ck_assert(all_bytes(map + 10, page, 0));
-	ck_assert(all_bytes(map + 10 + page, page - 10, 0x5a));
-}
-END_TEST
-
-START_TEST(zero_truncated)
-{
+	unsigned char *src = calloc(2, page);
 	int i;
 
+	ck_assert_ptr_nonnull(src);
 	truncate_file();
 	for (i = 0; i < 10; i++) {
-		ck_assert_int_eq(rfs_guarded_zero(map, 2 * page), -EIO);
+		ck_assert_int_eq(rfs_guarded_copy(map, src, 2 * page, map, 2 * page), -EIO);
 		ck_assert_msg(!sigbus_blocked(), "SIGBUS left blocked after round %d", i);
 	}
+	free(src);
 }
 END_TEST
 
@@ -227,13 +221,16 @@ static void fault_after_guarded_copy(void)
 
 START_TEST(fault_outside_kills)
 {
+	static unsigned char buf[65536];
+
+	ck_assert_uint_le(page, sizeof(buf));
 	ck_assert(dies_of_sigbus(touch_unguarded));
 	ck_assert(dies_of_sigbus(fault_outside_range));
 	ck_assert(dies_of_sigbus(fault_after_guarded_fault));
 	ck_assert(dies_of_sigbus(fault_after_guarded_copy));
 	/* The parent's handler still contains guarded faults. */
 	truncate_file();
-	ck_assert_int_eq(rfs_guarded_zero(map, page), -EIO);
+	ck_assert_int_eq(rfs_guarded_copy(buf, map, page, map, page), -EIO);
 }
 END_TEST
 
@@ -245,8 +242,7 @@ static Suite *guard_suite(void)
 		const TTest *tests[8];
 	} cases[] = {
 		{"init", {init_idempotent}},
-		{"copy", {copy_normal, copy_truncated, copy_partial_fault}},
-		{"zero", {zero_normal, zero_truncated}},
+		{"copy", {copy_normal, copy_truncated, copy_partial_fault, repeated_faults}},
 		{"unguarded", {fault_outside_kills}},
 	};
 	size_t i, j;
