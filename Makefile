@@ -68,7 +68,7 @@ run: deps
 test: test-deps
 	@$(MAKE) --no-print-directory unit integration fuzz
 
-# Long forms of the reliability suites (see tests/README.md): RFS_SOAK=1
+# Long forms of the reliability suites (README.md, Tests): RFS_SOAK=1
 # makes the integration tests run their long form.
 soak: test-deps
 	@$(MAKE) --no-print-directory all unit
