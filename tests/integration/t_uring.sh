@@ -12,7 +12,7 @@ unset RFS_MOUNT_OPTS # this test chooses its own options
 [[ -w $PARAM ]] || skip "$PARAM not writable (needs root and Linux 6.14+)"
 OLD=$(cat "$PARAM")
 # Restore the parameter, then lib.sh's cleanup (with this script's status).
-trap 'rc=$?; echo "$OLD" >"$PARAM"; (exit $rc); _rfs_cleanup' EXIT
+trap 'rc=$?; set +e; echo "$OLD" >"$PARAM"; (exit $rc); _rfs_cleanup' EXIT
 
 ring_requests() { awk '$1 == "regionfs_io_uring_requests_total" { print $2 }' "$MNT/.regionfs/metrics"; }
 
