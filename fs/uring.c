@@ -84,8 +84,7 @@ struct fuse_uring_cmd_req {
 struct worker {
 	struct rfs_uring *u;
 	unsigned int qid;
-	pthread_t thread;
-	bool running;
+	pthread_t thread; /* running for the first u->nworkers workers */
 	struct io_uring ring;
 	struct fuse_uring_req_header hdr;
 	struct iovec iov[2];
@@ -105,7 +104,6 @@ struct rfs_uring {
 	unsigned int nalloc;   /* workers allocated */
 	unsigned int nworkers; /* workers started, the first ones */
 	struct worker *workers;
-	atomic_bool active;
 	atomic_bool stop;
 	_Atomic uint64_t requests;
 };
@@ -223,7 +221,6 @@ static void *worker_main(void *arg)
 					strerror(-res));
 			break;
 		}
-		atomic_store(&u->active, true);
 		err = serve(w);
 	}
 	if (err)
@@ -259,7 +256,6 @@ static int start_workers(struct rfs_uring *u, size_t max_write)
 			io_uring_queue_exit(&w->ring);
 			return err;
 		}
-		w->running = true;
 		u->nworkers = i + 1;
 	}
 	return 0;
@@ -362,11 +358,6 @@ int rfs_uring_attach(struct rfs_daemon *d)
 	return 0;
 }
 
-bool rfs_uring_active(const struct rfs_uring *u)
-{
-	return u && atomic_load(&u->active);
-}
-
 uint64_t rfs_uring_requests(const struct rfs_uring *u)
 {
 	return u ? atomic_load_explicit(&u->requests, memory_order_relaxed) : 0;
@@ -378,12 +369,8 @@ void rfs_uring_stop(struct rfs_uring *u)
 		return;
 	atomic_store(&u->stop, true);
 	for (unsigned int i = 0; i < u->nworkers; i++) {
-		struct worker *w = &u->workers[i];
-
-		if (w->running) {
-			pthread_join(w->thread, NULL);
-			io_uring_queue_exit(&w->ring);
-		}
+		pthread_join(u->workers[i].thread, NULL);
+		io_uring_queue_exit(&u->workers[i].ring);
 	}
 	for (unsigned int i = 0; i < u->nalloc; i++)
 		free(u->workers[i].buf);

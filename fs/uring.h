@@ -23,8 +23,6 @@ struct rfs_uring;
  */
 int rfs_uring_attach(struct rfs_daemon *d);
 
-/* Is the transport serving requests (the kernel took the offer)? */
-bool rfs_uring_active(const struct rfs_uring *u);
 /* Requests served through the rings so far. */
 uint64_t rfs_uring_requests(const struct rfs_uring *u);
 
