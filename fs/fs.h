@@ -101,11 +101,11 @@ void rfs_fill_entry(struct rfs_daemon *d, struct rfs_node *node, struct fuse_ent
 /* The caller's identity, as lib/ wants it. */
 struct rfs_cred rfs_req_cred(fuse_req_t req);
 
-/* Logging: stderr in the foreground, syslog once daemonized. */
 /* Lift the kernel's FUSE writeback throttle and readahead cap, once: at the
  * first open, when the kernel has applied the INIT reply (fs/bdi.c). */
 void rfs_bdi_tune(struct rfs_daemon *d);
 
+/* Logging: stderr in the foreground, syslog once daemonized. */
 enum rfs_log_level { RFS_LOG_ERR, RFS_LOG_WARN, RFS_LOG_INFO, RFS_LOG_DEBUG };
 void rfs_log(enum rfs_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rfs_log_to_syslog(void);

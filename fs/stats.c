@@ -3,8 +3,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "fs/uring.h"
 #include "fs/control.h"
+#include "fs/uring.h"
 
 static const char *const op_names[] = {
 #define RFS_OP_NAME(name) #name,
