@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/rwlock.h"
+
 #define NAME_MAX_BYTES	 255
 #define COOKIE_DOT	 1
 #define COOKIE_DOTDOT	 2
@@ -270,7 +272,6 @@ static void stamp_dir(struct rfs_node *d)
 struct rfs_ns *rfs_ns_new(struct rfs_account *acct, mode_t root_mode, struct rfs_cred owner)
 {
 	struct rfs_ns *ns = calloc(1, sizeof(*ns));
-	pthread_rwlockattr_t attr;
 
 	if (!ns)
 		return NULL;
@@ -285,12 +286,7 @@ struct rfs_ns *rfs_ns_new(struct rfs_account *acct, mode_t root_mode, struct rfs
 	ns->root->nlink = 1;
 	ns->root->dir.parent = ns->root;
 	node_publish(ns, ns->root);
-	/* Writer-preferring: lookups in a busy tree must not starve changes to it.
-	 * Nothing takes this lock shared twice in one thread. */
-	pthread_rwlockattr_init(&attr);
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&ns->lock, &attr);
-	pthread_rwlockattr_destroy(&attr);
+	rfs_rwlock_init(&ns->lock); /* nothing takes it shared twice in one thread */
 	return ns;
 }
 

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "lib/guard.h"
+#include "lib/rwlock.h"
 
 #define MIN_RESERVE (1ULL << 20)
 
@@ -203,7 +204,6 @@ static void region_read_end(struct rfs_mapping *mm, struct rfs_io *io);
 struct rfs_mapping *rfs_region_new(struct rfs_account *acct)
 {
 	struct region *m = calloc(1, sizeof(*m));
-	pthread_rwlockattr_t attr;
 
 	if (!m)
 		return NULL;
@@ -215,11 +215,7 @@ struct rfs_mapping *rfs_region_new(struct rfs_account *acct)
 		free(m);
 		return NULL;
 	}
-	/* Writer-preferring: a steady stream of reads must not starve a resize. */
-	pthread_rwlockattr_init(&attr);
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&m->lock, &attr);
-	pthread_rwlockattr_destroy(&attr);
+	rfs_rwlock_init(&m->lock);
 	pthread_mutex_init(&m->alloc_lock, NULL);
 	return &m->hdr;
 }
