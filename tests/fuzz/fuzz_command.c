@@ -19,7 +19,6 @@
  * A broken invariant calls abort() after printing what broke.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,26 +33,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-__attribute__((noreturn, format(printf, 2, 3))) static void broken(const char *line,
-								   const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "fuzz_command: invariant broken on line '%s': ", line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			broken(cur_line, __VA_ARGS__);                                             \
-	} while (0)
-
 static const char *cur_line = "";
+#define FUZZ_NAME "fuzz_command"
+#define FUZZ_WHERE cur_line
+#include "tests/fuzz/check.h"
 
 /* ---- reference scalar parsers, from the rules in conf/config.h ---- */
 

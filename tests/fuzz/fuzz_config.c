@@ -18,7 +18,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,23 +33,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-__attribute__((noreturn, format(printf, 1, 2))) static void broken(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("fuzz_config: invariant broken: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	abort();
-}
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			broken(__VA_ARGS__);                                                       \
-	} while (0)
+#define FUZZ_NAME "fuzz_config"
+#define FUZZ_WHERE NULL
+#include "tests/fuzz/check.h"
 
 /* Same name, or one a directory of the other: written independently of config.c. */
 static int clash(const char *a, const char *b)
