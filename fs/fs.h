@@ -16,6 +16,7 @@
 
 #include "conf/config.h"
 #include "lib/account.h"
+#include "lib/store.h"
 #include "lib/ns.h"
 #include "lib/windows.h"
 
@@ -48,11 +49,19 @@ struct rfs_counters {
 };
 
 struct rfs_daemon {
-	struct rfs_ns *ns;	 /* the namespace; has its own locking */
-	struct rfs_account acct; /* region memory cap; lock-free */
-	struct rfs_windows *win; /* views' backing files; has its own locking */
-	struct rfs_inval *inval; /* cache invalidation worker; set before serving */
-	struct rfs_uring *uring; /* -o io_uring transport (fs/uring.h), or NULL */
+	struct rfs_ns *ns;	    /* the namespace; has its own locking */
+	struct rfs_account acct;    /* the size cap (acct.cap); lock-free */
+	struct rfs_windows *win;    /* views' backing files; has its own locking */
+	struct rfs_inval *inval;    /* cache invalidation worker; set before serving */
+	struct rfs_uring *uring;    /* -o io_uring transport (fs/uring.h), or NULL */
+	struct rfs_store *store;    /* regions' bytes (lib/store.h); has its own locking */
+	struct rfs_passthrough *pt; /* backing ids of region opens (fs/passthrough.h) */
+	void *wire;		    /* fs/wire.c's INIT state */
+	bool no_passthrough;	    /* -o passthrough=off: regions through the daemon */
+	/* The kernel serves region opens (decided at INIT, cleared if the
+	 * kernel refuses a backing file); data_path says why or why not. */
+	atomic_bool passthrough;
+	char data_path[128];	 /* written once at INIT, before any open */
 	struct rfs_config cfg;	 /* as loaded at mount; read-only after */
 	struct fuse_session *se; /* fixed after mount */
 	double timeout;		 /* entry and attribute cache timeout, seconds */
@@ -100,6 +109,12 @@ void rfs_fill_entry(struct rfs_daemon *d, struct rfs_node *node, struct fuse_ent
 
 /* The caller's identity, as lib/ wants it. */
 struct rfs_cred rfs_req_cred(fuse_req_t req);
+
+/*
+ * At INIT: will the kernel serve region opens (offered: the kernel offers
+ * passthrough)? Sets d->passthrough and d->data_path and logs it, once.
+ */
+void rfs_data_path_decide(struct rfs_daemon *d, bool offered);
 
 /* Lift the kernel's FUSE writeback throttle and readahead cap, once: at the
  * first open, when the kernel has applied the INIT reply (fs/bdi.c). */

@@ -13,7 +13,9 @@
 #include "fs/commands.h"
 #include "fs/control.h"
 #include "fs/inval.h"
+#include "fs/passthrough.h"
 #include "fs/uring.h"
+#include "fs/wire.h"
 #include "lib/guard.h"
 
 #define EXIT_USAGE 2 /* bad command line or config: nothing mounted */
@@ -35,6 +37,8 @@ struct options {
 	int writeback;
 	int strict_dirty;
 	int io_uring;
+	char *passthrough;
+	char *store;
 	char *positional[2]; /* [SOURCE] MOUNTPOINT */
 	int npositional;
 };
@@ -75,6 +79,8 @@ static const struct fuse_opt option_spec[] = {
 	OPT("writeback", writeback, 1),
 	OPT("strict_dirty", strict_dirty, 1),
 	OPT("io_uring", io_uring, 1),
+	OPT("passthrough=%s", passthrough, 0),
+	OPT("store=%s", store, 0),
 	FUSE_OPT_END,
 };
 
@@ -96,6 +102,10 @@ static void usage(const char *prog)
 	       "                             client mmap stores are written back sooner, slower\n"
 	       "    -o io_uring              serve requests over io_uring, per CPU, when the\n"
 	       "                             kernel offers it (Linux 6.14+, fuse.enable_uring)\n"
+	       "    -o passthrough=off       serve regions' reads and writes in the daemon even\n"
+	       "                             where the kernel could (FUSE passthrough, Linux 6.9+\n"
+	       "                             and CAP_SYS_ADMIN)\n"
+	       "    -o store=memfd           keep regions in memfds, not in a private tmpfs\n"
 	       "    -f                       stay in the foreground, log to stderr\n"
 	       "    -d                       debug: foreground, print every request\n"
 	       "    -h, --help               this help\n"
@@ -106,7 +116,8 @@ static void usage(const char *prog)
 	fuse_lowlevel_help();
 }
 
-/* Descriptors bound the number of regions (one memfd each): take all we may. */
+/* Views and open regions hold descriptors (memfd regions one each for
+ * life): take all we may. */
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
@@ -115,6 +126,12 @@ static void raise_fd_limit(void)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
+
+/* Files the store may hold: as tmpfs's default, half the pages of RAM. */
+static uint64_t store_files(void)
+{
+	return (uint64_t)sysconf(_SC_PHYS_PAGES) / 2;
 }
 
 static uint64_t default_cap(void)
@@ -204,6 +221,15 @@ static int configure(struct rfs_daemon *d, const struct options *o, char *err, s
 			 o->window_max);
 		return -EINVAL;
 	}
+	if (o->passthrough && strcmp(o->passthrough, "off") && strcmp(o->passthrough, "auto")) {
+		snprintf(err, errlen, "-o passthrough=%s: expected off or auto", o->passthrough);
+		return -EINVAL;
+	}
+	if (o->store && strcmp(o->store, "memfd") && strcmp(o->store, "tmpfs")) {
+		snprintf(err, errlen, "-o store=%s: expected tmpfs or memfd", o->store);
+		return -EINVAL;
+	}
+	d->no_passthrough = o->passthrough && strcmp(o->passthrough, "off") == 0;
 	d->writeback = o->writeback || d->cfg.writeback;
 	d->strict_dirty = o->strict_dirty || d->cfg.strict_dirty;
 	d->timeout = CACHE_TIMEOUT;
@@ -240,7 +266,7 @@ int main(int argc, char *argv[])
 	struct options o = {0};
 	pthread_t reloader;
 	char err[RFS_ERR_MAX] = "";
-	int ret = EXIT_USAGE;
+	int ret = EXIT_USAGE, e = 0;
 
 	if (fuse_opt_parse(&args, &o, option_spec, keep_positional) == -1)
 		goto out_args;
@@ -270,7 +296,14 @@ int main(int argc, char *argv[])
 
 	raise_fd_limit();
 	rfs_guard_init();
-	d.ns = rfs_ns_new(&d.acct, 0755, (struct rfs_cred){getuid(), getgid()});
+	d.store = rfs_store_new(
+		d.acct.cap, store_files(),
+		o.store && strcmp(o.store, "memfd") == 0 ? RFS_STORE_MEMFD : RFS_STORE_TMPFS, &e);
+	if (!d.store) {
+		snprintf(err, sizeof(err), "cannot make the region store: %s", strerror(-e));
+		goto out_err;
+	}
+	d.ns = rfs_ns_new(d.store, 0755, (struct rfs_cred){getuid(), getgid()});
 	d.win = rfs_windows_new(d.window_max, rfs_view_changed, &d);
 	if (!d.ns || !d.win) {
 		snprintf(err, sizeof(err), "out of memory");
@@ -302,7 +335,13 @@ int main(int argc, char *argv[])
 		goto out_session;
 	if (fuse_session_mount(d.se, cl.mountpoint))
 		goto out_signals;
-	if (o.io_uring && rfs_uring_attach(&d))
+	d.pt = rfs_passthrough_new(fuse_session_fd(d.se));
+	if (o.io_uring) {
+		d.uring = rfs_uring_new(d.se);
+		if (!d.uring)
+			goto out_unmount;
+	}
+	if (rfs_wire_attach(&d))
 		goto out_unmount;
 	if (fuse_daemonize(cl.foreground))
 		goto out_unmount;
@@ -327,6 +366,9 @@ out_unmount:
 	fuse_session_unmount(d.se);
 	rfs_uring_stop(d.uring); /* after unmount: the kernel has let go of the rings */
 	d.uring = NULL;
+	rfs_passthrough_free(d.pt);
+	d.pt = NULL;
+	free(d.wire);
 out_signals:
 	fuse_remove_signal_handlers(d.se);
 out_session:
@@ -334,17 +376,21 @@ out_session:
 out_ns:
 	rfs_ns_free(d.ns); /* flushes every view */
 	rfs_windows_free(d.win);
+	rfs_store_free(d.store);
 	goto out_cfg;
 out_err:
 	fprintf(stderr, "regionfs: %s\n", err);
 	rfs_ns_free(d.ns);
 	rfs_windows_free(d.win);
+	rfs_store_free(d.store);
 out_cfg:
 	rfs_config_free(&d.cfg);
 out_args:
 	free(o.config);
 	free(o.size);
 	free(o.window_max);
+	free(o.passthrough);
+	free(o.store);
 	free(o.positional[0]);
 	free(o.positional[1]);
 	free(cl.mountpoint);

@@ -2,24 +2,32 @@
  * File data operations. Every regular file is a mapping (lib/mapping.h);
  * these handlers only translate requests.
  *
- * Caching: files are opened with the kernel page cache on and kept across
- * opens (keep_cache). A client's mmap(MAP_SHARED) of a FUSE file maps the
- * page cache, and read()/write() go through that same page cache, so all
- * local clients see each other's bytes at once; writes are write-through
- * (no writeback cache), so the daemon's memory holds every byte a write()
- * returned for, and mmap stores reach it when the kernel writes the dirty
- * pages back (msync, munmap, close or reclaim). direct_io would bypass the
- * page cache and break coherence with clients' mappings. Because every
- * change to a region goes through this mount, the cache never goes stale;
- * the daemon invalidates it itself when it changes bytes by another route.
+ * Regions with passthrough on (fs/passthrough.h): an open is answered with
+ * the region's store file as backing file, and the kernel serves read,
+ * write and mmap from that file's pages, which every client and the daemon
+ * share; none of those requests reach these handlers.
+ *
+ * Everything else (views, and regions without passthrough) is opened with
+ * the kernel page cache on and kept across opens (keep_cache). A client's
+ * mmap(MAP_SHARED) of a FUSE file maps the page cache, and read()/write()
+ * go through that same page cache, so all local clients see each other's
+ * bytes at once; writes are write-through (no writeback cache), so the
+ * daemon's memory holds every byte a write() returned for, and mmap stores
+ * reach it when the kernel writes the dirty pages back (msync, munmap,
+ * close or reclaim). direct_io would bypass the page cache and break
+ * coherence with clients' mappings. Because every change to a region goes
+ * through this mount, the cache never goes stale; the daemon invalidates it
+ * itself when it changes bytes by another route.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h> /* SEEK_DATA, SEEK_HOLE */
 
 #include "fs/control.h"
 #include "fs/inval.h"
+#include "fs/passthrough.h"
 
 /* How long a write through a view waits for other views' caches to drop. */
 #define INVAL_WAIT_MS 50
@@ -32,13 +40,83 @@ void rfs_view_changed(void *ctx, struct rfs_mapping *view, uint64_t off, uint64_
 		rfs_inval_post(d->inval, rfs_ino(d, rfs_mapping_node(view)), off, len);
 }
 
-/* How the kernel caches an open file of mapping m (open and create). */
-static void set_caching(fuse_req_t req, struct rfs_mapping *m, struct fuse_file_info *fi)
+/* How an open of a regular file is served, kept in its fi->fh. */
+enum { FH_DAEMON, FH_KERNEL };
+
+/* The kernel refused a backing file: serve regions here from now on. */
+static void passthrough_refused(struct rfs_daemon *d, int err)
 {
-	rfs_bdi_tune(rfs_daemon(req));
-	fi->keep_cache = 1;
-	/* A region has nothing to flush: spare close() the FLUSH round trip. */
-	fi->noflush = rfs_mapping_kind(m) == RFS_KIND_REGION;
+	if (!atomic_exchange(&d->passthrough, false))
+		return;
+	snprintf(d->data_path, sizeof(d->data_path),
+		 "daemon (the kernel refused a backing file: %s)", strerror(-err));
+	rfs_log(RFS_LOG_WARN, "regions: served by the %s", d->data_path);
+}
+
+/* Take the open of m that reply_opened answers; FH_* or -errno. */
+static int take_open(struct rfs_daemon *d, struct rfs_mapping *m, int *id)
+{
+	int err;
+
+	*id = -1;
+	if (rfs_mapping_kind(m) == RFS_KIND_REGION && atomic_load(&d->passthrough)) {
+		*id = rfs_passthrough_open(d->pt, m);
+		if (*id >= 0)
+			return FH_KERNEL;
+		if (*id != -EPERM)
+			return *id;
+		passthrough_refused(d, *id);
+		*id = -1;
+	}
+	err = rfs_mapping_open(m);
+	return err ? err : FH_DAEMON;
+}
+
+/* Let go of what take_open took, at release or when the reply failed. */
+static void drop_open(struct rfs_daemon *d, struct rfs_mapping *m, uint64_t fh)
+{
+	if (fh == FH_KERNEL)
+		rfs_passthrough_release(d->pt, m);
+	else
+		rfs_mapping_close(m);
+}
+
+/*
+ * Answer an open (e NULL) or a create of node. A region open is served by
+ * the kernel when passthrough is on; otherwise the page cache is kept
+ * across opens (see the top of this file).
+ */
+static void reply_opened(fuse_req_t req, struct rfs_node *node, struct fuse_file_info *fi,
+			 const struct fuse_entry_param *e)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+	struct rfs_mapping *m = rfs_node_mapping(node);
+	bool region = rfs_mapping_kind(m) == RFS_KIND_REGION;
+	int id, fh, err;
+
+	rfs_bdi_tune(d);
+	fh = take_open(d, m, &id);
+	if (fh < 0) {
+		fuse_reply_err(req, -fh);
+		return;
+	}
+	fi->fh = (uint64_t)fh;
+	/* Passthrough allows no cache flags; a region has nothing to flush. */
+	fi->keep_cache = fh == FH_DAEMON;
+	fi->noflush = region;
+	/* Changed outside the mount: start this open from a clean cache. */
+	if (!region && rfs_mapping_stale(m))
+		fi->keep_cache = 0;
+	rfs_node_opened(node, 1);
+	if (fh == FH_KERNEL)
+		err = e ? rfs_passthrough_reply_create(req, e, fi, id)
+			: rfs_passthrough_reply_open(req, fi, id);
+	else
+		err = e ? fuse_reply_create(req, e, fi) : fuse_reply_open(req, fi);
+	if (err) { /* the opener was interrupted */
+		rfs_node_opened(node, -1);
+		drop_open(d, m, fi->fh);
+	}
 }
 
 /* Finish an open of a regular file with a mapping. */
@@ -46,20 +124,12 @@ static void open_mapping(fuse_req_t req, struct rfs_node *node, struct fuse_file
 {
 	struct rfs_mapping *m = rfs_node_mapping(node);
 
-	set_caching(req, m, fi);
-	if (rfs_mapping_kind(m) == RFS_KIND_VIEW) {
-		/* Root passes mode checks; a ro view refuses writers whoever they are. */
-		if (rfs_mapping_read_only(m) && (fi->flags & O_ACCMODE) != O_RDONLY) {
-			fuse_reply_err(req, EACCES);
-			return;
-		}
-		/* Changed outside the mount: start this open from a clean cache. */
-		if (rfs_mapping_stale(m))
-			fi->keep_cache = 0;
+	/* Root passes mode checks; a ro view refuses writers whoever they are. */
+	if (rfs_mapping_read_only(m) && (fi->flags & O_ACCMODE) != O_RDONLY) {
+		fuse_reply_err(req, EACCES);
+		return;
 	}
-	rfs_node_opened(node, 1);
-	if (fuse_reply_open(req, fi))
-		rfs_node_opened(node, -1); /* the opener was interrupted */
+	reply_opened(req, node, fi, NULL);
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -108,10 +178,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		return;
 	}
 	rfs_fill_entry(d, node, &e);
-	set_caching(req, rfs_node_mapping(node), fi);
-	rfs_node_opened(node, 1);
-	if (fuse_reply_create(req, &e, fi))
-		rfs_node_opened(node, -1);
+	reply_opened(req, node, fi, &e);
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -218,6 +285,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 {
 	struct rfs_daemon *d = rfs_daemon(req);
 	struct rfs_node *node = rfs_node(d, ino);
+	int err;
 
 	rfs_count(d, RFS_OP_release);
 	if (rfs_is_control(node)) {
@@ -226,7 +294,9 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 	rfs_node_opened(node, -1);
 	/* After client munmap: catch bytes written back since the last flush. */
-	fuse_reply_err(req, -sync_node(d, node, false));
+	err = sync_node(d, node, false);
+	drop_open(d, rfs_node_mapping(node), fi->fh);
+	fuse_reply_err(req, -err);
 }
 
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)

@@ -129,24 +129,24 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
-	uint64_t used = rfs_account_used(&d->acct);
-	uint64_t cap = d->acct.cap;
+	struct rfs_store_usage su;
 	struct rfs_ns_usage u;
 	struct statvfs sv;
 
 	rfs_count(d, RFS_OP_statfs);
 
 	(void)ino;
+	rfs_store_usage(d->store, &su);
 	rfs_ns_usage(d->ns, &u);
 	memset(&sv, 0, sizeof(sv));
 	sv.f_bsize = 4096;
 	sv.f_frsize = 4096;
-	sv.f_blocks = cap / 4096;
-	sv.f_bfree = used < cap ? (cap - used) / 4096 : 0;
+	sv.f_blocks = su.bytes_total / 4096;
+	sv.f_bfree = su.bytes_used < su.bytes_total ? (su.bytes_total - su.bytes_used) / 4096 : 0;
 	sv.f_bavail = sv.f_bfree;
-	/* Nodes cost memory outside the cap; report a generous fixed budget. */
-	sv.f_files = u.nodes + (1u << 20);
-	sv.f_ffree = 1u << 20;
+	/* The store's inodes are regions; directories and links count too. */
+	sv.f_files = su.files_total;
+	sv.f_ffree = u.nodes < su.files_total ? su.files_total - u.nodes : 0;
 	sv.f_favail = sv.f_ffree;
 	sv.f_namemax = 255;
 	fuse_reply_statfs(req, &sv);

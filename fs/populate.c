@@ -74,7 +74,7 @@ out_free:
 
 int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 {
-	struct rfs_mapping *map = rfs_region_new(&d->acct);
+	struct rfs_mapping *map = rfs_region_new(d->store);
 	struct rfs_node *node;
 	int err;
 

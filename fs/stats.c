@@ -65,6 +65,8 @@ void rfs_stats_render(struct rfs_daemon *d, struct rfs_text *t)
 	rfs_text_printf(t,
 			"name kind size backing offset access opens dirty resident last_flush\n");
 	rfs_ns_walk(d->ns, stats_line, t);
+	rfs_text_printf(t, "# regions: %s store, served by the %s\n", rfs_store_kind_name(d->store),
+			d->data_path[0] ? d->data_path : "daemon");
 }
 
 /* A Prometheus label value: backslash, double quote and newline escaped. */
@@ -155,6 +157,9 @@ static void counter(struct rfs_text *t, const char *name, const char *help, _Ato
 void rfs_metrics_render(struct rfs_daemon *d, struct rfs_text *t)
 {
 	struct rfs_counters *c = &d->counters;
+	struct rfs_store_usage su;
+
+	rfs_store_usage(d->store, &su);
 
 	for (size_t g = 0; g < sizeof(gauges) / sizeof(gauges[0]); g++) {
 		struct gauge_walk w = {t, &gauges[g]};
@@ -194,6 +199,13 @@ void rfs_metrics_render(struct rfs_daemon *d, struct rfs_text *t)
 		"# HELP regionfs_windows_mapped_bytes Bytes of backing files mapped by views.\n"
 		"# TYPE regionfs_windows_mapped_bytes gauge\n"
 		"regionfs_windows_mapped_bytes %llu\n",
-		(unsigned long long)rfs_account_used(&d->acct), (unsigned long long)d->acct.cap,
+		(unsigned long long)su.bytes_used, (unsigned long long)su.bytes_total,
 		(unsigned long long)rfs_windows_mapped(d->win));
+	rfs_text_printf(
+		t,
+		"# HELP regionfs_regions_info Where regions keep their bytes and who serves "
+		"them: the kernel (FUSE passthrough) or the daemon.\n"
+		"# TYPE regionfs_regions_info gauge\n"
+		"regionfs_regions_info{store=\"%s\",served_by=\"%s\"} 1\n",
+		rfs_store_kind_name(d->store), atomic_load(&d->passthrough) ? "kernel" : "daemon");
 }

@@ -96,10 +96,6 @@ struct worker {
 struct rfs_uring {
 	struct fuse_session *se;
 	int fd; /* the session's /dev/fuse */
-	/* Set by the thread that reads INIT, read by the one that answers it
-	 * (the same one in libfuse's loop, but nothing promises that). */
-	atomic_bool offered;	      /* the kernel's INIT offered FUSE_OVER_IO_URING */
-	_Atomic uint64_t init_unique; /* of that INIT, until it is answered */
 	size_t payload_max;
 	unsigned int nalloc;   /* workers allocated */
 	unsigned int nworkers; /* workers started, the first ones */
@@ -261,101 +257,64 @@ static int start_workers(struct rfs_uring *u, size_t max_write)
 	return 0;
 }
 
-/* libfuse's INIT reply: take the kernel's offer, then start the rings. */
-static ssize_t write_init_reply(struct rfs_uring *u, int fd, struct iovec *iov, int count)
+bool rfs_uring_offered(const struct fuse_init_in *in)
 {
-	const struct fuse_out_header *oh = iov[0].iov_base;
-	struct fuse_init_out *out = count > 1 ? iov[1].iov_base : NULL;
-	bool take = u->offered && oh->error == 0 && out &&
-		    iov[1].iov_len >= offsetof(struct fuse_init_out, flags2) + sizeof(out->flags2);
-	ssize_t n;
-	int err;
+	return in->flags & FUSE_INIT_EXT && in->flags2 & (uint32_t)(FUSE_OVER_IO_URING >> 32);
+}
 
-	u->init_unique = 0;
-	if (take) {
-		out->flags |= FUSE_INIT_EXT;
-		out->flags2 |= (uint32_t)(FUSE_OVER_IO_URING >> 32);
-	}
-	n = writev(fd, iov, count);
-	if (n < 0 || !take)
-		return n;
-	/* The kernel has applied the reply: the rings may register now. */
-	err = start_workers(u, out->max_write);
+void rfs_uring_accept(struct fuse_init_out *out)
+{
+	out->flags |= FUSE_INIT_EXT;
+	out->flags2 |= (uint32_t)(FUSE_OVER_IO_URING >> 32);
+}
+
+void rfs_uring_start(struct rfs_uring *u, size_t max_write)
+{
+	int err = start_workers(u, max_write);
+
 	if (err)
 		rfs_log(RFS_LOG_WARN, "io_uring: cannot start the rings (%s): /dev/fuse serves",
 			strerror(-err));
-	return n;
 }
 
-static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
+bool rfs_uring_capture(struct iovec *iov, int count, ssize_t *ret)
 {
-	struct rfs_uring *u = ((struct rfs_daemon *)userdata)->uring;
 	struct worker *w = serving;
 	const struct fuse_out_header *oh = iov[0].iov_base;
 	size_t len = 0;
 
-	if (w && oh->unique == w->unique) {
-		char *payload = w->buf + HEADROOM;
-
-		for (int i = 1; i < count; i++) {
-			if (len + iov[i].iov_len > w->u->payload_max) {
-				errno = EINVAL;
-				return -1;
-			}
-			/* Reads reply from mapped memory, which can fault. */
-			if (rfs_guarded_copy(payload + len, iov[i].iov_base, iov[i].iov_len,
-					     iov[i].iov_base, iov[i].iov_len)) {
-				errno = EFAULT;
-				return -1;
-			}
-			len += iov[i].iov_len;
+	if (!w || oh->unique != w->unique)
+		return false;
+	*ret = -1;
+	for (int i = 1; i < count; i++) {
+		if (len + iov[i].iov_len > w->u->payload_max) {
+			errno = EINVAL;
+			return true;
 		}
-		memcpy(w->hdr.in_out, oh, sizeof(*oh));
-		w->hdr.ring_ent_in_out.payload_sz = (uint32_t)len;
-		w->replied = true;
-		return (ssize_t)(sizeof(*oh) + len);
+		/* Reads reply from mapped memory, which can fault. */
+		if (rfs_guarded_copy(w->buf + HEADROOM + len, iov[i].iov_base, iov[i].iov_len,
+				     iov[i].iov_base, iov[i].iov_len)) {
+			errno = EFAULT;
+			return true;
+		}
+		len += iov[i].iov_len;
 	}
-	if (u->init_unique && oh->unique == u->init_unique)
-		return write_init_reply(u, fd, iov, count);
-	return writev(fd, iov, count);
+	memcpy(w->hdr.in_out, oh, sizeof(*oh));
+	w->hdr.ring_ent_in_out.payload_sz = (uint32_t)len;
+	w->replied = true;
+	*ret = (ssize_t)(sizeof(*oh) + len);
+	return true;
 }
 
-static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
+struct rfs_uring *rfs_uring_new(struct fuse_session *se)
 {
-	struct rfs_uring *u = ((struct rfs_daemon *)userdata)->uring;
-	ssize_t n = read(fd, buf, len);
-	const struct fuse_in_header *ih = buf;
-
-	if (n >= (ssize_t)(sizeof(*ih) + sizeof(struct fuse_init_in)) && ih->opcode == FUSE_INIT) {
-		const struct fuse_init_in *in = (const void *)(ih + 1);
-
-		u->offered = in->flags & FUSE_INIT_EXT &&
-			     in->flags2 & (uint32_t)(FUSE_OVER_IO_URING >> 32);
-		u->init_unique = ih->unique;
-		if (!u->offered)
-			rfs_log(RFS_LOG_WARN,
-				"io_uring: the kernel does not offer FUSE over io_uring "
-				"(Linux 6.14+, fuse.enable_uring=Y): /dev/fuse serves");
-	}
-	return n;
-}
-
-int rfs_uring_attach(struct rfs_daemon *d)
-{
-	static const struct fuse_custom_io io = {.read = io_read, .writev = io_writev};
 	struct rfs_uring *u = calloc(1, sizeof(*u));
 
 	if (!u)
-		return -ENOMEM;
-	u->se = d->se;
-	u->fd = fuse_session_fd(d->se);
-	d->uring = u;
-	if (fuse_session_custom_io(d->se, &io, u->fd)) {
-		d->uring = NULL;
-		free(u);
-		return -EINVAL;
-	}
-	return 0;
+		return NULL;
+	u->se = se;
+	u->fd = fuse_session_fd(se);
+	return u;
 }
 
 uint64_t rfs_uring_requests(const struct rfs_uring *u)

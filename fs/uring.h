@@ -11,17 +11,31 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+struct fuse_init_in;
+struct fuse_init_out;
+struct fuse_session;
 
 struct rfs_daemon;
 struct rfs_uring;
 
+/* A transport for se, idle until rfs_uring_start. NULL if out of memory. */
+struct rfs_uring *rfs_uring_new(struct fuse_session *se);
+
+/* INIT, on the wire (fs/wire.c): did the kernel offer it? Take it in the reply. */
+bool rfs_uring_offered(const struct fuse_init_in *in);
+void rfs_uring_accept(struct fuse_init_out *out);
+/* The kernel has applied the INIT reply: register the rings and serve. */
+void rfs_uring_start(struct rfs_uring *u, size_t max_write);
+
 /*
- * Put the io_uring transport under d's session, which must be mounted and
- * not yet serving: libfuse's reads and writes of /dev/fuse then pass
- * through here, and the rings start when the kernel takes the offer in
- * INIT. Sets d->uring; 0 or -errno.
+ * A reply libfuse writes: if this thread is serving a ring entry, it goes
+ * into the entry (committed with the next fetch) and *ret is writev's
+ * result. false: not a ring request's reply.
  */
-int rfs_uring_attach(struct rfs_daemon *d);
+bool rfs_uring_capture(struct iovec *iov, int count, ssize_t *ret);
 
 /* Requests served through the rings so far. */
 uint64_t rfs_uring_requests(const struct rfs_uring *u);

@@ -122,3 +122,34 @@ bool rfs_mapping_stale(struct rfs_mapping *m)
 {
 	return m->ops->stale ? m->ops->stale(m) : false;
 }
+
+int rfs_mapping_stat(const struct rfs_mapping *m, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (m->ops->stat)
+		return m->ops->stat(m, st);
+	st->st_size = (off_t)m->ops->size(m);
+	st->st_blocks = (blkcnt_t)(m->ops->allocated(m) / 512);
+	return 0;
+}
+
+int rfs_mapping_set_times(struct rfs_mapping *m, const struct timespec times[2])
+{
+	return m->ops->set_times ? m->ops->set_times(m, times) : 0;
+}
+
+int rfs_mapping_open(struct rfs_mapping *m)
+{
+	return m->ops->open ? m->ops->open(m) : 0;
+}
+
+void rfs_mapping_close(struct rfs_mapping *m)
+{
+	if (m->ops->close)
+		m->ops->close(m);
+}
+
+int rfs_mapping_backing_fd(struct rfs_mapping *m)
+{
+	return m->ops->backing_fd ? m->ops->backing_fd(m) : -EOPNOTSUPP;
+}

@@ -1,7 +1,7 @@
 /*
  * A mapping: the bytes behind one regular file of the namespace.
  *
- * Two kinds share this interface: a region (anonymous shared memory, grows
+ * Two kinds share this interface: a region (a file of the region store, grows
  * and shrinks) and a view (a window of a backing file). Data is served
  * straight from mapped memory. All functions are thread-safe; they return
  * 0 (or a byte count) on success and -errno on failure.
@@ -18,10 +18,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
 #include "lib/account.h"
+#include "lib/store.h"
 
 /* Largest region: bounded so its address-space reservation always fits. */
 #define RFS_REGION_MAX (1ULL << 42) /* 4 TiB */
@@ -66,8 +68,8 @@ struct rfs_io {
 	void *pins[RFS_IO_SEGS]; /* private: windows held for the reply */
 };
 
-/* A new empty region charged to acct. NULL with errno set on failure. */
-struct rfs_mapping *rfs_region_new(struct rfs_account *acct);
+/* A new empty region, a new file of store. NULL with errno set on failure. */
+struct rfs_mapping *rfs_region_new(struct rfs_store *store);
 
 struct rfs_windows;
 
@@ -110,6 +112,28 @@ void *rfs_mapping_owner(const struct rfs_mapping *m);
 uint64_t rfs_mapping_size(const struct rfs_mapping *m);
 /* Bytes of memory (or disk) actually allocated for the mapping's contents. */
 uint64_t rfs_mapping_allocated(const struct rfs_mapping *m);
+
+/*
+ * stat(2) facts of the contents: st_size and st_blocks always; for a
+ * region also st_atim, st_mtim and st_ctim of its bytes, which change
+ * without the daemon when the kernel serves the region (others zero them).
+ */
+int rfs_mapping_stat(const struct rfs_mapping *m, struct stat *st);
+/* Set the contents' access and modification times (regions; others: 0). */
+int rfs_mapping_set_times(struct rfs_mapping *m, const struct timespec times[2]);
+
+/*
+ * A file of the namespace was opened on m, or closed: while a region has
+ * opens it keeps its store file open (and mapped when the daemon reads it).
+ */
+int rfs_mapping_open(struct rfs_mapping *m);
+void rfs_mapping_close(struct rfs_mapping *m);
+
+/*
+ * A new descriptor of m's bytes, for the kernel to serve them directly
+ * (regions); the caller closes it. -EOPNOTSUPP for views.
+ */
+int rfs_mapping_backing_fd(struct rfs_mapping *m);
 
 /*
  * Resolve [off, off + len) for reading and lock the mapping shared until

@@ -8,9 +8,17 @@
 
 #include "lib/mapping.h"
 
+#include <sys/stat.h>
+
 struct rfs_mapping_ops {
 	uint64_t (*size)(const struct rfs_mapping *m);
 	uint64_t (*allocated)(const struct rfs_mapping *m);
+	/* Optional: the rest default to what size and allocated say, or nothing. */
+	int (*stat)(const struct rfs_mapping *m, struct stat *st);
+	int (*open)(struct rfs_mapping *m);
+	void (*close)(struct rfs_mapping *m);
+	int (*backing_fd)(struct rfs_mapping *m);
+	int (*set_times)(struct rfs_mapping *m, const struct timespec times[2]);
 	int (*read_begin)(struct rfs_mapping *m, uint64_t off, size_t len, struct rfs_io *io);
 	void (*read_end)(struct rfs_mapping *m, struct rfs_io *io);
 	ssize_t (*write)(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off);

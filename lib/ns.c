@@ -58,9 +58,9 @@ struct rfs_node {
 /* All fields protected by lock unless marked otherwise. */
 struct rfs_ns {
 	pthread_rwlock_t lock;
-	struct rfs_account *acct; /* fixed */
-	struct rfs_node *root;	  /* fixed */
-	struct rfs_node all;	  /* list head of every node; only all_prev/all_next used */
+	struct rfs_store *store; /* regions' bytes; fixed */
+	struct rfs_node *root;	 /* fixed */
+	struct rfs_node all;	 /* list head of every node; only all_prev/all_next used */
 	uint64_t next_ino;
 	uint64_t nodes;
 };
@@ -221,7 +221,7 @@ static struct rfs_node *node_new(struct rfs_ns *ns, mode_t mode, struct rfs_cred
 	atomic_init(&n->mtime, t);
 	atomic_init(&n->ctime, t);
 	if (S_ISREG(mode)) {
-		n->map = map ? map : rfs_region_new(ns->acct);
+		n->map = map ? map : rfs_region_new(ns->store);
 		if (!n->map) {
 			free(n);
 			return NULL;
@@ -269,13 +269,13 @@ static void stamp_dir(struct rfs_node *d)
 	atomic_store(&d->ctime, t);
 }
 
-struct rfs_ns *rfs_ns_new(struct rfs_account *acct, mode_t root_mode, struct rfs_cred owner)
+struct rfs_ns *rfs_ns_new(struct rfs_store *store, mode_t root_mode, struct rfs_cred owner)
 {
 	struct rfs_ns *ns = calloc(1, sizeof(*ns));
 
 	if (!ns)
 		return NULL;
-	ns->acct = acct;
+	ns->store = store;
 	ns->next_ino = 1;
 	ns->all.all_next = ns->all.all_prev = &ns->all;
 	ns->root = node_new(ns, S_IFDIR | (root_mode & 07777), owner, NULL);
@@ -663,8 +663,16 @@ out_unlock:
 	return err;
 }
 
+static void later(struct timespec *t, struct timespec other)
+{
+	if (from_ts(other) > from_ts(*t))
+		*t = other;
+}
+
 void rfs_ns_stat_locked(struct rfs_node *n, struct stat *st)
 {
+	struct stat bytes = {0};
+
 	memset(st, 0, sizeof(*st));
 	st->st_ino = n->ino;
 	st->st_mode = n->mode;
@@ -677,8 +685,9 @@ void rfs_ns_stat_locked(struct rfs_node *n, struct stat *st)
 	} else if (S_ISREG(n->mode)) {
 		st->st_nlink = n->nlink;
 		if (n->map) {
-			st->st_size = (off_t)rfs_mapping_size(n->map);
-			st->st_blocks = (blkcnt_t)(rfs_mapping_allocated(n->map) / 512);
+			rfs_mapping_stat(n->map, &bytes);
+			st->st_size = bytes.st_size;
+			st->st_blocks = bytes.st_blocks;
 		}
 	} else if (S_ISLNK(n->mode)) {
 		st->st_nlink = n->nlink;
@@ -691,6 +700,11 @@ void rfs_ns_stat_locked(struct rfs_node *n, struct stat *st)
 	st->st_atim = to_ts(atomic_load(&n->atime));
 	st->st_mtim = to_ts(atomic_load(&n->mtime));
 	st->st_ctim = to_ts(atomic_load(&n->ctime));
+	/* A region's bytes change without us when the kernel serves them:
+	 * the later of their times and ours (setattr sets both). */
+	later(&st->st_atim, bytes.st_atim);
+	later(&st->st_mtim, bytes.st_mtim);
+	later(&st->st_ctim, bytes.st_mtim);
 }
 
 void rfs_ns_stat(struct rfs_ns *ns, struct rfs_node *node, struct stat *st)
@@ -727,6 +741,18 @@ int rfs_ns_setattr(struct rfs_ns *ns, struct rfs_node *n, unsigned int which, co
 		atomic_store(&n->atime, from_ts(st->st_atim));
 	if (which & RFS_SET_MTIME)
 		atomic_store(&n->mtime, from_ts(st->st_mtim));
+	if (which & (RFS_SET_ATIME | RFS_SET_MTIME) && S_ISREG(n->mode) && n->map) {
+		struct timespec times[2] = {
+			which & RFS_SET_ATIME ? st->st_atim
+					      : (struct timespec){.tv_nsec = UTIME_OMIT},
+			which & RFS_SET_MTIME ? st->st_mtim
+					      : (struct timespec){.tv_nsec = UTIME_OMIT},
+		};
+
+		err = rfs_mapping_set_times(n->map, times);
+		if (err)
+			return err;
+	}
 	atomic_store(&n->ctime, which & RFS_SET_CTIME ? from_ts(st->st_ctim) : t);
 	return 0;
 }

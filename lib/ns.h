@@ -37,7 +37,7 @@ struct rfs_cred {
 	gid_t gid;
 };
 
-struct rfs_ns *rfs_ns_new(struct rfs_account *acct, mode_t root_mode, struct rfs_cred owner);
+struct rfs_ns *rfs_ns_new(struct rfs_store *store, mode_t root_mode, struct rfs_cred owner);
 /* Frees every node, reachable or not. No other thread may use ns any more. */
 void rfs_ns_free(struct rfs_ns *ns);
 

@@ -1,61 +1,54 @@
 /*
- * Regions: mappings backed by anonymous shared memory (memfd).
+ * Regions: mappings whose bytes are a file of the region store (store.h),
+ * a tmpfs file or a memfd.
  *
- * The memfd is mapped MAP_SHARED into one range of address space reserved
- * larger than the region (the next power of two), so growing within the
- * reservation is only an ftruncate; growing past it remaps, which the
- * exclusive lock makes safe (no request is between read_begin and
- * read_end or inside a write then).
+ * The store file is the one truth about a region: its size, its pages and
+ * its times. Clients may change it without the daemon (FUSE passthrough),
+ * so nothing about it is cached here. While nobody uses a region it costs
+ * no descriptor and no mapping: the first user (rfs_mapping_open, or one
+ * operation on an unopened region) opens the file, the last closes it.
  *
- * Accounting (see account.h) charges allocated pages. A region whose
- * allocation equals its page-rounded size is "dense": every page is backed,
- * so the charge of any write is known without asking the kernel. Other
- * regions charge a write's worst case up front, then settle against the
- * kernel's count (fstat st_blocks) once the pages exist.
+ * The daemon's own data path (when the kernel does not serve the region)
+ * writes with pwrite, so the store applies its rules (cap, holes, size)
+ * exactly as for any tmpfs file, and reads straight from a MAP_SHARED
+ * mapping of the file, made on the first read. The mapping reserves address
+ * space larger than the file (the next power of two), so growth is rarely a
+ * remap; remapping and shrinking hold the lock exclusive, so no reply is
+ * reading memory that goes away.
  *
  * Reads never fault in holes: touching a hole of shared memory through a
- * mapping allocates a page, which would charge readers for memory nobody
- * wrote. A read whose range has a hole is served with pread, which returns
- * zeros without allocating.
+ * mapping allocates a page. A read whose range has a hole is served with
+ * pread, which returns zeros without allocating.
  */
 #include "lib/mapping_i.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/guard.h"
 #include "lib/rwlock.h"
 
 #define MIN_RESERVE (1ULL << 20)
 
 struct region {
 	struct rfs_mapping hdr; /* first: a region is a mapping */
-	struct rfs_account *acct;
-	uint64_t page;
-	int fd; /* the memfd; fixed */
+	struct rfs_store *store;
+	struct rfs_store_file file; /* fixed */
 
-	/* Lock order: lock, then alloc_lock. */
-	pthread_rwlock_t lock;
-	char *mem;	  /* protected by lock; NULL while reserve == 0 */
-	uint64_t reserve; /* bytes of address space at mem; protected by lock */
-	/* Changed only with lock held exclusive, so stable under a shared lock. */
-	_Atomic uint64_t size;
+	/* Lock order: use_lock, then lock. */
+	pthread_mutex_t use_lock;
+	unsigned int users; /* opens and operations in flight; protected by use_lock */
+	int fd;		    /* the store file while users > 0; protected by use_lock */
+	uint64_t charged;   /* memfd store: bytes charged for it; protected by use_lock */
 
-	/* Bytes charged to acct for this region. Changed with lock held
-	 * exclusive, or shared together with alloc_lock. */
-	pthread_mutex_t alloc_lock;
-	_Atomic uint64_t alloc;
-	/* Pages were allocated past the end (fallocate KEEP_SIZE): alloc no
-	 * longer says which pages inside the size are backed. Set with lock
-	 * held exclusive; never cleared. */
-	bool ragged;
+	pthread_rwlock_t lock; /* shared: copying from mem; exclusive: (re)mapping, shrinking */
+	char *mem;	       /* protected by lock; NULL while reserve == 0 */
+	uint64_t reserve;      /* bytes of address space at mem; protected by lock */
 };
 
 static struct region *to_region(const struct rfs_mapping *mm)
@@ -63,102 +56,42 @@ static struct region *to_region(const struct rfs_mapping *mm)
 	return (struct region *)mm;
 }
 
-static uint64_t round_up(uint64_t x, uint64_t page)
+/* Take a use of the store file: m->fd is valid until put_use. */
+static int get_use(struct region *m)
 {
-	return (x + page - 1) & ~(page - 1);
-}
+	int err = 0;
 
-static uint64_t round_down(uint64_t x, uint64_t page)
-{
-	return x & ~(page - 1);
-}
-
-static bool is_dense(const struct region *m)
-{
-	return !m->ragged && atomic_load(&m->alloc) == round_up(atomic_load(&m->size), m->page);
-}
-
-/* Pages the kernel has allocated for the memfd, in bytes. */
-static uint64_t measured_alloc(const struct region *m)
-{
-	struct stat st;
-
-	if (fstat(m->fd, &st) < 0)
-		return atomic_load(&m->alloc);
-	return (uint64_t)st.st_blocks * 512;
-}
-
-/*
- * Replace the charge for this region with the kernel's count, giving back
- * the `reserved` bytes charged up front for the operation just done.
- */
-static void settle(struct region *m, uint64_t reserved)
-{
-	uint64_t before, now;
-
-	pthread_mutex_lock(&m->alloc_lock);
-	now = measured_alloc(m);
-	before = atomic_exchange(&m->alloc, now);
-	pthread_mutex_unlock(&m->alloc_lock);
-
-	if (now >= before && now - before >= reserved)
-		atomic_fetch_add(&m->acct->used, now - before - reserved);
-	else
-		rfs_account_release(m->acct, reserved + before - now);
-}
-
-/* Bytes of holes in [lo, hi), from the kernel's map of the memfd. */
-static uint64_t holes_in(const struct region *m, uint64_t lo, uint64_t hi)
-{
-	uint64_t holes = 0;
-	off_t pos = (off_t)lo;
-
-	while ((uint64_t)pos < hi) {
-		off_t hole = lseek(m->fd, pos, SEEK_HOLE);
-		off_t data;
-
-		if (hole < 0 || (uint64_t)hole >= hi)
-			break;
-		data = lseek(m->fd, hole, SEEK_DATA);
-		if (data < 0 || (uint64_t)data > hi)
-			data = (off_t)hi;
-		holes += (uint64_t)(data - hole);
-		pos = data;
+	pthread_mutex_lock(&m->use_lock);
+	if (m->users == 0) {
+		m->fd = rfs_store_open(m->store, &m->file);
+		if (m->fd < 0) {
+			err = m->fd;
+			m->fd = -1;
+		}
 	}
-	return holes;
+	if (!err)
+		m->users++;
+	pthread_mutex_unlock(&m->use_lock);
+	return err;
 }
 
-/*
- * Charge what touching the pages of [off, end) may allocate. Returns the
- * bytes charged (to be settled) or -ENOSPC. *exact tells whether the charge
- * is exact, in which case no settling is needed.
- */
-static int64_t charge_touch(struct region *m, uint64_t off, uint64_t end, bool *exact)
+static void put_use(struct region *m)
 {
-	uint64_t lo = round_down(off, m->page), hi = round_up(end, m->page);
-	uint64_t full = round_up(atomic_load(&m->size), m->page);
-	uint64_t need;
-
-	*exact = is_dense(m);
-	if (*exact) {
-		need = hi > full ? hi - (lo > full ? lo : full) : 0;
-		if (need && rfs_account_charge(m->acct, need))
-			return -ENOSPC;
-		atomic_fetch_add(&m->alloc, need);
-		return (int64_t)need;
+	pthread_mutex_lock(&m->use_lock);
+	if (--m->users == 0) {
+		pthread_rwlock_wrlock(&m->lock);
+		if (m->mem)
+			munmap(m->mem, m->reserve);
+		m->mem = NULL;
+		m->reserve = 0;
+		pthread_rwlock_unlock(&m->lock);
+		close(m->fd);
+		m->fd = -1;
 	}
-	need = hi - lo;
-	if (rfs_account_charge(m->acct, need) == 0)
-		return (int64_t)need;
-	/* Near the cap: count the holes really being filled. */
-	need = holes_in(m, lo, hi < full ? hi : full) +
-	       (hi > full ? hi - (lo > full ? lo : full) : 0);
-	if (rfs_account_charge(m->acct, need))
-		return -ENOSPC;
-	return (int64_t)need;
+	pthread_mutex_unlock(&m->use_lock);
 }
 
-/* Make the address-space reservation cover size bytes. Exclusive lock held. */
+/* Make mem cover size bytes of the file. Exclusive lock held. */
 static int reserve(struct region *m, uint64_t size)
 {
 	uint64_t want = MIN_RESERVE;
@@ -179,44 +112,62 @@ static int reserve(struct region *m, uint64_t size)
 	return 0;
 }
 
-/* Set the memfd's size. Exclusive lock held. */
-static int set_size(struct region *m, uint64_t size)
+static uint64_t page_up(uint64_t x)
 {
-	uint64_t old = atomic_load(&m->size);
-	int err;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 
-	if (size > RFS_REGION_MAX)
-		return -EFBIG;
-	err = reserve(m, size);
-	if (err)
-		return err;
-	if (ftruncate(m->fd, (off_t)size) < 0)
-		return -errno;
-	atomic_store(&m->size, size);
-	if (size < old)
-		settle(m, 0);
-	return 0;
+	return (x + page - 1) & ~(page - 1);
+}
+
+/* Does [off, end) of the file hold a hole (past the end counts)? */
+static bool has_hole(int fd, uint64_t off, uint64_t end)
+{
+	off_t hole = lseek(fd, (off_t)off, SEEK_HOLE);
+
+	return hole < 0 || (uint64_t)hole < end;
+}
+
+/*
+ * memfd store: tell it how this region's allocation moved since the last
+ * settle. Under use_lock, so concurrent writers each count their own pages.
+ */
+static void settle(struct region *m)
+{
+	struct stat st;
+	uint64_t now;
+
+	if (rfs_store_kind(m->store) != RFS_STORE_MEMFD)
+		return;
+	pthread_mutex_lock(&m->use_lock);
+	if (fstat(m->fd, &st) == 0) {
+		now = (uint64_t)st.st_blocks * 512;
+		rfs_store_charge(m->store, (int64_t)(now - m->charged));
+		m->charged = now;
+	}
+	pthread_mutex_unlock(&m->use_lock);
 }
 
 static const struct rfs_mapping_ops region_ops;
 static void region_read_end(struct rfs_mapping *mm, struct rfs_io *io);
 
-struct rfs_mapping *rfs_region_new(struct rfs_account *acct)
+struct rfs_mapping *rfs_region_new(struct rfs_store *store)
 {
 	struct region *m = calloc(1, sizeof(*m));
+	int err;
 
 	if (!m)
 		return NULL;
-	rfs_mapping_init(&m->hdr, &region_ops, RFS_KIND_REGION);
-	m->acct = acct;
-	m->page = (uint64_t)sysconf(_SC_PAGESIZE);
-	m->fd = memfd_create("regionfs", MFD_CLOEXEC);
-	if (m->fd < 0) {
+	err = rfs_store_create(store, &m->file);
+	if (err) {
 		free(m);
+		errno = -err;
 		return NULL;
 	}
+	rfs_mapping_init(&m->hdr, &region_ops, RFS_KIND_REGION);
+	m->store = store;
+	m->fd = -1;
+	pthread_mutex_init(&m->use_lock, NULL);
 	rfs_rwlock_init(&m->lock);
-	pthread_mutex_init(&m->alloc_lock, NULL);
 	return &m->hdr;
 }
 
@@ -224,63 +175,121 @@ static void region_free(struct rfs_mapping *mm)
 {
 	struct region *m = to_region(mm);
 
-	if (m->mem)
-		munmap(m->mem, m->reserve);
-	close(m->fd);
-	rfs_account_release(m->acct, atomic_load(&m->alloc));
+	/* Nothing uses it any more: no descriptor, no mapping. */
+	rfs_store_charge(m->store, -(int64_t)m->charged);
+	rfs_store_remove(m->store, &m->file);
 	pthread_rwlock_destroy(&m->lock);
-	pthread_mutex_destroy(&m->alloc_lock);
+	pthread_mutex_destroy(&m->use_lock);
 	free(m);
+}
+
+static int region_stat(const struct rfs_mapping *mm, struct stat *st)
+{
+	struct region *m = to_region(mm);
+
+	return rfs_store_stat(m->store, &m->file, st);
 }
 
 static uint64_t region_size(const struct rfs_mapping *mm)
 {
-	struct region *m = to_region(mm);
-	return atomic_load(&m->size);
+	struct stat st;
+
+	return region_stat(mm, &st) ? 0 : (uint64_t)st.st_size;
 }
 
 static uint64_t region_allocated(const struct rfs_mapping *mm)
 {
+	struct stat st;
+
+	return region_stat(mm, &st) ? 0 : (uint64_t)st.st_blocks * 512;
+}
+
+static int region_open(struct rfs_mapping *mm)
+{
+	return get_use(to_region(mm));
+}
+
+static void region_close(struct rfs_mapping *mm)
+{
+	put_use(to_region(mm));
+}
+
+static int region_backing_fd(struct rfs_mapping *mm)
+{
 	struct region *m = to_region(mm);
-	return atomic_load(&m->alloc);
+
+	return rfs_store_open(m->store, &m->file);
+}
+
+static int region_set_times(struct rfs_mapping *mm, const struct timespec times[2])
+{
+	struct region *m = to_region(mm);
+
+	return rfs_store_set_times(m->store, &m->file, times);
+}
+
+/* Read [off, off + len) into a private buffer: holes read as zeros. */
+static int read_bounce(struct region *m, uint64_t off, size_t len, struct rfs_io *io)
+{
+	size_t got = 0;
+
+	io->bounce = malloc(len);
+	if (!io->bounce)
+		return -ENOMEM;
+	while (got < len) {
+		ssize_t r = pread(m->fd, (char *)io->bounce + got, len - got, (off_t)(off + got));
+
+		if (r < 0)
+			return -errno;
+		if (r == 0) { /* shrunk meanwhile: the rest reads as zeros */
+			memset((char *)io->bounce + got, 0, len - got);
+			break;
+		}
+		got += (size_t)r;
+	}
+	io->iov[0].iov_base = io->bounce;
+	return 0;
 }
 
 static int region_read_begin(struct rfs_mapping *mm, uint64_t off, size_t len, struct rfs_io *io)
 {
 	struct region *m = to_region(mm);
-	uint64_t size;
-	ssize_t got = 0;
-	int err;
+	struct stat st;
+	int err = get_use(m);
 
+	if (err)
+		return err;
 	pthread_rwlock_rdlock(&m->lock);
-	size = atomic_load(&m->size);
-	if (off >= size || len == 0)
-		return 0;
-	if (len > size - off)
-		len = size - off;
-	io->n = 1;
-	io->len = len;
-	if (is_dense(m) || holes_in(m, off, off + len) == 0) {
-		io->iov[0].iov_base = m->mem + off;
-		io->iov[0].iov_len = len;
-		return 0;
-	}
-	io->bounce = malloc(len);
-	if (!io->bounce) {
-		err = -ENOMEM;
+	if (fstat(m->fd, &st) < 0) {
+		err = -errno;
 		goto out_err;
 	}
-	while ((size_t)got < len) {
-		ssize_t r = pread(m->fd, (char *)io->bounce + got, len - got, (off_t)off + got);
-
-		if (r <= 0) {
-			err = r < 0 ? -errno : -EIO;
-			goto out_err;
-		}
-		got += r;
-	}
-	io->iov[0].iov_base = io->bounce;
+	if (off >= (uint64_t)st.st_size || len == 0)
+		return 0;
+	if (len > (uint64_t)st.st_size - off)
+		len = (size_t)((uint64_t)st.st_size - off);
+	io->n = 1;
+	io->len = len;
 	io->iov[0].iov_len = len;
+	if (has_hole(m->fd, off, off + len)) {
+		err = read_bounce(m, off, len, io);
+		if (err)
+			goto out_err;
+		return 0;
+	}
+	if (off + len > m->reserve) {
+		/* Map (more of) the file: the lock exclusive for a moment. */
+		pthread_rwlock_unlock(&m->lock);
+		pthread_rwlock_wrlock(&m->lock);
+		err = reserve(m, (uint64_t)st.st_size);
+		pthread_rwlock_unlock(&m->lock);
+		pthread_rwlock_rdlock(&m->lock);
+		if (!err && off + len > m->reserve)
+			err = -EAGAIN;
+		if (err)
+			goto out_err;
+	}
+	io->iov[0].iov_base = m->mem + off;
 	return 0;
 out_err:
 	region_read_end(&m->hdr, io);
@@ -290,55 +299,36 @@ out_err:
 static void region_read_end(struct rfs_mapping *mm, struct rfs_io *io)
 {
 	struct region *m = to_region(mm);
+
 	free(io->bounce);
 	io->bounce = NULL;
 	pthread_rwlock_unlock(&m->lock);
+	put_use(m);
 }
 
 static ssize_t region_write(struct rfs_mapping *mm, const void *buf, size_t len, uint64_t off)
 {
 	struct region *m = to_region(mm);
-	uint64_t end = off + len;
-	int64_t charged;
-	bool exact, exclusive = false;
+	ssize_t n = 0;
 	int err;
 
 	/* mapping.c has refused empty and overflowing ranges. */
-	if (end > RFS_REGION_MAX)
+	if (off + len > RFS_REGION_MAX)
 		return -EFBIG;
-
-	pthread_rwlock_rdlock(&m->lock);
-	if (end > atomic_load(&m->size)) {
-		/* Extending: resize needs the lock exclusive. */
-		pthread_rwlock_unlock(&m->lock);
-		pthread_rwlock_wrlock(&m->lock);
-		exclusive = true;
-	}
-	charged = charge_touch(m, off, end, &exact);
-	if (charged < 0) {
-		err = (int)charged;
-		goto out_unlock;
-	}
-	if (exclusive && end > atomic_load(&m->size)) {
-		err = set_size(m, end);
-		if (err)
-			goto out_uncharge;
-	}
-	err = rfs_guarded_copy(m->mem + off, buf, len, m->mem + off, len);
+	err = get_use(m);
 	if (err)
-		err = -ENOSPC; /* shared memory could not be allocated */
-	if (!exact || err)
-		settle(m, exact ? 0 : (uint64_t)charged);
-	pthread_rwlock_unlock(&m->lock);
-	return err ? err : (ssize_t)len;
-
-out_uncharge:
-	if (exact)
-		atomic_fetch_sub(&m->alloc, (uint64_t)charged);
-	rfs_account_release(m->acct, (uint64_t)charged);
-out_unlock:
-	pthread_rwlock_unlock(&m->lock);
-	return err;
+		return err;
+	/* A memfd store checks its cap itself: only filling holes costs. */
+	if (rfs_store_kind(m->store) == RFS_STORE_MEMFD && has_hole(m->fd, off, off + len))
+		n = rfs_store_check(m->store, len);
+	if (n == 0) {
+		n = pwrite(m->fd, buf, len, (off_t)off);
+		if (n < 0)
+			n = -errno;
+	}
+	settle(m);
+	put_use(m);
+	return n;
 }
 
 static int region_resize(struct rfs_mapping *mm, uint64_t size)
@@ -346,48 +336,39 @@ static int region_resize(struct rfs_mapping *mm, uint64_t size)
 	struct region *m = to_region(mm);
 	int err;
 
+	if (size > RFS_REGION_MAX)
+		return -EFBIG;
+	err = get_use(m);
+	if (err)
+		return err;
+	/* Exclusive: a reply copying from the cut-off range would fault. */
 	pthread_rwlock_wrlock(&m->lock);
-	err = set_size(m, size);
+	if (ftruncate(m->fd, (off_t)size) < 0)
+		err = -errno;
 	pthread_rwlock_unlock(&m->lock);
+	settle(m);
+	put_use(m);
 	return err;
 }
 
 static int region_fallocate(struct rfs_mapping *mm, int mode, uint64_t off, uint64_t len)
 {
 	struct region *m = to_region(mm);
-	uint64_t end = off + len;
-	int64_t charged = 0;
-	bool exact;
-	int err = 0;
+	int err;
 
-	if (end > RFS_REGION_MAX)
+	if (off + len > RFS_REGION_MAX)
 		return -EFBIG;
-	if (mode != 0 && mode != FALLOC_FL_KEEP_SIZE &&
-	    mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
-		return -EOPNOTSUPP;
-
+	err = get_use(m);
+	if (err)
+		return err;
+	if (!(mode & FALLOC_FL_PUNCH_HOLE) && has_hole(m->fd, off, off + len))
+		err = rfs_store_check(m->store, len);
 	pthread_rwlock_wrlock(&m->lock);
-	if (!(mode & FALLOC_FL_PUNCH_HOLE)) {
-		charged = charge_touch(m, off, end, &exact);
-		if (charged < 0) {
-			err = (int)charged;
-			goto out_unlock;
-		}
-		/* Settle below whatever the path: KEEP_SIZE past EOF breaks density. */
-		if (exact)
-			atomic_fetch_sub(&m->alloc, (uint64_t)charged);
-		if (mode == 0 && end > atomic_load(&m->size))
-			err = reserve(m, end);
-	}
 	if (!err && fallocate(m->fd, mode, (off_t)off, (off_t)len) < 0)
 		err = -errno;
-	if (!err && mode == 0 && end > atomic_load(&m->size))
-		atomic_store(&m->size, end);
-	if (!err && mode == FALLOC_FL_KEEP_SIZE && end > atomic_load(&m->size))
-		m->ragged = true;
-	settle(m, (uint64_t)charged);
-out_unlock:
 	pthread_rwlock_unlock(&m->lock);
+	settle(m);
+	put_use(m);
 	return err;
 }
 
@@ -395,17 +376,20 @@ static off_t region_seek(struct rfs_mapping *mm, off_t off, int whence)
 {
 	struct region *m = to_region(mm);
 	off_t r;
+	int err = get_use(m);
 
-	pthread_rwlock_rdlock(&m->lock);
+	if (err)
+		return err;
 	r = lseek(m->fd, off, whence);
-	pthread_rwlock_unlock(&m->lock);
-	return r < 0 ? -errno : r;
+	if (r < 0)
+		r = -errno;
+	put_use(m);
+	return r;
 }
 
 static int region_sync(struct rfs_mapping *mm, bool durable)
 {
-	struct region *m = to_region(mm);
-	(void)m;
+	(void)mm;
 	(void)durable;
 	return 0; /* memory is the backing store */
 }
@@ -413,6 +397,11 @@ static int region_sync(struct rfs_mapping *mm, bool durable)
 static const struct rfs_mapping_ops region_ops = {
 	.size = region_size,
 	.allocated = region_allocated,
+	.stat = region_stat,
+	.open = region_open,
+	.close = region_close,
+	.backing_fd = region_backing_fd,
+	.set_times = region_set_times,
 	.read_begin = region_read_begin,
 	.read_end = region_read_end,
 	.write = region_write,

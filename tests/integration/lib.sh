@@ -206,6 +206,12 @@ rfs_mount() {
 	fail "$MNT not mounted after 10 s ($REGIONFS -f $* $MNT)"
 }
 
+# rfs_served_by: who serves the mount's regions' bytes, "kernel" (FUSE
+# passthrough onto the store) or "daemon" (-o passthrough=off and fallbacks).
+rfs_served_by() {
+	sed -n 's/^regionfs_regions_info{.*served_by="\([a-z]*\)"} 1$/\1/p' "$MNT/.regionfs/metrics"
+}
+
 # _rfs_stop: unmount, reap the daemon, check how it ended. Prints a reason
 # and returns 1 on any problem.
 _rfs_stop() {

@@ -26,7 +26,11 @@ ok "default: dirty limit lifted, readahead 1 MiB (at the first open)"
 # 96 MiB of mmap stores: more than the kernel's strict limit would let stay
 # dirty (1% of the dirty budget). read() of another process sees them before
 # any msync; the daemon's memory (its memfd, read through /proc/PID/fd) has
-# them after msync and after munmap.
+# them after msync and after munmap. Regions served by the kernel never use
+# the FUSE page cache: this mount serves them in the daemon, from memfds.
+rfs_unmount
+rfs_mount -o size=512M,passthrough=off,store=memfd
+assert_eq daemon "$(rfs_served_by)" "-o passthrough=off: who serves regions"
 R=$MNT/mapped
 truncate -s $((96 * MiB)) "$R"
 python3 - "$R" "$RFS_PID" <<'EOF2' || fail "mmap stores"

@@ -15,19 +15,31 @@
 #include <unistd.h>
 
 #include "tests/unit/check_main.h"
-#include "lib/account.h"
+#include "lib/store.h"
 #include "lib/mapping.h"
 #include "lib/ns.h"
 
-static struct rfs_account account;
+static struct rfs_store *store;
 static struct rfs_ns *ns;
 static struct rfs_node *root;
 static const struct rfs_cred me = {.uid = 1000, .gid = 1000};
 
+/* Bytes the region store has allocated. */
+static uint64_t used(void)
+{
+	struct rfs_store_usage u;
+
+	rfs_store_usage(store, &u);
+	return u.bytes_used;
+}
+
 static void setup(void)
 {
-	rfs_account_init(&account, 1ULL << 30);
-	ns = rfs_ns_new(&account, 0755, me);
+	int err = 0;
+
+	store = rfs_store_new(1ULL << 30, 1024, RFS_STORE_TMPFS, &err);
+	ck_assert_ptr_nonnull(store);
+	ns = rfs_ns_new(store, 0755, me);
 	ck_assert_ptr_nonnull(ns);
 	root = rfs_ns_root(ns);
 	ck_assert_ptr_nonnull(root);
@@ -37,8 +49,9 @@ static void teardown(void)
 {
 	rfs_ns_free(ns);
 	ns = NULL;
-	/* Every region was freed with the namespace: nothing stays charged. */
-	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	/* Every region was freed with the namespace: nothing stays allocated. */
+	ck_assert_uint_eq(used(), 0);
+	rfs_store_free(store);
 }
 
 /* Create name in dir; the caller keeps the reference create took. */
@@ -834,7 +847,7 @@ START_TEST(removed_file_lives)
 	char buf[32];
 
 	write_str(f, "before", 0);
-	ck_assert_uint_gt(rfs_account_used(&account), 0);
+	ck_assert_uint_gt(used(), 0);
 	ck_assert_int_eq(rfs_ns_remove(ns, root, "f", false), 0);
 	ck_assert_int_eq(rfs_ns_lookup(ns, root, "f", &out), -ENOENT);
 	ck_assert_uint_eq(nlink_of(f), 0);
@@ -855,7 +868,7 @@ START_TEST(removed_file_lives)
 	ck_assert_uint_eq(read_str(f, buf, sizeof(buf) - 1, 0), 12);
 	rfs_ns_forget(ns, f, 1);
 	ck_assert_uint_eq(nodes(), 1);
-	ck_assert_uint_eq(rfs_account_used(&account), 0); /* the region was freed */
+	ck_assert_uint_eq(used(), 0); /* the region was freed */
 }
 END_TEST
 
@@ -867,10 +880,10 @@ START_TEST(forget_named_keeps)
 	rfs_ns_forget(ns, f, 1);
 	ck_assert_uint_eq(nodes(), 2);
 	ck_assert_ptr_eq(lk(root, "f"), f);
-	ck_assert_uint_gt(rfs_account_used(&account), 0);
+	ck_assert_uint_gt(used(), 0);
 	ck_assert_int_eq(rfs_ns_remove(ns, root, "f", false), 0);
 	ck_assert_uint_eq(nodes(), 1);
-	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	ck_assert_uint_eq(used(), 0);
 }
 END_TEST
 

@@ -16,7 +16,7 @@
 #include <linux/falloc.h>
 
 #include "tests/unit/check_main.h"
-#include "lib/account.h"
+#include "lib/store.h"
 #include "lib/guard.h"
 #include "lib/mapping.h"
 
@@ -24,29 +24,61 @@
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 
-static struct rfs_account account;
+static struct rfs_store *store;
 static struct rfs_mapping *m;
 static uint64_t page;
+/* Each case runs on both kinds of store. */
+static enum rfs_store_kind kind;
+
+/* Bytes the store has allocated. */
+static uint64_t used(void)
+{
+	struct rfs_store_usage u;
+
+	rfs_store_usage(store, &u);
+	return u.bytes_used;
+}
 
 static void open_region(uint64_t cap)
 {
-	rfs_account_init(&account, cap);
-	m = rfs_region_new(&account);
+	int err = 0;
+
+	rfs_mapping_free(m);
+	rfs_store_free(store);
+	store = rfs_store_new(cap, 1024, kind, &err);
+	ck_assert_ptr_nonnull(store);
+	ck_assert_int_eq(rfs_store_kind(store), kind);
+	m = rfs_region_new(store);
 	ck_assert_ptr_nonnull(m);
 }
 
-static void setup(void)
+static void setup_kind(enum rfs_store_kind k)
 {
 	page = (uint64_t)sysconf(_SC_PAGESIZE);
 	ck_assert_int_eq(rfs_guard_init(), 0);
+	kind = k;
+	m = NULL;
+	store = NULL;
 	open_region(1ULL << 40);
+}
+
+static void setup_tmpfs(void)
+{
+	setup_kind(RFS_STORE_TMPFS);
+}
+
+static void setup_memfd(void)
+{
+	setup_kind(RFS_STORE_MEMFD);
 }
 
 static void teardown(void)
 {
 	rfs_mapping_free(m);
 	m = NULL;
-	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	ck_assert_uint_eq(used(), 0);
+	rfs_store_free(store);
+	store = NULL;
 }
 
 /* Read [off, off + len) through the iov into buf; returns the bytes read. */
@@ -150,7 +182,7 @@ START_TEST(empty_region)
 	ck_assert_uint_eq(rfs_mapping_allocated(m), 0);
 	ck_assert_uint_eq(rd(m, buf, 0, sizeof(buf)), 0);
 	ck_assert_uint_eq(rd(m, buf, 1000, sizeof(buf)), 0);
-	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	ck_assert_uint_eq(used(), 0);
 	ck_assert_int_eq(rfs_mapping_write(m, buf, 0, 0), 0);
 	ck_assert_uint_eq(rfs_mapping_size(m), 0);
 	ck_assert_int_eq(rfs_mapping_sync(m, true), 0);
@@ -183,7 +215,7 @@ START_TEST(write_read_back)
 	ck_assert_uint_eq(rd(m, buf, 0, 8), 8);
 	ck_assert_str_eq(buf, "helX1234");
 	ck_assert_uint_eq(rfs_mapping_allocated(m), page);
-	ck_assert_uint_eq(rfs_account_used(&account), page);
+	ck_assert_uint_eq(used(), page);
 }
 END_TEST
 
@@ -205,7 +237,7 @@ START_TEST(write_past_eof)
 	ck_assert_int_eq(memcmp(buf + off, "xyz", 3), 0);
 	/* The gap's middle page was never written: not charged. */
 	ck_assert_uint_eq(rfs_mapping_allocated(m), 2 * page);
-	ck_assert_uint_eq(rfs_account_used(&account), 2 * page);
+	ck_assert_uint_eq(used(), 2 * page);
 
 	/* A write straddling a page boundary, within the size. */
 	wr(m, "PQRS", page - 2, 4);
@@ -213,7 +245,7 @@ START_TEST(write_past_eof)
 	ck_assert_uint_eq(rd(m, buf, page - 2, 4), 4);
 	ck_assert_int_eq(memcmp(buf, "PQRS", 4), 0);
 	ck_assert_uint_eq(rfs_mapping_allocated(m), 3 * page);
-	ck_assert_uint_eq(rfs_account_used(&account), 3 * page);
+	ck_assert_uint_eq(used(), 3 * page);
 }
 END_TEST
 
@@ -224,7 +256,7 @@ START_TEST(write_far_from_empty)
 	wr(m, "z", 10 * MiB + 5, 1);
 	ck_assert_uint_eq(rfs_mapping_size(m), 10 * MiB + 6);
 	ck_assert_uint_eq(rfs_mapping_allocated(m), page);
-	ck_assert_uint_eq(rfs_account_used(&account), page);
+	ck_assert_uint_eq(used(), page);
 	ck_assert_uint_eq(rd(m, buf, 10 * MiB + 4, 4), 2);
 	ck_assert_int_eq(buf[0], 0);
 	ck_assert_int_eq(buf[1], 'z');
@@ -244,29 +276,29 @@ START_TEST(resize_grow)
 	ck_assert(all_bytes(m, 3000, 3 * page + 5 - 3000, 0));
 	/* Growing costs nothing until written. */
 	ck_assert_uint_eq(rfs_mapping_allocated(m), page);
-	ck_assert_uint_eq(rfs_account_used(&account), page);
+	ck_assert_uint_eq(used(), page);
 }
 END_TEST
 
 START_TEST(resize_shrink_grow)
 {
 	fill(m, 0, 3 * page, 0xab);
-	ck_assert_uint_eq(rfs_account_used(&account), 3 * page);
+	ck_assert_uint_eq(used(), 3 * page);
 	ck_assert_int_eq(rfs_mapping_resize(m, 100), 0);
 	ck_assert_uint_eq(rfs_mapping_size(m), 100);
 	ck_assert_uint_eq(rfs_mapping_allocated(m), page);
-	ck_assert_uint_eq(rfs_account_used(&account), page);
+	ck_assert_uint_eq(used(), page);
 	ck_assert(all_bytes(m, 0, 100, 0xab));
 	ck_assert_int_eq(rfs_mapping_resize(m, 3 * page), 0);
 	ck_assert(all_bytes(m, 0, 100, 0xab));
 	ck_assert_msg(all_bytes(m, 100, 3 * page - 100, 0), "stale bytes past the cut");
 	/* Shrink to zero and grow again. */
 	ck_assert_int_eq(rfs_mapping_resize(m, 0), 0);
-	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	ck_assert_uint_eq(used(), 0);
 	ck_assert_uint_eq(rfs_mapping_allocated(m), 0);
 	ck_assert_int_eq(rfs_mapping_resize(m, page), 0);
 	ck_assert(all_bytes(m, 0, page, 0));
-	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	ck_assert_uint_eq(used(), 0);
 }
 END_TEST
 
@@ -302,7 +334,7 @@ START_TEST(efbig)
 	ck_assert_int_eq(rfs_mapping_fallocate(m, 0, RFS_REGION_MAX, page), -EFBIG);
 	ck_assert_int_eq(rfs_mapping_fallocate(m, 0, UINT64_MAX - 1, page), -EFBIG);
 	ck_assert_uint_eq(rfs_mapping_size(m), 0);
-	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	ck_assert_uint_eq(used(), 0);
 	wr(m, "ok", 0, 2);
 	ck_assert_int_eq(rfs_mapping_resize(m, RFS_REGION_MAX + page), -EFBIG);
 	ck_assert_uint_eq(rfs_mapping_size(m), 2);
@@ -319,19 +351,26 @@ START_TEST(enospc)
 	ck_assert_ptr_nonnull(buf);
 	rfs_mapping_free(m);
 	open_region(MiB);
-	ck_assert_int_eq(rfs_mapping_write(m, buf, 2 * MiB, 0), -ENOSPC);
-	ck_assert_uint_eq(rfs_account_used(&account), 0);
-	ck_assert_uint_eq(rfs_mapping_size(m), 0);
-	ck_assert_uint_eq(rfs_mapping_allocated(m), 0);
-	/* Exactly the cap fits; one byte more does not. */
-	wr(m, buf, 0, MiB);
-	ck_assert_uint_eq(rfs_account_used(&account), MiB);
+	if (kind == RFS_STORE_TMPFS) {
+		/* tmpfs writes what fits, as write(2) does on any file system. */
+		ck_assert_int_eq(rfs_mapping_write(m, buf, 2 * MiB, 0), (ssize_t)MiB);
+	} else {
+		/* The memfd store refuses a write that would cross the cap. */
+		ck_assert_int_eq(rfs_mapping_write(m, buf, 2 * MiB, 0), -ENOSPC);
+		ck_assert_uint_eq(used(), 0);
+		ck_assert_uint_eq(rfs_mapping_size(m), 0);
+		ck_assert_uint_eq(rfs_mapping_allocated(m), 0);
+		/* Exactly the cap fits. */
+		wr(m, buf, 0, MiB);
+	}
+	/* One byte more does not. */
+	ck_assert_uint_eq(used(), MiB);
 	ck_assert_int_eq(rfs_mapping_write(m, buf, 1, MiB), -ENOSPC);
 	ck_assert_uint_eq(rfs_mapping_size(m), MiB);
-	ck_assert_uint_eq(rfs_account_used(&account), MiB);
+	ck_assert_uint_eq(used(), MiB);
 	/* Overwriting what is there costs nothing. */
 	wr(m, buf, 5, 100 * KiB);
-	ck_assert_uint_eq(rfs_account_used(&account), MiB);
+	ck_assert_uint_eq(used(), MiB);
 	free(buf);
 }
 END_TEST
@@ -349,23 +388,23 @@ START_TEST(enospc_sparse)
 	ck_assert_int_eq(rfs_mapping_fallocate(m, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 					       3 * page, page),
 			 0);
-	ck_assert_uint_eq(rfs_account_used(&account), 3 * page);
+	ck_assert_uint_eq(used(), 3 * page);
 	/* Not dense now; overwriting two written pages with one page free fits. */
 	wr(m, buf, 0, 2 * page);
-	ck_assert_uint_eq(rfs_account_used(&account), 3 * page);
+	ck_assert_uint_eq(used(), 3 * page);
 	ck_assert_uint_eq(rfs_mapping_allocated(m), 3 * page);
 	/* Filling the hole takes the last page; then nothing more fits. */
 	wr(m, buf, 3 * page, page);
-	ck_assert_uint_eq(rfs_account_used(&account), 4 * page);
+	ck_assert_uint_eq(used(), 4 * page);
 	ck_assert_int_eq(rfs_mapping_write(m, buf, 1, 4 * page), -ENOSPC);
 	ck_assert_int_eq(rfs_mapping_fallocate(m, 0, 4 * page, page), -ENOSPC);
-	ck_assert_uint_eq(rfs_account_used(&account), 4 * page);
+	ck_assert_uint_eq(used(), 4 * page);
 	ck_assert_uint_eq(rfs_mapping_size(m), 4 * page);
 
 	/* At the cap with holes inside the size: a write into a hole is refused. */
 	ck_assert_int_eq(rfs_mapping_resize(m, 8 * page), 0);
 	ck_assert_int_eq(rfs_mapping_write(m, buf, 1, 5 * page), -ENOSPC);
-	ck_assert_uint_eq(rfs_account_used(&account), 4 * page);
+	ck_assert_uint_eq(used(), 4 * page);
 	ck_assert_uint_eq(rfs_mapping_allocated(m), 4 * page);
 	ck_assert(all_bytes(m, 5 * page, page, 0));
 	ck_assert_int_eq(rfs_mapping_seek(m, (off_t)(4 * page), SEEK_DATA), -ENXIO);
@@ -380,17 +419,17 @@ START_TEST(sparse_resize)
 	ck_assert_int_eq(rfs_mapping_resize(m, GiB), 0);
 	ck_assert_uint_eq(rfs_mapping_size(m), GiB);
 	ck_assert_uint_eq(rfs_mapping_allocated(m), 0);
-	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	ck_assert_uint_eq(used(), 0);
 	/* Reading a hole gives zeros and allocates nothing, by any count. */
 	ck_assert(all_bytes(m, 512 * MiB, 256 * KiB, 0));
 	ck_assert(all_bytes(m, GiB - 100, 100, 0));
 	ck_assert_uint_eq(rfs_mapping_allocated(m), 0);
-	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	ck_assert_uint_eq(used(), 0);
 	ck_assert_int_eq(rfs_mapping_seek(m, 0, SEEK_DATA), -ENXIO);
 	/* One byte in a hole: one page. */
 	wr(m, "Q", (uint64_t)at, 1);
 	ck_assert_uint_eq(rfs_mapping_allocated(m), page);
-	ck_assert_uint_eq(rfs_account_used(&account), page);
+	ck_assert_uint_eq(used(), page);
 	ck_assert_uint_eq(rfs_mapping_size(m), GiB);
 	ck_assert_uint_eq(rd(m, buf, (uint64_t)at - 1, 3), 3);
 	ck_assert_int_eq(buf[0], 0);
@@ -400,28 +439,28 @@ START_TEST(sparse_resize)
 	ck_assert(!all_bytes(m, (uint64_t)at - 3 * page, 6 * page, 0));
 	ck_assert(all_bytes(m, (uint64_t)at + 1, 3 * page, 0));
 	ck_assert_uint_eq(rfs_mapping_allocated(m), page);
-	ck_assert_uint_eq(rfs_account_used(&account), page);
+	ck_assert_uint_eq(used(), page);
 	ck_assert_int_eq(rfs_mapping_seek(m, 0, SEEK_DATA), (off_t)(300 * MiB));
 	/* A second byte in the same page is free. */
 	wr(m, "R", (uint64_t)at + 1, 1);
-	ck_assert_uint_eq(rfs_account_used(&account), page);
+	ck_assert_uint_eq(used(), page);
 }
 END_TEST
 
 START_TEST(free_returns_charge)
 {
-	struct rfs_mapping *m2 = rfs_region_new(&account);
+	struct rfs_mapping *m2 = rfs_region_new(store);
 
 	ck_assert_ptr_nonnull(m2);
 	fill(m, 0, 5 * page, 1);
 	fill(m2, 10 * page, 2 * page, 2);
 	ck_assert_int_eq(rfs_mapping_fallocate(m2, FALLOC_FL_KEEP_SIZE, 20 * page, 3 * page), 0);
-	ck_assert_uint_eq(rfs_account_used(&account), 10 * page);
+	ck_assert_uint_eq(used(), 10 * page);
 	rfs_mapping_free(m2);
-	ck_assert_uint_eq(rfs_account_used(&account), 5 * page);
+	ck_assert_uint_eq(used(), 5 * page);
 	rfs_mapping_free(m);
 	m = NULL;
-	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	ck_assert_uint_eq(used(), 0);
 	rfs_mapping_free(NULL); /* like free(NULL) */
 }
 END_TEST
@@ -433,26 +472,25 @@ START_TEST(fallocate_mode0)
 	ck_assert_int_eq(rfs_mapping_fallocate(m, 0, 0, 4 * page), 0);
 	ck_assert_uint_eq(rfs_mapping_size(m), 4 * page);
 	ck_assert_uint_eq(rfs_mapping_allocated(m), 4 * page);
-	ck_assert_uint_eq(rfs_account_used(&account), 4 * page);
+	ck_assert_uint_eq(used(), 4 * page);
 	ck_assert(all_bytes(m, 0, 4 * page, 0));
-	ck_assert_int_eq(rfs_mapping_seek(m, 0, SEEK_HOLE), (off_t)(4 * page));
 
 	/* Inside a sparse region: charges just the range, size unchanged. */
 	ck_assert_int_eq(rfs_mapping_resize(m, 64 * page), 0);
 	ck_assert_int_eq(rfs_mapping_fallocate(m, 0, 10 * page, 2 * page), 0);
 	ck_assert_uint_eq(rfs_mapping_size(m), 64 * page);
-	ck_assert_uint_eq(rfs_account_used(&account), 6 * page);
+	ck_assert_uint_eq(used(), 6 * page);
 	ck_assert_uint_eq(rfs_mapping_allocated(m), 6 * page);
 	/* Again over the same range: nothing more. */
 	ck_assert_int_eq(rfs_mapping_fallocate(m, 0, 10 * page, 2 * page), 0);
-	ck_assert_uint_eq(rfs_account_used(&account), 6 * page);
+	ck_assert_uint_eq(used(), 6 * page);
 	/* Past the end: grows the size, and the new bytes can be written. */
 	ck_assert_int_eq(rfs_mapping_fallocate(m, 0, 3 * MiB, page), 0);
 	ck_assert_uint_eq(rfs_mapping_size(m), 3 * MiB + page);
-	ck_assert_uint_eq(rfs_account_used(&account), 7 * page);
+	ck_assert_uint_eq(used(), 7 * page);
 	write_pattern(m, 3 * MiB, page, 3);
 	ck_assert(has_pattern(m, 3 * MiB, page, 3));
-	ck_assert_uint_eq(rfs_account_used(&account), 7 * page);
+	ck_assert_uint_eq(used(), 7 * page);
 	ck_assert_int_eq(rfs_mapping_fallocate(m, 0, 0, 0), -EINVAL);
 }
 END_TEST
@@ -463,12 +501,12 @@ START_TEST(fallocate_keep_size)
 	ck_assert_int_eq(rfs_mapping_fallocate(m, FALLOC_FL_KEEP_SIZE, 0, 8 * page), 0);
 	ck_assert_uint_eq(rfs_mapping_size(m), 3);
 	ck_assert_uint_eq(rfs_mapping_allocated(m), 8 * page);
-	ck_assert_uint_eq(rfs_account_used(&account), 8 * page);
+	ck_assert_uint_eq(used(), 8 * page);
 	ck_assert(all_bytes(m, 0, 1, 'a'));
 	/* Writing into the preallocated pages costs nothing more. */
 	fill(m, 3, 8 * page - 3, 0x77);
 	ck_assert_uint_eq(rfs_mapping_size(m), 8 * page);
-	ck_assert_uint_eq(rfs_account_used(&account), 8 * page);
+	ck_assert_uint_eq(used(), 8 * page);
 	ck_assert_uint_eq(rfs_mapping_allocated(m), 8 * page);
 }
 END_TEST
@@ -476,13 +514,13 @@ END_TEST
 START_TEST(fallocate_punch)
 {
 	fill(m, 0, 4 * page, 0xcd);
-	ck_assert_uint_eq(rfs_account_used(&account), 4 * page);
+	ck_assert_uint_eq(used(), 4 * page);
 	ck_assert_int_eq(rfs_mapping_fallocate(m, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, page,
 					       2 * page),
 			 0);
 	ck_assert_uint_eq(rfs_mapping_size(m), 4 * page);
 	ck_assert_uint_eq(rfs_mapping_allocated(m), 2 * page);
-	ck_assert_uint_eq(rfs_account_used(&account), 2 * page);
+	ck_assert_uint_eq(used(), 2 * page);
 	ck_assert(all_bytes(m, 0, page, 0xcd));
 	ck_assert(all_bytes(m, page, 2 * page, 0));
 	ck_assert(all_bytes(m, 3 * page, page, 0xcd));
@@ -496,7 +534,7 @@ START_TEST(fallocate_punch)
 	ck_assert(all_bytes(m, 0, 10, 0xcd));
 	ck_assert(all_bytes(m, 10, 100, 0));
 	ck_assert(all_bytes(m, 110, page - 110, 0xcd));
-	ck_assert_uint_eq(rfs_account_used(&account), 2 * page);
+	ck_assert_uint_eq(used(), 2 * page);
 }
 END_TEST
 
@@ -517,7 +555,7 @@ START_TEST(fallocate_unsupported)
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		ck_assert_int_eq(rfs_mapping_fallocate(m, modes[i], 0, page), -EOPNOTSUPP);
 	ck_assert_uint_eq(rfs_mapping_size(m), 2 * page);
-	ck_assert_uint_eq(rfs_account_used(&account), 2 * page);
+	ck_assert_uint_eq(used(), 2 * page);
 	ck_assert(all_bytes(m, 0, 2 * page, 0x42));
 }
 END_TEST
@@ -533,7 +571,7 @@ static void hole_with_pages_past_eof(void)
 	wr(m, "b", page, 1);
 	ck_assert_int_eq(rfs_mapping_fallocate(m, FALLOC_FL_KEEP_SIZE, 2 * page, page), 0);
 	ck_assert_uint_eq(rfs_mapping_allocated(m), 2 * page);
-	ck_assert_uint_eq(rfs_account_used(&account), 2 * page);
+	ck_assert_uint_eq(used(), 2 * page);
 	ck_assert_int_eq(rfs_mapping_seek(m, 0, SEEK_DATA), (off_t)page);
 }
 
@@ -543,7 +581,7 @@ START_TEST(keep_size_hole_write_charges)
 	wr(m, "a", 0, 1); /* fills the hole at page 0 */
 	ck_assert_int_eq(rfs_mapping_seek(m, 0, SEEK_DATA), 0);
 	ck_assert_uint_eq(rfs_mapping_allocated(m), 3 * page);
-	ck_assert_uint_eq(rfs_account_used(&account), 3 * page);
+	ck_assert_uint_eq(used(), 3 * page);
 }
 END_TEST
 
@@ -553,7 +591,7 @@ START_TEST(keep_size_hole_read_no_alloc)
 	ck_assert(all_bytes(m, 0, page, 0));
 	ck_assert_int_eq(rfs_mapping_seek(m, 0, SEEK_DATA), (off_t)page);
 	ck_assert_uint_eq(rfs_mapping_allocated(m), 2 * page);
-	ck_assert_uint_eq(rfs_account_used(&account), 2 * page);
+	ck_assert_uint_eq(used(), 2 * page);
 }
 END_TEST
 
@@ -689,7 +727,7 @@ START_TEST(threaded_resize)
 			ck_assert(
 				has_pattern(m, off, CHUNK, i * 1000 + atomic_load(&last_round[i])));
 	/* Accounting agrees with itself after the concurrent writes. */
-	ck_assert_uint_eq(rfs_account_used(&account), rfs_mapping_allocated(m));
+	ck_assert_uint_eq(used(), rfs_mapping_allocated(m));
 	ck_assert_uint_le(rfs_mapping_allocated(m), WRITERS * SPAN);
 }
 END_TEST
@@ -714,14 +752,20 @@ static Suite *region_suite(void)
 	};
 	size_t i, j;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		TCase *tc = tcase_create(cases[i].name);
+	for (int k = 0; k < 2; k++) {
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			static char names[2][8][32]; /* Check keeps the pointer */
+			TCase *tc;
 
-		tcase_set_timeout(tc, cases[i].timeout);
-		tcase_add_checked_fixture(tc, setup, teardown);
-		for (j = 0; j < 8 && cases[i].tests[j]; j++)
-			tcase_add_test(tc, cases[i].tests[j]);
-		suite_add_tcase(s, tc);
+			snprintf(names[k][i], sizeof(names[k][i]), "%s_%s", k ? "memfd" : "tmpfs",
+				 cases[i].name);
+			tc = tcase_create(names[k][i]);
+			tcase_set_timeout(tc, cases[i].timeout);
+			tcase_add_checked_fixture(tc, k ? setup_memfd : setup_tmpfs, teardown);
+			for (j = 0; j < 8 && cases[i].tests[j]; j++)
+				tcase_add_test(tc, cases[i].tests[j]);
+			suite_add_tcase(s, tc);
+		}
 	}
 	return s;
 }

@@ -1,0 +1,321 @@
+#include "lib/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/account.h"
+
+/* The new mount API, for C libraries that predate it (glibc < 2.36). */
+#ifndef FSCONFIG_SET_STRING
+#define FSCONFIG_SET_STRING 1
+#define FSCONFIG_CMD_CREATE 6
+#define FSOPEN_CLOEXEC	    0x00000001
+#define FSMOUNT_CLOEXEC	    0x00000001
+#define MOUNT_ATTR_NOSUID   0x00000002
+#define MOUNT_ATTR_NODEV    0x00000004
+#define MOUNT_ATTR_NOEXEC   0x00000008
+#endif
+
+struct rfs_store {
+	enum rfs_store_kind kind;
+	int dir; /* tmpfs: the instance's root (a detached mount); -1 for memfds */
+	_Atomic uint64_t next_id;
+	_Atomic uint64_t files;	 /* live files, for the memfd store's file limit */
+	uint64_t max_files;	 /* fixed */
+	struct rfs_account acct; /* memfd store: bytes allocated against the cap */
+};
+
+static int sys_fsopen(const char *fs, unsigned int flags)
+{
+	return (int)syscall(SYS_fsopen, fs, flags);
+}
+
+static int sys_fsconfig(int fd, unsigned int cmd, const char *key, const void *value, int aux)
+{
+	return (int)syscall(SYS_fsconfig, fd, cmd, key, value, aux);
+}
+
+static int sys_fsmount(int fd, unsigned int flags, unsigned int attrs)
+{
+	return (int)syscall(SYS_fsmount, fd, flags, attrs);
+}
+
+/* A tmpfs of cap bytes and max_files inodes attached to no path: its root. */
+static int make_tmpfs(uint64_t cap, uint64_t max_files)
+{
+	char size[32], inodes[32];
+	int fs, mnt, err = 0;
+
+	snprintf(size, sizeof(size), "%" PRIu64, cap);
+	snprintf(inodes, sizeof(inodes), "%" PRIu64, max_files);
+	fs = sys_fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	/* huge=never: measured, see README (Performance). */
+	if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
+	    sys_fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", inodes, 0) < 0 ||
+	    sys_fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0700", 0) < 0 ||
+	    sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		err = -errno;
+	mnt = err ? -1
+		  : sys_fsmount(fs, FSMOUNT_CLOEXEC,
+				MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (!err && mnt < 0)
+		err = -errno;
+	close(fs);
+	return err ? err : mnt;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/*
+ * Without CAP_SYS_ADMIN: a child makes the tmpfs inside a new user
+ * namespace that maps only our own ids (so files we create there are ours)
+ * and hands its root back over a socket. Descriptors work across
+ * namespaces, so the daemon uses the instance as if it had mounted it.
+ */
+static int make_tmpfs_in_userns(uint64_t cap, uint64_t max_files)
+{
+	char map[64];
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	char byte = 0;
+	struct iovec iov = {&byte, 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	int sv[2], status, fd = -1;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		int mnt = -1;
+
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 &&
+		    write_file("/proc/self/setgroups", "deny") == 0 &&
+		    snprintf(map, sizeof(map), "%u %u 1", (unsigned)uid, (unsigned)uid) > 0 &&
+		    write_file("/proc/self/uid_map", map) == 0 &&
+		    snprintf(map, sizeof(map), "%u %u 1", (unsigned)gid, (unsigned)gid) > 0 &&
+		    write_file("/proc/self/gid_map", map) == 0)
+			mnt = make_tmpfs(cap, max_files);
+		if (mnt >= 0) {
+			msg.msg_control = ctl.buf;
+			msg.msg_controllen = sizeof(ctl.buf);
+			CMSG_FIRSTHDR(&msg)->cmsg_level = SOL_SOCKET;
+			CMSG_FIRSTHDR(&msg)->cmsg_type = SCM_RIGHTS;
+			CMSG_FIRSTHDR(&msg)->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(CMSG_FIRSTHDR(&msg)), &mnt, sizeof(int));
+		}
+		_exit(sendmsg(sv[1], &msg, 0) == 1 && mnt >= 0 ? 0 : 1);
+	}
+	close(sv[1]);
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	if (recvmsg(sv[0], &msg, MSG_CMSG_CLOEXEC) == 1 && CMSG_FIRSTHDR(&msg) &&
+	    CMSG_FIRSTHDR(&msg)->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
+	close(sv[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return fd >= 0 ? fd : -EPERM;
+}
+
+struct rfs_store *rfs_store_new(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
+				int *err)
+{
+	struct rfs_store *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	s->kind = RFS_STORE_MEMFD;
+	s->dir = -1;
+	s->max_files = max_files;
+	rfs_account_init(&s->acct, cap);
+	atomic_init(&s->next_id, 1);
+	if (want == RFS_STORE_TMPFS) {
+		s->dir = make_tmpfs(cap, max_files);
+		if (s->dir == -EPERM)
+			s->dir = make_tmpfs_in_userns(cap, max_files);
+		if (s->dir >= 0)
+			s->kind = RFS_STORE_TMPFS;
+		else
+			s->dir = -1;
+	}
+	return s;
+}
+
+void rfs_store_free(struct rfs_store *s)
+{
+	if (!s)
+		return;
+	/* A detached mount goes with its last reference: nothing to unlink. */
+	if (s->dir >= 0)
+		close(s->dir);
+	free(s);
+}
+
+enum rfs_store_kind rfs_store_kind(const struct rfs_store *s)
+{
+	return s->kind;
+}
+
+const char *rfs_store_kind_name(const struct rfs_store *s)
+{
+	return s->kind == RFS_STORE_TMPFS ? "tmpfs" : "memfd";
+}
+
+static void file_name(uint64_t id, char name[static 24])
+{
+	snprintf(name, 24, "%" PRIx64, id);
+}
+
+int rfs_store_create(struct rfs_store *s, struct rfs_store_file *f)
+{
+	char name[24];
+	int fd;
+
+	f->id = atomic_fetch_add(&s->next_id, 1);
+	f->fd = -1;
+	if (s->kind == RFS_STORE_MEMFD) {
+		if (atomic_fetch_add(&s->files, 1) >= s->max_files) {
+			atomic_fetch_sub(&s->files, 1);
+			return -ENOSPC;
+		}
+		f->fd = memfd_create("regionfs", MFD_CLOEXEC);
+		if (f->fd < 0) {
+			atomic_fetch_sub(&s->files, 1);
+			return -errno;
+		}
+		return 0;
+	}
+	file_name(f->id, name);
+	fd = openat(s->dir, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+int rfs_store_open(struct rfs_store *s, const struct rfs_store_file *f)
+{
+	char name[24];
+	int fd;
+
+	if (s->kind == RFS_STORE_MEMFD)
+		fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+	else {
+		file_name(f->id, name);
+		fd = openat(s->dir, name, O_RDWR | O_CLOEXEC);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+int rfs_store_stat(struct rfs_store *s, const struct rfs_store_file *f, struct stat *st)
+{
+	char name[24];
+	int r;
+
+	if (s->kind == RFS_STORE_MEMFD)
+		r = fstat(f->fd, st);
+	else {
+		file_name(f->id, name);
+		r = fstatat(s->dir, name, st, 0);
+	}
+	return r < 0 ? -errno : 0;
+}
+
+int rfs_store_set_times(struct rfs_store *s, const struct rfs_store_file *f,
+			const struct timespec times[2])
+{
+	char name[24];
+	int r;
+
+	if (s->kind == RFS_STORE_MEMFD)
+		r = futimens(f->fd, times);
+	else {
+		file_name(f->id, name);
+		r = utimensat(s->dir, name, times, 0);
+	}
+	return r < 0 ? -errno : 0;
+}
+
+void rfs_store_remove(struct rfs_store *s, struct rfs_store_file *f)
+{
+	char name[24];
+
+	if (s->kind == RFS_STORE_MEMFD) {
+		close(f->fd);
+		f->fd = -1;
+		atomic_fetch_sub(&s->files, 1);
+		return;
+	}
+	file_name(f->id, name);
+	unlinkat(s->dir, name, 0);
+}
+
+int rfs_store_check(struct rfs_store *s, uint64_t bytes)
+{
+	if (s->kind != RFS_STORE_MEMFD)
+		return 0;
+	return rfs_account_used(&s->acct) + bytes > s->acct.cap ? -ENOSPC : 0;
+}
+
+void rfs_store_charge(struct rfs_store *s, int64_t delta)
+{
+	if (s->kind != RFS_STORE_MEMFD || delta == 0)
+		return;
+	if (delta > 0)
+		atomic_fetch_add(&s->acct.used, (uint64_t)delta);
+	else
+		rfs_account_release(&s->acct, (uint64_t)-delta);
+}
+
+void rfs_store_usage(struct rfs_store *s, struct rfs_store_usage *u)
+{
+	struct statvfs sv;
+
+	if (s->kind == RFS_STORE_TMPFS && fstatvfs(s->dir, &sv) == 0) {
+		u->bytes_total = (uint64_t)sv.f_blocks * sv.f_frsize;
+		u->bytes_used = (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
+		u->files_total = sv.f_files;
+		u->files_used = sv.f_files - sv.f_ffree;
+		return;
+	}
+	u->bytes_total = s->acct.cap;
+	u->bytes_used = rfs_account_used(&s->acct);
+	u->files_total = s->max_files;
+	u->files_used = atomic_load(&s->files);
+}

@@ -1,0 +1,79 @@
+/*
+ * The region store: where regions keep their bytes.
+ *
+ * Preferably a private tmpfs instance attached to no path (fsopen, fsmount,
+ * no move_mount), made directly with CAP_SYS_ADMIN or else inside a fresh
+ * user namespace. Each region is a file in it, named by a number, opened
+ * only while something uses it. The kernel then enforces the cap exactly
+ * as on tmpfs: ENOSPC for write() and fallocate over it, SIGBUS for an mmap
+ * fault into a hole over it, and statfs comes from the instance.
+ *
+ * Where no tmpfs can be made, each region is a memfd, which costs a
+ * descriptor for its whole life; the store then checks the cap itself
+ * before each change it is asked about (mmap stores are not seen).
+ *
+ * Thread-safe; functions return 0 or -errno.
+ */
+#ifndef REGIONFS_STORE_H
+#define REGIONFS_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+enum rfs_store_kind {
+	RFS_STORE_TMPFS,
+	RFS_STORE_MEMFD,
+};
+
+struct rfs_store;
+
+/*
+ * A store of at most cap bytes and max_files files. want RFS_STORE_MEMFD
+ * forces memfds (for tests); RFS_STORE_TMPFS falls back to them where no
+ * tmpfs can be made. NULL with *err set on failure.
+ */
+struct rfs_store *rfs_store_new(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
+				int *err);
+/* Remove every file and let go of the instance. */
+void rfs_store_free(struct rfs_store *s);
+
+enum rfs_store_kind rfs_store_kind(const struct rfs_store *s);
+const char *rfs_store_kind_name(const struct rfs_store *s);
+
+/*
+ * A file of the store: its number, and for memfds the descriptor that keeps
+ * it alive (-1 for tmpfs files, which live until rfs_store_remove).
+ */
+struct rfs_store_file {
+	uint64_t id;
+	int fd;
+};
+
+/* Make a new empty file. -ENOSPC when the store has no file left. */
+int rfs_store_create(struct rfs_store *s, struct rfs_store_file *f);
+/* A new descriptor of f, read-write (the caller closes it). */
+int rfs_store_open(struct rfs_store *s, const struct rfs_store_file *f);
+/* stat(2) of f. */
+int rfs_store_stat(struct rfs_store *s, const struct rfs_store_file *f, struct stat *st);
+/* Set f's access and modification times (utimensat semantics). */
+int rfs_store_set_times(struct rfs_store *s, const struct rfs_store_file *f,
+			const struct timespec times[2]);
+/* Delete f; its bytes go once no descriptor or mapping holds them. */
+void rfs_store_remove(struct rfs_store *s, struct rfs_store_file *f);
+
+/*
+ * memfd stores only (0 for tmpfs, where the kernel does this): may bytes
+ * more be allocated? -ENOSPC if not. After a change, tell the store how
+ * the file's allocation moved.
+ */
+int rfs_store_check(struct rfs_store *s, uint64_t bytes);
+void rfs_store_charge(struct rfs_store *s, int64_t delta);
+
+struct rfs_store_usage {
+	uint64_t bytes_total, bytes_used;
+	uint64_t files_total, files_used;
+};
+void rfs_store_usage(struct rfs_store *s, struct rfs_store_usage *u);
+
+#endif
