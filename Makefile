@@ -84,10 +84,13 @@ export ASAN_OPTIONS ?= abort_on_error=0:detect_leaks=1
 # restored (a lost stack cannot match the suppression).
 export TSAN_OPTIONS ?= suppressions=$(abspath tests/tsan.supp):second_deadlock_stack=1:history_size=7
 
-# Twice: over /dev/fuse, then with every mount over io_uring (-o io_uring).
+# Three times: over /dev/fuse, with every mount over io_uring (-o io_uring),
+# and with regions served by the daemon (-o passthrough=off, the fallback).
 integration: $(BUILD)/regionfs
 	@REGIONFS=$(abspath $(BUILD)/regionfs) SANITIZE=$(SANITIZE) tests/integration/run.sh
 	@REGIONFS=$(abspath $(BUILD)/regionfs) SANITIZE=$(SANITIZE) RFS_TRANSPORT=io_uring \
+		tests/integration/run.sh
+	@REGIONFS=$(abspath $(BUILD)/regionfs) SANITIZE=$(SANITIZE) RFS_DATA_PATH=daemon \
 		tests/integration/run.sh
 
 # The benchmark against tmpfs (tests/bench/README.md); QUICK=1 is CI's smoke.

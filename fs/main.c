@@ -1,4 +1,5 @@
 /* regionfs: options, config, mount, the session loop, and shutdown. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -132,6 +133,17 @@ static void raise_fd_limit(void)
 static uint64_t store_files(void)
 {
 	return (uint64_t)sysconf(_SC_PHYS_PAGES) / 2;
+}
+
+/*
+ * glibc loads libgcc_s on the first pthread_cancel (libfuse cancels its
+ * workers at unmount), which needs a descriptor: with the table full the
+ * daemon would abort at exit. Load it now; the later dlopen finds it.
+ */
+static void preload_unwinder(void)
+{
+	if (!dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE))
+		rfs_log(RFS_LOG_WARN, "cannot preload libgcc_s.so.1: %s", dlerror());
 }
 
 static uint64_t default_cap(void)
@@ -295,6 +307,7 @@ int main(int argc, char *argv[])
 	block_reload_signals();
 
 	raise_fd_limit();
+	preload_unwinder();
 	rfs_guard_init();
 	d.store = rfs_store_new(
 		d.acct.cap, store_files(),

@@ -73,6 +73,10 @@ static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 	uint64_t init = atomic_load_explicit(&init_of(d)->unique, memory_order_relaxed);
 	ssize_t n;
 
+	/* EMFILE would tell the client its own descriptor table is full; the
+	 * daemon's is (a store file or a backing file could not be opened). */
+	if (oh->error == -EMFILE)
+		((struct fuse_out_header *)iov[0].iov_base)->error = -ENFILE;
 	rfs_passthrough_rewrite(iov, count);
 	if (rfs_uring_capture(iov, count, &n))
 		return n;

@@ -3,8 +3,9 @@
  * (fuse_session_custom_io) to speak the parts of the protocol libfuse 3.14
  * predates: it takes the kernel's offers of FUSE passthrough
  * (fs/passthrough.c) and FUSE over io_uring (fs/uring.c) in the INIT reply,
- * adds backing ids to passthrough open replies, and hands replies of ring
- * requests to their ring.
+ * adds backing ids to passthrough open replies, hands replies of ring
+ * requests to their ring, and is the one place where an errno the client
+ * would misread is translated (EMFILE, the daemon's own limit, is ENFILE).
  */
 #ifndef REGIONFS_WIRE_H
 #define REGIONFS_WIRE_H

@@ -63,7 +63,8 @@ static int get_use(struct region *m)
 
 	pthread_mutex_lock(&m->use_lock);
 	if (m->users == 0) {
-		m->fd = rfs_store_open(m->store, &m->file);
+		/* A memfd is open for life: use it as it is. */
+		m->fd = m->file.fd >= 0 ? m->file.fd : rfs_store_open(m->store, &m->file);
 		if (m->fd < 0) {
 			err = m->fd;
 			m->fd = -1;
@@ -85,7 +86,8 @@ static void put_use(struct region *m)
 		m->mem = NULL;
 		m->reserve = 0;
 		pthread_rwlock_unlock(&m->lock);
-		close(m->fd);
+		if (m->fd != m->file.fd)
+			close(m->fd);
 		m->fd = -1;
 	}
 	pthread_mutex_unlock(&m->use_lock);
@@ -110,13 +112,6 @@ static int reserve(struct region *m, uint64_t size)
 	m->mem = p;
 	m->reserve = want;
 	return 0;
-}
-
-static uint64_t page_up(uint64_t x)
-{
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-
-	return (x + page - 1) & ~(page - 1);
 }
 
 /* Does [off, end) of the file hold a hole (past the end counts)? */

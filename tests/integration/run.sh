@@ -7,7 +7,8 @@
 # Environment: REGIONFS (default build/regionfs of this repo), RFS_TIMEOUT
 # (seconds per test, default 300); RFS_TRANSPORT=io_uring runs every mount
 # with -o io_uring, the kernel's fuse.enable_uring switched on for the run
-# (skipped where it cannot be); the tests also read RFS_DEBUG, RFS_KEEP,
+# (skipped where it cannot be); RFS_DATA_PATH=daemon runs every mount with
+# -o passthrough=off; the tests also read RFS_DEBUG, RFS_KEEP,
 # RFS_OPS, RFS_SEED.
 set -euo pipefail
 
@@ -29,6 +30,12 @@ if [[ ${RFS_TRANSPORT:-} == io_uring ]]; then
 	trap 'echo "$old" >"$param"' EXIT
 	export RFS_MOUNT_OPTS="-o io_uring"
 	echo "=== transport: io_uring (fuse.enable_uring=Y for this run)"
+fi
+
+# RFS_DATA_PATH=daemon: regions served by the daemon, not by the kernel.
+if [[ ${RFS_DATA_PATH:-} == daemon ]]; then
+	export RFS_MOUNT_OPTS="${RFS_MOUNT_OPTS:-} -o passthrough=off"
+	echo "=== data path: regions served by the daemon (-o passthrough=off)"
 fi
 
 tests=()
