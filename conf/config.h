@@ -67,6 +67,7 @@ struct rfs_config {
 	bool xattr;	     /* expose user.regionfs.* xattrs */
 	bool writeback;	     /* kernel writeback cache: faster writes, weaker coherence */
 	bool strict_dirty;   /* keep the kernel's strict dirty-page limit for FUSE */
+	bool owner_only;     /* only the mounting user may use the mount */
 	uint64_t window_max; /* bytes of backing files views map at once; 0: default */
 	bool has_window_max;
 	char **allowed_roots; /* NULL-terminated; directories run-time views may use */

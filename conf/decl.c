@@ -370,6 +370,8 @@ int rfs_global_set(struct rfs_config *cfg, const char *key, const char *value, c
 		return bool_value(key, value, &cfg->writeback, err, errlen);
 	if (!strcmp(key, "strict_dirty"))
 		return bool_value(key, value, &cfg->strict_dirty, err, errlen);
+	if (!strcmp(key, "owner_only"))
+		return bool_value(key, value, &cfg->owner_only, err, errlen);
 	if (!strcmp(key, "allowed_roots"))
 		return roots_add(cfg, value, err, errlen);
 	rfs_set_err(err, errlen, "unknown key '%s'", key);

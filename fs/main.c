@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fs/fs.h"
+#include "fs/cmdline.h"
 #include "fs/commands.h"
 #include "fs/control.h"
 #include "fs/inval.h"
@@ -40,6 +41,7 @@ struct options {
 	int io_uring;
 	char *passthrough;
 	char *store;
+	int owner_only;
 	char *positional[2]; /* [SOURCE] MOUNTPOINT */
 	int npositional;
 };
@@ -82,6 +84,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("io_uring", io_uring, 1),
 	OPT("passthrough=%s", passthrough, 0),
 	OPT("store=%s", store, 0),
+	OPT("owner_only", owner_only, 1),
 	FUSE_OPT_END,
 };
 
@@ -107,14 +110,23 @@ static void usage(const char *prog)
 	       "                             where the kernel could (FUSE passthrough, Linux 6.9+\n"
 	       "                             and CAP_SYS_ADMIN)\n"
 	       "    -o store=memfd           keep regions in memfds, not in a private tmpfs\n"
+	       "    -o owner_only            only the mounting user may use the mount (run as\n"
+	       "                             root, regionfs adds allow_other otherwise)\n"
 	       "    -f                       stay in the foreground, log to stderr\n"
 	       "    -d                       debug: foreground, print every request\n"
 	       "    -h, --help               this help\n"
 	       "    -V, --version            print the version\n"
-	       "\n",
+	       "\n"
+	       "FUSE options:\n"
+	       "    -s                       serve requests in one thread\n"
+	       "    -o max_threads=N         most worker threads (default 10)\n"
+	       "    -o max_idle_threads=N    most idle worker threads (default: no limit)\n"
+	       "    -o allow_other           every user may use the mount, as modes allow\n"
+	       "                             (the default when run as root)\n"
+	       "    -o allow_root            only the mounting user and root\n"
+	       "    -o auto_unmount          unmount when the daemon ends\n"
+	       "    other mount options (ro, ...) pass through, see mount.fuse3(8)\n",
 	       prog);
-	fuse_cmdline_help();
-	fuse_lowlevel_help();
 }
 
 /* Views and open regions hold descriptors (memfd regions one each for
@@ -282,8 +294,7 @@ int main(int argc, char *argv[])
 
 	if (fuse_opt_parse(&args, &o, option_spec, keep_positional) == -1)
 		goto out_args;
-	if (o.npositional && fuse_opt_add_arg(&args, o.positional[o.npositional - 1]) == -1)
-		goto out_args;
+	/* The mountpoint is checked after the options (rfs_mountpoint). */
 	if (fuse_parse_cmdline(&args, &cl) != 0)
 		goto out_args;
 	if (cl.show_help) {
@@ -292,16 +303,14 @@ int main(int argc, char *argv[])
 		goto out_args;
 	}
 	if (cl.show_version) {
-		printf("regionfs %s\n", RFS_VERSION);
-		fuse_lowlevel_version();
+		rfs_print_version();
 		ret = 0;
 		goto out_args;
 	}
-	if (!cl.mountpoint) {
-		fprintf(stderr, "usage: %s [options] MOUNTPOINT (see --help)\n", argv[0]);
-		goto out_args;
-	}
-	if (configure(&d, &o, err, sizeof(err)))
+	if (rfs_check_fuse_args(&args, err, sizeof(err)) || configure(&d, &o, err, sizeof(err)) ||
+	    rfs_access_args(&args, o.owner_only || d.cfg.owner_only, err, sizeof(err)) ||
+	    rfs_mountpoint(o.npositional ? o.positional[o.npositional - 1] : NULL, &cl.mountpoint,
+			   err, sizeof(err)))
 		goto out_err;
 	pthread_mutex_init(&d.ctl_lock, NULL);
 	block_reload_signals();

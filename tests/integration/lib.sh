@@ -134,16 +134,17 @@ rfs_require() {
 
 _rfs_mounted() { [[ -n "$1" ]] && awk -v m="$1" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo; }
 
-# rfs_refused CONFIG WHAT: the daemon must exit 2 without mounting with this
-# config; its stderr is left in $RFS_WORK/bad.err.
-rfs_refused() {
-	local cfg=$1 what=$2 m pid st=0 i mounted=0 W=$RFS_WORK
-	m=$(mktemp -d "${TMPDIR:-/tmp}/rfs-bad.XXXXXX")
-	"$REGIONFS" -f -c "$cfg" "$m" </dev/null >"$W/bad.out" 2>"$W/bad.err" &
+# rfs_refused_run WHAT MOUNTPOINT COMMAND...: COMMAND (a regionfs in the
+# foreground) must exit 2 without mounting anything on MOUNTPOINT; its stderr
+# is left in $RFS_WORK/bad.err.
+rfs_refused_run() {
+	local what=$1 m=$2 pid st=0 i mounted=0 W=$RFS_WORK
+	shift 2
+	"$@" </dev/null >"$W/bad.out" 2>"$W/bad.err" &
 	pid=$!
 	for ((i = 0; i < 200; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
-		if mountpoint -q "$m"; then
+		if _rfs_mounted "$m"; then
 			mounted=1
 			break
 		fi
@@ -153,12 +154,20 @@ rfs_refused() {
 		fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 		kill -TERM "$pid" 2>/dev/null || true
 		wait "$pid" || true
-		rmdir "$m"
-		fail "$what: daemon accepted the config (mounted=$mounted): $(cat "$W/bad.err")"
+		fail "$what: accepted (mounted=$mounted): $* (stderr: $(cat "$W/bad.err"))"
 	fi
 	wait "$pid" || st=$?
-	rmdir "$m"
-	assert_eq 2 "$st" "$what: exit status (stderr: $(cat "$W/bad.err"))"
+	assert_eq 2 "$st" "$what: exit status of $* (stderr: $(cat "$W/bad.err"))"
+	! _rfs_mounted "$m" || fail "$what: $m is mounted"
+	[[ -s "$W/bad.err" ]] || fail "$what: no message on stderr"
+}
+
+# rfs_refused CONFIG WHAT: the daemon must exit 2 without mounting with this
+# config; its stderr is left in $RFS_WORK/bad.err.
+rfs_refused() {
+	local m=$RFS_WORK/bad-mnt
+	mkdir -p "$m"
+	rfs_refused_run "$2" "$m" "$REGIONFS" -f -c "$1" "$m"
 }
 
 # rfs_alive: the daemon process runs and its mount answers.

@@ -221,6 +221,7 @@ START_TEST(full_config)
 				   "size = 4G            ; inline comment\n"
 				   "allowed_roots = /data /srv/img\n"
 				   "xattr = yes\n"
+				   "owner_only = yes\n"
 				   "\n"
 				   "# hash comment\n"
 				   "[region:telemetry]\n"
@@ -246,6 +247,7 @@ START_TEST(full_config)
 	ck_assert(cfg.has_size);
 	ck_assert_uint_eq(cfg.size, 4ull << 30);
 	ck_assert(cfg.xattr);
+	ck_assert(cfg.owner_only);
 	ck_assert_uint_eq(cfg.n_allowed_roots, 2);
 	ck_assert_str_eq(cfg.allowed_roots[0], "/data");
 	ck_assert_str_eq(cfg.allowed_roots[1], "/srv/img");
@@ -259,12 +261,12 @@ START_TEST(full_config)
 	ck_assert_uint_eq(cfg.regions[0].owner.mode, 0660);
 	ck_assert(cfg.regions[0].owner.has_uid && cfg.regions[0].owner.uid == 0);
 	ck_assert(cfg.regions[0].owner.has_gid && cfg.regions[0].owner.gid == 0);
-	ck_assert_int_eq(cfg.regions[0].line, 8);
+	ck_assert_int_eq(cfg.regions[0].line, 9);
 	ck_assert_str_eq(cfg.regions[1].name, "ipc/ring");
 	ck_assert_uint_eq(cfg.regions[1].size, 1ull << 20);
 	ck_assert(!cfg.regions[1].prealloc);
 	ck_assert(!cfg.regions[1].owner.has_mode);
-	ck_assert_int_eq(cfg.regions[1].line, 14);
+	ck_assert_int_eq(cfg.regions[1].line, 15);
 
 	ck_assert_uint_eq(cfg.n_views, 1);
 	ck_assert_str_eq(cfg.views[0].name, "ImgA");
@@ -274,7 +276,7 @@ START_TEST(full_config)
 	ck_assert_uint_eq(cfg.views[0].length, 512ull << 20);
 	ck_assert_int_eq(cfg.views[0].access, RFS_ACCESS_COW);
 	ck_assert_uint_eq(cfg.views[0].owner.mode, 0440);
-	ck_assert_int_eq(cfg.views[0].line, 16);
+	ck_assert_int_eq(cfg.views[0].line, 17);
 
 	rfs_config_free(&cfg);
 	ck_assert_ptr_null(cfg.regions);
@@ -289,7 +291,7 @@ START_TEST(defaults)
 	char err[RFS_ERR_MAX];
 
 	ck_assert_int_eq(load("", &cfg, err), 0);
-	ck_assert(!cfg.has_size && !cfg.xattr);
+	ck_assert(!cfg.has_size && !cfg.xattr && !cfg.owner_only);
 	ck_assert_uint_eq(cfg.n_regions + cfg.n_views + cfg.n_allowed_roots, 0);
 	/* Always a valid NULL-terminated list, even when not given. */
 	ck_assert_ptr_nonnull(cfg.allowed_roots);
