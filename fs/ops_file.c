@@ -57,9 +57,9 @@ static void open_mapping(fuse_req_t req, struct rfs_node *node, struct fuse_file
 		if (rfs_mapping_stale(m))
 			fi->keep_cache = 0;
 	}
-	rfs_node_opened(node, 1);
+	rfs_node_opened(node);
 	if (fuse_reply_open(req, fi))
-		rfs_node_opened(node, -1); /* the opener was interrupted */
+		rfs_file_closed(rfs_daemon(req), node); /* the opener was interrupted */
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -96,9 +96,13 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 
 	rfs_count(d, RFS_OP_create);
 	err = rfs_ns_create(d->ns, dir, name, &what, &node);
-	/* Lost a race with another creator: open what it made, unless O_EXCL. */
-	if (err == -EEXIST && !(fi->flags & O_EXCL))
+	/* Lost a race with another creator: open what it made, unless O_EXCL;
+	 * if that went meanwhile (a close region's last user left), create. */
+	while (err == -EEXIST && !(fi->flags & O_EXCL)) {
 		err = rfs_ns_lookup(d->ns, dir, name, &node);
+		if (err == -ENOENT)
+			err = rfs_ns_create(d->ns, dir, name, &what, &node);
+	}
 	if (!err && (rfs_node_type(node) != S_IFREG || rfs_is_control(node))) {
 		rfs_ns_forget(d->ns, node, 1);
 		err = -EISDIR;
@@ -109,9 +113,9 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	}
 	rfs_fill_entry(d, node, &e);
 	set_caching(req, rfs_node_mapping(node), fi);
-	rfs_node_opened(node, 1);
+	rfs_node_opened(node);
 	if (fuse_reply_create(req, &e, fi))
-		rfs_node_opened(node, -1);
+		rfs_file_closed(d, node);
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -224,7 +228,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		rfs_control_release(req, fi);
 		return;
 	}
-	rfs_node_opened(node, -1);
+	rfs_file_closed(d, node);
 	/* After client munmap: catch bytes written back since the last flush. */
 	fuse_reply_err(req, -sync_node(d, node, false));
 }
