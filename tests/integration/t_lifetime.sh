@@ -209,4 +209,21 @@ EOF
 wait_until 5 gone ipc/race || fail "ipc/race still there after every racer left"
 ok "race, 3 processes x 1500 open(O_CREAT)/read/write/close: every open saw a whole region ($(cat "$W/race.out")), none failed"
 
+# --- reload: a new [dir:] applies, a dropped one goes back to persist
+cat >"$W/life.ini" <<'EOF2'
+[dir:late]
+lifetime = close
+
+[region:keep]
+size = 4K
+EOF2
+echo reload >"$CTL" || fail "reload: $(cat "$CTL")"
+assert_eq "close" "$(life_of late)" "stats of dir late after reload"
+[[ -z "$(life_of ipc)" ]] || fail "dir ipc still close after its [dir:] section went"
+echo x >"$MNT/ipc/after"
+echo x >"$MNT/late/made"
+wait_until 5 gone late/made || fail "late/made (dir added by reload) still there"
+[[ -e "$MNT/ipc/after" ]] || fail "ipc/after went, though ipc is persist again"
+ok "reload: a new [dir:] section makes its regions close, a removed one sets its directory back to persist"
+
 rfs_alive || fail "daemon died"
