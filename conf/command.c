@@ -15,6 +15,11 @@ static int set_region_key(void *decl, const char *key, const char *value, char *
 	return rfs_region_decl_set(decl, key, value, err, errlen);
 }
 
+static int set_dir_key(void *decl, const char *key, const char *value, char *err, size_t errlen)
+{
+	return rfs_dir_decl_set(decl, key, value, err, errlen);
+}
+
 static int set_view_key(void *decl, const char *key, const char *value, char *err, size_t errlen)
 {
 	return rfs_view_decl_set(decl, key, value, err, errlen);
@@ -69,7 +74,8 @@ static int parse_args(char **argv, int argc, struct rfs_command *cmd, char *err,
 	if (strcmp(verb, "region") == 0) {
 		cmd->verb = RFS_CMD_REGION;
 		e = take_name(argv, argc,
-			      "region NAME size=N [mode=M] [uid=U] [gid=G] [prealloc=yes]",
+			      "region NAME size=N [mode=M] [uid=U] [gid=G] [prealloc=yes] "
+			      "[lifetime=persist|close]",
 			      &cmd->region.name, err, errlen);
 		if (!e)
 			e = set_keys(argv + 2, argc - 2, set_region_key, &cmd->region, err, errlen);
@@ -83,6 +89,15 @@ static int parse_args(char **argv, int argc, struct rfs_command *cmd, char *err,
 		if (!e)
 			e = set_keys(argv + 2, argc - 2, set_view_key, &cmd->view, err, errlen);
 		return e ? e : rfs_view_decl_check(&cmd->view, err, errlen);
+	}
+	if (strcmp(verb, "dir") == 0) {
+		cmd->verb = RFS_CMD_DIR;
+		e = take_name(argv, argc,
+			      "dir NAME [lifetime=persist|close] [mode=M] [uid=U] [gid=G]",
+			      &cmd->dir.name, err, errlen);
+		if (!e)
+			e = set_keys(argv + 2, argc - 2, set_dir_key, &cmd->dir, err, errlen);
+		return e ? e : rfs_dir_decl_check(&cmd->dir, err, errlen);
 	}
 	if (strcmp(verb, "remove") == 0 || strcmp(verb, "flush") == 0) {
 		bool flush = verb[0] == 'f';
@@ -107,8 +122,8 @@ static int parse_args(char **argv, int argc, struct rfs_command *cmd, char *err,
 		rfs_set_err(err, errlen, "usage: reload");
 		return -EINVAL;
 	}
-	rfs_set_err(err, errlen, "unknown command '%.50s' (region, view, remove, flush, reload)",
-		    verb);
+	rfs_set_err(err, errlen,
+		    "unknown command '%.50s' (region, view, dir, remove, flush, reload)", verb);
 	return -EINVAL;
 }
 
@@ -144,5 +159,6 @@ void rfs_command_free(struct rfs_command *cmd)
 	free(cmd->name);
 	rfs_region_decl_free(&cmd->region);
 	rfs_view_decl_free(&cmd->view);
+	rfs_dir_decl_free(&cmd->dir);
 	memset(cmd, 0, sizeof(*cmd));
 }

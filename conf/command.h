@@ -1,7 +1,8 @@
 /*
  * Control commands, one a line, parsed with the config's key grammar:
  *
- *   region NAME size=N [mode=M] [uid=U] [gid=G] [prealloc=yes]
+ *   region NAME size=N [mode=M] [uid=U] [gid=G] [prealloc=yes] [lifetime=persist|close]
+ *   dir NAME [lifetime=persist|close] [mode=M] [uid=U] [gid=G]
  *   view NAME file=PATH [offset=N] [length=N] [access=ro|rw|cow] [mode=M] ...
  *   remove NAME
  *   flush NAME|all
@@ -23,6 +24,7 @@ enum rfs_verb {
 	RFS_CMD_REMOVE,
 	RFS_CMD_FLUSH, /* name "all" flushes everything */
 	RFS_CMD_RELOAD,
+	RFS_CMD_DIR,
 };
 
 struct rfs_command {
@@ -30,6 +32,7 @@ struct rfs_command {
 	char *name;		       /* remove, flush */
 	struct rfs_region_decl region; /* region */
 	struct rfs_view_decl view;     /* view */
+	struct rfs_dir_decl dir;       /* dir */
 };
 
 /* Parse one line (no newline). 0, or -EINVAL with the reason in err. */

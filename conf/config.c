@@ -27,12 +27,13 @@ enum sect_kind {
 	SECT_GLOBAL,
 	SECT_REGION,
 	SECT_VIEW,
+	SECT_DIR,
 };
 
 /* Keys whose repetition within a section is an error (bit = index). */
 static const char *const tracked_keys[] = {
 	"size",	  "mode",   "uid",    "gid",	       "prealloc", "file",
-	"offset", "length", "access", "allowed_roots", "xattr",
+	"offset", "length", "access", "allowed_roots", "xattr",	   "lifetime",
 };
 
 struct parse_ctx {
@@ -94,35 +95,46 @@ static int fail_nomem(struct parse_ctx *ctx)
 
 /* ---- sections ---- */
 
-/* Equal names, or one would have to be a directory of the other ("a", "a/b"). */
-static bool names_clash(const char *a, const char *b)
+/*
+ * Equal names, or one would have to be a directory of the other ("a",
+ * "a/b") while it is declared a file. a_dir, b_dir: declared [dir:].
+ */
+static bool names_clash(const char *a, bool a_dir, const char *b, bool b_dir)
 {
 	size_t la = strlen(a), lb = strlen(b);
 
 	if (memcmp(a, b, la < lb ? la : lb))
 		return false;
-	return la == lb || (la < lb ? b[la] : a[lb]) == '/';
+	if (la == lb)
+		return true;
+	if ((la < lb ? b[la] : a[lb]) != '/')
+		return false;
+	return la < lb ? !a_dir : !b_dir;
 }
 
-static int name_claim(struct parse_ctx *ctx, const char *name)
+/* Claim name for a new declaration (a directory if is_dir). */
+static int name_claim(struct parse_ctx *ctx, const char *name, bool is_dir)
 {
 	const struct rfs_config *cfg = ctx->cfg;
+	size_t i, n_files = cfg->n_regions + cfg->n_views;
 	const char *other;
 	char why[128];
-	size_t i;
 	int line;
 
 	if (rfs_name_check(name, why, sizeof(why)))
 		return fail_at(ctx, ctx->lineno, "invalid name '%s': %s", name, why);
-	for (i = 0; i < cfg->n_regions + cfg->n_views; i++) {
+	for (i = 0; i < n_files + cfg->n_dirs; i++) {
 		if (i < cfg->n_regions) {
 			other = cfg->regions[i].name;
 			line = cfg->regions[i].line;
-		} else {
+		} else if (i < n_files) {
 			other = cfg->views[i - cfg->n_regions].name;
 			line = cfg->views[i - cfg->n_regions].line;
+		} else {
+			other = cfg->dirs[i - n_files].name;
+			line = cfg->dirs[i - n_files].line;
 		}
-		if (!names_clash(name, other))
+		if (!names_clash(name, is_dir, other, i >= n_files))
 			continue;
 		if (!strcmp(name, other))
 			return fail_at(ctx, ctx->lineno,
@@ -141,7 +153,7 @@ static int region_open(struct parse_ctx *ctx, const char *name)
 	struct rfs_config *cfg = ctx->cfg;
 	struct rfs_region_decl *r;
 
-	if (name_claim(ctx, name))
+	if (name_claim(ctx, name, false))
 		return ctx->ret;
 	r = reallocarray(cfg->regions, cfg->n_regions + 1, sizeof(*r));
 	if (!r)
@@ -163,7 +175,7 @@ static int view_open(struct parse_ctx *ctx, const char *name)
 	struct rfs_config *cfg = ctx->cfg;
 	struct rfs_view_decl *v;
 
-	if (name_claim(ctx, name))
+	if (name_claim(ctx, name, false))
 		return ctx->ret;
 	v = reallocarray(cfg->views, cfg->n_views + 1, sizeof(*v));
 	if (!v)
@@ -180,6 +192,28 @@ static int view_open(struct parse_ctx *ctx, const char *name)
 	return 0;
 }
 
+static int dir_open(struct parse_ctx *ctx, const char *name)
+{
+	struct rfs_config *cfg = ctx->cfg;
+	struct rfs_dir_decl *dd;
+
+	if (name_claim(ctx, name, true))
+		return ctx->ret;
+	dd = reallocarray(cfg->dirs, cfg->n_dirs + 1, sizeof(*dd));
+	if (!dd)
+		return fail_nomem(ctx);
+	cfg->dirs = dd;
+	dd += cfg->n_dirs;
+	memset(dd, 0, sizeof(*dd));
+	dd->line = ctx->lineno;
+	dd->name = strdup(name);
+	if (!dd->name)
+		return fail_nomem(ctx);
+	cfg->n_dirs++;
+	ctx->kind = SECT_DIR;
+	return 0;
+}
+
 /* Whole-declaration checks, reported at the section's header line. */
 static int section_close(struct parse_ctx *ctx)
 {
@@ -191,6 +225,8 @@ static int section_close(struct parse_ctx *ctx)
 		ret = rfs_region_decl_check(&cfg->regions[cfg->n_regions - 1], why, sizeof(why));
 	else if (ctx->kind == SECT_VIEW)
 		ret = rfs_view_decl_check(&cfg->views[cfg->n_views - 1], why, sizeof(why));
+	else if (ctx->kind == SECT_DIR)
+		ret = rfs_dir_decl_check(&cfg->dirs[cfg->n_dirs - 1], why, sizeof(why));
 	ctx->kind = SECT_NONE;
 	if (ret)
 		return fail_at(ctx, ctx->sect_line, "%s in [%s]", why, ctx->title);
@@ -238,6 +274,8 @@ static int section_open(struct parse_ctx *ctx, const char *raw, size_t len)
 			return region_open(ctx, name);
 		if (klen == 4 && !memcmp(title, "view", klen))
 			return view_open(ctx, name);
+		if (klen == 3 && !memcmp(title, "dir", klen))
+			return dir_open(ctx, name);
 	}
 	return fail_at(ctx, ctx->lineno, "unknown section [%s]", title);
 }
@@ -369,9 +407,12 @@ static int on_key(void *user, const char *section, const char *key, const char *
 	else if (ctx->kind == SECT_REGION)
 		ret = rfs_region_decl_set(&ctx->cfg->regions[ctx->cfg->n_regions - 1], key, value,
 					  why, sizeof(why));
-	else
+	else if (ctx->kind == SECT_VIEW)
 		ret = rfs_view_decl_set(&ctx->cfg->views[ctx->cfg->n_views - 1], key, value, why,
 					sizeof(why));
+	else
+		ret = rfs_dir_decl_set(&ctx->cfg->dirs[ctx->cfg->n_dirs - 1], key, value, why,
+				       sizeof(why));
 	if (ret == -ENOMEM)
 		return !fail_nomem(ctx);
 	if (ret)
@@ -464,10 +505,13 @@ void rfs_config_free(struct rfs_config *cfg)
 		rfs_region_decl_free(&cfg->regions[i]);
 	for (i = 0; i < cfg->n_views; i++)
 		rfs_view_decl_free(&cfg->views[i]);
+	for (i = 0; i < cfg->n_dirs; i++)
+		rfs_dir_decl_free(&cfg->dirs[i]);
 	for (i = 0; i < cfg->n_allowed_roots; i++)
 		free(cfg->allowed_roots[i]);
 	free(cfg->regions);
 	free(cfg->views);
+	free(cfg->dirs);
 	free(cfg->allowed_roots);
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));

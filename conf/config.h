@@ -29,7 +29,14 @@ enum rfs_access {
 	RFS_ACCESS_COW,
 };
 
-/* Ownership and permissions common to regions and views. */
+/* A region's lifetime, or a directory's default for regions made in it. */
+enum rfs_life {
+	RFS_LIFE_UNSET = 0, /* not given: a region takes its directory's default */
+	RFS_LIFE_PERSIST,   /* until removed */
+	RFS_LIFE_CLOSE,	    /* removed when its last user goes, once it had one */
+};
+
+/* Ownership and permissions common to regions, views and directories. */
 struct rfs_owner {
 	mode_t mode; /* permission bits only (07777); 0 means "use default" */
 	bool has_mode;
@@ -44,8 +51,17 @@ struct rfs_region_decl {
 	char *name; /* relative path, components separated by '/' */
 	uint64_t size;
 	bool prealloc;
+	enum rfs_life lifetime;
 	struct rfs_owner owner;
 	int line; /* line of the section header, for later messages */
+};
+
+/* [dir:NAME]: a directory, made if missing, and its default lifetime */
+struct rfs_dir_decl {
+	char *name;
+	enum rfs_life lifetime; /* UNSET: leave it as it is (or inherit, if made) */
+	struct rfs_owner owner;
+	int line;
 };
 
 /* [view:NAME] */
@@ -76,6 +92,8 @@ struct rfs_config {
 	size_t n_regions;
 	struct rfs_view_decl *views;
 	size_t n_views;
+	struct rfs_dir_decl *dirs;
+	size_t n_dirs;
 };
 
 /* Load a config file. On error, err holds "path:line: reason". */
@@ -96,13 +114,17 @@ int rfs_region_decl_set(struct rfs_region_decl *d, const char *key, const char *
 			size_t errlen);
 int rfs_view_decl_set(struct rfs_view_decl *d, const char *key, const char *value, char *err,
 		      size_t errlen);
+int rfs_dir_decl_set(struct rfs_dir_decl *d, const char *key, const char *value, char *err,
+		     size_t errlen);
 
 /* Whole-declaration checks after all keys are in (e.g. a view needs file=). */
 int rfs_region_decl_check(const struct rfs_region_decl *d, char *err, size_t errlen);
 int rfs_view_decl_check(const struct rfs_view_decl *d, char *err, size_t errlen);
+int rfs_dir_decl_check(const struct rfs_dir_decl *d, char *err, size_t errlen);
 
 void rfs_region_decl_free(struct rfs_region_decl *d);
 void rfs_view_decl_free(struct rfs_view_decl *d);
+void rfs_dir_decl_free(struct rfs_dir_decl *d);
 
 /*
  * "64M", "4G", "1T", "4096", "0x1000": bytes, with binary K/M/G/T suffixes

@@ -167,6 +167,19 @@ static int owner_set(struct rfs_owner *o, const char *key, const char *value, ch
 	return 1;
 }
 
+static int lifetime_value(const char *value, enum rfs_life *out, char *err, size_t errlen)
+{
+	if (!strcmp(value, "persist")) {
+		*out = RFS_LIFE_PERSIST;
+	} else if (!strcmp(value, "close")) {
+		*out = RFS_LIFE_CLOSE;
+	} else {
+		rfs_set_err(err, errlen, "invalid lifetime '%s' (persist or close)", value);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int rfs_region_decl_set(struct rfs_region_decl *d, const char *key, const char *value, char *err,
 			size_t errlen)
 {
@@ -178,6 +191,21 @@ int rfs_region_decl_set(struct rfs_region_decl *d, const char *key, const char *
 		return size_value(key, value, RFS_OFF_MAX, &d->size, err, errlen);
 	if (!strcmp(key, "prealloc"))
 		return bool_value(key, value, &d->prealloc, err, errlen);
+	if (!strcmp(key, "lifetime"))
+		return lifetime_value(value, &d->lifetime, err, errlen);
+	rfs_set_err(err, errlen, "unknown key '%s'", key);
+	return -EINVAL;
+}
+
+int rfs_dir_decl_set(struct rfs_dir_decl *d, const char *key, const char *value, char *err,
+		     size_t errlen)
+{
+	int ret = owner_set(&d->owner, key, value, err, errlen);
+
+	if (ret <= 0)
+		return ret;
+	if (!strcmp(key, "lifetime"))
+		return lifetime_value(value, &d->lifetime, err, errlen);
 	rfs_set_err(err, errlen, "unknown key '%s'", key);
 	return -EINVAL;
 }
@@ -269,6 +297,11 @@ int rfs_region_decl_check(const struct rfs_region_decl *d, char *err, size_t err
 	return name_valid(d->name, err, errlen);
 }
 
+int rfs_dir_decl_check(const struct rfs_dir_decl *d, char *err, size_t errlen)
+{
+	return name_valid(d->name, err, errlen);
+}
+
 int rfs_view_decl_check(const struct rfs_view_decl *d, char *err, size_t errlen)
 {
 	int ret = name_valid(d->name, err, errlen);
@@ -287,6 +320,12 @@ int rfs_view_decl_check(const struct rfs_view_decl *d, char *err, size_t errlen)
 }
 
 void rfs_region_decl_free(struct rfs_region_decl *d)
+{
+	free(d->name);
+	memset(d, 0, sizeof(*d));
+}
+
+void rfs_dir_decl_free(struct rfs_dir_decl *d)
 {
 	free(d->name);
 	memset(d, 0, sizeof(*d));

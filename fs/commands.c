@@ -67,6 +67,15 @@ static int cmd_region(struct rfs_daemon *d, const struct rfs_region_decl *r, cha
 	return e;
 }
 
+static int cmd_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd, char *err, size_t errlen)
+{
+	int e = rfs_add_dir(d, dd);
+
+	if (e)
+		snprintf(err, errlen, "dir '%s': %s", dd->name, strerror(-e));
+	return e;
+}
+
 static int cmd_view(struct rfs_daemon *d, const struct rfs_view_decl *v, char *err, size_t errlen)
 {
 	int e, fd = open_beneath(&d->cfg, v->file, v->access == RFS_ACCESS_RW, err, errlen);
@@ -240,6 +249,8 @@ static int run(struct rfs_daemon *d, const struct rfs_command *cmd, char *err, s
 		return cmd_region(d, &cmd->region, err, errlen);
 	case RFS_CMD_VIEW:
 		return cmd_view(d, &cmd->view, err, errlen);
+	case RFS_CMD_DIR:
+		return cmd_dir(d, &cmd->dir, err, errlen);
 	case RFS_CMD_REMOVE:
 		return remove_name(d, cmd->name, err, errlen);
 	case RFS_CMD_FLUSH:
@@ -338,6 +349,14 @@ static const struct rfs_view_decl *find_view(const struct rfs_config *c, const c
 	return NULL;
 }
 
+static bool has_dir(const struct rfs_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_dirs; i++)
+		if (strcmp(c->dirs[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 static const struct rfs_region_decl *find_region(const struct rfs_config *c, const char *name)
 {
 	for (size_t i = 0; i < c->n_regions; i++)
@@ -431,6 +450,14 @@ int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen)
 			rfs_mapping_free(maps[i]);
 		}
 	}
+	/* Before the regions: new ones in these directories take their lifetime. */
+	for (size_t i = 0; i < d->cfg.n_dirs; i++)
+		if (!has_dir(&next, d->cfg.dirs[i].name))
+			rfs_drop_dir(d, &d->cfg.dirs[i]);
+	for (size_t i = 0; i < next.n_dirs; i++)
+		if (rfs_add_dir(d, &next.dirs[i]))
+			rfs_log(RFS_LOG_WARN, "reload: dir '%s' could not be made or updated",
+				next.dirs[i].name);
 	for (size_t i = 0; i < next.n_regions; i++) {
 		if (find_region(&d->cfg, next.regions[i].name))
 			update_region(d, &next.regions[i]);

@@ -45,7 +45,8 @@ struct rfs_counters {
 	_Atomic uint64_t ops[RFS_OP_COUNT];
 	_Atomic uint64_t bytes_read, bytes_written;
 	_Atomic uint64_t flushes, flush_errors;
-	_Atomic uint64_t faults; /* requests failed by a fault in mapped memory */
+	_Atomic uint64_t faults;    /* requests failed by a fault in mapped memory */
+	_Atomic uint64_t reclaimed; /* close regions removed with their last user */
 };
 
 struct rfs_daemon {
@@ -140,6 +141,18 @@ int rfs_walk_parents(struct rfs_daemon *d, char *path, bool create, struct rfs_n
 		     char **leaf);
 /* Add one declared region; -errno. */
 int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r);
+/* Make or update one declared directory (fs/lifetime.c); -errno. */
+int rfs_add_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd);
+/* A [dir:] section went from the config: its directory's default back to persist. */
+void rfs_drop_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd);
+
+/*
+ * An open file description of node went (release, or an open whose reply
+ * failed): counts it, and removes a close region's name with its last user.
+ * node stays valid for the caller: the kernel keeps its lookup reference
+ * until the release is answered.
+ */
+void rfs_file_closed(struct rfs_daemon *d, struct rfs_node *node);
 
 /* Build the regions and views of the config into the namespace. */
 int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen);

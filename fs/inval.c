@@ -10,7 +10,8 @@ struct notice {
 	struct notice *next;
 	fuse_ino_t ino;
 	uint64_t off, len;
-	char *name; /* an entry notice: the name in directory ino */
+	char *name;	  /* an entry notice: the name in directory ino */
+	fuse_ino_t child; /* with name: the inode that name no longer has, or 0 */
 };
 
 struct rfs_inval {
@@ -43,7 +44,12 @@ static void *worker(void *arg)
 			q->tail = &q->head;
 		pthread_mutex_unlock(&q->lock);
 		/* -ENOENT: the kernel has forgotten the inode; nothing to drop. */
-		if (n->name) {
+		if (n->name && n->child) {
+			/* Also marks the kernel's inode unlinked (st_nlink 0). */
+			fuse_lowlevel_notify_delete(q->se, n->ino, n->child, n->name,
+						    strlen(n->name));
+			fuse_lowlevel_notify_inval_inode(q->se, n->ino, -1, 0);
+		} else if (n->name) {
 			fuse_lowlevel_notify_inval_entry(q->se, n->ino, n->name, strlen(n->name));
 			/* The directory's size and times changed too. */
 			fuse_lowlevel_notify_inval_inode(q->se, n->ino, -1, 0);
@@ -121,6 +127,12 @@ void rfs_inval_post(struct rfs_inval *q, fuse_ino_t ino, uint64_t off, uint64_t 
 
 void rfs_inval_post_entry(struct rfs_inval *q, fuse_ino_t parent, const char *name)
 {
+	rfs_inval_post_delete(q, parent, 0, name);
+}
+
+void rfs_inval_post_delete(struct rfs_inval *q, fuse_ino_t parent, fuse_ino_t child,
+			   const char *name)
+{
 	struct notice *n = calloc(1, sizeof(*n));
 
 	if (n)
@@ -130,6 +142,7 @@ void rfs_inval_post_entry(struct rfs_inval *q, fuse_ino_t parent, const char *na
 		return; /* the name's cached lookup lasts until it expires */
 	}
 	n->ino = parent;
+	n->child = child;
 	enqueue(q, n);
 }
 

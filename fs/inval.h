@@ -27,6 +27,10 @@ void rfs_inval_post(struct rfs_inval *q, fuse_ino_t ino, uint64_t off, uint64_t 
 /* Queue a notice: the kernel's cached lookup of name in directory parent. */
 void rfs_inval_post_entry(struct rfs_inval *q, fuse_ino_t parent, const char *name);
 
+/* The same for a name the daemon removed from inode child (0: unknown). */
+void rfs_inval_post_delete(struct rfs_inval *q, fuse_ino_t parent, fuse_ino_t child,
+			   const char *name);
+
 /* The daemon named or unnamed name in dir by itself: drop the kernel's
  * cached lookup (a no-op before the session serves). */
 void rfs_inval_entry(struct rfs_daemon *d, struct rfs_node *dir, const char *name);

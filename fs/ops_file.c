@@ -107,15 +107,15 @@ static void reply_opened(fuse_req_t req, struct rfs_node *node, struct fuse_file
 	/* Changed outside the mount: start this open from a clean cache. */
 	if (!region && rfs_mapping_stale(m))
 		fi->keep_cache = 0;
-	rfs_node_opened(node, 1);
+	rfs_node_opened(node);
 	if (fh == FH_KERNEL)
 		err = e ? rfs_passthrough_reply_create(req, e, fi, id)
 			: rfs_passthrough_reply_open(req, fi, id);
 	else
 		err = e ? fuse_reply_create(req, e, fi) : fuse_reply_open(req, fi);
 	if (err) { /* the opener was interrupted */
-		rfs_node_opened(node, -1);
 		drop_open(d, m, fi->fh);
+		rfs_file_closed(d, node);
 	}
 }
 
@@ -166,9 +166,13 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 
 	rfs_count(d, RFS_OP_create);
 	err = rfs_ns_create(d->ns, dir, name, &what, &node);
-	/* Lost a race with another creator: open what it made, unless O_EXCL. */
-	if (err == -EEXIST && !(fi->flags & O_EXCL))
+	/* Lost a race with another creator: open what it made, unless O_EXCL;
+	 * if that went meanwhile (a close region's last user left), create. */
+	while (err == -EEXIST && !(fi->flags & O_EXCL)) {
 		err = rfs_ns_lookup(d->ns, dir, name, &node);
+		if (err == -ENOENT)
+			err = rfs_ns_create(d->ns, dir, name, &what, &node);
+	}
 	if (!err && (rfs_node_type(node) != S_IFREG || rfs_is_control(node))) {
 		rfs_ns_forget(d->ns, node, 1);
 		err = -EISDIR;
@@ -292,10 +296,10 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		rfs_control_release(req, fi);
 		return;
 	}
-	rfs_node_opened(node, -1);
 	/* After client munmap: catch bytes written back since the last flush. */
 	err = sync_node(d, node, false);
 	drop_open(d, rfs_node_mapping(node), fi->fh);
+	rfs_file_closed(d, node);
 	fuse_reply_err(req, -err);
 }
 

@@ -15,7 +15,7 @@
 
 static const char *const names[] = {
 	PREFIX "kind",	 PREFIX "size",	  PREFIX "capacity", PREFIX "backing",
-	PREFIX "offset", PREFIX "access", PREFIX "dirty",
+	PREFIX "offset", PREFIX "access", PREFIX "dirty",    PREFIX "lifetime",
 };
 
 /* Format attribute name of node into buf; its length, or -ENODATA. */
@@ -25,9 +25,16 @@ static int value_of(struct rfs_node *node, const char *name, char *buf, size_t s
 	struct rfs_mapping_info i;
 	const char *attr;
 
-	if (!m || strncmp(name, PREFIX, strlen(PREFIX)) != 0)
+	if (strncmp(name, PREFIX, strlen(PREFIX)) != 0 || rfs_is_control(node))
 		return -ENODATA;
 	attr = name + strlen(PREFIX);
+	/* A directory's: the default of regions created in it. */
+	if (strcmp(attr, "lifetime") == 0 && (m || rfs_node_type(node) == S_IFDIR))
+		return snprintf(buf, size, "%s",
+				rfs_node_lifetime(node) == RFS_LIFETIME_CLOSE ? "close"
+									      : "persist");
+	if (!m)
+		return -ENODATA;
 	rfs_mapping_describe(m, &i);
 	if (strcmp(attr, "kind") == 0)
 		return snprintf(buf, size, "%s", i.kind == RFS_KIND_VIEW ? "view" : "region");

@@ -37,15 +37,17 @@ int rfs_walk_parents(struct rfs_daemon *d, char *path, bool create, struct rfs_n
 	return 0;
 }
 
-/* Create the file `name` with owner o (mode defaulting to def_mode) and
- * contents map (NULL: a new region); returns it referenced. */
+/* Create the file `name` with owner o (mode defaulting to def_mode),
+ * contents map (NULL: a new region) and lifetime; returns it referenced. */
 static int add_file(struct rfs_daemon *d, const char *name, const struct rfs_owner *o,
-		    mode_t def_mode, struct rfs_mapping *map, struct rfs_node **out)
+		    mode_t def_mode, struct rfs_mapping *map, enum rfs_lifetime lifetime,
+		    struct rfs_node **out)
 {
 	struct rfs_new what = {
 		.mode = S_IFREG | (o->has_mode ? o->mode : def_mode),
 		.cred = {o->has_uid ? o->uid : getuid(), o->has_gid ? o->gid : getgid()},
 		.map = map,
+		.lifetime = lifetime,
 	};
 	struct rfs_node *parent;
 	char *path = strdup(name), *leaf;
@@ -86,7 +88,11 @@ int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 	else
 		err = rfs_mapping_resize(map, r->size);
 	if (!err)
-		err = add_file(d, r->name, &r->owner, 0644, map, &node);
+		err = add_file(d, r->name, &r->owner, 0644, map,
+			       r->lifetime == RFS_LIFE_CLOSE	 ? RFS_LIFETIME_CLOSE
+			       : r->lifetime == RFS_LIFE_PERSIST ? RFS_LIFETIME_PERSIST
+								 : RFS_LIFETIME_INHERIT,
+			       &node);
 	if (err) {
 		rfs_mapping_free(map);
 		return err;
@@ -119,7 +125,7 @@ int rfs_add_view_mapping(struct rfs_daemon *d, const struct rfs_view_decl *v,
 {
 	struct rfs_node *node;
 	int err = add_file(d, v->name, &v->owner, v->access == RFS_ACCESS_RO ? 0444 : 0644, map,
-			   &node);
+			   RFS_LIFETIME_PERSIST, &node);
 
 	if (err)
 		return err;
@@ -161,6 +167,17 @@ int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen)
 {
 	const char *file = d->cfg.path ? d->cfg.path : "config";
 
+	/* Directories first: regions declared in them take their lifetime. */
+	for (size_t i = 0; i < d->cfg.n_dirs; i++) {
+		const struct rfs_dir_decl *dd = &d->cfg.dirs[i];
+		int e = rfs_add_dir(d, dd);
+
+		if (e) {
+			snprintf(err, errlen, "%s:%d: dir '%s': %s", file, dd->line, dd->name,
+				 strerror(-e));
+			return e;
+		}
+	}
 	for (size_t i = 0; i < d->cfg.n_regions; i++) {
 		const struct rfs_region_decl *r = &d->cfg.regions[i];
 		int e = rfs_add_region(d, r);

@@ -17,6 +17,11 @@ static const char *kind_name(enum rfs_kind k)
 	return k == RFS_KIND_VIEW ? "view" : "region";
 }
 
+static const char *lifetime_name(struct rfs_node *node)
+{
+	return rfs_node_lifetime(node) == RFS_LIFETIME_CLOSE ? "close" : "persist";
+}
+
 static const char *access_name(const struct rfs_mapping_info *i)
 {
 	if (i->kind == RFS_KIND_REGION)
@@ -54,17 +59,31 @@ static int stats_line(void *ctx, const char *path, struct rfs_node *node)
 	put_token(t, path);
 	rfs_text_printf(t, " %s %llu ", kind_name(i.kind), (unsigned long long)i.size);
 	put_token(t, i.backing ? i.backing : "-");
-	rfs_text_printf(t, " %llu %s %u %llu %llu %s\n", (unsigned long long)i.offset,
+	rfs_text_printf(t, " %llu %s %u %llu %llu %s %s\n", (unsigned long long)i.offset,
 			access_name(&i), rfs_node_opens(node), (unsigned long long)i.dirty,
-			(unsigned long long)i.resident, when);
+			(unsigned long long)i.resident, when, lifetime_name(node));
+	return 0;
+}
+
+/* A directory that makes its new regions close ones: the other columns do not apply. */
+static int stats_dir_line(void *ctx, const char *path, struct rfs_node *node)
+{
+	struct rfs_text *t = ctx;
+
+	if (rfs_node_lifetime(node) != RFS_LIFETIME_CLOSE || rfs_node_tag(node))
+		return 0;
+	put_token(t, path);
+	rfs_text_printf(t, " dir - - - - - - - - close\n");
 	return 0;
 }
 
 void rfs_stats_render(struct rfs_daemon *d, struct rfs_text *t)
 {
-	rfs_text_printf(t,
-			"name kind size backing offset access opens dirty resident last_flush\n");
+	rfs_text_printf(
+		t,
+		"name kind size backing offset access opens dirty resident last_flush lifetime\n");
 	rfs_ns_walk(d->ns, stats_line, t);
+	rfs_ns_walk_dirs(d->ns, stats_dir_line, t);
 	rfs_text_printf(t, "# regions: %s store, served by the %s\n", rfs_store_kind_name(d->store),
 			d->data_path[0] ? d->data_path : "daemon");
 }
@@ -111,6 +130,12 @@ static uint64_t g_opens(const struct rfs_mapping_info *i, struct rfs_node *n)
 	return rfs_node_opens(n);
 }
 
+static uint64_t g_close(const struct rfs_mapping_info *i, struct rfs_node *n)
+{
+	(void)i;
+	return rfs_node_lifetime(n) == RFS_LIFETIME_CLOSE;
+}
+
 static uint64_t g_flushed(const struct rfs_mapping_info *i, struct rfs_node *n)
 {
 	(void)n;
@@ -126,6 +151,8 @@ static const struct gauge gauges[] = {
 	{"regionfs_mapping_open_files", "Open file descriptions of the mapping.", g_opens},
 	{"regionfs_mapping_last_flush_timestamp_seconds",
 	 "Time of the mapping's last flush to its backing file (0: never).", g_flushed},
+	{"regionfs_mapping_lifetime_close",
+	 "1: a region removed with its last user (lifetime close); 0: persist.", g_close},
 };
 
 struct gauge_walk {
@@ -179,6 +206,8 @@ void rfs_metrics_render(struct rfs_daemon *d, struct rfs_text *t)
 	counter(t, "regionfs_flushes_total", "Flushes of views to their backing files.",
 		&c->flushes);
 	counter(t, "regionfs_flush_errors_total", "Flushes that failed.", &c->flush_errors);
+	counter(t, "regionfs_regions_reclaimed_total",
+		"Regions of lifetime close removed when their last user went.", &c->reclaimed);
 	counter(t, "regionfs_faults_total",
 		"Requests failed by a fault in mapped memory (EIO/ENOSPC), daemon unharmed.",
 		&c->faults);

@@ -45,6 +45,13 @@ struct rfs_node {
 	void *tag;     /* the caller's mark on a special node; fixed */
 	_Atomic uint64_t refs;
 	_Atomic uint32_t opens;
+	atomic_bool used; /* opened at least once */
+	/* enum rfs_lifetime: fixed for a file; a directory's default changes under lock */
+	_Atomic int lifetime;
+	/* The directory and entry of the node's first name (a close region's only
+	 * one), NULL once that name is gone. */
+	struct rfs_node *home;
+	struct entry *home_entry;
 	_Atomic int64_t atime, mtime, ctime; /* ns since the epoch */
 	struct rfs_node *all_prev, *all_next;
 	union {
@@ -161,6 +168,15 @@ static int dir_insert(struct dir *d, const char *name, struct rfs_node *node)
 	return 0;
 }
 
+/* n now has the name e (just inserted) in dir. */
+static void set_home(struct rfs_node *n, struct rfs_node *dir, struct entry *e)
+{
+	if (!is_dir(n)) {
+		n->home = dir;
+		n->home_entry = e;
+	}
+}
+
 static void dir_erase(struct dir *d, struct entry *e)
 {
 	struct entry **pp = &d->buckets[e->hash & (d->nbuckets - 1)];
@@ -256,6 +272,7 @@ static int attach_new(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 		n->dir.parent = dir;
 		dir->dir.subdirs++;
 	}
+	set_home(n, dir, dir->dir.tail);
 	atomic_store(&n->refs, 1);
 	node_publish(ns, n);
 	return 0;
@@ -285,6 +302,7 @@ struct rfs_ns *rfs_ns_new(struct rfs_store *store, mode_t root_mode, struct rfs_
 	}
 	ns->root->nlink = 1;
 	ns->root->dir.parent = ns->root;
+	atomic_init(&ns->root->lifetime, RFS_LIFETIME_PERSIST);
 	node_publish(ns, ns->root);
 	rfs_rwlock_init(&ns->lock); /* nothing takes it shared twice in one thread */
 	return ns;
@@ -368,6 +386,19 @@ int rfs_ns_lookup(struct rfs_ns *ns, struct rfs_node *dir, const char *name, str
 	return err;
 }
 
+/* The lifetime of n, made in dir as what says. ns->lock held. */
+static enum rfs_lifetime new_lifetime(const struct rfs_node *dir, const struct rfs_new *what,
+				      const struct rfs_node *n)
+{
+	bool region = S_ISREG(n->mode) && rfs_mapping_kind(n->map) == RFS_KIND_REGION;
+
+	if (!region && !is_dir(n))
+		return RFS_LIFETIME_PERSIST;
+	if (what->lifetime != RFS_LIFETIME_INHERIT)
+		return what->lifetime;
+	return (enum rfs_lifetime)atomic_load(&dir->lifetime);
+}
+
 int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 		  const struct rfs_new *what, struct rfs_node **out)
 {
@@ -413,6 +444,7 @@ int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 	}
 	if (S_ISCHR(mode) || S_ISBLK(mode))
 		n->rdev = what->rdev;
+	atomic_init(&n->lifetime, new_lifetime(dir, what, n));
 	err = attach_new(ns, dir, name, n);
 	if (err) {
 		if (what->map)
@@ -443,6 +475,7 @@ int rfs_ns_create_special(struct rfs_ns *ns, struct rfs_node *dir, const char *n
 	n->gid = cred.gid;
 	n->sealed = true;
 	n->tag = tag;
+	atomic_init(&n->lifetime, RFS_LIFETIME_PERSIST);
 	atomic_init(&n->atime, now_ns());
 	atomic_init(&n->mtime, atomic_load(&n->atime));
 	atomic_init(&n->ctime, atomic_load(&n->atime));
@@ -469,9 +502,28 @@ void *rfs_node_tag(const struct rfs_node *node)
 	return node->tag;
 }
 
-void rfs_node_opened(struct rfs_node *node, int delta)
+void rfs_node_opened(struct rfs_node *node)
 {
-	atomic_fetch_add_explicit(&node->opens, (uint32_t)delta, memory_order_relaxed);
+	atomic_fetch_add(&node->opens, 1);
+	atomic_store(&node->used, true);
+}
+
+enum rfs_lifetime rfs_node_lifetime(const struct rfs_node *node)
+{
+	return atomic_load(&node->lifetime) == RFS_LIFETIME_CLOSE ? RFS_LIFETIME_CLOSE
+								  : RFS_LIFETIME_PERSIST;
+}
+
+int rfs_ns_set_lifetime(struct rfs_ns *ns, struct rfs_node *dir, enum rfs_lifetime lifetime)
+{
+	if (!is_dir(dir))
+		return -ENOTDIR;
+	if (lifetime != RFS_LIFETIME_PERSIST && lifetime != RFS_LIFETIME_CLOSE)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&ns->lock);
+	atomic_store(&dir->lifetime, lifetime);
+	pthread_rwlock_unlock(&ns->lock);
+	return 0;
 }
 
 unsigned int rfs_node_opens(const struct rfs_node *node)
@@ -488,6 +540,8 @@ int rfs_ns_link(struct rfs_ns *ns, struct rfs_node *node, struct rfs_node *dir, 
 	pthread_rwlock_wrlock(&ns->lock);
 	if (is_dir(node) || node->sealed || dir->sealed)
 		err = -EPERM;
+	else if (atomic_load(&node->lifetime) == RFS_LIFETIME_CLOSE)
+		err = -EMLINK; /* its last close removes its one name */
 	else if (!is_dir(dir))
 		err = -ENOTDIR;
 	else if (dir->nlink == 0 || node->nlink == 0)
@@ -511,6 +565,10 @@ static void drop_entry(struct rfs_ns *ns, struct rfs_node *d, struct entry *e)
 {
 	struct rfs_node *n = e->node;
 
+	if (n->home_entry == e) {
+		n->home = NULL;
+		n->home_entry = NULL;
+	}
 	dir_erase(&d->dir, e);
 	if (is_dir(n)) {
 		d->dir.subdirs--;
@@ -556,6 +614,31 @@ out_unlock:
 	return err;
 }
 
+bool rfs_ns_closed(struct rfs_ns *ns, struct rfs_node *node, struct rfs_gone *gone)
+{
+	bool removed = false;
+	struct rfs_node *dir;
+
+	if (atomic_load(&node->lifetime) != RFS_LIFETIME_CLOSE) {
+		atomic_fetch_sub(&node->opens, 1);
+		return false;
+	}
+	/* An opener racing this either counted itself before the decrement
+	 * (the name stays) or opens a node that is already unnamed. */
+	pthread_rwlock_wrlock(&ns->lock);
+	if (atomic_fetch_sub(&node->opens, 1) == 1 && atomic_load(&node->used) && node->home) {
+		dir = node->home;
+		strcpy(gone->name, node->home_entry->name);
+		gone->dir = dir;
+		atomic_fetch_add(&dir->refs, 1);
+		drop_entry(ns, dir, node->home_entry);
+		stamp_dir(dir);
+		removed = true;
+	}
+	pthread_rwlock_unlock(&ns->lock);
+	return removed;
+}
+
 /* Is a inside the subtree of b (or b itself)? ns->lock held. */
 static bool within(const struct rfs_node *a, const struct rfs_node *b)
 {
@@ -587,6 +670,10 @@ static int rename_exchange(struct entry *a, struct rfs_node *adir, struct entry 
 		return -EINVAL;
 	a->node = bn;
 	b->node = an;
+	if (an->home_entry == a)
+		set_home(an, bdir, b);
+	if (bn->home_entry == b)
+		set_home(bn, adir, a);
 	set_parent(an, adir, bdir);
 	set_parent(bn, bdir, adir);
 	return 0;
@@ -648,6 +735,8 @@ int rfs_ns_rename(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from
 	err = dir_insert(&to_dir->dir, to, n);
 	if (err)
 		goto out_unlock;
+	if (n->home_entry == src)
+		set_home(n, to_dir, to_dir->dir.tail); /* dir_insert appends */
 	if (dst)
 		drop_entry(ns, to_dir, dst);
 	dir_erase(&from_dir->dir, src);
@@ -824,8 +913,12 @@ void rfs_ns_usage(struct rfs_ns *ns, struct rfs_ns_usage *u)
 	pthread_rwlock_unlock(&ns->lock);
 }
 
-/* Depth-first over dir, path holding its name (len bytes) in a buffer of RFS_NS_PATH_MAX. */
-static int walk(struct rfs_node *dir, char *path, size_t len, rfs_walk_fn fn, void *ctx)
+/*
+ * Depth-first over dir, path holding its name (len bytes) in a buffer of
+ * RFS_NS_PATH_MAX; fn gets directories (before their entries) if dirs,
+ * else regular files.
+ */
+static int walk(struct rfs_node *dir, char *path, size_t len, bool dirs, rfs_walk_fn fn, void *ctx)
 {
 	struct entry *e;
 	int stop = 0;
@@ -838,16 +931,19 @@ static int walk(struct rfs_node *dir, char *path, size_t len, rfs_walk_fn fn, vo
 		if (sep)
 			path[len] = '/';
 		memcpy(path + len + sep, e->name, nlen + 1);
-		if (is_dir(e->node))
-			stop = walk(e->node, path, len + sep + nlen, fn, ctx);
-		else if (S_ISREG(e->node->mode))
+		if (is_dir(e->node)) {
+			stop = dirs ? fn(ctx, path, e->node) : 0;
+			if (!stop)
+				stop = walk(e->node, path, len + sep + nlen, dirs, fn, ctx);
+		} else if (S_ISREG(e->node->mode) && !dirs) {
 			stop = fn(ctx, path, e->node);
+		}
 		path[len] = '\0';
 	}
 	return stop;
 }
 
-int rfs_ns_walk(struct rfs_ns *ns, rfs_walk_fn fn, void *ctx)
+static int walk_root(struct rfs_ns *ns, bool dirs, rfs_walk_fn fn, void *ctx)
 {
 	char *path = malloc(RFS_NS_PATH_MAX);
 
@@ -855,8 +951,18 @@ int rfs_ns_walk(struct rfs_ns *ns, rfs_walk_fn fn, void *ctx)
 		return -ENOMEM;
 	path[0] = '\0';
 	pthread_rwlock_rdlock(&ns->lock);
-	walk(ns->root, path, 0, fn, ctx);
+	walk(ns->root, path, 0, dirs, fn, ctx);
 	pthread_rwlock_unlock(&ns->lock);
 	free(path);
 	return 0;
+}
+
+int rfs_ns_walk(struct rfs_ns *ns, rfs_walk_fn fn, void *ctx)
+{
+	return walk_root(ns, false, fn, ctx);
+}
+
+int rfs_ns_walk_dirs(struct rfs_ns *ns, rfs_walk_fn fn, void *ctx)
+{
+	return walk_root(ns, true, fn, ctx);
 }

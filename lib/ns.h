@@ -9,8 +9,13 @@
  * for the caller. A node with a reference can be used without any lock:
  * its mapping and identity do not change.
  *
+ * Lifetime of a region's name: a region of lifetime close loses its name
+ * when its last open file description goes, once it has been opened at all
+ * (rfs_ns_closed); a directory gives regions created in it a default.
+ *
  * Locking: ns->lock (a reader-writer lock) guards the tree, every node's
- * name links, nlink, mode, ownership and the node list. Times are atomics
+ * name links, nlink, mode, ownership, a directory's default lifetime and
+ * the node list. Times are atomics
  * so the data path can stamp them without it. Mappings have their own lock
  * (mapping.h); lock order: ns->lock, then a mapping's lock.
  */
@@ -30,6 +35,16 @@ struct rfs_node;
 
 /* The control plane's directory at the root: no file may take this name (-EPERM). */
 #define RFS_NS_RESERVED ".regionfs"
+
+/*
+ * How long a region's name lives; for a directory, the default of regions
+ * created in it (and of its new subdirectories).
+ */
+enum rfs_lifetime {
+	RFS_LIFETIME_INHERIT = 0, /* in struct rfs_new: the directory's default */
+	RFS_LIFETIME_PERSIST,	  /* until unlinked */
+	RFS_LIFETIME_CLOSE,	  /* also unlinked when its last user goes, once opened */
+};
 
 /* Who is creating a node, and how. */
 struct rfs_cred {
@@ -57,6 +72,7 @@ struct rfs_new {
 	const char *target;	 /* S_IFLNK */
 	dev_t rdev;		 /* S_IFCHR, S_IFBLK */
 	struct rfs_mapping *map; /* S_IFREG: contents, taken over on success; NULL: a new region */
+	enum rfs_lifetime lifetime; /* regions and directories; views are always persist */
 };
 
 /*
@@ -77,11 +93,37 @@ int rfs_ns_create_special(struct rfs_ns *ns, struct rfs_node *dir, const char *n
 /* The tag of a special node; NULL for every other node. */
 void *rfs_node_tag(const struct rfs_node *node);
 
-/* Count of open file descriptions, kept by the caller (for stats). */
-void rfs_node_opened(struct rfs_node *node, int delta);
+/*
+ * Count of open file descriptions, kept by the caller: rfs_node_opened at
+ * each open, rfs_ns_closed when one goes (FUSE release, or an open whose
+ * reply failed). Lock-free but for the last close of a close region.
+ */
+void rfs_node_opened(struct rfs_node *node);
 unsigned int rfs_node_opens(const struct rfs_node *node);
 
-/* A new name for an existing non-directory node (link(2)), referenced. */
+/* What rfs_ns_closed unlinked: the directory (referenced) and the name. */
+struct rfs_gone {
+	struct rfs_node *dir;
+	char name[256];
+};
+
+/*
+ * One open file description of node went. If it was the last and node is a
+ * region of lifetime close that has been opened, its name is removed: the
+ * count and the name change under the exclusive lock, so a concurrent
+ * opener finds either the name with the region alive or no name (an open of
+ * a node looked up before still works, as for any unlinked file). Returns
+ * true and fills *gone then; the caller drops gone->dir.
+ */
+bool rfs_ns_closed(struct rfs_ns *ns, struct rfs_node *node, struct rfs_gone *gone);
+
+/* A region's lifetime (never INHERIT), or a directory's default; PERSIST for others. */
+enum rfs_lifetime rfs_node_lifetime(const struct rfs_node *node);
+/* Set a directory's default for regions created in it from now on: -ENOTDIR, -EINVAL. */
+int rfs_ns_set_lifetime(struct rfs_ns *ns, struct rfs_node *dir, enum rfs_lifetime lifetime);
+
+/* A new name for an existing non-directory node (link(2)), referenced.
+ * A region of lifetime close has one name at most (-EMLINK). */
 int rfs_ns_link(struct rfs_ns *ns, struct rfs_node *node, struct rfs_node *dir, const char *name);
 
 /* unlink(2) (dir false) or rmdir(2) (dir true). */
@@ -142,6 +184,8 @@ void rfs_ns_stat_locked(struct rfs_node *node, struct stat *st);
 #define RFS_NS_PATH_MAX 4096
 typedef int (*rfs_walk_fn)(void *ctx, const char *path, struct rfs_node *node);
 int rfs_ns_walk(struct rfs_ns *ns, rfs_walk_fn fn, void *ctx);
+/* The same for every directory below the root instead of regular files. */
+int rfs_ns_walk_dirs(struct rfs_ns *ns, rfs_walk_fn fn, void *ctx);
 
 /* Totals for statfs. */
 struct rfs_ns_usage {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "tests/unit/check_main.h"
+#include "conf/command.h"
 #include "conf/config.h"
 
 #define LABEL "t.ini"
@@ -570,6 +571,80 @@ START_TEST(duplicates)
 }
 END_TEST
 
+/* ---- lifetimes and directories ---- */
+
+START_TEST(lifetimes)
+{
+	struct rfs_config cfg;
+	char err[RFS_ERR_MAX];
+
+	ck_assert_int_eq(load("[dir:ipc]\nlifetime = close\nmode = 1777\n"
+			      "[dir:keep]\n"
+			      "[region:ipc/a]\nsize = 1\n"
+			      "[region:ipc/b]\nlifetime = persist\n"
+			      "[region:c]\nlifetime = close\n",
+			      &cfg, err),
+			 0);
+	ck_assert_uint_eq(cfg.n_dirs, 2);
+	ck_assert_str_eq(cfg.dirs[0].name, "ipc");
+	ck_assert_int_eq(cfg.dirs[0].lifetime, RFS_LIFE_CLOSE);
+	ck_assert(cfg.dirs[0].owner.has_mode);
+	ck_assert_uint_eq(cfg.dirs[0].owner.mode, 01777);
+	ck_assert_int_eq(cfg.dirs[0].line, 1);
+	ck_assert_int_eq(cfg.dirs[1].lifetime, RFS_LIFE_UNSET);
+	ck_assert_uint_eq(cfg.n_regions, 3);
+	ck_assert_int_eq(cfg.regions[0].lifetime, RFS_LIFE_UNSET);
+	ck_assert_int_eq(cfg.regions[1].lifetime, RFS_LIFE_PERSIST);
+	ck_assert_int_eq(cfg.regions[2].lifetime, RFS_LIFE_CLOSE);
+	rfs_config_free(&cfg);
+
+	ck_load_error("[region:a]\nlifetime = forever\n",
+		      "t.ini:2: invalid lifetime 'forever' (persist or close) in [region:a]");
+	ck_load_error("[dir:d]\nlifetime = close\nlifetime = close\n",
+		      "t.ini:3: key 'lifetime' given twice in [dir:d]");
+	ck_load_error("[dir:d]\nsize = 1\n", "t.ini:2: unknown key 'size' in [dir:d]");
+	ck_load_error("[view:v]\nfile = /x\nlifetime = close\n",
+		      "t.ini:3: unknown key 'lifetime' in [view:v]");
+	/* A directory may hold declared files, but be none, nor be under one. */
+	ck_load_error("[dir:d]\n[dir:d]\n",
+		      "t.ini:2: duplicate name 'd' (first declared at line 1)");
+	ck_load_error("[region:d]\n[dir:d]\n",
+		      "t.ini:2: duplicate name 'd' (first declared at line 1)");
+	ck_load_error("[region:d]\n[dir:d/e]\n",
+		      "t.ini:2: name 'd/e' clashes with 'd' declared at line 1 (a file cannot "
+		      "also be a directory)");
+	ck_load_error("[dir:d/e]\n[view:d]\nfile = /x\n",
+		      "t.ini:2: name 'd' clashes with 'd/e' declared at line 1 (a file cannot "
+		      "also be a directory)");
+	ck_assert_int_eq(load("[region:d/e/f]\n[dir:d]\n[dir:d/e]\n[region:d/g]\n", &cfg, err), 0);
+	rfs_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(dir_command)
+{
+	struct rfs_command cmd;
+	char err[RFS_ERR_MAX];
+
+	ck_assert_int_eq(
+		rfs_command_parse("dir ipc/x lifetime=close mode=0770", &cmd, err, sizeof(err)), 0);
+	ck_assert_int_eq(cmd.verb, RFS_CMD_DIR);
+	ck_assert_str_eq(cmd.dir.name, "ipc/x");
+	ck_assert_int_eq(cmd.dir.lifetime, RFS_LIFE_CLOSE);
+	ck_assert_uint_eq(cmd.dir.owner.mode, 0770);
+	rfs_command_free(&cmd);
+	ck_assert_int_eq(
+		rfs_command_parse("region r size=1 lifetime=close", &cmd, err, sizeof(err)), 0);
+	ck_assert_int_eq(cmd.region.lifetime, RFS_LIFE_CLOSE);
+	rfs_command_free(&cmd);
+	ck_assert_int_eq(rfs_command_parse("dir", &cmd, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "usage: dir NAME [lifetime=persist|close] [mode=M] [uid=U] [gid=G]");
+	ck_assert_int_eq(rfs_command_parse("dir d lifetime=now", &cmd, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "invalid lifetime 'now' (persist or close)");
+	ck_assert_int_eq(rfs_command_parse("dir .regionfs/x", &cmd, err, sizeof(err)), -EINVAL);
+}
+END_TEST
+
 /* ---- files ---- */
 
 START_TEST(load_file)
@@ -651,6 +726,7 @@ static Suite *config_suite(void)
 		{"views", {views, decl_api}},
 		{"overflow", {window_overflow}},
 		{"duplicates", {duplicates}},
+		{"lifetimes", {lifetimes, dir_command}},
 		{"files", {load_file, missing_file, shipped_files}},
 	};
 	size_t i, j;

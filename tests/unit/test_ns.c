@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1106,6 +1107,221 @@ START_TEST(usage_counts)
 }
 END_TEST
 
+/* ---- lifetime close ---- */
+
+/* Create a region name in dir with lifetime l; the caller keeps the reference. */
+static struct rfs_node *mk_life(struct rfs_node *dir, const char *name, enum rfs_lifetime l)
+{
+	struct rfs_new what = {.mode = S_IFREG | 0644, .cred = me, .lifetime = l};
+	struct rfs_node *n = NULL;
+
+	ck_assert_int_eq(rfs_ns_create(ns, dir, name, &what, &n), 0);
+	return n;
+}
+
+START_TEST(close_last_user_removes)
+{
+	struct rfs_node *f = mk_life(root, "f", RFS_LIFETIME_CLOSE);
+	struct rfs_gone gone = {0};
+
+	ck_assert_int_eq(rfs_node_lifetime(f), RFS_LIFETIME_CLOSE);
+	write_str(f, "data", 0);
+	rfs_node_opened(f);
+	rfs_node_opened(f);
+	ck_assert_uint_eq(rfs_node_opens(f), 2);
+	ck_assert(!rfs_ns_closed(ns, f, &gone));
+	ck_assert_ptr_eq(lk(root, "f"), f); /* one user left: still named */
+	ck_assert(rfs_ns_closed(ns, f, &gone));
+	ck_assert_ptr_eq(gone.dir, root);
+	ck_assert_str_eq(gone.name, "f");
+	rfs_ns_forget(ns, gone.dir, 1);
+	ck_assert_uint_eq(rfs_node_opens(f), 0);
+	ck_assert_ptr_null(lk(root, "f"));
+	ck_assert_uint_eq(nlink_of(f), 0);
+	/* Memory stays while referenced (a late opener), and goes with it. */
+	ck_assert_uint_gt(used(), 0);
+	rfs_ns_forget(ns, f, 1);
+	ck_assert_uint_eq(nodes(), 1);
+	ck_assert_uint_eq(used(), 0);
+}
+END_TEST
+
+START_TEST(close_unused_stays)
+{
+	struct rfs_node *f = mk_life(root, "f", RFS_LIFETIME_CLOSE);
+	struct rfs_node *p = mk_life(root, "p", RFS_LIFETIME_PERSIST);
+	struct rfs_gone gone = {0};
+
+	/* Never opened: it waits for its first user. */
+	rfs_ns_forget(ns, f, 1);
+	ck_assert_ptr_eq(lk(root, "f"), f);
+	/* A persist region keeps its name whoever closes it. */
+	rfs_node_opened(p);
+	ck_assert(!rfs_ns_closed(ns, p, &gone));
+	ck_assert_ptr_eq(lk(root, "p"), p);
+	ck_assert_uint_eq(rfs_node_opens(p), 0);
+	rfs_ns_forget(ns, p, 1);
+	/* Its first user comes and goes: then it is gone. */
+	rfs_ns_lookup(ns, root, "f", &f);
+	rfs_node_opened(f);
+	ck_assert(rfs_ns_closed(ns, f, &gone));
+	rfs_ns_forget(ns, gone.dir, 1);
+	rfs_ns_forget(ns, f, 1);
+	ck_assert_ptr_null(lk(root, "f"));
+	ck_assert_uint_eq(nodes(), 2);
+}
+END_TEST
+
+START_TEST(close_unlinked_reopen)
+{
+	struct rfs_node *f = mk_life(root, "f", RFS_LIFETIME_CLOSE), *g;
+	struct rfs_gone gone = {0};
+	char buf[16];
+
+	write_str(f, "old", 0);
+	rfs_node_opened(f);
+	ck_assert(rfs_ns_closed(ns, f, &gone));
+	rfs_ns_forget(ns, gone.dir, 1);
+	/* A lookup from before the removal still opens and reads the region. */
+	rfs_node_opened(f);
+	ck_assert_uint_eq(read_str(f, buf, sizeof(buf) - 1, 0), 3);
+	ck_assert_str_eq(buf, "old");
+	/* The name is free for a fresh region meanwhile. */
+	g = mk_life(root, "f", RFS_LIFETIME_CLOSE);
+	ck_assert_ptr_ne(g, f);
+	ck_assert_uint_eq(rfs_mapping_size(rfs_node_mapping(g)), 0);
+	/* The old one's last close touches the new name not at all. */
+	ck_assert(!rfs_ns_closed(ns, f, &gone));
+	ck_assert_ptr_eq(lk(root, "f"), g);
+	rfs_ns_forget(ns, f, 1);
+	rfs_ns_forget(ns, g, 1);
+	ck_assert_uint_eq(nodes(), 2);
+}
+END_TEST
+
+START_TEST(close_follows_renames)
+{
+	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755);
+	struct rfs_node *f = mk_life(root, "f", RFS_LIFETIME_CLOSE);
+	struct rfs_node *x = mk_life(root, "x", RFS_LIFETIME_PERSIST);
+	struct rfs_gone gone = {0};
+
+	rfs_node_opened(f);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "f", d, "g", 0), 0);
+	ck_assert_int_eq(rfs_ns_rename(ns, d, "g", root, "x", RFS_RENAME_EXCHANGE), 0);
+	/* f is now root/x, the persist region d/g. */
+	ck_assert_ptr_eq(lk(root, "x"), f);
+	ck_assert(rfs_ns_closed(ns, f, &gone));
+	ck_assert_ptr_eq(gone.dir, root);
+	ck_assert_str_eq(gone.name, "x");
+	rfs_ns_forget(ns, gone.dir, 1);
+	ck_assert_ptr_null(lk(root, "x"));
+	ck_assert_ptr_eq(lk(d, "g"), x);
+	/* Renamed over: it lost its name already; its last close removes nothing. */
+	rfs_ns_forget(ns, f, 1);
+	f = mk_life(root, "f", RFS_LIFETIME_CLOSE);
+	rfs_node_opened(f);
+	ck_assert_int_eq(rfs_ns_rename(ns, d, "g", root, "f", 0), 0);
+	ck_assert(!rfs_ns_closed(ns, f, &gone));
+	ck_assert_ptr_eq(lk(root, "f"), x);
+	rfs_ns_forget(ns, f, 1);
+	rfs_ns_forget(ns, x, 1);
+}
+END_TEST
+
+START_TEST(close_no_hard_links)
+{
+	struct rfs_node *f = mk_life(root, "f", RFS_LIFETIME_CLOSE);
+
+	ck_assert_int_eq(rfs_ns_link(ns, f, root, "g"), -EMLINK);
+	ck_assert_ptr_null(lk(root, "g"));
+	rfs_ns_forget(ns, f, 1);
+}
+END_TEST
+
+START_TEST(dir_default_lifetime)
+{
+	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755), *sub, *f, *p, *l;
+	struct rfs_new fifo = {.mode = S_IFIFO | 0644, .cred = me};
+
+	ck_assert_int_eq(rfs_node_lifetime(root), RFS_LIFETIME_PERSIST);
+	ck_assert_int_eq(rfs_node_lifetime(d), RFS_LIFETIME_PERSIST);
+	ck_assert_int_eq(rfs_ns_set_lifetime(ns, d, RFS_LIFETIME_CLOSE), 0);
+	ck_assert_int_eq(rfs_node_lifetime(d), RFS_LIFETIME_CLOSE);
+	/* Regions and subdirectories made in it inherit; an explicit word wins. */
+	f = mk_life(d, "f", RFS_LIFETIME_INHERIT);
+	p = mk_life(d, "p", RFS_LIFETIME_PERSIST);
+	sub = mk_ref(d, "sub", S_IFDIR | 0755);
+	ck_assert_int_eq(rfs_node_lifetime(f), RFS_LIFETIME_CLOSE);
+	ck_assert_int_eq(rfs_node_lifetime(p), RFS_LIFETIME_PERSIST);
+	ck_assert_int_eq(rfs_node_lifetime(sub), RFS_LIFETIME_CLOSE);
+	ck_assert_int_eq(rfs_ns_create(ns, d, "fifo", &fifo, &l), 0);
+	ck_assert_int_eq(rfs_node_lifetime(l), RFS_LIFETIME_PERSIST);
+	/* Changing the default leaves existing regions as they are. */
+	ck_assert_int_eq(rfs_ns_set_lifetime(ns, d, RFS_LIFETIME_PERSIST), 0);
+	ck_assert_int_eq(rfs_node_lifetime(f), RFS_LIFETIME_CLOSE);
+	ck_assert_int_eq(rfs_ns_set_lifetime(ns, f, RFS_LIFETIME_CLOSE), -ENOTDIR);
+	ck_assert_int_eq(rfs_ns_set_lifetime(ns, d, RFS_LIFETIME_INHERIT), -EINVAL);
+	rfs_ns_forget(ns, f, 1);
+	rfs_ns_forget(ns, p, 1);
+	rfs_ns_forget(ns, sub, 1);
+	rfs_ns_forget(ns, l, 1);
+}
+END_TEST
+
+/* Openers racing the last close: each sees a live region, named or not. */
+struct race {
+	struct rfs_node *dir;
+	int rounds;
+	int removed;
+};
+
+static void *race_user(void *arg)
+{
+	struct race *r = arg;
+	struct rfs_new what = {.mode = S_IFREG | 0644, .cred = me};
+	struct rfs_gone gone;
+
+	for (int i = 0; i < r->rounds; i++) {
+		struct rfs_node *n;
+		int err = rfs_ns_lookup(ns, r->dir, "f", &n);
+
+		if (err == -ENOENT)
+			err = rfs_ns_create(ns, r->dir, "f", &what, &n);
+		if (err == -EEXIST)
+			continue;
+		ck_assert_int_eq(err, 0);
+		rfs_node_opened(n);
+		ck_assert_ptr_nonnull(rfs_node_mapping(n));
+		ck_assert_int_eq(rfs_mapping_write(rfs_node_mapping(n), "x", 1, 0), 1);
+		if (rfs_ns_closed(ns, n, &gone)) {
+			ck_assert_str_eq(gone.name, "f");
+			rfs_ns_forget(ns, gone.dir, 1);
+			__atomic_fetch_add(&r->removed, 1, __ATOMIC_RELAXED);
+		}
+		rfs_ns_forget(ns, n, 1);
+	}
+	return NULL;
+}
+
+START_TEST(close_race)
+{
+	struct race r = {.dir = mk(root, "d", S_IFDIR | 0755), .rounds = 20000};
+	pthread_t t[4];
+
+	ck_assert_int_eq(rfs_ns_set_lifetime(ns, r.dir, RFS_LIFETIME_CLOSE), 0);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, race_user, &r), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_int_gt(r.removed, 0);
+	/* Everyone left: the name went with the last of them, and every region's memory. */
+	ck_assert_ptr_null(lk(r.dir, "f"));
+	ck_assert_uint_eq(nodes(), 2);
+	ck_assert_uint_eq(used(), 0);
+}
+END_TEST
+
 static Suite *ns_suite(void)
 {
 	Suite *s = suite_create("ns");
@@ -1126,6 +1342,9 @@ static Suite *ns_suite(void)
 		{"lifetime",
 		 {removed_file_lives, forget_named_keeps, removed_dir_lives,
 		  removed_dir_parent_gone_readdir, removed_dir_parent_gone_lookup}},
+		{"lifetime_close",
+		 {close_last_user_removes, close_unused_stays, close_unlinked_reopen,
+		  close_follows_renames, close_no_hard_links, dir_default_lifetime, close_race}},
 		{"setattr", {setattr_fields}},
 		{"usage", {usage_counts}},
 	};
