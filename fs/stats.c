@@ -1,8 +1,10 @@
 /* The contents of .regionfs/stats and .regionfs/metrics. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "conf/quote.h"
 #include "fs/control.h"
 #include "fs/uring.h"
 
@@ -24,17 +26,23 @@ static const char *access_name(const struct rfs_mapping_info *i)
 	return i->access == RFS_VIEW_RO ? "ro" : i->access == RFS_VIEW_COW ? "cow" : "rw";
 }
 
-/* Names and paths in stats are single tokens: escape what would split them. */
+/* Names and paths in stats are single words, quoted as control reads them. */
 static void put_token(struct rfs_text *t, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	char small[256], *q = small;
+	size_t n = rfs_quote(s, small, sizeof(small));
 
-		if (c <= ' ' || c == '\\' || c == 0x7f)
-			rfs_text_printf(t, "\\x%02x", c);
-		else
-			rfs_text_printf(t, "%c", c);
+	if (n >= sizeof(small)) {
+		q = malloc(n + 1);
+		if (!q) {
+			t->failed = true;
+			return;
+		}
+		rfs_quote(s, q, n + 1);
 	}
+	rfs_text_printf(t, "%s", q);
+	if (q != small)
+		free(q);
 }
 
 static int stats_line(void *ctx, const char *path, struct rfs_node *node)
@@ -67,16 +75,25 @@ void rfs_stats_render(struct rfs_daemon *d, struct rfs_text *t)
 	rfs_ns_walk(d->ns, stats_line, t);
 }
 
-/* A Prometheus label value: backslash, double quote and newline escaped. */
+/*
+ * A Prometheus label value: UTF-8 text with backslash, double quote and
+ * newline escaped, as the format requires. A byte that is not UTF-8 cannot
+ * be carried; it is shown as the text \xHH, the escape stats would use.
+ */
 static void put_label(struct rfs_text *t, const char *s)
 {
-	for (; *s; s++) {
+	while (*s) {
+		size_t u = rfs_utf8_len(s);
+
 		if (*s == '\\' || *s == '"')
 			rfs_text_printf(t, "\\%c", *s);
 		else if (*s == '\n')
 			rfs_text_printf(t, "\\n");
+		else if (!u)
+			rfs_text_printf(t, "\\\\x%02x", (unsigned char)*s);
 		else
-			rfs_text_printf(t, "%c", *s);
+			rfs_text_printf(t, "%.*s", (int)u, s);
+		s += u ? u : 1;
 	}
 }
 
