@@ -781,7 +781,7 @@ int rfs_ns_readdir(struct rfs_ns *ns, struct rfs_node *dir, uint64_t cookie, rfs
 	if (cookie < COOKIE_DOTDOT && emit(ctx, "..", dir->dir.parent, COOKIE_DOTDOT))
 		goto out_unlock;
 	for (e = dir->dir.head; e; e = e->next) {
-		if (e->cookie <= cookie)
+		if (e->cookie <= cookie || (dir == ns->root && e->node->sealed))
 			continue;
 		if (emit(ctx, e->name, e->node, e->cookie))
 			break;

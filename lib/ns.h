@@ -28,7 +28,8 @@
 struct rfs_ns;
 struct rfs_node;
 
-/* The control plane's directory at the root: no file may take this name (-EPERM). */
+/* The control plane's directory at the root: no file may take this name (-EPERM);
+ * readdir does not list it. */
 #define RFS_NS_RESERVED ".regionfs"
 
 /* Who is creating a node, and how. */
@@ -125,7 +126,9 @@ int rfs_ns_readlink(struct rfs_ns *ns, struct rfs_node *node, char *buf, size_t 
  * Walk dir's entries from cookie (0 = start), in a stable order that
  * survives concurrent changes. emit() gets each entry with the cookie that
  * resumes after it; it returns non-zero to stop (the entry was not taken).
- * "." and ".." come first. Runs under the shared lock: emit must not call
+ * "." and ".." come first. Special nodes at the root (the control plane's
+ * directory) are left out, so tar, cp -a, rsync and find pass them by; they
+ * stay reachable by name (lookup). Runs under the shared lock: emit must not call
  * back into ns except rfs_ns_ref and rfs_ns_stat_locked.
  */
 typedef int (*rfs_emit_fn)(void *ctx, const char *name, struct rfs_node *node, uint64_t next);

@@ -753,6 +753,51 @@ START_TEST(readdir_all)
 }
 END_TEST
 
+/* The control plane's directory: reachable by name, never listed at the root. */
+START_TEST(readdir_hides_reserved)
+{
+	struct rfs_node *ctl, *f, *d = mk(root, "d", S_IFDIR | 0755);
+	struct listing *l = calloc(1, sizeof(*l));
+
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(rfs_ns_create_special(ns, root, RFS_NS_RESERVED, S_IFDIR | 0755, me,
+					       (void *)1, &ctl),
+			 0);
+	ck_assert_int_eq(rfs_ns_create_special(ns, ctl, "stats", S_IFREG | 0444, me, (void *)2,
+					       &f),
+			 0);
+	rfs_ns_forget(ns, f, 1);
+	mk(root, "z", S_IFREG | 0644);
+	ck_assert_ptr_eq(lk(root, RFS_NS_RESERVED), ctl);
+	ck_assert_int_eq(rfs_ns_readdir(ns, root, 0, collect, l), 0);
+	ck_assert_int_eq(l->n, 4);
+	ck_assert_int_eq(count_name(l, RFS_NS_RESERVED), 0);
+	ck_assert_int_eq(count_name(l, "d"), 1);
+	ck_assert_int_eq(count_name(l, "z"), 1);
+	/* Resuming from each cookie never brings it back either. */
+	for (int i = 0; i < 4; i++) {
+		struct listing *r = calloc(1, sizeof(*r));
+
+		ck_assert_ptr_nonnull(r);
+		ck_assert_int_eq(rfs_ns_readdir(ns, root, l->next[i], collect, r), 0);
+		ck_assert_int_eq(r->n, 3 - i);
+		ck_assert_int_eq(count_name(r, RFS_NS_RESERVED), 0);
+		free(r);
+	}
+	/* Its own entries are listed, and so is a ".regionfs" below the root. */
+	memset(l, 0, sizeof(*l));
+	ck_assert_int_eq(rfs_ns_readdir(ns, ctl, 0, collect, l), 0);
+	ck_assert_int_eq(l->n, 3);
+	ck_assert_int_eq(count_name(l, "stats"), 1);
+	mk(d, RFS_NS_RESERVED, S_IFREG | 0644);
+	memset(l, 0, sizeof(*l));
+	ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, collect, l), 0);
+	ck_assert_int_eq(count_name(l, RFS_NS_RESERVED), 1);
+	rfs_ns_forget(ns, ctl, 1);
+	free(l);
+}
+END_TEST
+
 START_TEST(readdir_resume)
 {
 	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755);
@@ -1109,7 +1154,7 @@ static Suite *ns_suite(void)
 		  rename_into_subtree, rename_type_errors}},
 		{"rename_exchange", {rename_exchange_files, rename_exchange_dirs}},
 		{"dirs", {dir_nlink, setgid_inherit, dir_times}},
-		{"readdir", {readdir_all, readdir_resume, readdir_remove_during}},
+		{"readdir", {readdir_all, readdir_hides_reserved, readdir_resume, readdir_remove_during}},
 		{"lifetime",
 		 {removed_file_lives, forget_named_keeps, removed_dir_lives,
 		  removed_dir_parent_gone_readdir, removed_dir_parent_gone_lookup}},
