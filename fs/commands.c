@@ -141,15 +141,16 @@ struct flush_all {
 
 static int flush_one(struct flush_all *f, const char *path, struct rfs_node *node)
 {
-	int e = rfs_mapping_sync(rfs_node_mapping(node), true);
 	struct quoted q;
+	int e;
 
+	rfs_view_check_deleted(rfs_node_mapping(node), path);
+	e = rfs_mapping_sync(rfs_node_mapping(node), true);
 	rfs_add(&f->d->counters.flushes, 1);
 	if (e) {
 		rfs_add(&f->d->counters.flush_errors, 1);
 		if (!f->err)
-			snprintf(f->msg, f->msglen, "flush %s: %s", quoted(path, &q),
-				 strerror(-e));
+			snprintf(f->msg, f->msglen, "flush %s: %s", quoted(path, &q), strerror(-e));
 		f->err = f->err ? f->err : e;
 	}
 	return 0;

@@ -56,6 +56,7 @@ static void open_mapping(fuse_req_t req, struct rfs_node *node, struct fuse_file
 		/* Changed outside the mount: start this open from a clean cache. */
 		if (rfs_mapping_stale(m))
 			fi->keep_cache = 0;
+		rfs_view_check_deleted(m, NULL);
 	}
 	rfs_node_opened(node, 1);
 	if (fuse_reply_open(req, fi))
@@ -196,6 +197,7 @@ static int sync_node(struct rfs_daemon *d, struct rfs_node *node, bool durable)
 
 	if (!m || rfs_mapping_kind(m) != RFS_KIND_VIEW)
 		return 0;
+	rfs_view_check_deleted(m, NULL);
 	err = rfs_mapping_sync(m, durable);
 	rfs_add(&d->counters.flushes, 1);
 	if (err) {

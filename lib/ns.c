@@ -798,12 +798,32 @@ void rfs_ns_usage(struct rfs_ns *ns, struct rfs_ns_usage *u)
 	pthread_rwlock_unlock(&ns->lock);
 }
 
+/* May who read and search directory n (its mode bits, as the kernel checks them)? */
+static bool may_list(const struct rfs_node *n, const struct rfs_reader *who)
+{
+	mode_t m = n->mode;
+	bool group = n->gid == who->gid;
+
+	if (!who->uid)
+		return true;
+	for (size_t i = 0; i < who->ngroups && !group; i++)
+		group = who->groups[i] == n->gid;
+	if (who->uid == n->uid)
+		m >>= 6;
+	else if (group)
+		m >>= 3;
+	return (m & 05) == 05;
+}
+
 /* Depth-first over dir, path holding its name (len bytes) in a buffer of RFS_NS_PATH_MAX. */
-static int walk(struct rfs_node *dir, char *path, size_t len, rfs_walk_fn fn, void *ctx)
+static int walk(struct rfs_node *dir, const struct rfs_reader *who, char *path, size_t len,
+		rfs_walk_fn fn, void *ctx)
 {
 	struct entry *e;
 	int stop = 0;
 
+	if (who && !may_list(dir, who))
+		return 0;
 	for (e = dir->dir.head; e && !stop; e = e->next) {
 		size_t nlen = strlen(e->name), sep = len ? 1 : 0;
 
@@ -813,7 +833,7 @@ static int walk(struct rfs_node *dir, char *path, size_t len, rfs_walk_fn fn, vo
 			path[len] = '/';
 		memcpy(path + len + sep, e->name, nlen + 1);
 		if (is_dir(e->node))
-			stop = walk(e->node, path, len + sep + nlen, fn, ctx);
+			stop = walk(e->node, who, path, len + sep + nlen, fn, ctx);
 		else if (S_ISREG(e->node->mode))
 			stop = fn(ctx, path, e->node);
 		path[len] = '\0';
@@ -821,7 +841,7 @@ static int walk(struct rfs_node *dir, char *path, size_t len, rfs_walk_fn fn, vo
 	return stop;
 }
 
-int rfs_ns_walk(struct rfs_ns *ns, rfs_walk_fn fn, void *ctx)
+int rfs_ns_walk_as(struct rfs_ns *ns, const struct rfs_reader *who, rfs_walk_fn fn, void *ctx)
 {
 	char *path = malloc(RFS_NS_PATH_MAX);
 
@@ -829,8 +849,13 @@ int rfs_ns_walk(struct rfs_ns *ns, rfs_walk_fn fn, void *ctx)
 		return -ENOMEM;
 	path[0] = '\0';
 	pthread_rwlock_rdlock(&ns->lock);
-	walk(ns->root, path, 0, fn, ctx);
+	walk(ns->root, who, path, 0, fn, ctx);
 	pthread_rwlock_unlock(&ns->lock);
 	free(path);
 	return 0;
+}
+
+int rfs_ns_walk(struct rfs_ns *ns, rfs_walk_fn fn, void *ctx)
+{
+	return rfs_ns_walk_as(ns, NULL, fn, ctx);
 }

@@ -146,6 +146,23 @@ void rfs_ns_stat_locked(struct rfs_node *node, struct stat *st);
 typedef int (*rfs_walk_fn)(void *ctx, const char *path, struct rfs_node *node);
 int rfs_ns_walk(struct rfs_ns *ns, rfs_walk_fn fn, void *ctx);
 
+/* A reader's identity, for permission checks as the kernel makes them. */
+struct rfs_reader {
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups; /* supplementary groups */
+	size_t ngroups;
+};
+
+/*
+ * rfs_ns_walk limited to what who could find with ls and stat: the files
+ * below directories (the root included) that who may all read and search,
+ * checked by mode bits as default_permissions does; uid 0 passes every
+ * check (CAP_DAC_OVERRIDE). A directory who may search but not read hides
+ * its entries' names, so nothing below it is shown. who NULL: every file.
+ */
+int rfs_ns_walk_as(struct rfs_ns *ns, const struct rfs_reader *who, rfs_walk_fn fn, void *ctx);
+
 /* Totals for statfs. */
 struct rfs_ns_usage {
 	uint64_t nodes;
