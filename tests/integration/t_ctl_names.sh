@@ -129,6 +129,9 @@ for bad, why in ((b"remove \"open", b"unterminated"), (b"remove a\\q", b"unknown
                  (b"remove \\x00", b"NUL"), (b"remove \"\"", b"bad name")):
     e, res = ctl(bad)
     assert e == errno.EINVAL and why in res and res.count(b"\n") == 1, (bad, e, res)
+# A command that fails when run names the view quoted too: one line.
+e, res = ctl(b"view \"n\\nl\" file=\"" + os.environ["SP"].encode() + b"/f\" offset=1M access=ro")
+assert e == errno.ENXIO and b"view \"n\\nl\": " in res and res.count(b"\n") == 1, (e, res)
 '
 ok "remove \"with space\", with\\ space, 'it'\\''s'; view file=\"dir with space\", '...', \\ : stats shows the decoded path; bad quoting is EINVAL with a one-line reason"
 
