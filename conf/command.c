@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "conf/config_i.h"
+#include "conf/quote.h"
 
 #define MAX_ARGS 32
 
@@ -32,7 +33,10 @@ static int set_keys(char **argv, int argc, set_fn set, void *decl, char *err, si
 		char *eq = strchr(argv[i], '=');
 
 		if (!eq || eq == argv[i]) {
-			rfs_set_err(err, errlen, "expected key=value, got '%.100s'", argv[i]);
+			char q[128];
+
+			rfs_quote(argv[i], q, sizeof(q));
+			rfs_set_err(err, errlen, "expected key=value, got %s", q);
 			return -EINVAL;
 		}
 		*eq = '\0';
@@ -52,14 +56,15 @@ static int set_keys(char **argv, int argc, set_fn set, void *decl, char *err, si
 /* The NAME argument: present and a valid name. */
 static int take_name(char **argv, int argc, const char *usage, char **out, char *err, size_t errlen)
 {
-	char why[RFS_ERR_MAX];
+	char why[RFS_ERR_MAX], q[128];
 
 	if (argc < 2) {
 		rfs_set_err(err, errlen, "usage: %s", usage);
 		return -EINVAL;
 	}
 	if (rfs_name_check(argv[1], why, sizeof(why))) {
-		rfs_set_err(err, errlen, "bad name '%.100s': %.200s", argv[1], why);
+		rfs_quote(argv[1], q, sizeof(q));
+		rfs_set_err(err, errlen, "bad name %s: %.200s", q, why);
 		return -EINVAL;
 	}
 	*out = strdup(argv[1]);
@@ -69,6 +74,7 @@ static int take_name(char **argv, int argc, const char *usage, char **out, char 
 static int parse_args(char **argv, int argc, struct rfs_command *cmd, char *err, size_t errlen)
 {
 	const char *verb = argv[0];
+	char q[64];
 	int e;
 
 	if (strcmp(verb, "region") == 0) {
@@ -122,35 +128,42 @@ static int parse_args(char **argv, int argc, struct rfs_command *cmd, char *err,
 		rfs_set_err(err, errlen, "usage: reload");
 		return -EINVAL;
 	}
-	rfs_set_err(err, errlen,
-		    "unknown command '%.50s' (region, view, dir, remove, flush, reload)", verb);
+	rfs_quote(verb, q, sizeof(q));
+	rfs_set_err(err, errlen, "unknown command %s (region, view, dir, remove, flush, reload)",
+		    q);
 	return -EINVAL;
+}
+
+/*
+ * Messages name odd words in quoted form, but a key's message (decl.c,
+ * shared with the config) echoes a decoded value as it is: keep the reason
+ * one printable line for control and the log.
+ */
+static void one_line(char *err)
+{
+	for (; err && *err; err++)
+		if ((unsigned char)*err < ' ' || *err == 0x7f)
+			*err = '?';
 }
 
 int rfs_command_parse(const char *line, struct rfs_command *cmd, char *err, size_t errlen)
 {
-	char *copy = strdup(line), *argv[MAX_ARGS], *save = NULL, *tok;
-	int argc = 0, e = 0;
+	char *words = malloc(strlen(line) + 1), *argv[MAX_ARGS];
+	int argc, e;
 
 	memset(cmd, 0, sizeof(*cmd));
-	if (!copy)
+	if (!words)
 		return -ENOMEM;
-	for (tok = strtok_r(copy, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save)) {
-		if (!argc && tok[0] == '#')
-			break; /* a comment: its words are no arguments */
-		if (argc == MAX_ARGS) {
-			rfs_set_err(err, errlen, "too many arguments");
-			e = -EINVAL;
-			goto out_free;
-		}
-		argv[argc++] = tok;
-	}
-	if (argc)
+	e = rfs_words_split(line, words, argv, MAX_ARGS, &argc, err, errlen);
+	if (e == -E2BIG)
+		e = -EINVAL;
+	if (!e && argc)
 		e = parse_args(argv, argc, cmd, err, errlen);
-out_free:
-	free(copy);
-	if (e)
+	free(words);
+	if (e) {
 		rfs_command_free(cmd);
+		one_line(err);
+	}
 	return e;
 }
 

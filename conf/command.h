@@ -8,9 +8,10 @@
  *   flush NAME|all
  *   reload
  *
- * Arguments are separated by blanks; a line that is empty or starts with
- * '#' is no command. Parsing checks everything that needs no file system:
- * names, keys, values, whole declarations.
+ * Arguments are words as conf/quote.h splits them (blanks between, shell-like
+ * quotes and backslash escapes within); a line that is empty or whose first
+ * word starts with an unquoted '#' is no command. Parsing checks everything
+ * that needs no file system: names, keys, values, whole declarations.
  */
 #ifndef REGIONFS_COMMAND_H
 #define REGIONFS_COMMAND_H

@@ -10,7 +10,19 @@
 #include <unistd.h>
 
 #include "conf/command.h"
+#include "conf/quote.h"
 #include "fs/inval.h"
+
+/* A name or path for a message, quoted as stats prints it (shortened). */
+struct quoted {
+	char s[256];
+};
+
+static const char *quoted(const char *name, struct quoted *q)
+{
+	rfs_quote(name, q->s, sizeof(q->s));
+	return q->s;
+}
 
 /* How long a command waits for the kernel to drop cached names it changed. */
 #define CMD_WAIT_MS 1000
@@ -23,6 +35,8 @@
 static int open_beneath(const struct rfs_config *cfg, const char *file, bool rw, char *err,
 			size_t errlen)
 {
+	struct quoted q, r;
+
 	for (size_t i = 0; i < cfg->n_allowed_roots; i++) {
 		const char *root = cfg->allowed_roots[i];
 		size_t len = strlen(root);
@@ -47,13 +61,14 @@ static int open_beneath(const struct rfs_config *cfg, const char *file, bool rw,
 		if (fd >= 0)
 			return fd;
 		if (errno == EXDEV || errno == ELOOP) {
-			snprintf(err, errlen, "%s: leaves allowed root %s", file, root);
+			snprintf(err, errlen, "%s: leaves allowed root %.200s", quoted(file, &q),
+				 quoted(root, &r));
 			return -EACCES;
 		}
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		snprintf(err, errlen, "%s: %s", quoted(file, &q), strerror(errno));
 		return -errno;
 	}
-	snprintf(err, errlen, "%s: not inside allowed_roots", file);
+	snprintf(err, errlen, "%s: not inside allowed_roots", quoted(file, &q));
 	return -EACCES;
 }
 
@@ -61,9 +76,10 @@ static int cmd_region(struct rfs_daemon *d, const struct rfs_region_decl *r, cha
 		      size_t errlen)
 {
 	int e = rfs_add_region(d, r);
+	struct quoted q;
 
 	if (e)
-		snprintf(err, errlen, "region '%s': %s", r->name, strerror(-e));
+		snprintf(err, errlen, "region %s: %s", quoted(r->name, &q), strerror(-e));
 	return e;
 }
 
@@ -93,6 +109,7 @@ static int remove_name(struct rfs_daemon *d, const char *name, char *err, size_t
 {
 	char *path = strdup(name), *leaf;
 	struct rfs_node *parent, *node;
+	struct quoted q;
 	int e;
 
 	if (!path)
@@ -113,9 +130,9 @@ static int remove_name(struct rfs_daemon *d, const char *name, char *err, size_t
 	rfs_ns_forget(d->ns, parent, 1);
 out_err:
 	if (e == -EISDIR)
-		snprintf(err, errlen, "'%s' is not a region or view", name);
+		snprintf(err, errlen, "%s is not a region or view", quoted(name, &q));
 	else if (e)
-		snprintf(err, errlen, "'%s': %s", name, strerror(-e));
+		snprintf(err, errlen, "%s: %s", quoted(name, &q), strerror(-e));
 	free(path);
 	return e;
 }
@@ -133,13 +150,16 @@ struct flush_all {
 
 static int flush_one(struct flush_all *f, const char *path, struct rfs_node *node)
 {
-	int e = rfs_mapping_sync(rfs_node_mapping(node), true);
+	struct quoted q;
+	int e;
 
+	rfs_view_check_deleted(rfs_node_mapping(node), path);
+	e = rfs_mapping_sync(rfs_node_mapping(node), true);
 	rfs_add(&f->d->counters.flushes, 1);
 	if (e) {
 		rfs_add(&f->d->counters.flush_errors, 1);
 		if (!f->err)
-			snprintf(f->msg, f->msglen, "flush '%s': %s", path, strerror(-e));
+			snprintf(f->msg, f->msglen, "flush %s: %s", quoted(path, &q), strerror(-e));
 		f->err = f->err ? f->err : e;
 	}
 	return 0;
@@ -196,6 +216,7 @@ static int cmd_flush(struct rfs_daemon *d, const char *name, char *err, size_t e
 {
 	struct flush_all f = {.d = d, .msg = err, .msglen = errlen};
 	struct rfs_node *parent, *node;
+	struct quoted q;
 	char *path, *leaf;
 
 	if (strcmp(name, "all") == 0)
@@ -216,7 +237,7 @@ static int cmd_flush(struct rfs_daemon *d, const char *name, char *err, size_t e
 		}
 	}
 	if (f.err && !err[0])
-		snprintf(err, errlen, "'%s': %s", name, strerror(-f.err));
+		snprintf(err, errlen, "%s: %s", quoted(name, &q), strerror(-f.err));
 	free(path);
 	return f.err;
 }

@@ -84,6 +84,35 @@ int rfs_control_init(struct rfs_daemon *d)
 	return err;
 }
 
+/*
+ * Render stats or metrics for the opener: its uid, gid and supplementary
+ * groups (from /proc, through libfuse). If the groups cannot be read the
+ * reader has only its own gid: it may be shown less, never more.
+ */
+static void render_for(fuse_req_t req, enum ctl_kind kind, struct rfs_text *t)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct rfs_reader who = {.uid = ctx->uid, .gid = ctx->gid};
+	gid_t small[64], *groups = small;
+	int n = fuse_req_getgroups(req, 64, small);
+
+	if (n > 64) {
+		groups = calloc((size_t)n, sizeof(*groups));
+		n = groups ? fuse_req_getgroups(req, n, groups) : -ENOMEM;
+	}
+	if (n > 0) {
+		who.groups = groups;
+		who.ngroups = (size_t)n;
+	}
+	if (kind == CTL_STATS)
+		rfs_stats_render(d, &who, t);
+	else
+		rfs_metrics_render(d, &who, t);
+	if (groups != small)
+		free(groups);
+}
+
 void rfs_control_open(fuse_req_t req, struct rfs_node *node, struct fuse_file_info *fi)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
@@ -105,10 +134,8 @@ void rfs_control_open(fuse_req_t req, struct rfs_node *node, struct fuse_file_in
 		return;
 	}
 	h->kind = kind;
-	if (kind == CTL_STATS)
-		rfs_stats_render(d, &h->text);
-	else if (kind == CTL_METRICS)
-		rfs_metrics_render(d, &h->text);
+	if (kind == CTL_STATS || kind == CTL_METRICS)
+		render_for(req, kind, &h->text);
 	else if (!writing)
 		rfs_command_result(d, &h->text);
 	fi->fh = (uintptr_t)h;

@@ -3,6 +3,8 @@
  *   control  write commands, one a line (commands.h); read the last result
  *   stats    one line per mapping, a header first
  *   metrics  Prometheus text exposition
+ * stats and metrics show each reader only the files it could find with ls
+ * and stat; .regionfs itself is left out of the root's listing.
  * Reads are served from a snapshot taken at open, with direct I/O so the
  * kernel never caches one snapshot for the next reader.
  */
@@ -33,8 +35,11 @@ struct rfs_text {
 void rfs_text_printf(struct rfs_text *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* stats.c: the stats and metrics files' contents. */
-void rfs_stats_render(struct rfs_daemon *d, struct rfs_text *t);
-void rfs_metrics_render(struct rfs_daemon *d, struct rfs_text *t);
+/*
+ * stats.c: the stats and metrics files' contents, listing the files who
+ * could find with ls and stat (rfs_ns_walk_as); who NULL: all.
+ */
+void rfs_stats_render(struct rfs_daemon *d, const struct rfs_reader *who, struct rfs_text *t);
+void rfs_metrics_render(struct rfs_daemon *d, const struct rfs_reader *who, struct rfs_text *t);
 
 #endif

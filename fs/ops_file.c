@@ -107,6 +107,8 @@ static void reply_opened(fuse_req_t req, struct rfs_node *node, struct fuse_file
 	/* Changed outside the mount: start this open from a clean cache. */
 	if (!region && rfs_mapping_stale(m))
 		fi->keep_cache = 0;
+	if (!region)
+		rfs_view_check_deleted(m, NULL);
 	rfs_node_opened(node);
 	if (fh == FH_KERNEL)
 		err = e ? rfs_passthrough_reply_create(req, e, fi, id)
@@ -267,6 +269,7 @@ static int sync_node(struct rfs_daemon *d, struct rfs_node *node, bool durable)
 
 	if (!m || rfs_mapping_kind(m) != RFS_KIND_VIEW)
 		return 0;
+	rfs_view_check_deleted(m, NULL);
 	err = rfs_mapping_sync(m, durable);
 	rfs_add(&d->counters.flushes, 1);
 	if (err) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/quote.h"
 #include "fs/fs.h"
 #include "fs/inval.h"
 
@@ -150,17 +151,20 @@ int rfs_add_view(struct rfs_daemon *d, const struct rfs_view_decl *v, int fd)
 void rfs_view_error(const struct rfs_view_decl *v, const char *file, int e, char *err,
 		    size_t errlen)
 {
-	char where[RFS_PATH_MAX + 32] = "";
+	char where[RFS_PATH_MAX + 32] = "", name[128], path[256];
 
 	if (file)
 		snprintf(where, sizeof(where), "%s:%d: ", file, v->line);
+	/* Quoted as stats prints them: the message stays one line. */
+	rfs_quote(v->name, name, sizeof(name));
+	rfs_quote(v->file, path, sizeof(path));
 	if (e == -ENXIO)
 		snprintf(err, errlen,
-			 "%sview '%s': the window lies past the end of %s "
+			 "%sview %s: the window lies past the end of %s "
 			 "(only rw views grow their file)",
-			 where, v->name, v->file);
+			 where, name, path);
 	else
-		snprintf(err, errlen, "%sview '%s': %s: %s", where, v->name, v->file, strerror(-e));
+		snprintf(err, errlen, "%sview %s: %s: %s", where, name, path, strerror(-e));
 }
 
 int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen)

@@ -1,8 +1,10 @@
 /* The contents of .regionfs/stats and .regionfs/metrics. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "conf/quote.h"
 #include "fs/control.h"
 #include "fs/uring.h"
 
@@ -29,17 +31,46 @@ static const char *access_name(const struct rfs_mapping_info *i)
 	return i->access == RFS_VIEW_RO ? "ro" : i->access == RFS_VIEW_COW ? "cow" : "rw";
 }
 
-/* Names and paths in stats are single tokens: escape what would split them. */
+/* Names and paths in stats are single words, quoted as control reads them. */
 static void put_token(struct rfs_text *t, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	char small[256], *q = small;
+	size_t n = rfs_quote(s, small, sizeof(small));
 
-		if (c <= ' ' || c == '\\' || c == 0x7f)
-			rfs_text_printf(t, "\\x%02x", c);
-		else
-			rfs_text_printf(t, "%c", c);
+	if (n >= sizeof(small)) {
+		q = malloc(n + 1);
+		if (!q) {
+			t->failed = true;
+			return;
+		}
+		rfs_quote(s, q, n + 1);
 	}
+	rfs_text_printf(t, "%s", q);
+	if (q != small)
+		free(q);
+}
+
+bool rfs_view_check_deleted(struct rfs_mapping *m, const char *name)
+{
+	static const char what[] = "of a view was deleted; the view keeps serving the deleted "
+				   "file's bytes until it is removed";
+	char qn[256], qb[256];
+	struct rfs_mapping_info i;
+	bool first;
+
+	if (!rfs_mapping_backing_deleted(m, &first))
+		return false;
+	if (!first)
+		return true;
+	rfs_mapping_describe(m, &i);
+	rfs_quote(i.backing, qb, sizeof(qb));
+	if (name) {
+		rfs_quote(name, qn, sizeof(qn));
+		rfs_log(RFS_LOG_WARN, "view %s: backing file %s %s", qn, qb, what);
+	} else {
+		rfs_log(RFS_LOG_WARN, "backing file %s %s", qb, what);
+	}
+	return true;
 }
 
 static int stats_line(void *ctx, const char *path, struct rfs_node *node)
@@ -47,6 +78,7 @@ static int stats_line(void *ctx, const char *path, struct rfs_node *node)
 	struct rfs_text *t = ctx;
 	struct rfs_mapping_info i;
 	char when[32] = "-";
+	bool deleted = rfs_view_check_deleted(rfs_node_mapping(node), path);
 
 	rfs_mapping_describe(rfs_node_mapping(node), &i);
 	if (i.last_flush_ns) {
@@ -59,9 +91,12 @@ static int stats_line(void *ctx, const char *path, struct rfs_node *node)
 	put_token(t, path);
 	rfs_text_printf(t, " %s %llu ", kind_name(i.kind), (unsigned long long)i.size);
 	put_token(t, i.backing ? i.backing : "-");
-	rfs_text_printf(t, " %llu %s %u %llu %llu %s %s\n", (unsigned long long)i.offset,
+	rfs_text_printf(t, " %llu %s %u %llu %llu %s %s %s\n", (unsigned long long)i.offset,
 			access_name(&i), rfs_node_opens(node), (unsigned long long)i.dirty,
-			(unsigned long long)i.resident, when, lifetime_name(node));
+			(unsigned long long)i.resident, when, lifetime_name(node),
+			i.kind == RFS_KIND_REGION ? "-"
+			: deleted		  ? "yes"
+						  : "no");
 	return 0;
 }
 
@@ -73,37 +108,46 @@ static int stats_dir_line(void *ctx, const char *path, struct rfs_node *node)
 	if (rfs_node_lifetime(node) != RFS_LIFETIME_CLOSE || rfs_node_tag(node))
 		return 0;
 	put_token(t, path);
-	rfs_text_printf(t, " dir - - - - - - - - close\n");
+	rfs_text_printf(t, " dir - - - - - - - - close -\n");
 	return 0;
 }
 
-void rfs_stats_render(struct rfs_daemon *d, struct rfs_text *t)
+void rfs_stats_render(struct rfs_daemon *d, const struct rfs_reader *who, struct rfs_text *t)
 {
-	rfs_text_printf(
-		t,
-		"name kind size backing offset access opens dirty resident last_flush lifetime\n");
-	rfs_ns_walk(d->ns, stats_line, t);
-	rfs_ns_walk_dirs(d->ns, stats_dir_line, t);
+	rfs_text_printf(t, "name kind size backing offset access opens dirty resident last_flush "
+			   "lifetime deleted\n");
+	rfs_ns_walk_as(d->ns, who, stats_line, t);
+	rfs_ns_walk_dirs(d->ns, who, stats_dir_line, t);
 	rfs_text_printf(t, "# regions: %s store, served by the %s\n", rfs_store_kind_name(d->store),
 			d->data_path[0] ? d->data_path : "daemon");
 }
 
-/* A Prometheus label value: backslash, double quote and newline escaped. */
+/*
+ * A Prometheus label value: UTF-8 text with backslash, double quote and
+ * newline escaped, as the format requires. A byte that is not UTF-8 cannot
+ * be carried; it is shown as the text \xHH, the escape stats would use.
+ */
 static void put_label(struct rfs_text *t, const char *s)
 {
-	for (; *s; s++) {
+	while (*s) {
+		size_t u = rfs_utf8_len(s);
+
 		if (*s == '\\' || *s == '"')
 			rfs_text_printf(t, "\\%c", *s);
 		else if (*s == '\n')
 			rfs_text_printf(t, "\\n");
+		else if (!u)
+			rfs_text_printf(t, "\\\\x%02x", (unsigned char)*s);
 		else
-			rfs_text_printf(t, "%c", *s);
+			rfs_text_printf(t, "%.*s", (int)u, s);
+		s += u ? u : 1;
 	}
 }
 
 struct gauge {
 	const char *name, *help;
 	uint64_t (*value)(const struct rfs_mapping_info *i, struct rfs_node *node);
+	bool views_only;
 };
 
 static uint64_t g_size(const struct rfs_mapping_info *i, struct rfs_node *n)
@@ -142,17 +186,27 @@ static uint64_t g_flushed(const struct rfs_mapping_info *i, struct rfs_node *n)
 	return (uint64_t)(i->last_flush_ns / 1000000000);
 }
 
+static uint64_t g_deleted(const struct rfs_mapping_info *i, struct rfs_node *n)
+{
+	(void)n;
+	return i->backing_deleted;
+}
+
 static const struct gauge gauges[] = {
-	{"regionfs_mapping_size_bytes", "Size of the mapping (a view's window length).", g_size},
+	{"regionfs_mapping_size_bytes", "Size of the mapping (a view's window length).", g_size,
+	 false},
 	{"regionfs_mapping_dirty_bytes", "Bytes written through the mapping since its last flush.",
-	 g_dirty},
+	 g_dirty, false},
 	{"regionfs_mapping_resident_bytes", "Bytes of the mapping's contents in memory.",
-	 g_resident},
-	{"regionfs_mapping_open_files", "Open file descriptions of the mapping.", g_opens},
+	 g_resident, false},
+	{"regionfs_mapping_open_files", "Open file descriptions of the mapping.", g_opens, false},
 	{"regionfs_mapping_last_flush_timestamp_seconds",
-	 "Time of the mapping's last flush to its backing file (0: never).", g_flushed},
+	 "Time of the mapping's last flush to its backing file (0: never).", g_flushed, false},
 	{"regionfs_mapping_lifetime_close",
-	 "1: a region removed with its last user (lifetime close); 0: persist.", g_close},
+	 "1: a region removed with its last user (lifetime close); 0: persist.", g_close, false},
+	{"regionfs_view_backing_deleted",
+	 "1 if the view's backing file was unlinked: the view serves the deleted file's bytes.",
+	 g_deleted, true},
 };
 
 struct gauge_walk {
@@ -166,6 +220,8 @@ static int gauge_line(void *ctx, const char *path, struct rfs_node *node)
 	struct rfs_mapping_info i;
 
 	rfs_mapping_describe(rfs_node_mapping(node), &i);
+	if (w->g->views_only && i.kind != RFS_KIND_VIEW)
+		return 0;
 	rfs_text_printf(w->t, "%s{name=\"", w->g->name);
 	put_label(w->t, path);
 	rfs_text_printf(w->t, "\",kind=\"%s\",access=\"%s\",backing=\"", kind_name(i.kind),
@@ -181,7 +237,7 @@ static void counter(struct rfs_text *t, const char *name, const char *help, _Ato
 			(unsigned long long)atomic_load_explicit(v, memory_order_relaxed));
 }
 
-void rfs_metrics_render(struct rfs_daemon *d, struct rfs_text *t)
+void rfs_metrics_render(struct rfs_daemon *d, const struct rfs_reader *who, struct rfs_text *t)
 {
 	struct rfs_counters *c = &d->counters;
 	struct rfs_store_usage su;
@@ -193,7 +249,7 @@ void rfs_metrics_render(struct rfs_daemon *d, struct rfs_text *t)
 
 		rfs_text_printf(t, "# HELP %s %s\n# TYPE %s gauge\n", gauges[g].name,
 				gauges[g].help, gauges[g].name);
-		rfs_ns_walk(d->ns, gauge_line, &w);
+		rfs_ns_walk_as(d->ns, who, gauge_line, &w);
 	}
 	rfs_text_printf(t, "# HELP regionfs_requests_total Requests served, by operation.\n"
 			   "# TYPE regionfs_requests_total counter\n");

@@ -118,6 +118,12 @@ int rfs_mapping_sync(struct rfs_mapping *m, bool durable)
 	return m->ops->sync(m, durable);
 }
 
+bool rfs_mapping_backing_deleted(struct rfs_mapping *m, bool *first)
+{
+	*first = false;
+	return m->ops->backing_deleted ? m->ops->backing_deleted(m, first) : false;
+}
+
 bool rfs_mapping_stale(struct rfs_mapping *m)
 {
 	return m->ops->stale ? m->ops->stale(m) : false;

@@ -48,8 +48,9 @@ struct rfs_mapping_info {
 	enum rfs_kind kind;
 	uint64_t size;
 	uint64_t allocated;
-	const char *backing; /* views: the backing file; valid while m lives */
-	uint64_t offset;     /* views: window start in the backing file */
+	const char *backing;  /* views: the backing file; valid while m lives */
+	bool backing_deleted; /* views: the backing file was unlinked (nlink 0) */
+	uint64_t offset;      /* views: window start in the backing file */
 	enum rfs_view_access access;
 	uint64_t dirty;	       /* bytes written since the last flush */
 	uint64_t resident;     /* bytes of the contents in memory now */
@@ -96,6 +97,13 @@ struct rfs_mapping *rfs_view_new(struct rfs_windows *w, const struct rfs_view_sp
  * false for regions.
  */
 bool rfs_mapping_stale(struct rfs_mapping *m);
+
+/*
+ * Was a view's backing file unlinked? The view keeps serving the deleted
+ * file's bytes through its descriptor. *first is set true for exactly one
+ * call that finds it so (a warning once per view). False for regions.
+ */
+bool rfs_mapping_backing_deleted(struct rfs_mapping *m, bool *first);
 
 /* The owner lets go of the mapping; it is freed, with everything it holds,
  * once no read holds it either (read_begin .. read_end). */

@@ -27,6 +27,7 @@ struct rfs_mapping_ops {
 	off_t (*seek)(struct rfs_mapping *m, off_t off, int whence);
 	int (*sync)(struct rfs_mapping *m, bool durable);
 	bool (*stale)(struct rfs_mapping *m);
+	bool (*backing_deleted)(struct rfs_mapping *m, bool *first);
 	void (*describe)(const struct rfs_mapping *m, struct rfs_mapping_info *info);
 	void (*free)(struct rfs_mapping *m);
 };

@@ -33,7 +33,8 @@
 struct rfs_ns;
 struct rfs_node;
 
-/* The control plane's directory at the root: no file may take this name (-EPERM). */
+/* The control plane's directory at the root: no file may take this name (-EPERM);
+ * readdir does not list it. */
 #define RFS_NS_RESERVED ".regionfs"
 
 /*
@@ -167,7 +168,9 @@ int rfs_ns_readlink(struct rfs_ns *ns, struct rfs_node *node, char *buf, size_t 
  * Walk dir's entries from cookie (0 = start), in a stable order that
  * survives concurrent changes. emit() gets each entry with the cookie that
  * resumes after it; it returns non-zero to stop (the entry was not taken).
- * "." and ".." come first. Runs under the shared lock: emit must not call
+ * "." and ".." come first. Special nodes at the root (the control plane's
+ * directory) are left out, so tar, cp -a, rsync and find pass them by; they
+ * stay reachable by name (lookup). Runs under the shared lock: emit must not call
  * back into ns except rfs_ns_ref and rfs_ns_stat_locked.
  */
 typedef int (*rfs_emit_fn)(void *ctx, const char *name, struct rfs_node *node, uint64_t next);
@@ -184,8 +187,27 @@ void rfs_ns_stat_locked(struct rfs_node *node, struct stat *st);
 #define RFS_NS_PATH_MAX 4096
 typedef int (*rfs_walk_fn)(void *ctx, const char *path, struct rfs_node *node);
 int rfs_ns_walk(struct rfs_ns *ns, rfs_walk_fn fn, void *ctx);
-/* The same for every directory below the root instead of regular files. */
-int rfs_ns_walk_dirs(struct rfs_ns *ns, rfs_walk_fn fn, void *ctx);
+
+/* A reader's identity, for permission checks as the kernel makes them. */
+struct rfs_reader {
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups; /* supplementary groups */
+	size_t ngroups;
+};
+
+/* The same for every directory below the root instead of regular files,
+ * limited to what who could list (as rfs_ns_walk_as; NULL: all). */
+int rfs_ns_walk_dirs(struct rfs_ns *ns, const struct rfs_reader *who, rfs_walk_fn fn, void *ctx);
+
+/*
+ * rfs_ns_walk limited to what who could find with ls and stat: the files
+ * below directories (the root included) that who may all read and search,
+ * checked by mode bits as default_permissions does; uid 0 passes every
+ * check (CAP_DAC_OVERRIDE). A directory who may search but not read hides
+ * its entries' names, so nothing below it is shown. who NULL: every file.
+ */
+int rfs_ns_walk_as(struct rfs_ns *ns, const struct rfs_reader *who, rfs_walk_fn fn, void *ctx);
 
 /* Totals for statfs. */
 struct rfs_ns_usage {

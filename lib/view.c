@@ -46,6 +46,8 @@ struct view {
 	struct timespec seen_mtime;  /* the file as of the last stale check */
 	off_t seen_size;
 	int64_t last_flush_ns;
+
+	atomic_bool deleted_seen; /* a caller was told the backing file is gone */
 };
 
 static struct view *to_view(const struct rfs_mapping *m)
@@ -309,10 +311,29 @@ static uint64_t resident(const struct view *v)
 	return cs.nr_cache * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+/* Unlinked: no name reaches the file any more, only our descriptor. */
+static bool unlinked(const struct view *v)
+{
+	struct stat st;
+
+	return fstat(rfs_backing_fd(v->b), &st) == 0 && st.st_nlink == 0;
+}
+
+static bool view_backing_deleted(struct rfs_mapping *m, bool *first)
+{
+	struct view *v = to_view(m);
+
+	if (!unlinked(v))
+		return false;
+	*first = !atomic_exchange(&v->deleted_seen, true);
+	return true;
+}
+
 static void view_describe(const struct rfs_mapping *m, struct rfs_mapping_info *info)
 {
 	struct view *v = to_view(m);
 
+	info->backing_deleted = unlinked(v);
 	info->backing = rfs_backing_path(v->b);
 	info->resident = resident(v);
 	info->offset = v->offset;
@@ -347,6 +368,7 @@ static const struct rfs_mapping_ops view_ops = {
 	.seek = view_seek,
 	.sync = view_sync,
 	.stale = view_stale,
+	.backing_deleted = view_backing_deleted,
 	.describe = view_describe,
 	.free = view_free,
 };

@@ -9,7 +9,10 @@
  *    window inside off_t, a region's size fits off_t, "reload" has no
  *    argument, a blank or '#' line is RFS_CMD_NONE with nothing set;
  *  - failure: -EINVAL or -ENOMEM, a non-empty message, an emptied command;
- *  - the result does not depend on the error buffer.
+ *  - the result does not depend on the error buffer;
+ *  - the words are those of rfs_words_split() (conf/quote.h): a line it
+ *    refuses is refused, one it finds blank or a comment is no command, and
+ *    every word printed by rfs_quote() reads back as that one word.
  *
  * Every blank-separated word, and the value of every key=value word, also
  * goes through rfs_parse_size(), rfs_parse_mode() and rfs_name_check(), which
@@ -27,6 +30,7 @@
 #include <strings.h>
 
 #include "conf/command.h"
+#include "conf/quote.h"
 
 #define OFF_MAX	  ((uint64_t)INT64_MAX)
 #define MAX_WORDS 64
@@ -196,7 +200,7 @@ static void check_success(const struct rfs_command *cmd, char **w, int nw)
 
 	switch (cmd->verb) {
 	case RFS_CMD_NONE:
-		CHECK(nw == 0 || w[0][0] == '#', "RFS_CMD_NONE for a command");
+		CHECK(nw == 0, "RFS_CMD_NONE for a command");
 		break;
 	case RFS_CMD_REGION:
 		CHECK(nw >= 2 && !strcmp(w[0], "region"), "RFS_CMD_REGION from another verb");
@@ -253,26 +257,47 @@ static void check_success(const struct rfs_command *cmd, char **w, int nw)
 		CHECK(!cmd->name, "name set for verb %d", (int)cmd->verb);
 }
 
+/* The printed form of word reads back as exactly that word. */
+static void check_round_trip(const char *word)
+{
+	size_t n = rfs_quote(word, NULL, 0);
+	char *q = malloc(n + 1), *buf = malloc(n + 1), *argv[2];
+	int argc = -1, ret;
+
+	if (!q || !buf)
+		goto out;
+	CHECK(rfs_quote(word, q, n + 1) == n, "rfs_quote('%s') length differs", word);
+	CHECK(n + 1 <= RFS_QUOTED_MAX(strlen(word)), "quoted '%s' longer than the bound", word);
+	CHECK(!strchr(q, '\n'), "quoted '%s' spans lines", word);
+	ret = rfs_words_split(q, buf, argv, 2, &argc, NULL, 0);
+	CHECK(ret == 0 && argc == 1 && !strcmp(argv[0], word),
+	      "'%s' quoted as '%s' reads back as %d word(s) (%d)", word, q, argc, ret);
+out:
+	free(q);
+	free(buf);
+}
+
 static void one_line(const char *line)
 {
 	static const struct rfs_command zero;
 	struct rfs_command cmd, again;
 	char err[RFS_ERR_MAX], small[5];
-	char *copy, *w[MAX_WORDS], *save = NULL, *tok, *eq;
-	int ret, ret2, nw = 0;
+	char *copy, *w[MAX_WORDS], *eq;
+	int ret, ret2, split, nw = 0;
 
 	cur_line = line;
 
-	/* The words, as a user would read the line. */
-	copy = strdup(line);
+	/* The words, as the command grammar reads the line. */
+	copy = malloc(strlen(line) + 1);
 	if (!copy)
 		return;
-	for (tok = strtok_r(copy, " \t\r", &save); tok && nw < MAX_WORDS;
-	     tok = strtok_r(NULL, " \t\r", &save))
-		w[nw++] = tok;
+	split = rfs_words_split(line, copy, w, MAX_WORDS, &nw, NULL, 0);
+	CHECK(split == 0 || split == -EINVAL || split == -E2BIG, "rfs_words_split returned %d",
+	      split);
 
 	for (int i = 0; i < nw && i < 8; i++) {
 		check_scalars(w[i]);
+		check_round_trip(w[i]);
 		eq = strchr(w[i], '=');
 		if (eq)
 			check_scalars(eq + 1);
@@ -281,16 +306,18 @@ static void one_line(const char *line)
 	memset(err, 0, sizeof(err));
 	ret = rfs_command_parse(line, &cmd, err, sizeof(err));
 	if (ret == 0) {
+		CHECK(split == 0, "accepted a line the tokenizer refuses (%d)", split);
 		check_success(&cmd, w, nw);
 	} else {
 		CHECK(ret == -EINVAL || ret == -ENOMEM, "returned %d", ret);
 		CHECK(err[0], "error %d without a message", ret);
 		CHECK(memchr(err, '\0', sizeof(err)), "error message not terminated");
+		CHECK(!strchr(err, '\n'), "error message spans lines: %s", err);
 		CHECK(!memcmp(&cmd, &zero, sizeof(zero)), "command not emptied after an error");
-		CHECK(nw > 0, "blank line rejected: %s", err);
+		CHECK(split || nw > 0, "blank line rejected: %s", err);
 	}
-	/* A blank line, or one whose first word starts with '#', is no command. */
-	if (nw == 0 || w[0][0] == '#')
+	/* A blank line, or one whose first word starts with an unquoted '#', is no command. */
+	if (split == 0 && nw == 0)
 		CHECK(ret == 0 && cmd.verb == RFS_CMD_NONE, "comment line rejected (%d): %s", ret,
 		      err);
 

@@ -21,17 +21,17 @@ rfs_mount -c "$W/life.ini" -o size=64M -o xattr
 CTL=$MNT/.regionfs/control
 
 # life_of NAME: the lifetime column of NAME's stats line.
-life_of() { awk -v n="$1" 'NR > 1 && $1 == n { print $NF }' "$MNT/.regionfs/stats"; }
+life_of() { awk -v n="$1" 'NR > 1 && $1 == n { print $11 }' "$MNT/.regionfs/stats"; }
 xattr_life() { getfattr --absolute-names --only-values -n user.regionfs.lifetime "$MNT/$1"; }
 used_at_most() { (($(df_used) <= $1)); }
 reclaimed() { awk '$1 == "regionfs_regions_reclaimed_total" { print $2 }' "$MNT/.regionfs/metrics"; }
 gone() { [[ ! -e "$MNT/$1" ]] && ! ls "$MNT/$(dirname "$1")" | grep -qx "$(basename "$1")"; }
 
 # --- how it is shown
-assert_eq "name kind size backing offset access opens dirty resident last_flush lifetime" \
+assert_eq "name kind size backing offset access opens dirty resident last_flush lifetime deleted" \
 	"$(head -1 "$MNT/.regionfs/stats")" "stats header"
 assert_eq "close persist" "$(life_of cfgclose) $(life_of keep)" "stats lifetime of cfgclose, keep"
-assert_eq "ipc dir - - - - - - - - close" "$(awk '$1 == "ipc"' "$MNT/.regionfs/stats")" "stats line of dir ipc"
+assert_eq "ipc dir - - - - - - - - close -" "$(awk '$1 == "ipc"' "$MNT/.regionfs/stats")" "stats line of dir ipc"
 assert_eq "close persist close" \
 	"$(xattr_life cfgclose) $(xattr_life keep) $(xattr_life ipc)" \
 	"xattr user.regionfs.lifetime of cfgclose, keep, ipc"
@@ -127,7 +127,7 @@ ok "kill -9 of the last user (fd + 8 MiB mapping): name, stats line and memory (
 
 # --- control commands: dir NAME lifetime=..., region NAME lifetime=close
 echo "dir run/tmp lifetime=close mode=0770" >"$CTL" || fail "dir command: $(cat "$CTL")"
-assert_eq "770 close" "$(stat -c %a "$MNT/run/tmp") $(awk '$1 == "run/tmp" { print $NF }' "$MNT/.regionfs/stats")" \
+assert_eq "770 close" "$(stat -c %a "$MNT/run/tmp") $(awk '$1 == "run/tmp" { print $11 }' "$MNT/.regionfs/stats")" \
 	"mode and stats of run/tmp"
 mkdir "$MNT/run/tmp/sub"
 assert_eq close "$(xattr_life run/tmp/sub)" "a new subdirectory inherits"

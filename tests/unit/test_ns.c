@@ -767,6 +767,50 @@ START_TEST(readdir_all)
 }
 END_TEST
 
+/* The control plane's directory: reachable by name, never listed at the root. */
+START_TEST(readdir_hides_reserved)
+{
+	struct rfs_node *ctl, *f, *d = mk(root, "d", S_IFDIR | 0755);
+	struct listing *l = calloc(1, sizeof(*l));
+
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(rfs_ns_create_special(ns, root, RFS_NS_RESERVED, S_IFDIR | 0755, me,
+					       (void *)1, &ctl),
+			 0);
+	ck_assert_int_eq(rfs_ns_create_special(ns, ctl, "stats", S_IFREG | 0444, me, (void *)2, &f),
+			 0);
+	rfs_ns_forget(ns, f, 1);
+	mk(root, "z", S_IFREG | 0644);
+	ck_assert_ptr_eq(lk(root, RFS_NS_RESERVED), ctl);
+	ck_assert_int_eq(rfs_ns_readdir(ns, root, 0, collect, l), 0);
+	ck_assert_int_eq(l->n, 4);
+	ck_assert_int_eq(count_name(l, RFS_NS_RESERVED), 0);
+	ck_assert_int_eq(count_name(l, "d"), 1);
+	ck_assert_int_eq(count_name(l, "z"), 1);
+	/* Resuming from each cookie never brings it back either. */
+	for (int i = 0; i < 4; i++) {
+		struct listing *r = calloc(1, sizeof(*r));
+
+		ck_assert_ptr_nonnull(r);
+		ck_assert_int_eq(rfs_ns_readdir(ns, root, l->next[i], collect, r), 0);
+		ck_assert_int_eq(r->n, 3 - i);
+		ck_assert_int_eq(count_name(r, RFS_NS_RESERVED), 0);
+		free(r);
+	}
+	/* Its own entries are listed, and so is a ".regionfs" below the root. */
+	memset(l, 0, sizeof(*l));
+	ck_assert_int_eq(rfs_ns_readdir(ns, ctl, 0, collect, l), 0);
+	ck_assert_int_eq(l->n, 3);
+	ck_assert_int_eq(count_name(l, "stats"), 1);
+	mk(d, RFS_NS_RESERVED, S_IFREG | 0644);
+	memset(l, 0, sizeof(*l));
+	ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, collect, l), 0);
+	ck_assert_int_eq(count_name(l, RFS_NS_RESERVED), 1);
+	rfs_ns_forget(ns, ctl, 1);
+	free(l);
+}
+END_TEST
+
 START_TEST(readdir_resume)
 {
 	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755);
@@ -1076,6 +1120,74 @@ START_TEST(dir_times)
 }
 END_TEST
 
+/* ---- walk as a reader ---- */
+
+static int collect_path(void *ctx, const char *path, struct rfs_node *node)
+{
+	(void)node;
+	return collect(ctx, path, node, 0);
+}
+
+/* The paths who is shown, space-separated in walk order. */
+static const char *walk_as(const struct rfs_reader *who)
+{
+	static char out[1024];
+	struct listing *l = calloc(1, sizeof(*l));
+
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(rfs_ns_walk_as(ns, who, collect_path, l), 0);
+	out[0] = '\0';
+	for (int i = 0; i < l->n; i++) {
+		strcat(out, i ? " " : "");
+		strcat(out, l->names[i]);
+	}
+	free(l);
+	return out;
+}
+
+static void own(struct rfs_node *n, mode_t mode, uid_t uid, gid_t gid)
+{
+	struct stat st = {.st_mode = mode, .st_uid = uid, .st_gid = gid};
+
+	ck_assert_int_eq(rfs_ns_setattr(ns, n, RFS_SET_MODE | RFS_SET_UID | RFS_SET_GID, &st), 0);
+}
+
+START_TEST(walk_as_reader)
+{
+	const gid_t staff[] = {50, 60};
+	const struct rfs_reader owner = {.uid = 1000, .gid = 1000};
+	const struct rfs_reader other = {.uid = 2000, .gid = 2000};
+	const struct rfs_reader member = {.uid = 2000, .gid = 2000, .groups = staff, .ngroups = 2};
+	const struct rfs_reader superuser = {.uid = 0, .gid = 0};
+	struct rfs_node *pub, *grp, *deep;
+
+	mk(root, "top", S_IFREG | 0600);
+	pub = mk(root, "pub", S_IFDIR | 0755);
+	mk(mk(root, "priv", S_IFDIR | 0700), "b", S_IFREG | 0644);
+	grp = mk(root, "grp", S_IFDIR | 0750);
+	deep = mk(mk(root, "drop", S_IFDIR | 0711), "deep", S_IFDIR | 0755);
+	mk(pub, "a", S_IFREG | 0600);
+	mk(grp, "c", S_IFREG | 0644);
+	mk(deep, "d", S_IFREG | 0644);
+	own(grp, S_IFDIR | 0750, 1000, 60);
+
+	ck_assert_str_eq(walk_as(NULL), "top pub/a priv/b grp/c drop/deep/d");
+	ck_assert_str_eq(walk_as(&superuser), "top pub/a priv/b grp/c drop/deep/d");
+	ck_assert_str_eq(walk_as(&owner), "top pub/a priv/b grp/c drop/deep/d");
+	/* A file's own mode does not hide it (ls shows it); its directories do. */
+	ck_assert_str_eq(walk_as(&other), "top pub/a");
+	ck_assert_str_eq(walk_as(&member), "top pub/a grp/c");
+	/* The owner's bits count for the owner even when other bits say more. */
+	own(pub, S_IFDIR | 0055, 1000, 1000);
+	ck_assert_str_eq(walk_as(&owner), "top priv/b grp/c drop/deep/d");
+	ck_assert_str_eq(walk_as(&other), "top pub/a");
+	/* A root nobody else may read shows others nothing. */
+	own(root, S_IFDIR | 0711, 1000, 1000);
+	ck_assert_str_eq(walk_as(&other), "");
+	ck_assert_str_eq(walk_as(&superuser), "top pub/a priv/b grp/c drop/deep/d");
+}
+END_TEST
+
 START_TEST(usage_counts)
 {
 	struct rfs_node *d, *f, *held;
@@ -1338,7 +1450,8 @@ static Suite *ns_suite(void)
 		  rename_into_subtree, rename_type_errors}},
 		{"rename_exchange", {rename_exchange_files, rename_exchange_dirs}},
 		{"dirs", {dir_nlink, setgid_inherit, dir_times}},
-		{"readdir", {readdir_all, readdir_resume, readdir_remove_during}},
+		{"readdir",
+		 {readdir_all, readdir_hides_reserved, readdir_resume, readdir_remove_during}},
 		{"lifetime",
 		 {removed_file_lives, forget_named_keeps, removed_dir_lives,
 		  removed_dir_parent_gone_readdir, removed_dir_parent_gone_lookup}},
@@ -1347,6 +1460,7 @@ static Suite *ns_suite(void)
 		  close_follows_renames, close_no_hard_links, dir_default_lifetime, close_race}},
 		{"setattr", {setattr_fields}},
 		{"usage", {usage_counts}},
+		{"walk", {walk_as_reader}},
 	};
 	size_t i, j;
 
