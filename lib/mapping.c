@@ -34,6 +34,11 @@ bool rfs_mapping_read_only(const struct rfs_mapping *m)
 	return m->read_only;
 }
 
+bool rfs_mapping_cow(const struct rfs_mapping *m)
+{
+	return m->cow;
+}
+
 void rfs_mapping_set_owner(struct rfs_mapping *m, void *owner)
 {
 	m->owner = owner;
@@ -116,6 +121,16 @@ off_t rfs_mapping_seek(struct rfs_mapping *m, off_t off, int whence)
 int rfs_mapping_sync(struct rfs_mapping *m, bool durable)
 {
 	return m->ops->sync(m, durable);
+}
+
+int rfs_mapping_commit(struct rfs_mapping *m)
+{
+	return m->cow ? m->ops->commit(m) : -EINVAL;
+}
+
+int rfs_mapping_discard(struct rfs_mapping *m)
+{
+	return m->cow ? m->ops->discard(m) : -EINVAL;
 }
 
 bool rfs_mapping_stale(struct rfs_mapping *m)
