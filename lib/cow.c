@@ -98,8 +98,6 @@ static size_t claim(struct rfs_cow *c, uint64_t off, size_t len, int *err)
 	*err = 0;
 	pthread_mutex_lock(&c->set_lock);
 	for (uint64_t pg = first; pg <= last; pg++) {
-		uint64_t end;
-
 		if (rfs_pageset_test(&c->pages, pg))
 			continue;
 		*err = rfs_account_charge(c->acct, c->page);
@@ -111,8 +109,9 @@ static size_t claim(struct rfs_cow *c, uint64_t off, size_t len, int *err)
 			rfs_account_release(c->acct, c->page);
 			*err = r;
 		}
-		end = pg * c->page - c->skew; /* view offset where this page starts */
-		n = end > off ? (size_t)(end - off) : 0;
+		/* The bytes before this page: priv offsets, where the first
+		 * page may start before the window. */
+		n = pg > first ? (size_t)(pg * c->page - (c->skew + off)) : 0;
 		break;
 	}
 	pthread_mutex_unlock(&c->set_lock);

@@ -238,6 +238,22 @@ START_TEST(cap_short_write_then_enospc)
 }
 END_TEST
 
+/* At the cap, a write into the first page of an unaligned window (which
+ * starts before the window) is refused whole. */
+START_TEST(cap_unaligned_first_page)
+{
+	struct rfs_mapping *m = view(RFS_VIEW_COW, page + 1, 4 * page, -1);
+
+	rfs_account_init(&account, page);
+	ck_assert_int_eq(rfs_mapping_write(m, "ab", 2, page), 2); /* the view's 2nd page */
+	ck_assert_int_eq(rfs_mapping_write(m, "x", 1, 0), -ENOSPC);
+	ck_assert_int_eq(rfs_mapping_write(m, "xy", 2, page - 2), -ENOSPC);
+	ck_assert(shows_file(m, page + 1, 0, page - 1));
+	ck_assert_uint_eq(private_of(m), page);
+	rfs_mapping_free(m);
+}
+END_TEST
+
 START_TEST(discard_shows_file_again)
 {
 	uint64_t off = 5 * page + 123; /* unaligned window */
@@ -372,6 +388,7 @@ static Suite *cow_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, write_is_private_and_charged);
 	tcase_add_test(tc, cap_short_write_then_enospc);
+	tcase_add_test(tc, cap_unaligned_first_page);
 	tcase_add_test(tc, discard_shows_file_again);
 	tcase_add_test(tc, commit_writes_only_the_window);
 	tcase_add_test(tc, commit_refused);
