@@ -22,7 +22,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -130,8 +129,9 @@ static int view_read_begin(struct rfs_mapping *m, uint64_t off, size_t len, stru
 
 	len = clip(v, off, len);
 	if (v->cow) {
-		/* Held to read_end: commit and discard wait for the reply. */
-		io->iov[0].iov_base = rfs_cow_read_begin(v->cow, off);
+		/* Held to read_end: commit and discard wait for the reply. At
+		 * or past the end no address is formed (off may be anything). */
+		io->iov[0].iov_base = rfs_cow_read_begin(v->cow, len ? off : 0);
 		io->iov[0].iov_len = len;
 		io->n = len ? 1 : 0;
 		io->len = len;
