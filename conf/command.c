@@ -121,6 +121,16 @@ static int parse_args(char **argv, int argc, struct rfs_command *cmd, char *err,
 		return take_name(argv, argc, flush ? "flush NAME|all" : "remove NAME", &cmd->name,
 				 err, errlen);
 	}
+	if (strcmp(verb, "commit") == 0 || strcmp(verb, "discard") == 0) {
+		const char *usage = verb[0] == 'c' ? "commit NAME" : "discard NAME";
+
+		cmd->verb = verb[0] == 'c' ? RFS_CMD_COMMIT : RFS_CMD_DISCARD;
+		if (argc > 2) {
+			rfs_set_err(err, errlen, "usage: %s", usage);
+			return -EINVAL;
+		}
+		return take_name(argv, argc, usage, &cmd->name, err, errlen);
+	}
 	if (strcmp(verb, "reload") == 0) {
 		cmd->verb = RFS_CMD_RELOAD;
 		if (argc == 1)
@@ -129,8 +139,10 @@ static int parse_args(char **argv, int argc, struct rfs_command *cmd, char *err,
 		return -EINVAL;
 	}
 	rfs_quote(verb, q, sizeof(q));
-	rfs_set_err(err, errlen, "unknown command %s (region, view, dir, remove, flush, reload)",
-		    q);
+	rfs_set_err(
+		err, errlen,
+		"unknown command %s (region, view, dir, remove, flush, commit, discard, reload)",
+		q);
 	return -EINVAL;
 }
 

@@ -6,6 +6,8 @@
  *   view NAME file=PATH [offset=N] [length=N] [access=ro|rw|cow] [mode=M] ...
  *   remove NAME
  *   flush NAME|all
+ *   commit NAME
+ *   discard NAME
  *   reload
  *
  * Arguments are words as conf/quote.h splits them (blanks between, shell-like
@@ -23,14 +25,16 @@ enum rfs_verb {
 	RFS_CMD_REGION,
 	RFS_CMD_VIEW,
 	RFS_CMD_REMOVE,
-	RFS_CMD_FLUSH, /* name "all" flushes everything */
+	RFS_CMD_FLUSH,	 /* name "all" flushes everything */
+	RFS_CMD_COMMIT,	 /* a cow view's private changes into its file */
+	RFS_CMD_DISCARD, /* a cow view's private changes dropped */
 	RFS_CMD_RELOAD,
 	RFS_CMD_DIR,
 };
 
 struct rfs_command {
 	enum rfs_verb verb;
-	char *name;		       /* remove, flush */
+	char *name;		       /* remove, flush, commit, discard */
 	struct rfs_region_decl region; /* region */
 	struct rfs_view_decl view;     /* view */
 	struct rfs_dir_decl dir;       /* dir */

@@ -170,7 +170,9 @@ static int note_view(void *ctx, const char *path, struct rfs_node *node)
 {
 	struct flush_all *f = ctx;
 
-	if (rfs_mapping_kind(rfs_node_mapping(node)) != RFS_KIND_VIEW)
+	/* A cow view has nothing to flush: its changes go only by commit. */
+	if (rfs_mapping_kind(rfs_node_mapping(node)) != RFS_KIND_VIEW ||
+	    rfs_mapping_cow(rfs_node_mapping(node)))
 		return 0;
 	if (f->n == f->cap) {
 		size_t cap = f->cap ? f->cap * 2 : 16;
@@ -212,34 +214,100 @@ static int flush_all(struct flush_all *f)
 	return f->err;
 }
 
+/* The regular file called name, referenced. */
+static int find_file(struct rfs_daemon *d, const char *name, struct rfs_node **node)
+{
+	char *path = strdup(name), *leaf;
+	struct rfs_node *parent;
+	int e;
+
+	if (!path)
+		return -ENOMEM;
+	e = rfs_walk_parents(d, path, false, &parent, &leaf);
+	if (!e) {
+		e = rfs_ns_lookup(d->ns, parent, leaf, node);
+		rfs_ns_forget(d->ns, parent, 1);
+	}
+	if (!e && !rfs_node_mapping(*node)) {
+		rfs_ns_forget(d->ns, *node, 1);
+		e = -EISDIR;
+	}
+	free(path);
+	return e;
+}
+
 static int cmd_flush(struct rfs_daemon *d, const char *name, char *err, size_t errlen)
 {
 	struct flush_all f = {.d = d, .msg = err, .msglen = errlen};
-	struct rfs_node *parent, *node;
+	struct rfs_node *node;
 	struct quoted q;
-	char *path, *leaf;
 
 	if (strcmp(name, "all") == 0)
 		return flush_all(&f);
-	path = strdup(name);
-	if (!path)
-		return -ENOMEM;
-	f.err = rfs_walk_parents(d, path, false, &parent, &leaf);
+	f.err = find_file(d, name, &node);
 	if (!f.err) {
-		f.err = rfs_ns_lookup(d->ns, parent, leaf, &node);
-		rfs_ns_forget(d->ns, parent, 1);
-		if (!f.err) {
-			if (rfs_node_mapping(node))
-				flush_one(&f, name, node);
-			else
-				f.err = -EISDIR;
-			rfs_ns_forget(d->ns, node, 1);
+		/* Its changes are private by design: a bare ok would claim they
+		 * reached the file. */
+		if (rfs_mapping_cow(rfs_node_mapping(node))) {
+			snprintf(err, errlen,
+				 "%s: cow view: nothing to flush, use commit or discard",
+				 quoted(name, &q));
+			f.err = -EINVAL;
+		} else {
+			flush_one(&f, name, node);
 		}
+		rfs_ns_forget(d->ns, node, 1);
 	}
 	if (f.err && !err[0])
 		snprintf(err, errlen, "%s: %s", quoted(name, &q), strerror(-f.err));
-	free(path);
 	return f.err;
+}
+
+/*
+ * commit or discard NAME: settle a cow view's private pages. Safe under
+ * open files and client mappings: the mapping serializes against reads
+ * and writes, and the kernel's cached pages of the view are dropped after
+ * a discard (rfs_command_run waits for that before answering), so the
+ * next read or fault of a client mapping sees the file's bytes. A commit
+ * leaves the view's bytes as they were; other views of the file are told
+ * through the windows' change notices.
+ */
+static int cmd_settle(struct rfs_daemon *d, const char *name, bool commit, char *err, size_t errlen)
+{
+	struct rfs_node *node;
+	struct rfs_mapping *m;
+	struct quoted q;
+	int e = find_file(d, name, &node);
+
+	if (e) {
+		snprintf(err, errlen, "%s: %s", quoted(name, &q), strerror(-e));
+		return e;
+	}
+	m = rfs_node_mapping(node);
+	if (!rfs_mapping_cow(m)) {
+		snprintf(err, errlen, "%s is not a cow view", quoted(name, &q));
+		e = -EINVAL;
+	} else if (commit) {
+		e = rfs_mapping_commit(m);
+		rfs_add(e ? &d->counters.commit_errors : &d->counters.commits, 1);
+		if (e == -EACCES)
+			snprintf(err, errlen, "commit %s: its backing file is open read-only",
+				 quoted(name, &q));
+		else if (e)
+			snprintf(err, errlen, "commit %s: %s (the changes stay private)",
+				 quoted(name, &q), strerror(-e));
+	} else {
+		e = rfs_mapping_discard(m);
+		if (!e)
+			rfs_add(&d->counters.discards, 1);
+		else
+			snprintf(err, errlen, "discard %s: %s", quoted(name, &q), strerror(-e));
+		/* Even a failed discard may have dropped some pages. */
+		if (d->inval)
+			rfs_inval_post(d->inval, rfs_ino(d, node), 0, 0);
+	}
+	rfs_ns_forget(d->ns, node, 1);
+	return e;
 }
 
 /* Record a command's outcome for readers of control. ctl_lock held. */
@@ -276,6 +344,9 @@ static int run(struct rfs_daemon *d, const struct rfs_command *cmd, char *err, s
 		return remove_name(d, cmd->name, err, errlen);
 	case RFS_CMD_FLUSH:
 		return cmd_flush(d, cmd->name, err, errlen);
+	case RFS_CMD_COMMIT:
+	case RFS_CMD_DISCARD:
+		return cmd_settle(d, cmd->name, cmd->verb == RFS_CMD_COMMIT, err, errlen);
 	case RFS_CMD_RELOAD:
 		return rfs_reload(d, err, errlen);
 	case RFS_CMD_NONE:

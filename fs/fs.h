@@ -45,13 +45,14 @@ struct rfs_counters {
 	_Atomic uint64_t ops[RFS_OP_COUNT];
 	_Atomic uint64_t bytes_read, bytes_written;
 	_Atomic uint64_t flushes, flush_errors;
+	_Atomic uint64_t commits, commit_errors, discards; /* of cow views */
 	_Atomic uint64_t faults;    /* requests failed by a fault in mapped memory */
 	_Atomic uint64_t reclaimed; /* close regions removed with their last user */
 };
 
 struct rfs_daemon {
 	struct rfs_ns *ns;	    /* the namespace; has its own locking */
-	struct rfs_account acct;    /* the size cap (acct.cap); lock-free */
+	struct rfs_account acct;    /* the size= cap; charged: cow views' private pages */
 	struct rfs_windows *win;    /* views' backing files; has its own locking */
 	struct rfs_inval *inval;    /* cache invalidation worker; set before serving */
 	struct rfs_uring *uring;    /* -o io_uring transport (fs/uring.h), or NULL */

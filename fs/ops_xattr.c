@@ -14,8 +14,8 @@
 #define PREFIX "user.regionfs."
 
 static const char *const names[] = {
-	PREFIX "kind",	 PREFIX "size",	  PREFIX "capacity", PREFIX "backing",
-	PREFIX "offset", PREFIX "access", PREFIX "dirty",    PREFIX "lifetime",
+	PREFIX "kind",	 PREFIX "size",	 PREFIX "capacity", PREFIX "backing", PREFIX "offset",
+	PREFIX "access", PREFIX "dirty", PREFIX "lifetime", PREFIX "private",
 };
 
 /* Format attribute name of node into buf; its length, or -ENODATA. */
@@ -57,6 +57,8 @@ static int value_of(struct rfs_node *node, const char *name, char *buf, size_t s
 		return snprintf(buf, size, "%s", i.backing);
 	if (strcmp(attr, "offset") == 0)
 		return snprintf(buf, size, "%llu", (unsigned long long)i.offset);
+	if (strcmp(attr, "private") == 0 && i.access == RFS_VIEW_COW)
+		return snprintf(buf, size, "%llu", (unsigned long long)i.private_bytes);
 	return -ENODATA;
 }
 

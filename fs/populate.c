@@ -116,6 +116,7 @@ struct rfs_mapping *rfs_view_open(struct rfs_daemon *d, const struct rfs_view_de
 		.length = v->has_length ? v->length : 0,
 		.access = view_access(v->access),
 		.fd = fd,
+		.acct = &d->acct,
 	};
 
 	return rfs_view_new(d->win, &spec, err);

@@ -91,12 +91,13 @@ static int stats_line(void *ctx, const char *path, struct rfs_node *node)
 	put_token(t, path);
 	rfs_text_printf(t, " %s %llu ", kind_name(i.kind), (unsigned long long)i.size);
 	put_token(t, i.backing ? i.backing : "-");
-	rfs_text_printf(t, " %llu %s %u %llu %llu %s %s %s\n", (unsigned long long)i.offset,
+	rfs_text_printf(t, " %llu %s %u %llu %llu %s %s %s %llu\n", (unsigned long long)i.offset,
 			access_name(&i), rfs_node_opens(node), (unsigned long long)i.dirty,
 			(unsigned long long)i.resident, when, lifetime_name(node),
 			i.kind == RFS_KIND_REGION ? "-"
 			: deleted		  ? "yes"
-						  : "no");
+						  : "no",
+			(unsigned long long)i.private_bytes);
 	return 0;
 }
 
@@ -108,14 +109,14 @@ static int stats_dir_line(void *ctx, const char *path, struct rfs_node *node)
 	if (rfs_node_lifetime(node) != RFS_LIFETIME_CLOSE || rfs_node_tag(node))
 		return 0;
 	put_token(t, path);
-	rfs_text_printf(t, " dir - - - - - - - - close -\n");
+	rfs_text_printf(t, " dir - - - - - - - - close - -\n");
 	return 0;
 }
 
 void rfs_stats_render(struct rfs_daemon *d, const struct rfs_reader *who, struct rfs_text *t)
 {
 	rfs_text_printf(t, "name kind size backing offset access opens dirty resident last_flush "
-			   "lifetime deleted\n");
+			   "lifetime deleted private\n");
 	rfs_ns_walk_as(d->ns, who, stats_line, t);
 	rfs_ns_walk_dirs(d->ns, who, stats_dir_line, t);
 	rfs_text_printf(t, "# regions: %s store, served by the %s\n", rfs_store_kind_name(d->store),
@@ -168,6 +169,12 @@ static uint64_t g_resident(const struct rfs_mapping_info *i, struct rfs_node *n)
 	return i->resident;
 }
 
+static uint64_t g_private(const struct rfs_mapping_info *i, struct rfs_node *n)
+{
+	(void)n;
+	return i->private_bytes;
+}
+
 static uint64_t g_opens(const struct rfs_mapping_info *i, struct rfs_node *n)
 {
 	(void)i;
@@ -199,6 +206,10 @@ static const struct gauge gauges[] = {
 	 g_dirty, false},
 	{"regionfs_mapping_resident_bytes", "Bytes of the mapping's contents in memory.",
 	 g_resident, false},
+	{"regionfs_mapping_private_bytes",
+	 "Private copies of a cow view's pages, not yet committed or discarded; counted against "
+	 "the size cap.",
+	 g_private, false},
 	{"regionfs_mapping_open_files", "Open file descriptions of the mapping.", g_opens, false},
 	{"regionfs_mapping_last_flush_timestamp_seconds",
 	 "Time of the mapping's last flush to its backing file (0: never).", g_flushed, false},
@@ -264,6 +275,12 @@ void rfs_metrics_render(struct rfs_daemon *d, const struct rfs_reader *who, stru
 	counter(t, "regionfs_flush_errors_total", "Flushes that failed.", &c->flush_errors);
 	counter(t, "regionfs_regions_reclaimed_total",
 		"Regions of lifetime close removed when their last user went.", &c->reclaimed);
+	counter(t, "regionfs_commits_total", "Commits of cow views into their backing files.",
+		&c->commits);
+	counter(t, "regionfs_commit_errors_total", "Commits that failed (changes kept private).",
+		&c->commit_errors);
+	counter(t, "regionfs_discards_total", "Discards of cow views' private changes.",
+		&c->discards);
 	counter(t, "regionfs_faults_total",
 		"Requests failed by a fault in mapped memory (EIO/ENOSPC), daemon unharmed.",
 		&c->faults);
@@ -275,10 +292,11 @@ void rfs_metrics_render(struct rfs_daemon *d, const struct rfs_reader *who, stru
 			(unsigned long long)rfs_uring_requests(d->uring));
 	rfs_text_printf(
 		t,
-		"# HELP regionfs_memory_used_bytes Region memory in use.\n"
+		"# HELP regionfs_memory_used_bytes Memory charged to the cap: regions and cow "
+		"views' private pages.\n"
 		"# TYPE regionfs_memory_used_bytes gauge\n"
 		"regionfs_memory_used_bytes %llu\n"
-		"# HELP regionfs_memory_cap_bytes Cap on region memory (size=).\n"
+		"# HELP regionfs_memory_cap_bytes The cap (size=).\n"
 		"# TYPE regionfs_memory_cap_bytes gauge\n"
 		"regionfs_memory_cap_bytes %llu\n"
 		"# HELP regionfs_windows_mapped_bytes Bytes of backing files mapped by views.\n"

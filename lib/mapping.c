@@ -34,6 +34,11 @@ bool rfs_mapping_read_only(const struct rfs_mapping *m)
 	return m->read_only;
 }
 
+bool rfs_mapping_cow(const struct rfs_mapping *m)
+{
+	return m->cow;
+}
+
 void rfs_mapping_set_owner(struct rfs_mapping *m, void *owner)
 {
 	m->owner = owner;
@@ -122,6 +127,16 @@ bool rfs_mapping_backing_deleted(struct rfs_mapping *m, bool *first)
 {
 	*first = false;
 	return m->ops->backing_deleted ? m->ops->backing_deleted(m, first) : false;
+}
+
+int rfs_mapping_commit(struct rfs_mapping *m)
+{
+	return m->cow ? m->ops->commit(m) : -EINVAL;
+}
+
+int rfs_mapping_discard(struct rfs_mapping *m)
+{
+	return m->cow ? m->ops->discard(m) : -EINVAL;
 }
 
 bool rfs_mapping_stale(struct rfs_mapping *m)

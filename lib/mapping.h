@@ -52,9 +52,10 @@ struct rfs_mapping_info {
 	bool backing_deleted; /* views: the backing file was unlinked (nlink 0) */
 	uint64_t offset;      /* views: window start in the backing file */
 	enum rfs_view_access access;
-	uint64_t dirty;	       /* bytes written since the last flush */
-	uint64_t resident;     /* bytes of the contents in memory now */
-	int64_t last_flush_ns; /* CLOCK_REALTIME of the last flush, 0 if none */
+	uint64_t dirty;		/* bytes written since the last flush */
+	uint64_t private_bytes; /* cow views: private copies, charged to the cap */
+	uint64_t resident;	/* bytes of the contents in memory now */
+	int64_t last_flush_ns;	/* CLOCK_REALTIME of the last flush, 0 if none */
 };
 
 /*
@@ -80,14 +81,17 @@ struct rfs_view_spec {
 	uint64_t offset;
 	uint64_t length; /* 0: to the end of the file */
 	enum rfs_view_access access;
-	int fd; /* file already opened by the caller (taken over), or -1 */
+	int fd;			  /* file already opened by the caller (taken over), or -1 */
+	struct rfs_account *acct; /* cow: the cap its private pages are charged to */
 };
 
 /*
  * A new view through the daemon's windows (windows.h). A rw window reaching
  * past the end of the file grows the file to fit, reserving the space, so a
  * full disk is -ENOSPC here rather than a fault later; ro and cow windows
- * must lie inside the file (-ENXIO). NULL with *err = -errno on failure.
+ * must lie inside the file (-ENXIO). A cow view's writes make private
+ * copies of pages, charged to spec->acct: a write that does not fit is
+ * -ENOSPC. NULL with *err = -errno on failure.
  */
 struct rfs_mapping *rfs_view_new(struct rfs_windows *w, const struct rfs_view_spec *spec, int *err);
 
@@ -112,6 +116,8 @@ void rfs_mapping_free(struct rfs_mapping *m);
 enum rfs_kind rfs_mapping_kind(const struct rfs_mapping *m);
 /* Does the mapping refuse writers (a ro view)? Cheap: for the open path. */
 bool rfs_mapping_read_only(const struct rfs_mapping *m);
+/* Is it a cow view (commit and discard apply)? Cheap. */
+bool rfs_mapping_cow(const struct rfs_mapping *m);
 void rfs_mapping_describe(const struct rfs_mapping *m, struct rfs_mapping_info *info);
 
 /* An opaque pointer of the caller's, handed back in change notices. */
@@ -168,7 +174,20 @@ int rfs_mapping_fallocate(struct rfs_mapping *m, int mode, uint64_t off, uint64_
 /* lseek SEEK_DATA / SEEK_HOLE. */
 off_t rfs_mapping_seek(struct rfs_mapping *m, off_t off, int whence);
 
-/* Write dirty bytes to the backing store; durable also syncs it to disk. */
+/* Write dirty bytes to the backing store; durable also syncs it to disk.
+ * A cow view has none: its private changes go only by commit. */
 int rfs_mapping_sync(struct rfs_mapping *m, bool durable);
+
+/*
+ * Copy-on-write views. Commit writes the private changes to the backing
+ * file, durably (as fsync), and then drops them: the file's bytes are the
+ * view's. Discard drops them: the view shows the file's bytes again. Both
+ * give the private pages' charge back. -EINVAL for any other mapping,
+ * -EACCES to commit into a file open read-only. Other views of the file
+ * get change notices for committed bytes; the view's own cached pages are
+ * the caller's to drop after a discard.
+ */
+int rfs_mapping_commit(struct rfs_mapping *m);
+int rfs_mapping_discard(struct rfs_mapping *m);
 
 #endif

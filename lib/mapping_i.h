@@ -26,6 +26,8 @@ struct rfs_mapping_ops {
 	int (*fallocate)(struct rfs_mapping *m, int mode, uint64_t off, uint64_t len);
 	off_t (*seek)(struct rfs_mapping *m, off_t off, int whence);
 	int (*sync)(struct rfs_mapping *m, bool durable);
+	int (*commit)(struct rfs_mapping *m);  /* called only if m->cow */
+	int (*discard)(struct rfs_mapping *m); /* called only if m->cow */
 	bool (*stale)(struct rfs_mapping *m);
 	bool (*backing_deleted)(struct rfs_mapping *m, bool *first);
 	void (*describe)(const struct rfs_mapping *m, struct rfs_mapping_info *info);
@@ -36,6 +38,7 @@ struct rfs_mapping {
 	const struct rfs_mapping_ops *ops;
 	enum rfs_kind kind;
 	bool read_only; /* refuses writers (a ro view); fixed */
+	bool cow;	/* a cow view: commit and discard apply; fixed */
 	/* The owner's reference plus one per read in flight: a read's reply
 	 * may still be reading memory when the owner lets go. */
 	_Atomic unsigned int refs;

@@ -5,8 +5,9 @@
  * chunks (windows.h), so every view of the same bytes, and every other
  * process using the file, sees a write at once; views of the daemon's other
  * inodes are told through the windows' change notices so the kernel can
- * drop what it cached for them. A cow view maps its whole window private:
- * its writes stay in its own pages and never reach the file.
+ * drop what it cached for them. A cow view maps its whole window private
+ * (cow.h): its writes stay in its own pages, charged to the cap, until
+ * commit writes them to the file or discard drops them.
  *
  * Dirty tracking is one range per view, the union of writes since the last
  * flush; a flush writes it back with sync_file_range, the equivalent of
@@ -21,13 +22,13 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/cow.h"
 #include "lib/guard.h"
 #include "lib/windows.h"
 
@@ -37,9 +38,7 @@ struct view {
 	struct rfs_backing *b;
 	uint64_t offset, length; /* fixed */
 	enum rfs_view_access access;
-	char *priv;	 /* cow: the window's pages, mapped private; fixed */
-	size_t priv_len; /* bytes mapped at priv */
-	uint64_t skew;	 /* cow: offset - the page-aligned start of priv */
+	struct rfs_cow *cow; /* cow: the private window; fixed */
 
 	pthread_mutex_t lock;	     /* guards the fields below */
 	uint64_t dirty_lo, dirty_hi; /* view offsets written since the last flush */
@@ -103,13 +102,6 @@ static int resolve(struct view *v, uint64_t off, size_t len, struct rfs_io *io)
 	uint64_t pos = v->offset + off;
 
 	io->len = 0;
-	if (v->priv) {
-		io->iov[0].iov_base = v->priv + v->skew + off;
-		io->iov[0].iov_len = len;
-		io->n = 1;
-		io->len = len;
-		return 0;
-	}
 	while (len && io->n < RFS_IO_SEGS) {
 		struct rfs_chunk *c;
 		char *addr;
@@ -137,12 +129,27 @@ static int view_read_begin(struct rfs_mapping *m, uint64_t off, size_t len, stru
 {
 	struct view *v = to_view(m);
 
-	return resolve(v, off, clip(v, off, len), io);
+	len = clip(v, off, len);
+	if (v->cow) {
+		/* Held to read_end: commit and discard wait for the reply. At
+		 * or past the end no address is formed (off may be anything). */
+		io->iov[0].iov_base = rfs_cow_read_begin(v->cow, len ? off : 0);
+		io->iov[0].iov_len = len;
+		io->n = len ? 1 : 0;
+		io->len = len;
+		return 0;
+	}
+	return resolve(v, off, len, io);
 }
 
 static void view_read_end(struct rfs_mapping *m, struct rfs_io *io)
 {
-	unpin_all(to_view(m), io);
+	struct view *v = to_view(m);
+
+	if (v->cow)
+		rfs_cow_read_end(v->cow);
+	else
+		unpin_all(v, io);
 }
 
 /* The errno for a fault in the file's pages: a full disk or an I/O error. */
@@ -181,6 +188,11 @@ static ssize_t view_write(struct rfs_mapping *m, const void *buf, size_t len, ui
 		return -EROFS;
 	if (n == 0)
 		return -EFBIG; /* a view's size is fixed */
+	if (v->cow) {
+		ssize_t r = rfs_cow_write(v->cow, buf, n, off);
+
+		return r == -EIO ? fault_errno(v) : r;
+	}
 	err = resolve(v, off, n, &io);
 	if (err)
 		return err;
@@ -292,6 +304,34 @@ static bool view_stale(struct rfs_mapping *m)
 	return changed;
 }
 
+static int view_commit(struct rfs_mapping *m)
+{
+	struct view *v = to_view(m);
+	uint64_t lo, hi;
+	int err;
+
+	if (!rfs_backing_writable(v->b))
+		return -EACCES;
+	err = rfs_cow_commit(v->cow, &lo, &hi);
+	/* Even a failed commit may have written some runs: tell the other
+	 * views of those bytes. This view's bytes did not change. */
+	if (lo < hi)
+		rfs_backing_changed(v->w, v->b, m, v->offset + lo, hi - lo);
+	if (err)
+		return err;
+	/* Our own write: not a change from outside for the next open. */
+	view_stale(m);
+	pthread_mutex_lock(&v->lock);
+	v->last_flush_ns = now_ns();
+	pthread_mutex_unlock(&v->lock);
+	return 0;
+}
+
+static int view_discard(struct rfs_mapping *m)
+{
+	return rfs_cow_discard(to_view(m)->cow);
+}
+
 #ifndef SYS_cachestat
 #define SYS_cachestat 451 /* the same on every architecture */
 #endif
@@ -338,6 +378,7 @@ static void view_describe(const struct rfs_mapping *m, struct rfs_mapping_info *
 	info->resident = resident(v);
 	info->offset = v->offset;
 	info->access = v->access;
+	info->private_bytes = v->cow ? rfs_cow_private(v->cow) : 0;
 	pthread_mutex_lock(&v->lock);
 	info->dirty = v->dirty_hi - v->dirty_lo;
 	info->last_flush_ns = v->last_flush_ns;
@@ -350,8 +391,7 @@ static void view_free(struct rfs_mapping *m)
 
 	view_sync(m, false);
 	rfs_backing_detach(v->w, v->b, m);
-	if (v->priv)
-		munmap(v->priv, v->priv_len);
+	rfs_cow_free(v->cow);
 	rfs_backing_put(v->w, v->b);
 	pthread_mutex_destroy(&v->lock);
 	free(v);
@@ -367,6 +407,8 @@ static const struct rfs_mapping_ops view_ops = {
 	.fallocate = view_fallocate,
 	.seek = view_seek,
 	.sync = view_sync,
+	.commit = view_commit,
+	.discard = view_discard,
 	.stale = view_stale,
 	.backing_deleted = view_backing_deleted,
 	.describe = view_describe,
@@ -405,22 +447,6 @@ static int fit_window(struct view *v, const struct rfs_view_spec *spec)
 	return 0;
 }
 
-static int map_private(struct view *v)
-{
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	uint64_t start = v->offset & ~(page - 1);
-	void *p;
-
-	v->skew = v->offset - start;
-	v->priv_len = (size_t)(v->skew + v->length);
-	p = mmap(NULL, v->priv_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE,
-		 rfs_backing_fd(v->b), (off_t)start);
-	if (p == MAP_FAILED)
-		return -errno;
-	v->priv = p;
-	return 0;
-}
-
 struct rfs_mapping *rfs_view_new(struct rfs_windows *w, const struct rfs_view_spec *spec, int *err)
 {
 	struct view *v = calloc(1, sizeof(*v));
@@ -433,6 +459,7 @@ struct rfs_mapping *rfs_view_new(struct rfs_windows *w, const struct rfs_view_sp
 	}
 	rfs_mapping_init(&v->hdr, &view_ops, RFS_KIND_VIEW);
 	v->hdr.read_only = spec->access == RFS_VIEW_RO;
+	v->hdr.cow = spec->access == RFS_VIEW_COW;
 	v->w = w;
 	v->offset = spec->offset;
 	v->access = spec->access;
@@ -445,7 +472,7 @@ struct rfs_mapping *rfs_view_new(struct rfs_windows *w, const struct rfs_view_sp
 	}
 	*err = fit_window(v, spec);
 	if (!*err && spec->access == RFS_VIEW_COW)
-		*err = map_private(v);
+		*err = rfs_cow_new(rfs_backing_fd(v->b), v->offset, v->length, spec->acct, &v->cow);
 	if (*err)
 		goto out_put;
 	pthread_mutex_init(&v->lock, NULL);

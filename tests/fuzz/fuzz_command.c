@@ -244,6 +244,13 @@ static void check_success(const struct rfs_command *cmd, char **w, int nw)
 			      !rfs_name_check(cmd->name, NULL, 0),
 		      "bad name '%s'", cmd->name);
 		break;
+	case RFS_CMD_COMMIT:
+	case RFS_CMD_DISCARD:
+		CHECK(nw == 2 && !strcmp(w[0], cmd->verb == RFS_CMD_COMMIT ? "commit" : "discard"),
+		      "commit/discard verb or argument count wrong");
+		CHECK(cmd->name && !strcmp(cmd->name, w[1]), "name not '%s'", w[1]);
+		CHECK(!rfs_name_check(cmd->name, NULL, 0), "bad name '%s'", cmd->name);
+		break;
 	case RFS_CMD_RELOAD:
 		CHECK(nw == 1 && !strcmp(w[0], "reload"), "RFS_CMD_RELOAD wrong");
 		CHECK(!cmd->name, "reload with a name");

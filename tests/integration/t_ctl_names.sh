@@ -90,7 +90,7 @@ got = {}
 for tok, kind, back, rest in rows():
     assert b"\n" not in tok
     got[unq(tok)] = tok
-    assert kind == b"region" and back == b"-" and len(rest) == 8, (tok, kind, back, rest)
+    assert kind == b"region" and back == b"-" and len(rest) == 9, (tok, kind, back, rest)
 missing = [n for n in names if n not in got]
 assert not missing, "stats lacks %r; it has %r" % (missing, list(got.values()))
 assert got[b"with space"] == b"\"with space\"", got[b"with space"]

@@ -18,7 +18,7 @@ ring_requests() { awk '$1 == "regionfs_io_uring_requests_total" { print $2 }' "$
 
 # ------------------------------------------------ the kernel offers it
 echo Y >"$PARAM"
-rfs_mount -o io_uring,size=64M
+rfs_mount -o io_uring,size=64M,passthrough=off # regions through the daemon: their requests use the rings
 head -c $((32 * MiB)) /dev/urandom >"$W/data"
 dd if="$W/data" of="$MNT/r" bs=1M oflag=direct status=none
 cmp "$W/data" "$MNT/r" || fail "buffered read-back over io_uring differs"
