@@ -327,6 +327,7 @@ int main(int argc, char *argv[])
 		snprintf(err, sizeof(err), "cannot make the region store: %s", strerror(-e));
 		goto out_err;
 	}
+	rfs_account_share(&d.acct, d.store); /* cow views' private pages */
 	d.ns = rfs_ns_new(d.store, 0755, (struct rfs_cred){getuid(), getgid()});
 	d.win = rfs_windows_new(d.window_max, rfs_view_changed, &d);
 	if (!d.ns || !d.win) {

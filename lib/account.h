@@ -9,12 +9,19 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+struct rfs_store;
+
 struct rfs_account {
 	uint64_t cap;	       /* bytes; fixed after init */
 	_Atomic uint64_t used; /* bytes charged */
+	/* When set, the cap is shared with the region store: a charge also
+	 * takes its bytes from the store's room (store.h). Fixed after init. */
+	struct rfs_store *store;
 };
 
 void rfs_account_init(struct rfs_account *a, uint64_t cap);
+/* Share a's cap with the regions of store (set before any charge). */
+void rfs_account_share(struct rfs_account *a, struct rfs_store *store);
 
 /* Charge bytes if they fit under the cap: 0 or -ENOSPC, nothing charged. */
 int rfs_account_charge(struct rfs_account *a, uint64_t bytes);

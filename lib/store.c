@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -19,13 +20,16 @@
 
 /* The new mount API, for C libraries that predate it (glibc < 2.36). */
 #ifndef FSCONFIG_SET_STRING
-#define FSCONFIG_SET_STRING 1
-#define FSCONFIG_CMD_CREATE 6
-#define FSOPEN_CLOEXEC	    0x00000001
-#define FSMOUNT_CLOEXEC	    0x00000001
-#define MOUNT_ATTR_NOSUID   0x00000002
-#define MOUNT_ATTR_NODEV    0x00000004
-#define MOUNT_ATTR_NOEXEC   0x00000008
+#define FSCONFIG_SET_STRING	 1
+#define FSCONFIG_CMD_CREATE	 6
+#define FSCONFIG_CMD_RECONFIGURE 7
+#define FSPICK_CLOEXEC		 0x00000001
+#define FSPICK_EMPTY_PATH	 0x00000008
+#define FSOPEN_CLOEXEC		 0x00000001
+#define FSMOUNT_CLOEXEC		 0x00000001
+#define MOUNT_ATTR_NOSUID	 0x00000002
+#define MOUNT_ATTR_NODEV	 0x00000004
+#define MOUNT_ATTR_NOEXEC	 0x00000008
 #endif
 
 struct rfs_store {
@@ -35,6 +39,10 @@ struct rfs_store {
 	_Atomic uint64_t files;	 /* live files, for the memfd store's file limit */
 	uint64_t max_files;	 /* fixed */
 	struct rfs_account acct; /* memfd store: bytes allocated against the cap */
+	uint64_t cap;		 /* fixed */
+	int reconf;		 /* tmpfs: a reconfiguration context of the instance, or -1 */
+	pthread_mutex_t reserve_lock;
+	uint64_t reserved; /* taken by rfs_store_reserve; protected by reserve_lock */
 };
 
 static int sys_fsopen(const char *fs, unsigned int flags)
@@ -45,6 +53,11 @@ static int sys_fsopen(const char *fs, unsigned int flags)
 static int sys_fsconfig(int fd, unsigned int cmd, const char *key, const void *value, int aux)
 {
 	return (int)syscall(SYS_fsconfig, fd, cmd, key, value, aux);
+}
+
+static int sys_fspick(int dfd, const char *path, unsigned int flags)
+{
+	return (int)syscall(SYS_fspick, dfd, path, flags);
 }
 
 static int sys_fsmount(int fd, unsigned int flags, unsigned int attrs)
@@ -162,6 +175,9 @@ struct rfs_store *rfs_store_new(uint64_t cap, uint64_t max_files, enum rfs_store
 	}
 	s->kind = RFS_STORE_MEMFD;
 	s->dir = -1;
+	s->reconf = -1;
+	s->cap = cap;
+	pthread_mutex_init(&s->reserve_lock, NULL);
 	s->max_files = max_files;
 	rfs_account_init(&s->acct, cap);
 	atomic_init(&s->next_id, 1);
@@ -174,6 +190,10 @@ struct rfs_store *rfs_store_new(uint64_t cap, uint64_t max_files, enum rfs_store
 		else
 			s->dir = -1;
 	}
+	/* Where the instance cannot be resized (no CAP_SYS_ADMIN), reserve
+	 * checks against what it reports instead. */
+	if (s->kind == RFS_STORE_TMPFS)
+		s->reconf = sys_fspick(s->dir, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
 	return s;
 }
 
@@ -184,6 +204,9 @@ void rfs_store_free(struct rfs_store *s)
 	/* A detached mount goes with its last reference: nothing to unlink. */
 	if (s->dir >= 0)
 		close(s->dir);
+	if (s->reconf >= 0)
+		close(s->reconf);
+	pthread_mutex_destroy(&s->reserve_lock);
 	free(s);
 }
 
@@ -288,9 +311,48 @@ void rfs_store_remove(struct rfs_store *s, struct rfs_store_file *f)
 
 int rfs_store_check(struct rfs_store *s, uint64_t bytes)
 {
+	uint64_t reserved;
+
 	if (s->kind != RFS_STORE_MEMFD)
 		return 0;
-	return rfs_account_used(&s->acct) + bytes > s->acct.cap ? -ENOSPC : 0;
+	pthread_mutex_lock(&s->reserve_lock);
+	reserved = s->reserved;
+	pthread_mutex_unlock(&s->reserve_lock);
+	return rfs_account_used(&s->acct) + reserved + bytes > s->cap ? -ENOSPC : 0;
+}
+
+/* Bytes the regions use now. */
+static uint64_t regions_used(struct rfs_store *s)
+{
+	struct statvfs sv;
+
+	if (s->kind == RFS_STORE_TMPFS && fstatvfs(s->dir, &sv) == 0)
+		return (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
+	return rfs_account_used(&s->acct);
+}
+
+int rfs_store_reserve(struct rfs_store *s, int64_t bytes)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), want;
+	char size[32];
+	int err = 0;
+
+	pthread_mutex_lock(&s->reserve_lock);
+	want = s->reserved + (uint64_t)bytes;
+	if (bytes > 0 && (want > s->cap - page || regions_used(s) > s->cap - want)) {
+		err = -ENOSPC;
+	} else if (s->reconf >= 0) {
+		/* tmpfs refuses a size below what its files use: that is our
+		 * ENOSPC, checked by the kernel against concurrent writers. */
+		snprintf(size, sizeof(size), "%" PRIu64, s->cap - want);
+		if (sys_fsconfig(s->reconf, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
+		    sys_fsconfig(s->reconf, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0) < 0)
+			err = -ENOSPC;
+	}
+	if (!err)
+		s->reserved = want;
+	pthread_mutex_unlock(&s->reserve_lock);
+	return err;
 }
 
 void rfs_store_charge(struct rfs_store *s, int64_t delta)
@@ -307,15 +369,16 @@ void rfs_store_usage(struct rfs_store *s, struct rfs_store_usage *u)
 {
 	struct statvfs sv;
 
+	pthread_mutex_lock(&s->reserve_lock);
+	u->reserved = s->reserved;
+	pthread_mutex_unlock(&s->reserve_lock);
+	u->bytes_total = s->cap;
+	u->bytes_used = regions_used(s) + u->reserved;
 	if (s->kind == RFS_STORE_TMPFS && fstatvfs(s->dir, &sv) == 0) {
-		u->bytes_total = (uint64_t)sv.f_blocks * sv.f_frsize;
-		u->bytes_used = (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
 		u->files_total = sv.f_files;
 		u->files_used = sv.f_files - sv.f_ffree;
 		return;
 	}
-	u->bytes_total = s->acct.cap;
-	u->bytes_used = rfs_account_used(&s->acct);
 	u->files_total = s->max_files;
 	u->files_used = atomic_load(&s->files);
 }

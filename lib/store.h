@@ -70,9 +70,19 @@ void rfs_store_remove(struct rfs_store *s, struct rfs_store_file *f);
 int rfs_store_check(struct rfs_store *s, uint64_t bytes);
 void rfs_store_charge(struct rfs_store *s, int64_t delta);
 
+/*
+ * Take bytes of the cap for something else than regions (cow views'
+ * private pages), or give them back (bytes < 0): regions then have that
+ * much less room, so the two share one cap. -ENOSPC if regions already use
+ * it. A tmpfs store shrinks the instance (its last page always stays).
+ */
+int rfs_store_reserve(struct rfs_store *s, int64_t bytes);
+
+/* bytes_total is the cap; bytes_used counts regions and reserved bytes. */
 struct rfs_store_usage {
 	uint64_t bytes_total, bytes_used;
 	uint64_t files_total, files_used;
+	uint64_t reserved;
 };
 void rfs_store_usage(struct rfs_store *s, struct rfs_store_usage *u);
 

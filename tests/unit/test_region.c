@@ -465,6 +465,36 @@ START_TEST(free_returns_charge)
 }
 END_TEST
 
+/* Reserved bytes (cow views' private pages) and regions share one cap. */
+START_TEST(reserve_shares_cap)
+{
+	unsigned char *buf = calloc(1, MiB);
+	struct rfs_store_usage u;
+
+	ck_assert_ptr_nonnull(buf);
+	open_region(MiB);
+	ck_assert_int_eq(rfs_store_reserve(store, (int64_t)(MiB / 2)), 0);
+	rfs_store_usage(store, &u);
+	ck_assert_uint_eq(u.bytes_total, MiB);
+	ck_assert_uint_eq(u.bytes_used, MiB / 2);
+	ck_assert_uint_eq(u.reserved, MiB / 2);
+	/* Regions get what is left, and no more. */
+	wr(m, buf, 0, MiB / 2);
+	ck_assert_int_eq(rfs_mapping_write(m, buf, 1, MiB / 2), -ENOSPC);
+	/* Nor can the reserve take what regions use. */
+	ck_assert_int_eq(rfs_store_reserve(store, (int64_t)page), -ENOSPC);
+	ck_assert_int_eq(rfs_store_reserve(store, -(int64_t)(MiB / 2)), 0);
+	wr(m, buf, MiB / 2, MiB / 4);
+	rfs_store_usage(store, &u);
+	ck_assert_uint_eq(u.bytes_used, 3 * MiB / 4);
+	ck_assert_uint_eq(u.reserved, 0);
+	/* The whole cap can never be reserved: a tmpfs of size 0 has no limit. */
+	ck_assert_int_eq(rfs_mapping_resize(m, 0), 0);
+	ck_assert_int_eq(rfs_store_reserve(store, (int64_t)MiB), -ENOSPC);
+	free(buf);
+}
+END_TEST
+
 /* ---- fallocate ---- */
 
 START_TEST(fallocate_mode0)
@@ -742,7 +772,9 @@ static Suite *region_suite(void)
 	} cases[] = {
 		{"io", 10, {empty_region, write_read_back, write_past_eof, write_far_from_empty}},
 		{"resize", 30, {resize_grow, resize_shrink_grow, resize_large_growth, efbig}},
-		{"accounting", 30, {enospc, enospc_sparse, sparse_resize, free_returns_charge}},
+		{"accounting",
+		 30,
+		 {enospc, enospc_sparse, sparse_resize, free_returns_charge, reserve_shares_cap}},
 		{"fallocate",
 		 10,
 		 {fallocate_mode0, fallocate_keep_size, fallocate_punch, fallocate_unsupported}},
