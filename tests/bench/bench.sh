@@ -14,12 +14,16 @@
 #   JOBS=REGEX     run only job ids matching REGEX (grep -E), e.g.
 #                  JOBS='direct:' or JOBS='randread-4K:nj1'. Ids are
 #                  MODE:NAME:njN, MODE in warm|direct|mmap|small
-#   TARGETS="tmpfs region view region-wb region-uring"  which targets (tmpfs
-#                  is the ratio baseline; region-wb is a region of a second
-#                  mount with -o writeback, run for the warm write jobs only;
-#                  region-uring one of a third with -o io_uring, for the jobs
-#                  whose requests reach the daemon, with fuse.enable_uring
-#                  switched on for the run when root, else skipped)
+#   TARGETS="tmpfs region region-daemon view region-wb region-uring"  which
+#                  targets (tmpfs is the ratio baseline; region is served by
+#                  the kernel (passthrough) where it can be; region-daemon is
+#                  a region of a second mount with -o passthrough=off, the
+#                  fallback data path; region-wb one of a third with
+#                  -o writeback, run for the warm write jobs only;
+#                  region-uring one of a fourth with -o io_uring,passthrough=off,
+#                  for the jobs whose requests reach the daemon, with
+#                  fuse.enable_uring switched on for the run when root, else
+#                  skipped)
 #   SMALL_FILES=1024   files in the small-file case (QUICK: 64)
 #   REGIONFS=path  daemon binary (default: build/regionfs of this repo)
 #   RFS_OPTS="-o clone_fd"  extra daemon options, to try a lever
@@ -47,7 +51,7 @@ RUNTIME=${RUNTIME:-5}
 REPEAT=${REPEAT:-3}
 SIZE=${SIZE:-1G}
 SMALL_FILES=${SMALL_FILES:-1024}
-TARGETS=${TARGETS:-tmpfs region view region-wb region-uring}
+TARGETS=${TARGETS:-tmpfs region region-daemon view region-wb region-uring}
 JOBS=${JOBS:-}
 REGIONFS=${REGIONFS:-$ROOT/build/regionfs}
 RFS_OPTS=${RFS_OPTS:-}
@@ -99,9 +103,11 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/regionfs-bench.XXXXXX")
 TMPFS=$WORK/tmpfs
 MNT=$WORK/mnt
 MNT_WB=$WORK/mnt-wb
+MNT_DAEMON=$WORK/mnt-daemon
 MNT_URING=$WORK/mnt-uring
 RFS_PID=""
 WB_PID=""
+DAEMON_PID=""
 URING_PID=""
 URING_PARAM=/sys/module/fuse/parameters/enable_uring
 URING_OLD="" # the parameter's value before this run, to restore
@@ -135,6 +141,7 @@ cleanup() {
 	set +e
 	stop_daemon "$RFS_PID" "$MNT"
 	stop_daemon "$WB_PID" "$MNT_WB"
+	stop_daemon "$DAEMON_PID" "$MNT_DAEMON"
 	stop_daemon "$URING_PID" "$MNT_URING"
 	[[ -z "$URING_OLD" ]] || echo "$URING_OLD" >"$URING_PARAM"
 	if [[ -n "$TMPFS_MOUNTED" ]]; then
@@ -148,7 +155,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-mkdir -p "$MNT" "$MNT_WB" "$MNT_URING" "$TMPFS" "$OUT"
+mkdir -p "$MNT" "$MNT_WB" "$MNT_DAEMON" "$MNT_URING" "$TMPFS" "$OUT"
 rm -rf "$OUT/json" "$OUT/chart.png" "$OUT/table.txt" "$OUT/results.csv" "$OUT/raw.tsv"
 mkdir -p "$OUT/json"
 
@@ -201,6 +208,11 @@ start_daemon() { # MNT ARGS...: mount regionfs there; its pid in STARTED
 start_daemon "$MNT" -c "$CONF"
 RFS_PID=$STARTED
 mkdir "$MNT/smallregion"
+if [[ " $TARGETS " == *" region-daemon "* ]]; then
+	start_daemon "$MNT_DAEMON" -o passthrough=off,size=$((SIZE_B + SMALL_FILES * 4096 + 64 * 1048576))
+	DAEMON_PID=$STARTED
+	mkdir "$MNT_DAEMON/smallregion"
+fi
 if [[ " $TARGETS " == *" region-wb "* ]]; then
 	start_daemon "$MNT_WB" -o writeback,size=$((SIZE_B + 64 * 1048576))
 	WB_PID=$STARTED
@@ -208,7 +220,7 @@ fi
 if [[ " $TARGETS " == *" region-uring "* ]]; then
 	if [[ -n "$IS_ROOT" && -w "$URING_PARAM" ]] && URING_OLD=$(cat "$URING_PARAM") &&
 		echo Y >"$URING_PARAM" 2>/dev/null; then
-		start_daemon "$MNT_URING" -o io_uring,size=$((SIZE_B + SMALL_FILES * 4096 + 64 * 1048576))
+		start_daemon "$MNT_URING" -o io_uring,passthrough=off,size=$((SIZE_B + SMALL_FILES * 4096 + 64 * 1048576))
 		URING_PID=$STARTED
 		mkdir "$MNT_URING/smallregion"
 	else
@@ -225,6 +237,7 @@ file_of() { # TARGET -> the big file of that target
 	tmpfs) echo "$TMPFS/bench.data" ;;
 	region) echo "$MNT/bench.region" ;;
 	view) echo "$MNT/bench.view" ;;
+	region-daemon) echo "$MNT_DAEMON/bench.region" ;;
 	region-wb) echo "$MNT_WB/bench.region" ;;
 	region-uring) echo "$MNT_URING/bench.region" ;;
 	esac
@@ -234,12 +247,14 @@ smalldir_of() {
 	tmpfs) echo "$TMPFS/small" ;;
 	region) echo "$MNT/smallregion" ;;
 	view) echo "$MNT/smallview" ;;
+	region-daemon) echo "$MNT_DAEMON/smallregion" ;;
 	region-uring) echo "$MNT_URING/smallregion" ;;
 	esac
 }
 pid_of() { # TARGET -> the daemon serving it (none for tmpfs)
 	case $1 in
 	tmpfs) ;;
+	region-daemon) echo "$DAEMON_PID" ;;
 	region-wb) echo "$WB_PID" ;;
 	region-uring) echo "$URING_PID" ;;
 	*) echo "$RFS_PID" ;;
@@ -273,6 +288,7 @@ proc_rss() { # PID: VmRSS and RssAnon in KiB
 daemon_alive() {
 	kill -0 "$RFS_PID" 2>/dev/null && mountpoint -q "$MNT" &&
 		{ [[ -z "$WB_PID" ]] || { kill -0 "$WB_PID" 2>/dev/null && mountpoint -q "$MNT_WB"; }; } &&
+		{ [[ -z "$DAEMON_PID" ]] || { kill -0 "$DAEMON_PID" 2>/dev/null && mountpoint -q "$MNT_DAEMON"; }; } &&
 		{ [[ -z "$URING_PID" ]] || { kill -0 "$URING_PID" 2>/dev/null && mountpoint -q "$MNT_URING"; }; }
 }
 
@@ -396,6 +412,7 @@ done
 	echo "settings: SIZE=$SIZE RUNTIME=${RUNTIME}s REPEAT=$REPEAT SMALL_FILES=$SMALL_FILES${QUICK:+ QUICK}${JOBS:+ JOBS=$JOBS}"
 	echo "load average: $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end (other work on the machine skews results)"
 	[[ -z "$ABORTED" ]] || echo "ABORTED: $ABORTED; later jobs did not run"
+	echo "regions: $(tail -n 1 "$MNT/.regionfs/stats" 2>/dev/null | sed 's/^# regions: //')"
 	echo "daemon at end: $(awk '/^(VmRSS|VmHWM|RssAnon|RssShmem|Threads):/ { printf "%s %s%s  ", $1, $2, ($3 ? " " $3 : "") }' "/proc/$RFS_PID/status" 2>/dev/null)"
 	[[ -z "$URING_PID" ]] || echo "region-uring: $(awk '$1 == "regionfs_io_uring_requests_total" { print $2 }' \
 		"$MNT_URING/.regionfs/metrics" 2>/dev/null) requests served through io_uring rings"
