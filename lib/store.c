@@ -40,6 +40,7 @@ struct rfs_store {
 	uint64_t max_files;	 /* fixed */
 	struct rfs_account acct; /* memfd store: bytes allocated against the cap */
 	uint64_t cap;		 /* fixed */
+	uint64_t page;		 /* fixed */
 	int reconf;		 /* tmpfs: a reconfiguration context of the instance, or -1 */
 	pthread_mutex_t reserve_lock;
 	uint64_t reserved; /* taken by rfs_store_reserve; protected by reserve_lock */
@@ -164,6 +165,26 @@ static int make_tmpfs_in_userns(uint64_t cap, uint64_t max_files)
 	return fd >= 0 ? fd : -EPERM;
 }
 
+/*
+ * The floor: one allocated page in a file no region uses, so the instance
+ * is one page larger than the cap. Reserving the whole cap then shrinks it
+ * to that page, full, instead of to size 0, which tmpfs reads as no limit.
+ */
+#define FLOOR_NAME "floor"
+
+static int make_floor(int dir, uint64_t page)
+{
+	int fd = openat(dir, FLOOR_NAME, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fallocate(fd, 0, 0, (off_t)page) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 struct rfs_store *rfs_store_new(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
 				int *err)
 {
@@ -177,14 +198,19 @@ struct rfs_store *rfs_store_new(uint64_t cap, uint64_t max_files, enum rfs_store
 	s->dir = -1;
 	s->reconf = -1;
 	s->cap = cap;
+	s->page = (uint64_t)sysconf(_SC_PAGESIZE);
 	pthread_mutex_init(&s->reserve_lock, NULL);
 	s->max_files = max_files;
 	rfs_account_init(&s->acct, cap);
 	atomic_init(&s->next_id, 1);
 	if (want == RFS_STORE_TMPFS) {
-		s->dir = make_tmpfs(cap, max_files);
+		s->dir = make_tmpfs(cap + s->page, max_files + 1);
 		if (s->dir == -EPERM)
-			s->dir = make_tmpfs_in_userns(cap, max_files);
+			s->dir = make_tmpfs_in_userns(cap + s->page, max_files + 1);
+		if (s->dir >= 0 && make_floor(s->dir, s->page)) {
+			close(s->dir);
+			s->dir = -1;
+		}
 		if (s->dir >= 0)
 			s->kind = RFS_STORE_TMPFS;
 		else
@@ -327,24 +353,24 @@ static uint64_t regions_used(struct rfs_store *s)
 	struct statvfs sv;
 
 	if (s->kind == RFS_STORE_TMPFS && fstatvfs(s->dir, &sv) == 0)
-		return (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
+		return (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize - s->page; /* the floor */
 	return rfs_account_used(&s->acct);
 }
 
 int rfs_store_reserve(struct rfs_store *s, int64_t bytes)
 {
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), want;
+	uint64_t want;
 	char size[32];
 	int err = 0;
 
 	pthread_mutex_lock(&s->reserve_lock);
 	want = s->reserved + (uint64_t)bytes;
-	if (bytes > 0 && (want > s->cap - page || regions_used(s) > s->cap - want)) {
+	if (bytes > 0 && (want > s->cap || regions_used(s) > s->cap - want)) {
 		err = -ENOSPC;
 	} else if (s->reconf >= 0) {
 		/* tmpfs refuses a size below what its files use: that is our
 		 * ENOSPC, checked by the kernel against concurrent writers. */
-		snprintf(size, sizeof(size), "%" PRIu64, s->cap - want);
+		snprintf(size, sizeof(size), "%" PRIu64, s->cap - want + s->page);
 		if (sys_fsconfig(s->reconf, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
 		    sys_fsconfig(s->reconf, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0) < 0)
 			err = -ENOSPC;
@@ -375,8 +401,8 @@ void rfs_store_usage(struct rfs_store *s, struct rfs_store_usage *u)
 	u->bytes_total = s->cap;
 	u->bytes_used = regions_used(s) + u->reserved;
 	if (s->kind == RFS_STORE_TMPFS && fstatvfs(s->dir, &sv) == 0) {
-		u->files_total = sv.f_files;
-		u->files_used = sv.f_files - sv.f_ffree;
+		u->files_total = sv.f_files - 1; /* the floor's inode is not for regions */
+		u->files_used = sv.f_files - sv.f_ffree - 1;
 		return;
 	}
 	u->files_total = s->max_files;

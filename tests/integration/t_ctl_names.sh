@@ -180,7 +180,7 @@ ok ".regionfs: not in ls -a or find, reachable by name (ls, cat); cp -a and tar 
 # --- a view whose backing file is unlinked
 echo "view del file=$DATA/del.data offset=0 length=65536 access=rw" >"$CTL" || fail "view del: $(cat "$CTL")"
 echo "view keep file=\"$SP/f\" length=4096 access=ro" >"$CTL" || fail "view keep: $(cat "$CTL")"
-col() { awk -v n="$1" 'NR > 1 && $1 == n { print $NF }' "$MNT/.regionfs/stats"; }
+col() { awk -v n="$1" 'NR > 1 && $1 == n { print $(NF - 1) }' "$MNT/.regionfs/stats"; }
 assert_eq "no no" "$(col del) $(col keep)" "deleted column before the unlink"
 grep -q 'regionfs_view_backing_deleted{name="del".*} 0$' "$MNT/.regionfs/metrics" || fail "metric before unlink"
 exec 3<>"$MNT/del"

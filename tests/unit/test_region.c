@@ -488,9 +488,14 @@ START_TEST(reserve_shares_cap)
 	rfs_store_usage(store, &u);
 	ck_assert_uint_eq(u.bytes_used, 3 * MiB / 4);
 	ck_assert_uint_eq(u.reserved, 0);
-	/* The whole cap can never be reserved: a tmpfs of size 0 has no limit. */
+	/* The whole cap can be reserved; then regions get nothing. */
 	ck_assert_int_eq(rfs_mapping_resize(m, 0), 0);
-	ck_assert_int_eq(rfs_store_reserve(store, (int64_t)MiB), -ENOSPC);
+	ck_assert_int_eq(rfs_store_reserve(store, (int64_t)MiB), 0);
+	ck_assert_int_eq(rfs_mapping_write(m, buf, 1, 0), -ENOSPC);
+	rfs_store_usage(store, &u);
+	ck_assert_uint_eq(u.bytes_used, MiB);
+	ck_assert_int_eq(rfs_store_reserve(store, -(int64_t)MiB), 0);
+	wr(m, buf, 0, MiB);
 	free(buf);
 }
 END_TEST
