@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fs/cmdline.h"
+#include "fs/passthrough.h"
 #include "fs/fs.h"
 
 /* Where fusermount3 reads user_allow_other (libfuse's default sysconfdir). */
@@ -17,6 +18,12 @@
 void rfs_print_version(void)
 {
 	printf("regionfs %s\nlibfuse %s\n", RFS_VERSION, fuse_pkgversion());
+	/* The kernel's offer is known only at mount; the log says the outcome. */
+	printf("regions: served by the kernel (FUSE passthrough) where it offers it%s\n",
+	       rfs_passthrough_permitted()
+		       ? ""
+		       : "; not for this process (no CAP_SYS_ADMIN in the initial user "
+			 "namespace): served by the daemon");
 }
 
 /* libfuse's messages while checking, but not its debug banner (-d), which
