@@ -84,6 +84,7 @@ struct rfs_config {
 	bool writeback;	     /* kernel writeback cache: faster writes, weaker coherence */
 	bool strict_dirty;   /* keep the kernel's strict dirty-page limit for FUSE */
 	bool owner_only;     /* only the mounting user may use the mount */
+	const char *huge;    /* the region store's tmpfs huge= mode (static); NULL: never */
 	uint64_t window_max; /* bytes of backing files views map at once; 0: default */
 	bool has_window_max;
 	char **allowed_roots; /* NULL-terminated; directories run-time views may use */
@@ -138,6 +139,10 @@ int rfs_parse_mode(const char *s, mode_t *out);
 
 /* yes/no, true/false, on/off, 1/0. */
 int rfs_parse_bool(const char *s, bool *out);
+
+/* A tmpfs huge= mode (never, within_size, always, advise): its static
+ * spelling, or NULL. */
+const char *rfs_parse_huge(const char *s);
 
 /*
  * A name of a file in the mount: components joined by '/', each 1..255 bytes,

@@ -411,6 +411,14 @@ int rfs_global_set(struct rfs_config *cfg, const char *key, const char *value, c
 		return bool_value(key, value, &cfg->strict_dirty, err, errlen);
 	if (!strcmp(key, "owner_only"))
 		return bool_value(key, value, &cfg->owner_only, err, errlen);
+	if (!strcmp(key, "huge")) {
+		cfg->huge = rfs_parse_huge(value);
+		if (cfg->huge)
+			return 0;
+		rfs_set_err(err, errlen, "huge = %s: expected never, within_size, always or advise",
+			    value);
+		return -EINVAL;
+	}
 	if (!strcmp(key, "allowed_roots"))
 		return roots_add(cfg, value, err, errlen);
 	rfs_set_err(err, errlen, "unknown key '%s'", key);

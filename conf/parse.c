@@ -124,6 +124,16 @@ int rfs_parse_bool(const char *s, bool *out)
 	return -EINVAL;
 }
 
+const char *rfs_parse_huge(const char *s)
+{
+	static const char *const modes[] = {"never", "within_size", "always", "advise"};
+
+	for (size_t i = 0; s && i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(s, modes[i]))
+			return modes[i];
+	return NULL;
+}
+
 static int name_fail(char *err, size_t errlen, const char *reason)
 {
 	if (err && errlen)

@@ -40,6 +40,7 @@ struct options {
 	int strict_dirty;
 	int io_uring;
 	char *passthrough;
+	char *huge;
 	char *store;
 	int owner_only;
 	char *positional[2]; /* [SOURCE] MOUNTPOINT */
@@ -83,6 +84,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("strict_dirty", strict_dirty, 1),
 	OPT("io_uring", io_uring, 1),
 	OPT("passthrough=%s", passthrough, 0),
+	OPT("huge=%s", huge, 0),
 	OPT("store=%s", store, 0),
 	OPT("owner_only", owner_only, 1),
 	FUSE_OPT_END,
@@ -112,6 +114,9 @@ static void usage(const char *prog)
 	       "                             where the kernel could (FUSE passthrough, Linux 6.9+\n"
 	       "                             and CAP_SYS_ADMIN)\n"
 	       "    -o store=memfd           keep regions in memfds, not in a private tmpfs\n"
+	       "    -o huge=MODE             the region store's transparent huge pages, as\n"
+	       "                             tmpfs's huge=: never (default), within_size,\n"
+	       "                             always, advise (README, Performance)\n"
 	       "    -o owner_only            only the mounting user may use the mount (run as\n"
 	       "                             root, regionfs adds allow_other otherwise)\n"
 	       "    -f                       stay in the foreground, log to stderr\n"
@@ -255,6 +260,11 @@ static int configure(struct rfs_daemon *d, const struct options *o, char *err, s
 		snprintf(err, errlen, "-o store=%s: expected tmpfs or memfd", o->store);
 		return -EINVAL;
 	}
+	if (o->huge && !(d->cfg.huge = rfs_parse_huge(o->huge))) {
+		snprintf(err, errlen, "-o huge=%s: expected never, within_size, always or advise",
+			 o->huge);
+		return -EINVAL;
+	}
 	d->no_passthrough = o->passthrough && strcmp(o->passthrough, "off") == 0;
 	d->writeback = o->writeback || d->cfg.writeback;
 	d->strict_dirty = o->strict_dirty || d->cfg.strict_dirty;
@@ -320,9 +330,10 @@ int main(int argc, char *argv[])
 	raise_fd_limit();
 	preload_unwinder();
 	rfs_guard_init();
-	d.store = rfs_store_new(
-		d.acct.cap, store_files(),
-		o.store && strcmp(o.store, "memfd") == 0 ? RFS_STORE_MEMFD : RFS_STORE_TMPFS, &e);
+	d.store = rfs_store_new_huge(d.acct.cap, store_files(),
+				     o.store && strcmp(o.store, "memfd") == 0 ? RFS_STORE_MEMFD
+									      : RFS_STORE_TMPFS,
+				     d.cfg.huge, &e);
 	if (!d.store) {
 		snprintf(err, sizeof(err), "cannot make the region store: %s", strerror(-e));
 		goto out_err;
@@ -415,6 +426,7 @@ out_args:
 	free(o.size);
 	free(o.window_max);
 	free(o.passthrough);
+	free(o.huge);
 	free(o.store);
 	free(o.positional[0]);
 	free(o.positional[1]);

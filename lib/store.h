@@ -35,6 +35,9 @@ struct rfs_store;
  */
 struct rfs_store *rfs_store_new(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
 				int *err);
+/* The same with the tmpfs's huge= mode (NULL: the kernel's default, never). */
+struct rfs_store *rfs_store_new_huge(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
+				     const char *huge, int *err);
 /* Remove every file and let go of the instance. */
 void rfs_store_free(struct rfs_store *s);
 

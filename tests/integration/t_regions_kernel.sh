@@ -179,6 +179,23 @@ for opts in passthrough=off passthrough=off,store=memfd; do
 	ok "-o $opts: $store store served by the daemon: bytes, counters, ENOSPC"
 done
 
+# -o huge=always: the store's tmpfs takes transparent huge pages.
+shmem_huge() { awk '/^ShmemHugePages:/ { print $2 * 1024 }' /proc/meminfo; }
+if ! grep -q '\[deny\]' /sys/kernel/mm/transparent_hugepage/shmem_enabled 2>/dev/null; then
+	rfs_mount -o size=64M,huge=always
+	before=$(shmem_huge)
+	dd if=/dev/zero of="$MNT/h" bs=1M count=16 status=none
+	after=$(shmem_huge)
+	((after - before >= 8 * MiB)) || fail "-o huge=always: ShmemHugePages grew $((after - before)) bytes for 16 MiB"
+	rm "$MNT/h"
+	rfs_unmount
+	ok "-o huge=always: 16 MiB written, $(((after - before) / MiB)) MiB of it in huge pages"
+fi
+printf '[regionfs]\nhuge = sometimes\n' >"$W/huge.ini"
+rfs_refused "$W/huge.ini" "huge = sometimes"
+grep -q "huge = sometimes: expected never, within_size, always or advise" "$W/bad.err" ||
+	fail "huge = sometimes: $(cat "$W/bad.err")"
+
 # A bad value is a usage error: nothing mounted.
 st=0
 "$REGIONFS" -f -o passthrough=maybe "$W" 2>"$W/bad.err" || st=$?

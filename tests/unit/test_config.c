@@ -286,6 +286,21 @@ START_TEST(full_config)
 }
 END_TEST
 
+START_TEST(huge_key)
+{
+	struct rfs_config cfg;
+	char err[RFS_ERR_MAX];
+
+	ck_assert_int_eq(load("[regionfs]\nhuge = within_size\n", &cfg, err), 0);
+	ck_assert_str_eq(cfg.huge, "within_size");
+	rfs_config_free(&cfg);
+	ck_assert_int_eq(load("[regionfs]\nhuge = sometimes\n", &cfg, err), -EINVAL);
+	ck_assert_str_eq(
+		err, "t.ini:2: huge = sometimes: expected never, within_size, always or advise in "
+		     "[regionfs]");
+}
+END_TEST
+
 START_TEST(defaults)
 {
 	struct rfs_config cfg;
@@ -293,6 +308,7 @@ START_TEST(defaults)
 
 	ck_assert_int_eq(load("", &cfg, err), 0);
 	ck_assert(!cfg.has_size && !cfg.xattr && !cfg.owner_only);
+	ck_assert_ptr_null(cfg.huge);
 	ck_assert_uint_eq(cfg.n_regions + cfg.n_views + cfg.n_allowed_roots, 0);
 	/* Always a valid NULL-terminated list, even when not given. */
 	ck_assert_ptr_nonnull(cfg.allowed_roots);
@@ -721,7 +737,7 @@ static Suite *config_suite(void)
 		{"sizes", {size_valid, size_invalid, size_overflow}},
 		{"modes_bools", {mode_parse, bool_parse}},
 		{"names", {name_check}},
-		{"sections_keys", {full_config, defaults, allowed_roots, owners}},
+		{"sections_keys", {full_config, defaults, huge_key, allowed_roots, owners}},
 		{"errors", {error_lines, syntax_errors, decl_check_line, long_line, error_buffer}},
 		{"views", {views, decl_api}},
 		{"overflow", {window_overflow}},
