@@ -94,7 +94,13 @@ static int cmd_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd, char *er
 
 static int cmd_view(struct rfs_daemon *d, const struct rfs_view_decl *v, char *err, size_t errlen)
 {
-	int e, fd = open_beneath(&d->cfg, v->file, v->access == RFS_ACCESS_RW, err, errlen);
+	int e, fd;
+
+	if (v->region) {
+		snprintf(err, errlen, "windows of regions are not built yet");
+		return -EOPNOTSUPP;
+	}
+	fd = open_beneath(&d->cfg, v->file, v->access == RFS_ACCESS_RW, err, errlen);
 
 	if (fd < 0)
 		return fd;
@@ -426,11 +432,17 @@ static bool same_owner(const struct rfs_owner *a, const struct rfs_owner *b)
 	       a->uid == b->uid && a->has_gid == b->has_gid && a->gid == b->gid;
 }
 
+/* Equal strings, or both absent. */
+static bool same_str(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
 static bool same_view(const struct rfs_view_decl *a, const struct rfs_view_decl *b)
 {
-	return strcmp(a->file, b->file) == 0 && a->offset == b->offset &&
-	       a->has_length == b->has_length && a->length == b->length && a->access == b->access &&
-	       same_owner(&a->owner, &b->owner);
+	return same_str(a->file, b->file) && same_str(a->region, b->region) &&
+	       a->offset == b->offset && a->has_length == b->has_length && a->length == b->length &&
+	       a->access == b->access && same_owner(&a->owner, &b->owner);
 }
 
 static const struct rfs_view_decl *find_view(const struct rfs_config *c, const char *name)

@@ -119,6 +119,10 @@ struct rfs_mapping *rfs_view_open(struct rfs_daemon *d, const struct rfs_view_de
 		.acct = &d->acct,
 	};
 
+	if (v->region) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
 	return rfs_view_new(d->win, &spec, err);
 }
 
@@ -148,6 +152,33 @@ int rfs_add_view(struct rfs_daemon *d, const struct rfs_view_decl *v, int fd)
 	return err;
 }
 
+/* A window of a region failed: say why in the region's terms. */
+static void region_window_error(const struct rfs_view_decl *v, const char *where, int e, char *err,
+				size_t errlen)
+{
+	char name[128], region[128];
+
+	rfs_quote(v->name, name, sizeof(name));
+	rfs_quote(v->region, region, sizeof(region));
+	if (e == -ENXIO)
+		snprintf(err, errlen,
+			 "%sview %s: the window lies past the end of region %s "
+			 "(windows never grow their region)",
+			 where, name, region);
+	else if (e == -EBUSY)
+		snprintf(err, errlen,
+			 "%sview %s: region %s is open with kernel passthrough; create its "
+			 "windows before opening it, or close it first",
+			 where, name, region);
+	else if (e == -ENOENT)
+		snprintf(err, errlen, "%sview %s: no region %s", where, name, region);
+	else if (e == -EISDIR)
+		snprintf(err, errlen, "%sview %s: %s is not a region", where, name, region);
+	else
+		snprintf(err, errlen, "%sview %s: region %s: %s", where, name, region,
+			 strerror(-e));
+}
+
 /* Describe a failed view declaration as "file:line: view 'x': why". */
 void rfs_view_error(const struct rfs_view_decl *v, const char *file, int e, char *err,
 		    size_t errlen)
@@ -156,6 +187,10 @@ void rfs_view_error(const struct rfs_view_decl *v, const char *file, int e, char
 
 	if (file)
 		snprintf(where, sizeof(where), "%s:%d: ", file, v->line);
+	if (v->region) {
+		region_window_error(v, where, e, err, errlen);
+		return;
+	}
 	/* Quoted as stats prints them: the message stays one line. */
 	rfs_quote(v->name, name, sizeof(name));
 	rfs_quote(v->file, path, sizeof(path));
