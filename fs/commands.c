@@ -94,16 +94,14 @@ static int cmd_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd, char *er
 
 static int cmd_view(struct rfs_daemon *d, const struct rfs_view_decl *v, char *err, size_t errlen)
 {
-	int e, fd;
+	int e, fd = -1;
 
-	if (v->region) {
-		snprintf(err, errlen, "windows of regions are not built yet");
-		return -EOPNOTSUPP;
+	/* A region is of this mount: allowed_roots are about files outside. */
+	if (!v->region) {
+		fd = open_beneath(&d->cfg, v->file, v->access == RFS_ACCESS_RW, err, errlen);
+		if (fd < 0)
+			return fd;
 	}
-	fd = open_beneath(&d->cfg, v->file, v->access == RFS_ACCESS_RW, err, errlen);
-
-	if (fd < 0)
-		return fd;
 	e = rfs_add_view(d, v, fd);
 	if (e)
 		rfs_view_error(v, NULL, e, err, errlen);
@@ -502,16 +500,29 @@ static void update_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 }
 
 /*
+ * A window of a region the reload adds: it can only be made once the
+ * region is, but whether it fits is known now. 0, or -ENXIO.
+ */
+static int window_fits(const struct rfs_view_decl *v, const struct rfs_region_decl *r)
+{
+	if (v->has_length ? v->offset + v->length > r->size : v->offset >= r->size)
+		return -ENXIO;
+	return 0;
+}
+
+/*
  * Reload: parse the file and open every new or changed view first, so that
  * any error leaves the namespace as it was; then remove what went away or
  * changed (open files keep the old mapping until closed) and add the new.
- * Regions keep their contents: a changed region is resized and re-owned.
- * The size cap is fixed at mount. Caller holds ctl_lock.
+ * Windows of regions the reload adds are checked first and made after
+ * them. Regions keep their contents: a changed region is resized and
+ * re-owned. The size cap is fixed at mount. Caller holds ctl_lock.
  */
 int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen)
 {
 	struct rfs_config next;
 	struct rfs_mapping **maps;
+	bool *later;
 	char why[RFS_ERR_MAX];
 	int e;
 
@@ -523,17 +534,26 @@ int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen)
 	if (e)
 		return e;
 	maps = calloc(next.n_views + 1, sizeof(*maps));
-	if (!maps) {
+	later = calloc(next.n_views + 1, sizeof(*later));
+	if (!maps || !later) {
+		free(maps);
+		free(later);
 		rfs_config_free(&next);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < next.n_views; i++) {
 		const struct rfs_view_decl *v = &next.views[i], *old = find_view(&d->cfg, v->name);
+		const struct rfs_region_decl *r = v->region ? find_region(&next, v->region) : NULL;
 
 		if (old && same_view(old, v))
 			continue;
-		maps[i] = rfs_view_open(d, v, -1, &e);
-		if (!maps[i]) {
+		if (r && !find_region(&d->cfg, v->region)) {
+			later[i] = true;
+			e = window_fits(v, r);
+		} else {
+			maps[i] = rfs_view_open(d, v, -1, &e);
+		}
+		if (e) {
 			rfs_view_error(v, d->cfg.path, e, msg, msglen);
 			goto out_unwind;
 		}
@@ -569,7 +589,15 @@ int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen)
 			rfs_log(RFS_LOG_WARN, "reload: region '%s' could not be added",
 				next.regions[i].name);
 	}
+	for (size_t i = 0; i < next.n_views; i++) {
+		e = later[i] ? rfs_add_view(d, &next.views[i], -1) : 0;
+		if (e) {
+			rfs_view_error(&next.views[i], d->cfg.path, e, why, sizeof(why));
+			rfs_log(RFS_LOG_WARN, "reload: %s", why);
+		}
+	}
 	free(maps);
+	free(later);
 	/* Kept at mount: the cap and its accounting do not change under load. */
 	next.size = d->cfg.size;
 	next.has_size = d->cfg.has_size;
@@ -581,6 +609,7 @@ out_unwind:
 	for (size_t i = 0; i < next.n_views; i++)
 		rfs_mapping_free(maps[i]);
 	free(maps);
+	free(later);
 	rfs_config_free(&next);
 	return e;
 }
