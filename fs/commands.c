@@ -108,6 +108,23 @@ static int cmd_view(struct rfs_daemon *d, const struct rfs_view_decl *v, char *e
 	return e;
 }
 
+/*
+ * Tell the kernel that name in parent is gone. Its last name: the kernel
+ * marks its inode unlinked too, and forgets it once unused, so the mapping
+ * goes (a window lets go of its region) without waiting for memory pressure.
+ */
+static void name_gone(struct rfs_daemon *d, struct rfs_node *parent, const char *name,
+		      struct rfs_node *node)
+{
+	struct stat st;
+
+	rfs_ns_stat(d->ns, node, &st);
+	if (st.st_nlink == 0 && d->inval)
+		rfs_inval_post_delete(d->inval, rfs_ino(d, parent), rfs_ino(d, node), name);
+	else
+		rfs_inval_entry(d, parent, name);
+}
+
 /* Take name (a region or view) out of the namespace; open files keep it. */
 static int remove_name(struct rfs_daemon *d, const char *name, char *err, size_t errlen)
 {
@@ -125,12 +142,12 @@ static int remove_name(struct rfs_daemon *d, const char *name, char *err, size_t
 	if (!e) {
 		if (rfs_node_type(node) != S_IFREG || rfs_is_control(node))
 			e = -EISDIR;
+		if (!e)
+			e = rfs_ns_remove(d->ns, parent, leaf, false);
+		if (!e)
+			name_gone(d, parent, leaf, node);
 		rfs_ns_forget(d->ns, node, 1);
 	}
-	if (!e)
-		e = rfs_ns_remove(d->ns, parent, leaf, false);
-	if (!e)
-		rfs_inval_entry(d, parent, leaf);
 	rfs_ns_forget(d->ns, parent, 1);
 out_err:
 	if (e == -EISDIR)

@@ -107,7 +107,7 @@ static enum rfs_view_access view_access(enum rfs_access a)
 	return a == RFS_ACCESS_RO ? RFS_VIEW_RO : a == RFS_ACCESS_COW ? RFS_VIEW_COW : RFS_VIEW_RW;
 }
 
-/* The region called name, referenced; -ENOENT, or -EISDIR if it is no region. */
+/* The region called name, referenced; -ENOENT, or -EINVAL if it is no region. */
 static int lookup_region(struct rfs_daemon *d, const char *name, struct rfs_node **node)
 {
 	char *path = strdup(name), *leaf;
@@ -124,7 +124,7 @@ static int lookup_region(struct rfs_daemon *d, const char *name, struct rfs_node
 	if (!err && (!rfs_node_mapping(*node) ||
 		     rfs_mapping_kind(rfs_node_mapping(*node)) != RFS_KIND_REGION)) {
 		rfs_ns_forget(d->ns, *node, 1);
-		err = -EISDIR;
+		err = -EINVAL;
 	}
 	free(path);
 	return err;
@@ -217,7 +217,7 @@ static void region_window_error(const struct rfs_view_decl *v, const char *where
 			 where, name, region);
 	else if (e == -ENOENT)
 		snprintf(err, errlen, "%sview %s: no region %s", where, name, region);
-	else if (e == -EISDIR)
+	else if (e == -EINVAL)
 		snprintf(err, errlen, "%sview %s: %s is not a region", where, name, region);
 	else
 		snprintf(err, errlen, "%sview %s: region %s: %s", where, name, region,
