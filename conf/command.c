@@ -90,7 +90,8 @@ static int parse_args(char **argv, int argc, struct rfs_command *cmd, char *err,
 	if (strcmp(verb, "view") == 0) {
 		cmd->verb = RFS_CMD_VIEW;
 		e = take_name(argv, argc,
-			      "view NAME file=PATH [offset=N] [length=N] [access=ro|rw|cow]",
+			      "view NAME file=PATH|region=NAME [offset=N] [length=N] "
+			      "[access=ro|rw|cow]",
 			      &cmd->view.name, err, errlen);
 		if (!e)
 			e = set_keys(argv + 2, argc - 2, set_view_key, &cmd->view, err, errlen);

@@ -3,7 +3,7 @@
  *
  *   region NAME size=N [mode=M] [uid=U] [gid=G] [prealloc=yes] [lifetime=persist|close]
  *   dir NAME [lifetime=persist|close] [mode=M] [uid=U] [gid=G]
- *   view NAME file=PATH [offset=N] [length=N] [access=ro|rw|cow] [mode=M] ...
+ *   view NAME file=PATH|region=NAME [offset=N] [length=N] [access=ro|rw|cow] [mode=M] ...
  *   remove NAME
  *   flush NAME|all
  *   commit NAME

@@ -64,12 +64,13 @@ struct rfs_dir_decl {
 	int line;
 };
 
-/* [view:NAME] */
+/* [view:NAME]: a window of a backing file, or of a region of the mount */
 struct rfs_view_decl {
 	char *name;
-	char *file;	 /* backing file path, as written */
-	uint64_t offset; /* byte offset of the window in the file */
-	uint64_t length; /* window length; 0 with !has_length = to end of file */
+	char *file;	 /* backing file path, as written; NULL for a window of a region */
+	char *region;	 /* the region's name in the mount; NULL for a file's view */
+	uint64_t offset; /* byte offset of the window in the file or region */
+	uint64_t length; /* window length; 0 with !has_length = to the end */
 	bool has_length;
 	enum rfs_access access;
 	struct rfs_owner owner;
@@ -118,7 +119,7 @@ int rfs_view_decl_set(struct rfs_view_decl *d, const char *key, const char *valu
 int rfs_dir_decl_set(struct rfs_dir_decl *d, const char *key, const char *value, char *err,
 		     size_t errlen);
 
-/* Whole-declaration checks after all keys are in (e.g. a view needs file=). */
+/* Whole-declaration checks after all keys are in (e.g. a view needs file= or region=). */
 int rfs_region_decl_check(const struct rfs_region_decl *d, char *err, size_t errlen);
 int rfs_view_decl_check(const struct rfs_view_decl *d, char *err, size_t errlen);
 int rfs_dir_decl_check(const struct rfs_dir_decl *d, char *err, size_t errlen);

@@ -223,7 +223,7 @@ int rfs_view_decl_set(struct rfs_view_decl *d, const char *key, const char *valu
 		      size_t errlen)
 {
 	uint64_t v;
-	char *file;
+	char *file, *name;
 	int ret = owner_set(&d->owner, key, value, err, errlen);
 
 	if (ret <= 0)
@@ -239,6 +239,21 @@ int rfs_view_decl_set(struct rfs_view_decl *d, const char *key, const char *valu
 			return -ENOMEM;
 		free(d->file);
 		d->file = file;
+		return 0;
+	}
+	if (!strcmp(key, "region")) {
+		char why[64];
+
+		/* A name of the mount, checked as names of sections are. */
+		if (rfs_name_check(value, why, sizeof(why))) {
+			rfs_set_err(err, errlen, "invalid region name '%s': %s", value, why);
+			return -EINVAL;
+		}
+		name = strdup(value);
+		if (!name)
+			return -ENOMEM;
+		free(d->region);
+		d->region = name;
 		return 0;
 	}
 	if (!strcmp(key, "offset")) {
@@ -308,8 +323,10 @@ int rfs_view_decl_check(const struct rfs_view_decl *d, char *err, size_t errlen)
 
 	if (ret)
 		return ret;
-	if (!d->file) {
-		rfs_set_err(err, errlen, "missing key 'file'");
+	if (!d->file == !d->region) {
+		rfs_set_err(err, errlen,
+			    d->file ? "keys 'file' and 'region' exclude each other"
+				    : "missing key 'file' or 'region'");
 		return -EINVAL;
 	}
 	if (d->offset > RFS_OFF_MAX) {
@@ -335,6 +352,7 @@ void rfs_view_decl_free(struct rfs_view_decl *d)
 {
 	free(d->name);
 	free(d->file);
+	free(d->region);
 	memset(d, 0, sizeof(*d));
 }
 

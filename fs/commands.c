@@ -94,14 +94,35 @@ static int cmd_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd, char *er
 
 static int cmd_view(struct rfs_daemon *d, const struct rfs_view_decl *v, char *err, size_t errlen)
 {
-	int e, fd = open_beneath(&d->cfg, v->file, v->access == RFS_ACCESS_RW, err, errlen);
+	int e, fd = -1;
 
-	if (fd < 0)
-		return fd;
+	/* A region is of this mount: allowed_roots are about files outside. */
+	if (!v->region) {
+		fd = open_beneath(&d->cfg, v->file, v->access == RFS_ACCESS_RW, err, errlen);
+		if (fd < 0)
+			return fd;
+	}
 	e = rfs_add_view(d, v, fd);
 	if (e)
 		rfs_view_error(v, NULL, e, err, errlen);
 	return e;
+}
+
+/*
+ * Tell the kernel that name in parent is gone. Its last name: the kernel
+ * marks its inode unlinked too, and forgets it once unused, so the mapping
+ * goes (a window lets go of its region) without waiting for memory pressure.
+ */
+static void name_gone(struct rfs_daemon *d, struct rfs_node *parent, const char *name,
+		      struct rfs_node *node)
+{
+	struct stat st;
+
+	rfs_ns_stat(d->ns, node, &st);
+	if (st.st_nlink == 0 && d->inval)
+		rfs_inval_post_delete(d->inval, rfs_ino(d, parent), rfs_ino(d, node), name);
+	else
+		rfs_inval_entry(d, parent, name);
 }
 
 /* Take name (a region or view) out of the namespace; open files keep it. */
@@ -121,12 +142,12 @@ static int remove_name(struct rfs_daemon *d, const char *name, char *err, size_t
 	if (!e) {
 		if (rfs_node_type(node) != S_IFREG || rfs_is_control(node))
 			e = -EISDIR;
+		if (!e)
+			e = rfs_ns_remove(d->ns, parent, leaf, false);
+		if (!e)
+			name_gone(d, parent, leaf, node);
 		rfs_ns_forget(d->ns, node, 1);
 	}
-	if (!e)
-		e = rfs_ns_remove(d->ns, parent, leaf, false);
-	if (!e)
-		rfs_inval_entry(d, parent, leaf);
 	rfs_ns_forget(d->ns, parent, 1);
 out_err:
 	if (e == -EISDIR)
@@ -426,11 +447,17 @@ static bool same_owner(const struct rfs_owner *a, const struct rfs_owner *b)
 	       a->uid == b->uid && a->has_gid == b->has_gid && a->gid == b->gid;
 }
 
+/* Equal strings, or both absent. */
+static bool same_str(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
 static bool same_view(const struct rfs_view_decl *a, const struct rfs_view_decl *b)
 {
-	return strcmp(a->file, b->file) == 0 && a->offset == b->offset &&
-	       a->has_length == b->has_length && a->length == b->length && a->access == b->access &&
-	       same_owner(&a->owner, &b->owner);
+	return same_str(a->file, b->file) && same_str(a->region, b->region) &&
+	       a->offset == b->offset && a->has_length == b->has_length && a->length == b->length &&
+	       a->access == b->access && same_owner(&a->owner, &b->owner);
 }
 
 static const struct rfs_view_decl *find_view(const struct rfs_config *c, const char *name)
@@ -490,16 +517,29 @@ static void update_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 }
 
 /*
+ * A window of a region the reload adds: it can only be made once the
+ * region is, but whether it fits is known now. 0, or -ENXIO.
+ */
+static int window_fits(const struct rfs_view_decl *v, const struct rfs_region_decl *r)
+{
+	if (v->has_length ? v->offset + v->length > r->size : v->offset >= r->size)
+		return -ENXIO;
+	return 0;
+}
+
+/*
  * Reload: parse the file and open every new or changed view first, so that
  * any error leaves the namespace as it was; then remove what went away or
  * changed (open files keep the old mapping until closed) and add the new.
- * Regions keep their contents: a changed region is resized and re-owned.
- * The size cap is fixed at mount. Caller holds ctl_lock.
+ * Windows of regions the reload adds are checked first and made after
+ * them. Regions keep their contents: a changed region is resized and
+ * re-owned. The size cap is fixed at mount. Caller holds ctl_lock.
  */
 int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen)
 {
 	struct rfs_config next;
 	struct rfs_mapping **maps;
+	bool *later;
 	char why[RFS_ERR_MAX];
 	int e;
 
@@ -511,17 +551,26 @@ int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen)
 	if (e)
 		return e;
 	maps = calloc(next.n_views + 1, sizeof(*maps));
-	if (!maps) {
+	later = calloc(next.n_views + 1, sizeof(*later));
+	if (!maps || !later) {
+		free(maps);
+		free(later);
 		rfs_config_free(&next);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < next.n_views; i++) {
 		const struct rfs_view_decl *v = &next.views[i], *old = find_view(&d->cfg, v->name);
+		const struct rfs_region_decl *r = v->region ? find_region(&next, v->region) : NULL;
 
 		if (old && same_view(old, v))
 			continue;
-		maps[i] = rfs_view_open(d, v, -1, &e);
-		if (!maps[i]) {
+		if (r && !find_region(&d->cfg, v->region)) {
+			later[i] = true;
+			e = window_fits(v, r);
+		} else {
+			maps[i] = rfs_view_open(d, v, -1, &e);
+		}
+		if (e) {
 			rfs_view_error(v, d->cfg.path, e, msg, msglen);
 			goto out_unwind;
 		}
@@ -557,7 +606,15 @@ int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen)
 			rfs_log(RFS_LOG_WARN, "reload: region '%s' could not be added",
 				next.regions[i].name);
 	}
+	for (size_t i = 0; i < next.n_views; i++) {
+		e = later[i] ? rfs_add_view(d, &next.views[i], -1) : 0;
+		if (e) {
+			rfs_view_error(&next.views[i], d->cfg.path, e, why, sizeof(why));
+			rfs_log(RFS_LOG_WARN, "reload: %s", why);
+		}
+	}
 	free(maps);
+	free(later);
 	/* Kept at mount: the cap and its accounting do not change under load. */
 	next.size = d->cfg.size;
 	next.has_size = d->cfg.has_size;
@@ -569,6 +626,7 @@ out_unwind:
 	for (size_t i = 0; i < next.n_views; i++)
 		rfs_mapping_free(maps[i]);
 	free(maps);
+	free(later);
 	rfs_config_free(&next);
 	return e;
 }

@@ -179,3 +179,11 @@ void rfs_inval_wait(struct rfs_inval *q, uint64_t ticket, int timeout_ms)
 			break;
 	pthread_mutex_unlock(&q->lock);
 }
+
+void rfs_inval_settle(struct rfs_inval *q, uint64_t before, int timeout_ms)
+{
+	uint64_t after = rfs_inval_ticket(q);
+
+	if (after != before)
+		rfs_inval_wait(q, after, timeout_ms);
+}

@@ -17,6 +17,10 @@
 
 struct rfs_inval;
 
+/* How long a change waits for other inodes' caches to drop (a write through
+ * a view, a region's write or truncate under its windows). */
+#define RFS_INVAL_WAIT_MS 50
+
 struct rfs_inval *rfs_inval_start(struct fuse_session *se);
 /* Sends what is queued, then stops the worker. */
 void rfs_inval_stop(struct rfs_inval *q);
@@ -40,5 +44,9 @@ uint64_t rfs_inval_ticket(struct rfs_inval *q);
 
 /* Wait until the notices up to ticket are sent, or timeout_ms passes. */
 void rfs_inval_wait(struct rfs_inval *q, uint64_t ticket, int timeout_ms);
+
+/* A request that began at ticket before: wait for the notices posted since
+ * (those it caused, and maybe others'), as rfs_inval_wait. */
+void rfs_inval_settle(struct rfs_inval *q, uint64_t before, int timeout_ms);
 
 #endif

@@ -5,7 +5,9 @@
  * Regions with passthrough on (fs/passthrough.h): an open is answered with
  * the region's store file as backing file, and the kernel serves read,
  * write and mmap from that file's pages, which every client and the daemon
- * share; none of those requests reach these handlers.
+ * share; none of those requests reach these handlers. A region with
+ * windows is the exception (lib/regwin.h): the daemon serves its opens, so
+ * its windows hear of every write.
  *
  * Everything else (views, and regions without passthrough) is opened with
  * the kernel page cache on and kept across opens (keep_cache). A client's
@@ -29,15 +31,14 @@
 #include "fs/inval.h"
 #include "fs/passthrough.h"
 
-/* How long a write through a view waits for other views' caches to drop. */
-#define INVAL_WAIT_MS 50
-
 void rfs_view_changed(void *ctx, struct rfs_mapping *view, uint64_t off, uint64_t len)
 {
 	struct rfs_daemon *d = ctx;
+	struct rfs_node *node = rfs_mapping_node(view);
 
-	if (d->inval)
-		rfs_inval_post(d->inval, rfs_ino(d, rfs_mapping_node(view)), off, len);
+	/* No node: a removed region that only its windows hold; nothing caches it. */
+	if (d->inval && node)
+		rfs_inval_post(d->inval, rfs_ino(d, node), off, len);
 }
 
 /* How an open of a regular file is served, kept in its fi->fh. */
@@ -53,22 +54,30 @@ static void passthrough_refused(struct rfs_daemon *d, int err)
 	rfs_log(RFS_LOG_WARN, "regions: served by the %s", d->data_path);
 }
 
-/* Take the open of m that reply_opened answers; FH_* or -errno. */
-static int take_open(struct rfs_daemon *d, struct rfs_mapping *m, int *id)
+/*
+ * Take the open of m that reply_opened answers; FH_* or -errno. *fresh:
+ * a daemon open of a region the kernel served meanwhile, whose FUSE page
+ * cache the kernel's writes went around.
+ */
+static int take_open(struct rfs_daemon *d, struct rfs_mapping *m, int *id, bool *fresh)
 {
 	int err;
 
 	*id = -1;
-	if (rfs_mapping_kind(m) == RFS_KIND_REGION && atomic_load(&d->passthrough)) {
+	if (rfs_region_serve_open(m, atomic_load(&d->passthrough), fresh)) {
 		*id = rfs_passthrough_open(d->pt, m);
 		if (*id >= 0)
 			return FH_KERNEL;
+		rfs_region_serve_close(m, true);
 		if (*id != -EPERM)
 			return *id;
 		passthrough_refused(d, *id);
 		*id = -1;
+		rfs_region_serve_open(m, false, fresh);
 	}
 	err = rfs_mapping_open(m);
+	if (err)
+		rfs_region_serve_close(m, false);
 	return err ? err : FH_DAEMON;
 }
 
@@ -79,6 +88,7 @@ static void drop_open(struct rfs_daemon *d, struct rfs_mapping *m, uint64_t fh)
 		rfs_passthrough_release(d->pt, m);
 	else
 		rfs_mapping_close(m);
+	rfs_region_serve_close(m, fh == FH_KERNEL);
 }
 
 /*
@@ -91,18 +101,18 @@ static void reply_opened(fuse_req_t req, struct rfs_node *node, struct fuse_file
 {
 	struct rfs_daemon *d = rfs_daemon(req);
 	struct rfs_mapping *m = rfs_node_mapping(node);
-	bool region = rfs_mapping_kind(m) == RFS_KIND_REGION;
+	bool region = rfs_mapping_kind(m) == RFS_KIND_REGION, fresh;
 	int id, fh, err;
 
 	rfs_bdi_tune(d);
-	fh = take_open(d, m, &id);
+	fh = take_open(d, m, &id, &fresh);
 	if (fh < 0) {
 		fuse_reply_err(req, -fh);
 		return;
 	}
 	fi->fh = (uint64_t)fh;
 	/* Passthrough allows no cache flags; a region has nothing to flush. */
-	fi->keep_cache = fh == FH_DAEMON;
+	fi->keep_cache = fh == FH_DAEMON && !fresh;
 	fi->noflush = region;
 	/* Changed outside the mount: start this open from a clean cache. */
 	if (!region && rfs_mapping_stale(m))
@@ -242,7 +252,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		return;
 	}
 	view = rfs_mapping_kind(m) == RFS_KIND_VIEW;
-	before = view ? rfs_inval_ticket(d->inval) : 0;
+	before = rfs_inval_ticket(d->inval);
 	n = rfs_mapping_write(m, buf, size, (uint64_t)off);
 	if (n < 0) {
 		if (view && (n == -EIO || n == -ENOSPC))
@@ -252,12 +262,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	}
 	rfs_ns_touch(node);
 	rfs_add(&d->counters.bytes_written, (uint64_t)n);
-	if (view) {
-		uint64_t after = rfs_inval_ticket(d->inval);
-
-		if (after != before)
-			rfs_inval_wait(d->inval, after, INVAL_WAIT_MS);
-	}
+	/* Other views of the bytes, a region's windows: seen once we reply. */
+	rfs_inval_settle(d->inval, before, RFS_INVAL_WAIT_MS);
 	fuse_reply_write(req, (size_t)n);
 }
 
@@ -324,15 +330,19 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 	struct rfs_mapping *m = rfs_node_mapping(node);
 	int err;
 
+	uint64_t before;
+
 	(void)fi;
 	rfs_count(d, RFS_OP_fallocate);
 	if (!m || off < 0 || len <= 0) {
 		fuse_reply_err(req, m ? EINVAL : EOPNOTSUPP);
 		return;
 	}
+	before = rfs_inval_ticket(d->inval);
 	err = rfs_mapping_fallocate(m, mode, (uint64_t)off, (uint64_t)len);
 	if (!err)
 		rfs_ns_touch(node);
+	rfs_inval_settle(d->inval, before, RFS_INVAL_WAIT_MS);
 	fuse_reply_err(req, -err);
 }
 

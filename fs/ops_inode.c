@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "fs/fs.h"
+#include "fs/inval.h"
 
 fuse_ino_t rfs_ino(struct rfs_daemon *d, struct rfs_node *node)
 {
@@ -102,6 +103,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	struct rfs_daemon *d = rfs_daemon(req);
 	struct rfs_node *node = rfs_node(d, ino);
 	unsigned int which = 0;
+	uint64_t before;
 	struct timespec now;
 	struct stat st;
 	int err;
@@ -117,7 +119,11 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		attr->st_atim = now;
 	if (to_set & FUSE_SET_ATTR_MTIME_NOW)
 		attr->st_mtim = now;
+	before = rfs_inval_ticket(d->inval);
 	err = rfs_ns_setattr(d->ns, node, which, attr);
+	/* A region resized under its windows: they see it once we reply. */
+	if (which & RFS_SET_SIZE)
+		rfs_inval_settle(d->inval, before, RFS_INVAL_WAIT_MS);
 	if (err) {
 		fuse_reply_err(req, -err);
 		return;

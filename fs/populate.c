@@ -107,6 +107,53 @@ static enum rfs_view_access view_access(enum rfs_access a)
 	return a == RFS_ACCESS_RO ? RFS_VIEW_RO : a == RFS_ACCESS_COW ? RFS_VIEW_COW : RFS_VIEW_RW;
 }
 
+/* The region called name, referenced; -ENOENT, or -EINVAL if it is no region. */
+static int lookup_region(struct rfs_daemon *d, const char *name, struct rfs_node **node)
+{
+	char *path = strdup(name), *leaf;
+	struct rfs_node *parent;
+	int err;
+
+	if (!path)
+		return -ENOMEM;
+	err = rfs_walk_parents(d, path, false, &parent, &leaf);
+	if (!err) {
+		err = rfs_ns_lookup(d->ns, parent, leaf, node);
+		rfs_ns_forget(d->ns, parent, 1);
+	}
+	if (!err && (!rfs_node_mapping(*node) ||
+		     rfs_mapping_kind(rfs_node_mapping(*node)) != RFS_KIND_REGION)) {
+		rfs_ns_forget(d->ns, *node, 1);
+		err = -EINVAL;
+	}
+	free(path);
+	return err;
+}
+
+/* A window of the region v->region; its label in stats is region:NAME. */
+static struct rfs_mapping *window_open(struct rfs_daemon *d, struct rfs_view_spec *spec,
+				       const char *region, int *err)
+{
+	struct rfs_mapping *map = NULL;
+	struct rfs_node *node;
+	char *label;
+
+	*err = lookup_region(d, region, &node);
+	if (*err)
+		return NULL;
+	if (asprintf(&label, "region:%s", region) < 0) {
+		*err = -ENOMEM;
+	} else {
+		spec->file = label;
+		spec->region = rfs_node_mapping(node);
+		/* The window holds the region's mapping from here on. */
+		map = rfs_view_new(d->win, spec, err);
+		free(label);
+	}
+	rfs_ns_forget(d->ns, node, 1);
+	return map;
+}
+
 struct rfs_mapping *rfs_view_open(struct rfs_daemon *d, const struct rfs_view_decl *v, int fd,
 				  int *err)
 {
@@ -119,6 +166,8 @@ struct rfs_mapping *rfs_view_open(struct rfs_daemon *d, const struct rfs_view_de
 		.acct = &d->acct,
 	};
 
+	if (v->region)
+		return window_open(d, &spec, v->region, err);
 	return rfs_view_new(d->win, &spec, err);
 }
 
@@ -148,6 +197,33 @@ int rfs_add_view(struct rfs_daemon *d, const struct rfs_view_decl *v, int fd)
 	return err;
 }
 
+/* A window of a region failed: say why in the region's terms. */
+static void region_window_error(const struct rfs_view_decl *v, const char *where, int e, char *err,
+				size_t errlen)
+{
+	char name[128], region[128];
+
+	rfs_quote(v->name, name, sizeof(name));
+	rfs_quote(v->region, region, sizeof(region));
+	if (e == -ENXIO)
+		snprintf(err, errlen,
+			 "%sview %s: the window lies past the end of region %s "
+			 "(windows never grow their region)",
+			 where, name, region);
+	else if (e == -EBUSY)
+		snprintf(err, errlen,
+			 "%sview %s: region %s is open with kernel passthrough; create its "
+			 "windows before opening it, or close it first",
+			 where, name, region);
+	else if (e == -ENOENT)
+		snprintf(err, errlen, "%sview %s: no region %s", where, name, region);
+	else if (e == -EINVAL)
+		snprintf(err, errlen, "%sview %s: %s is not a region", where, name, region);
+	else
+		snprintf(err, errlen, "%sview %s: region %s: %s", where, name, region,
+			 strerror(-e));
+}
+
 /* Describe a failed view declaration as "file:line: view 'x': why". */
 void rfs_view_error(const struct rfs_view_decl *v, const char *file, int e, char *err,
 		    size_t errlen)
@@ -156,6 +232,10 @@ void rfs_view_error(const struct rfs_view_decl *v, const char *file, int e, char
 
 	if (file)
 		snprintf(where, sizeof(where), "%s:%d: ", file, v->line);
+	if (v->region) {
+		region_window_error(v, where, e, err, errlen);
+		return;
+	}
 	/* Quoted as stats prints them: the message stays one line. */
 	rfs_quote(v->name, name, sizeof(name));
 	rfs_quote(v->file, path, sizeof(path));

@@ -148,7 +148,7 @@ static void put_label(struct rfs_text *t, const char *s)
 struct gauge {
 	const char *name, *help;
 	uint64_t (*value)(const struct rfs_mapping_info *i, struct rfs_node *node);
-	bool views_only;
+	enum { ALL, VIEWS, REGIONS } shown; /* the mappings that have it */
 };
 
 static uint64_t g_size(const struct rfs_mapping_info *i, struct rfs_node *n)
@@ -199,25 +199,35 @@ static uint64_t g_deleted(const struct rfs_mapping_info *i, struct rfs_node *n)
 	return i->backing_deleted;
 }
 
+static uint64_t g_windows(const struct rfs_mapping_info *i, struct rfs_node *n)
+{
+	(void)i;
+	return rfs_region_windows(rfs_node_mapping(n));
+}
+
 static const struct gauge gauges[] = {
 	{"regionfs_mapping_size_bytes", "Size of the mapping (a view's window length).", g_size,
-	 false},
+	 ALL},
 	{"regionfs_mapping_dirty_bytes", "Bytes written through the mapping since its last flush.",
-	 g_dirty, false},
+	 g_dirty, ALL},
 	{"regionfs_mapping_resident_bytes", "Bytes of the mapping's contents in memory.",
-	 g_resident, false},
+	 g_resident, ALL},
 	{"regionfs_mapping_private_bytes",
 	 "Private copies of a cow view's pages, not yet committed or discarded; counted against "
 	 "the size cap.",
-	 g_private, false},
-	{"regionfs_mapping_open_files", "Open file descriptions of the mapping.", g_opens, false},
+	 g_private, ALL},
+	{"regionfs_mapping_open_files", "Open file descriptions of the mapping.", g_opens, ALL},
 	{"regionfs_mapping_last_flush_timestamp_seconds",
-	 "Time of the mapping's last flush to its backing file (0: never).", g_flushed, false},
+	 "Time of the mapping's last flush to its backing file (0: never).", g_flushed, ALL},
 	{"regionfs_mapping_lifetime_close",
-	 "1: a region removed with its last user (lifetime close); 0: persist.", g_close, false},
+	 "1: a region removed with its last user (lifetime close); 0: persist.", g_close, ALL},
 	{"regionfs_view_backing_deleted",
 	 "1 if the view's backing file was unlinked: the view serves the deleted file's bytes.",
-	 g_deleted, true},
+	 g_deleted, VIEWS},
+	{"regionfs_region_windows",
+	 "Windows (views) of the region alive now; while it has any, or opens made then, its "
+	 "opens are served by the daemon, not by the kernel.",
+	 g_windows, REGIONS},
 };
 
 struct gauge_walk {
@@ -231,7 +241,8 @@ static int gauge_line(void *ctx, const char *path, struct rfs_node *node)
 	struct rfs_mapping_info i;
 
 	rfs_mapping_describe(rfs_node_mapping(node), &i);
-	if (w->g->views_only && i.kind != RFS_KIND_VIEW)
+	if ((w->g->shown == VIEWS && i.kind != RFS_KIND_VIEW) ||
+	    (w->g->shown == REGIONS && i.kind != RFS_KIND_REGION))
 		return 0;
 	rfs_text_printf(w->t, "%s{name=\"", w->g->name);
 	put_label(w->t, path);

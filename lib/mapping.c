@@ -18,6 +18,11 @@ void rfs_mapping_init(struct rfs_mapping *m, const struct rfs_mapping_ops *ops, 
 	atomic_init(&m->refs, 1);
 }
 
+void rfs_mapping_hold(struct rfs_mapping *m)
+{
+	atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+}
+
 void rfs_mapping_free(struct rfs_mapping *m)
 {
 	if (m)

@@ -48,7 +48,7 @@ struct rfs_mapping_info {
 	enum rfs_kind kind;
 	uint64_t size;
 	uint64_t allocated;
-	const char *backing;  /* views: the backing file; valid while m lives */
+	const char *backing;  /* views: the backing file, or region:NAME; valid while m lives */
 	bool backing_deleted; /* views: the backing file was unlinked (nlink 0) */
 	uint64_t offset;      /* views: window start in the backing file */
 	enum rfs_view_access access;
@@ -75,9 +75,13 @@ struct rfs_mapping *rfs_region_new(struct rfs_store *store);
 
 struct rfs_windows;
 
-/* A window of a backing file. */
+/* A window of a backing file, or of a region. */
 struct rfs_view_spec {
-	const char *file;
+	const char *file; /* the file's path; for a window of a region, its label */
+	/* A window of this region's bytes (its store file), or NULL. It never
+	 * grows the region (-ENXIO past its end, whatever the access) and
+	 * holds it until freed; -EBUSY while the kernel serves an open of it. */
+	struct rfs_mapping *region;
 	uint64_t offset;
 	uint64_t length; /* 0: to the end of the file */
 	enum rfs_view_access access;
@@ -148,6 +152,21 @@ void rfs_mapping_close(struct rfs_mapping *m);
  * (regions); the caller closes it. -EOPNOTSUPP for views.
  */
 int rfs_mapping_backing_fd(struct rfs_mapping *m);
+
+/*
+ * Regions: how an open is served (lib/regwin.h says why). kernel_ok: the
+ * kernel could serve it (FUSE passthrough is on). Returns true if it may,
+ * counted as a kernel open; false if the daemon must, counted as a daemon
+ * open: the region has windows, or daemon opens left from a time it had.
+ * *fresh: the kernel served the region since the last daemon open, around
+ * the FUSE page cache, so this daemon open must start from an empty cache.
+ * For views: false, nothing counted. Each call is matched by one
+ * rfs_region_serve_close with the answer it gave.
+ */
+bool rfs_region_serve_open(struct rfs_mapping *m, bool kernel_ok, bool *fresh);
+void rfs_region_serve_close(struct rfs_mapping *m, bool kernel);
+/* Windows of the region alive now; 0 for views. */
+unsigned int rfs_region_windows(struct rfs_mapping *m);
 
 /*
  * Resolve [off, off + len) for reading and lock the mapping shared until

@@ -31,6 +31,7 @@ struct rfs_mapping_ops {
 	bool (*stale)(struct rfs_mapping *m);
 	bool (*backing_deleted)(struct rfs_mapping *m, bool *first);
 	void (*describe)(const struct rfs_mapping *m, struct rfs_mapping_info *info);
+	struct rfs_regwin *(*regwin)(struct rfs_mapping *m); /* regions (lib/regwin.h) */
 	void (*free)(struct rfs_mapping *m);
 };
 
@@ -47,5 +48,8 @@ struct rfs_mapping {
 
 /* Set up the common part of a new mapping (one reference, the owner's). */
 void rfs_mapping_init(struct rfs_mapping *m, const struct rfs_mapping_ops *ops, enum rfs_kind kind);
+
+/* One more reference (a window holds its region), let go with rfs_mapping_free. */
+void rfs_mapping_hold(struct rfs_mapping *m);
 
 #endif

@@ -199,6 +199,9 @@ static void dir_erase(struct dir *d, struct entry *e)
 static void node_free(struct rfs_node *n)
 {
 	if (S_ISREG(n->mode)) {
+		/* A window may hold the mapping on: its notices name no node now. */
+		if (n->map)
+			rfs_mapping_set_owner(n->map, NULL);
 		rfs_mapping_free(n->map);
 	} else if (S_ISDIR(n->mode)) {
 		while (n->dir.head)

@@ -152,7 +152,8 @@ enum {
 int rfs_ns_setattr(struct rfs_ns *ns, struct rfs_node *node, unsigned int which,
 		   const struct stat *st);
 
-/* The node whose contents a mapping is (set when the node is created). */
+/* The node whose contents a mapping is (set when the node is created;
+ * NULL once the node is freed while something else holds the mapping). */
 struct rfs_node *rfs_mapping_node(const struct rfs_mapping *m);
 
 /* Mark node's contents modified now (mtime and ctime). Lock-free. */

@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/regwin.h"
 #include "lib/rwlock.h"
 
 #define MIN_RESERVE (1ULL << 20)
@@ -49,6 +50,8 @@ struct region {
 	pthread_rwlock_t lock; /* shared: copying from mem; exclusive: (re)mapping, shrinking */
 	char *mem;	       /* protected by lock; NULL while reserve == 0 */
 	uint64_t reserve;      /* bytes of address space at mem; protected by lock */
+
+	struct rfs_regwin win; /* its windows, how its opens are served; own lock */
 };
 
 static struct region *to_region(const struct rfs_mapping *mm)
@@ -163,6 +166,7 @@ struct rfs_mapping *rfs_region_new(struct rfs_store *store)
 	m->fd = -1;
 	pthread_mutex_init(&m->use_lock, NULL);
 	rfs_rwlock_init(&m->lock);
+	rfs_regwin_init(&m->win);
 	return &m->hdr;
 }
 
@@ -173,6 +177,7 @@ static void region_free(struct rfs_mapping *mm)
 	/* Nothing uses it any more: no descriptor, no mapping. */
 	rfs_store_charge(m->store, -(int64_t)m->charged);
 	rfs_store_remove(m->store, &m->file);
+	rfs_regwin_destroy(&m->win);
 	pthread_rwlock_destroy(&m->lock);
 	pthread_mutex_destroy(&m->use_lock);
 	free(m);
@@ -323,12 +328,15 @@ static ssize_t region_write(struct rfs_mapping *mm, const void *buf, size_t len,
 	}
 	settle(m);
 	put_use(m);
+	if (n > 0)
+		rfs_regwin_changed(&m->win, mm, off, (uint64_t)n);
 	return n;
 }
 
 static int region_resize(struct rfs_mapping *mm, uint64_t size)
 {
 	struct region *m = to_region(mm);
+	struct stat st = {0};
 	int err;
 
 	if (size > RFS_REGION_MAX)
@@ -338,11 +346,17 @@ static int region_resize(struct rfs_mapping *mm, uint64_t size)
 		return err;
 	/* Exclusive: a reply copying from the cut-off range would fault. */
 	pthread_rwlock_wrlock(&m->lock);
+	fstat(m->fd, &st);
 	if (ftruncate(m->fd, (off_t)size) < 0)
 		err = -errno;
 	pthread_rwlock_unlock(&m->lock);
 	settle(m);
 	put_use(m);
+	/* Windows over the bytes cut off or added. */
+	if (!err && (uint64_t)st.st_size < size)
+		rfs_regwin_changed(&m->win, mm, (uint64_t)st.st_size, size - (uint64_t)st.st_size);
+	else if (!err)
+		rfs_regwin_changed(&m->win, mm, size, (uint64_t)st.st_size - size);
 	return err;
 }
 
@@ -364,6 +378,10 @@ static int region_fallocate(struct rfs_mapping *mm, int mode, uint64_t off, uint
 	pthread_rwlock_unlock(&m->lock);
 	settle(m);
 	put_use(m);
+	/* A punched hole reads as zeros; an allocation may bring back bytes
+	 * a shrink took from a window. */
+	if (!err)
+		rfs_regwin_changed(&m->win, mm, off, len);
 	return err;
 }
 
@@ -389,6 +407,11 @@ static int region_sync(struct rfs_mapping *mm, bool durable)
 	return 0; /* memory is the backing store */
 }
 
+static struct rfs_regwin *region_regwin(struct rfs_mapping *mm)
+{
+	return &to_region(mm)->win;
+}
+
 static const struct rfs_mapping_ops region_ops = {
 	.size = region_size,
 	.allocated = region_allocated,
@@ -404,5 +427,6 @@ static const struct rfs_mapping_ops region_ops = {
 	.fallocate = region_fallocate,
 	.seek = region_seek,
 	.sync = region_sync,
+	.regwin = region_regwin,
 	.free = region_free,
 };

@@ -1,5 +1,6 @@
 /*
- * Views: windows [offset, offset + length) of backing files.
+ * Views: windows [offset, offset + length) of backing files, or of a
+ * region's store file (a window of a region, lib/regwin.h).
  *
  * rw and ro views read and write the file's own pages through shared
  * chunks (windows.h), so every view of the same bytes, and every other
@@ -30,6 +31,7 @@
 
 #include "lib/cow.h"
 #include "lib/guard.h"
+#include "lib/regwin.h"
 #include "lib/windows.h"
 
 struct view {
@@ -38,7 +40,9 @@ struct view {
 	struct rfs_backing *b;
 	uint64_t offset, length; /* fixed */
 	enum rfs_view_access access;
-	struct rfs_cow *cow; /* cow: the private window; fixed */
+	struct rfs_cow *cow;	    /* cow: the private window; fixed */
+	struct rfs_mapping *region; /* a window of this region (held), or NULL; fixed */
+	char *label;		    /* with region: its backing as stats shows it; fixed */
 
 	pthread_mutex_t lock;	     /* guards the fields below */
 	uint64_t dirty_lo, dirty_hi; /* view offsets written since the last flush */
@@ -152,12 +156,19 @@ static void view_read_end(struct rfs_mapping *m, struct rfs_io *io)
 		unpin_all(v, io);
 }
 
-/* The errno for a fault in the file's pages: a full disk or an I/O error. */
-static int fault_errno(const struct view *v)
+/*
+ * The errno for a fault at view offset off: the file (or region) shrunk
+ * under the window, a full disk (or store) behind a hole, an I/O error.
+ */
+static int fault_errno(const struct view *v, uint64_t off)
 {
+	int fd = rfs_backing_fd(v->b);
 	struct statvfs sv;
+	struct stat st;
 
-	if (fstatvfs(rfs_backing_fd(v->b), &sv) == 0 && sv.f_bavail == 0)
+	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size <= v->offset + off)
+		return -EIO; /* the bytes are gone: no space would bring them back */
+	if (fstatvfs(fd, &sv) == 0 && sv.f_bavail == 0)
 		return -ENOSPC;
 	return -EIO;
 }
@@ -191,7 +202,7 @@ static ssize_t view_write(struct rfs_mapping *m, const void *buf, size_t len, ui
 	if (v->cow) {
 		ssize_t r = rfs_cow_write(v->cow, buf, n, off);
 
-		return r == -EIO ? fault_errno(v) : r;
+		return r == -EIO ? fault_errno(v, off) : r;
 	}
 	err = resolve(v, off, n, &io);
 	if (err)
@@ -206,7 +217,7 @@ static ssize_t view_write(struct rfs_mapping *m, const void *buf, size_t len, ui
 	}
 	unpin_all(v, &io);
 	if (err)
-		err = fault_errno(v);
+		err = fault_errno(v, off + done);
 	if (done && v->access == RFS_VIEW_RW) {
 		mark_dirty(v, off, done);
 		rfs_backing_changed(v->w, v->b, m, v->offset + off, done);
@@ -351,12 +362,14 @@ static uint64_t resident(const struct view *v)
 	return cs.nr_cache * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-/* Unlinked: no name reaches the file any more, only our descriptor. */
+/* Unlinked: no name reaches the file any more, only our descriptor. A
+ * region's store file is no backing file a user could delete (a memfd has
+ * no link at all). */
 static bool unlinked(const struct view *v)
 {
 	struct stat st;
 
-	return fstat(rfs_backing_fd(v->b), &st) == 0 && st.st_nlink == 0;
+	return !v->region && fstat(rfs_backing_fd(v->b), &st) == 0 && st.st_nlink == 0;
 }
 
 static bool view_backing_deleted(struct rfs_mapping *m, bool *first)
@@ -374,7 +387,7 @@ static void view_describe(const struct rfs_mapping *m, struct rfs_mapping_info *
 	struct view *v = to_view(m);
 
 	info->backing_deleted = unlinked(v);
-	info->backing = rfs_backing_path(v->b);
+	info->backing = v->label ? v->label : rfs_backing_path(v->b);
 	info->resident = resident(v);
 	info->offset = v->offset;
 	info->access = v->access;
@@ -391,9 +404,13 @@ static void view_free(struct rfs_mapping *m)
 
 	view_sync(m, false);
 	rfs_backing_detach(v->w, v->b, m);
+	/* Before the backing goes: the region is registered on it. */
+	if (v->region)
+		rfs_regwin_detach(v->region);
 	rfs_cow_free(v->cow);
 	rfs_backing_put(v->w, v->b);
 	pthread_mutex_destroy(&v->lock);
+	free(v->label);
 	free(v);
 }
 
@@ -433,7 +450,8 @@ static int fit_window(struct view *v, const struct rfs_view_spec *spec)
 	if (v->offset + v->length < v->offset || v->offset + v->length > (uint64_t)INT64_MAX)
 		return -EFBIG;
 	if (v->offset + v->length > (uint64_t)st.st_size) {
-		if (spec->access != RFS_VIEW_RW)
+		/* The region's size is its own: ftruncate says what it is. */
+		if (spec->access != RFS_VIEW_RW || spec->region)
 			return -ENXIO;
 		if (!rfs_backing_writable(v->b))
 			return -EACCES;
@@ -447,9 +465,26 @@ static int fit_window(struct view *v, const struct rfs_view_spec *spec)
 	return 0;
 }
 
+/*
+ * A window of a region: a descriptor of its store file in *fd, and the
+ * label stats shows. The backing registry knows the store file by its
+ * inode like any file, so a region's windows share one backing.
+ */
+static int region_backing(struct view *v, const struct rfs_view_spec *spec, int *fd)
+{
+	if (rfs_mapping_kind(spec->region) != RFS_KIND_REGION)
+		return -EINVAL;
+	v->label = strdup(spec->file);
+	if (!v->label)
+		return -ENOMEM;
+	*fd = rfs_mapping_backing_fd(spec->region);
+	return *fd < 0 ? *fd : 0;
+}
+
 struct rfs_mapping *rfs_view_new(struct rfs_windows *w, const struct rfs_view_spec *spec, int *err)
 {
 	struct view *v = calloc(1, sizeof(*v));
+	int fd = spec->fd;
 
 	if (!v) {
 		if (spec->fd >= 0)
@@ -463,7 +498,9 @@ struct rfs_mapping *rfs_view_new(struct rfs_windows *w, const struct rfs_view_sp
 	v->w = w;
 	v->offset = spec->offset;
 	v->access = spec->access;
-	*err = rfs_backing_get(w, spec->file, spec->fd, &v->b);
+	*err = spec->region ? region_backing(v, spec, &fd) : 0;
+	if (!*err)
+		*err = rfs_backing_get(w, spec->file, fd, &v->b);
 	if (*err)
 		goto out_free;
 	if (spec->access == RFS_VIEW_RW && !rfs_backing_writable(v->b)) {
@@ -473,14 +510,21 @@ struct rfs_mapping *rfs_view_new(struct rfs_windows *w, const struct rfs_view_sp
 	*err = fit_window(v, spec);
 	if (!*err && spec->access == RFS_VIEW_COW)
 		*err = rfs_cow_new(rfs_backing_fd(v->b), v->offset, v->length, spec->acct, &v->cow);
+	/* Last: from here the region's opens are served by the daemon. */
+	if (!*err && spec->region)
+		*err = rfs_regwin_attach(spec->region, w, v->b);
 	if (*err)
-		goto out_put;
+		goto out_cow;
+	v->region = spec->region;
 	pthread_mutex_init(&v->lock, NULL);
 	rfs_backing_attach(w, v->b, &v->hdr, v->offset, v->length);
 	return &v->hdr;
+out_cow:
+	rfs_cow_free(v->cow);
 out_put:
 	rfs_backing_put(w, v->b);
 out_free:
+	free(v->label);
 	free(v);
 	return NULL;
 }

@@ -419,10 +419,11 @@ END_TEST
 START_TEST(decl_check_line)
 {
 	/* Whole-section checks report the header line, at EOF or at the next header. */
-	ck_load_error("[view:v]\noffset = 1\n", "t.ini:1: missing key 'file' in [view:v]");
-	ck_load_error("[view:v]", "t.ini:1: missing key 'file' in [view:v]");
+	ck_load_error("[view:v]\noffset = 1\n",
+		      "t.ini:1: missing key 'file' or 'region' in [view:v]");
+	ck_load_error("[view:v]", "t.ini:1: missing key 'file' or 'region' in [view:v]");
 	ck_load_error("[regionfs]\n\n[view:v]\naccess = ro\n\n[region:r]\nsize = 1\n",
-		      "t.ini:3: missing key 'file' in [view:v]");
+		      "t.ini:3: missing key 'file' or 'region' in [view:v]");
 }
 END_TEST
 
@@ -488,7 +489,7 @@ START_TEST(decl_api)
 	/* The control plane's path: reasons carry no file:line prefix. */
 	v.name = strdup("img");
 	ck_assert_int_eq(rfs_view_decl_check(&v, err, sizeof(err)), -EINVAL);
-	ck_assert_str_eq(err, "missing key 'file'");
+	ck_assert_str_eq(err, "missing key 'file' or 'region'");
 	ck_assert_int_eq(rfs_view_decl_set(&v, "file", "/a", err, sizeof(err)), 0);
 	ck_assert_int_eq(rfs_view_decl_set(&v, "file", "/b", err, sizeof(err)), 0);
 	ck_assert_str_eq(v.file, "/b");
@@ -510,6 +511,51 @@ START_TEST(decl_api)
 	ck_assert_int_eq(rfs_region_decl_check(&r, err, sizeof(err)), 0);
 	rfs_region_decl_free(&r);
 	ck_assert_ptr_null(r.name);
+}
+END_TEST
+
+START_TEST(region_windows)
+{
+	struct rfs_command cmd;
+	struct rfs_config cfg;
+	char err[RFS_ERR_MAX];
+
+	/* DESIGN.md's sample: a window of a region of the mount. */
+	ck_assert_int_eq(load("[region:telemetry]\nsize = 64M\n"
+			      "[view:slot1]\nregion = telemetry\noffset = 4097\nlength = 8192\n"
+			      "access = ro\n",
+			      &cfg, err),
+			 0);
+	ck_assert_uint_eq(cfg.n_views, 1);
+	ck_assert_ptr_null(cfg.views[0].file);
+	ck_assert_str_eq(cfg.views[0].region, "telemetry");
+	ck_assert_uint_eq(cfg.views[0].offset, 4097);
+	ck_assert_uint_eq(cfg.views[0].length, 8192);
+	ck_assert_int_eq(cfg.views[0].access, RFS_ACCESS_RO);
+	rfs_config_free(&cfg);
+
+	ck_load_error("[view:v]\nregion = r\nfile = /x\n",
+		      "t.ini:1: keys 'file' and 'region' exclude each other in [view:v]");
+	ck_load_error("[view:v]\nregion = /r\n",
+		      "t.ini:2: invalid region name '/r': empty component in [view:v]");
+	ck_load_error("[view:v]\nregion = .regionfs/stats\n",
+		      "t.ini:2: invalid region name '.regionfs/stats': '.regionfs' is reserved in "
+		      "[view:v]");
+
+	/* The same key through control, the name quoted as stats prints it. */
+	ck_assert_int_eq(rfs_command_parse("view w region='my ring' offset=1 length=2 access=cow",
+					   &cmd, err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(cmd.verb, RFS_CMD_VIEW);
+	ck_assert_str_eq(cmd.view.region, "my ring");
+	ck_assert_ptr_null(cmd.view.file);
+	ck_assert_int_eq(cmd.view.access, RFS_ACCESS_COW);
+	rfs_command_free(&cmd);
+	ck_assert_int_eq(rfs_command_parse("view w offset=1", &cmd, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "missing key 'file' or 'region'");
+	ck_assert_int_eq(rfs_command_parse("view w region=a file=/b", &cmd, err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_str_eq(err, "keys 'file' and 'region' exclude each other");
 }
 END_TEST
 
@@ -739,7 +785,7 @@ static Suite *config_suite(void)
 		{"names", {name_check}},
 		{"sections_keys", {full_config, defaults, huge_key, allowed_roots, owners}},
 		{"errors", {error_lines, syntax_errors, decl_check_line, long_line, error_buffer}},
-		{"views", {views, decl_api}},
+		{"views", {views, decl_api, region_windows}},
 		{"overflow", {window_overflow}},
 		{"duplicates", {duplicates}},
 		{"lifetimes", {lifetimes, dir_command}},
