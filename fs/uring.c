@@ -11,12 +11,12 @@
  * wait for the next request is one io_uring_enter: one synchronous 4 KiB
  * client 55k -> 130k requests/s, two 220k -> 285k.
  *
- * libfuse 3.14 predates the protocol, so this file sits under it as its
- * custom I/O (fuse_session_custom_io): it adds FUSE_OVER_IO_URING to the
- * INIT reply when the kernel offers it, then registers one ring entry per
+ * libfuse 3.14 predates the protocol, so this file works under it through
+ * the custom I/O layer (fs/wire.c): FUSE_OVER_IO_URING goes into the INIT
+ * reply when the kernel offers it, then this file registers one ring entry per
  * worker, CPU by CPU. A request fetched from a ring is laid out as /dev/fuse
  * would have delivered it and handed to fuse_session_process_buf; the
- * reply libfuse then writes is caught in writev and committed to the ring
+ * reply libfuse then writes is caught in the layer's writev and committed to the ring
  * with the fetch of the next request. /dev/fuse keeps INIT, FORGET,
  * INTERRUPT and notifications; everything else moves to the rings once
  * every CPU's queue has an entry.
