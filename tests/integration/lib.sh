@@ -215,6 +215,25 @@ rfs_mount() {
 	fail "$MNT not mounted after 10 s ($REGIONFS -f $* $MNT)"
 }
 
+# rfs_ctl CMD: one write() of CMD to the mount's control file; it must succeed
+# and control say ok.
+rfs_ctl() {
+	printf '%s\n' "$1" >"$MNT/.regionfs/control" ||
+		fail "control: '$1' refused: $(cat "$MNT/.regionfs/control")"
+	assert_eq "ok: $1" "$(cat "$MNT/.regionfs/control")" "control after '$1'"
+}
+
+# rfs_ctl_refused ERRNO CMD REASON: write(CMD) fails with ERRNO, control gives REASON.
+rfs_ctl_refused() {
+	CTL_CMD="$2" expect_errno "$1" '
+fd = os.open(M + "/.regionfs/control", os.O_WRONLY)
+try:
+    os.write(fd, os.environ["CTL_CMD"].encode() + b"\n")
+finally:
+    os.close(fd)'
+	assert_eq "error: $2: $3" "$(cat "$MNT/.regionfs/control")" "control after refused '$2'"
+}
+
 # rfs_served_by: who serves the mount's regions' bytes, "kernel" (FUSE
 # passthrough onto the store) or "daemon" (-o passthrough=off and fallbacks).
 rfs_served_by() {

@@ -57,20 +57,6 @@ echo "# regions served by the $SB"
 CTL=$MNT/.regionfs/control
 
 ctl_result() { cat "$CTL"; }
-ctl() {
-	printf '%s\n' "$1" >"$CTL" || fail "control: '$1' refused: $(ctl_result)"
-	assert_eq "ok: $1" "$(ctl_result)" "control after '$1'"
-}
-# ctl_refused ERRNO CMD REASON: write(CMD) fails with ERRNO, control gives REASON.
-ctl_refused() {
-	CTL_CMD="$2" expect_errno "$1" '
-fd = os.open(M + "/.regionfs/control", os.O_WRONLY)
-try:
-    os.write(fd, os.environ["CTL_CMD"].encode() + b"\n")
-finally:
-    os.close(fd)'
-	assert_eq "error: $2: $3" "$(ctl_result)" "control after refused '$2'"
-}
 metric() { awk -v k="$1" '$1 == k { print $2 }' "$MNT/.regionfs/metrics"; }
 windows_of() { metric "regionfs_region_windows{name=\"$1\",kind=\"region\",access=\"rw\",backing=\"\"}"; }
 writes() { metric 'regionfs_requests_total{op="write"}'; }
@@ -188,23 +174,23 @@ ok "write() and mmap stores through the region or a window are seen by read() an
 
 # ---- refused windows: past the end, of no region, of a view
 for a in rw ro cow; do
-	ctl_refused ENXIO "view bad region=ring offset=1M length=1 access=$a" \
+	rfs_ctl_refused ENXIO "view bad region=ring offset=1M length=1 access=$a" \
 		"view bad: the window lies past the end of region ring (windows never grow their region)"
-	ctl_refused ENXIO "view bad region=ring offset=1020K length=5K access=$a" \
+	rfs_ctl_refused ENXIO "view bad region=ring offset=1020K length=5K access=$a" \
 		"view bad: the window lies past the end of region ring (windows never grow their region)"
 done
-ctl_refused ENXIO "view bad region=ring offset=1M" \
+rfs_ctl_refused ENXIO "view bad region=ring offset=1M" \
 	"view bad: the window lies past the end of region ring (windows never grow their region)"
 assert_size "$MNT/ring" $((1024 * KiB))
 [[ ! -e $MNT/bad ]] || fail "a refused window has a name"
-ctl_refused ENOENT "view bad region=nope length=1" "view bad: no region nope"
-ctl_refused EINVAL "view bad region=w_ro length=1" "view bad: w_ro is not a region"
+rfs_ctl_refused ENOENT "view bad region=nope length=1" "view bad: no region nope"
+rfs_ctl_refused EINVAL "view bad region=w_ro length=1" "view bad: w_ro is not a region"
 ok "windows past the end are ENXIO whatever the access, and the region does not grow"
 
 # ---- a window of a region open with kernel passthrough: EBUSY; then not
 exec 7<"$MNT/free"
 if [[ $SB == kernel ]]; then
-	ctl_refused EBUSY "view fw region=free offset=1 length=4K access=rw" \
+	rfs_ctl_refused EBUSY "view fw region=free offset=1 length=4K access=rw" \
 		"view fw: region free is open with kernel passthrough; create its windows before opening it, or close it first"
 	exec 7<&-
 	# The kernel's release reaches the daemon after close() returns.
@@ -212,7 +198,7 @@ if [[ $SB == kernel ]]; then
 	wait_until 5 try_fw || fail "window fw still refused once free was closed: $(ctl_result)"
 	ok "a window of a region the kernel serves is refused with EBUSY, made once it is closed"
 else
-	ctl "view fw region=free offset=1 length=4K access=rw"
+	rfs_ctl "view fw region=free offset=1 length=4K access=rw"
 	exec 7<&-
 	ok "-o passthrough=off: a window of an open region is made at once"
 fi
@@ -220,7 +206,7 @@ assert_eq 1 "$(windows_of free)" "windows of free"
 daemon_serves "$MNT/free" || fail "free has a window but its writes do not reach the daemon"
 put "$MNT/free" 100 "$(hex hello)"
 assert_eq "$(hex hello)" "$(bytes "$MNT/fw" 99 5)" "fw after a write to free"
-ctl "remove fw"
+rfs_ctl "remove fw"
 gone() { [[ $(windows_of free) == 0 ]]; }
 wait_until 5 gone || fail "window fw still alive after remove: $(windows_of free)"
 if [[ $SB == kernel ]]; then
@@ -235,10 +221,10 @@ put "$MNT/w_cow" 5000 "$priv"
 assert_eq "$priv" "$(bytes "$MNT/w_cow" 5000 8)" "w_cow after its write"
 assert_eq "$base" "$(bytes "$MNT/ring" 5100 8)" "ring after a cow write"
 assert_eq "$base" "$(bytes "$MNT/w_rw" 1003 8)" "w_rw after a cow write"
-ctl "discard w_cow"
+rfs_ctl "discard w_cow"
 assert_eq "$base" "$(bytes "$MNT/w_cow" 5000 8)" "w_cow after discard"
 put "$MNT/w_cow" 5000 "$priv"
-ctl "commit w_cow"
+rfs_ctl "commit w_cow"
 assert_eq "$priv" "$(bytes "$MNT/ring" 5100 8)" "ring after commit"
 assert_eq "$priv" "$(bytes "$MNT/w_rw" 1003 8)" "w_rw after commit"
 assert_eq "$priv" "$(bytes "$MNT/w_cow" 5000 8)" "w_cow after commit"
@@ -283,7 +269,7 @@ offset = 8K
 length = 8K
 access = ro
 EOF
-ctl reload
+rfs_ctl reload
 assert_eq 1 "$(windows_of fresh)" "windows of fresh after reload"
 [[ ! -e $MNT/w_rw && ! -e $MNT/w_ro ]] || fail "dropped windows still named"
 put "$MNT/fresh" 9000 "$(hex reloaded)"
@@ -295,7 +281,7 @@ region = fresh
 offset = 12K
 length = 8K
 EOF
-ctl_refused ENXIO reload \
+rfs_ctl_refused ENXIO reload \
 	"$W/cfg.ini:16: view f2: the window lies past the end of region fresh (windows never grow their region)"
 [[ ! -e $MNT/f2 ]] || fail "f2 made by a refused reload"
 ok "reload makes windows of the regions it adds, refuses those past the end"

@@ -46,21 +46,6 @@ EOF
 
 CTL= # set after each mount
 ctl_result() { cat "$CTL"; }
-# ctl CMD: one write() of CMD to control; it must succeed and control say ok.
-ctl() {
-	printf '%s\n' "$1" >"$CTL" || fail "control: '$1' refused: $(ctl_result)"
-	assert_eq "ok: $1" "$(ctl_result)" "control after '$1'"
-}
-# ctl_refused ERRNO CMD REASON: write(CMD) fails with ERRNO, control gives REASON.
-ctl_refused() {
-	CTL_CMD="$2" expect_errno "$1" '
-fd = os.open(M + "/.regionfs/control", os.O_WRONLY)
-try:
-    os.write(fd, os.environ["CTL_CMD"].encode() + b"\n")
-finally:
-    os.close(fd)'
-	assert_eq "error: $2: $3" "$(ctl_result)" "control after refused '$2'"
-}
 # stat_col NAME COLUMN: one column of NAME's stats line (13 = private).
 stat_col() { awk -v n="$1" -v c="$2" 'NR > 1 && $1 == n { print $c }' "$MNT/.regionfs/stats"; }
 metric() { awk -v k="$1" '$1 == k { print $2 }' "$MNT/.regionfs/metrics"; }
@@ -100,17 +85,17 @@ assert_eq "$want" "$(metric regionfs_memory_used_bytes)" "metrics memory used"
 ok "1 MiB written into c: private $want bytes (whole pages) in stats/metrics/xattr and df; backing unchanged"
 
 # --- flush of a cow view is refused with the reason; flush all passes it by
-ctl_refused EINVAL "flush c" "c: cow view: nothing to flush, use commit or discard"
-ctl_refused EINVAL "commit rw" "rw is not a cow view"
-ctl_refused EINVAL "discard rw" "rw is not a cow view"
-ctl_refused ENOENT "discard nosuch" "nosuch: No such file or directory"
-ctl "flush all"
+rfs_ctl_refused EINVAL "flush c" "c: cow view: nothing to flush, use commit or discard"
+rfs_ctl_refused EINVAL "commit rw" "rw is not a cow view"
+rfs_ctl_refused EINVAL "discard rw" "rw is not a cow view"
+rfs_ctl_refused ENOENT "discard nosuch" "nosuch: No such file or directory"
+rfs_ctl "flush all"
 cmp "$B" "$W/orig" || fail "flush all wrote a cow view's private bytes"
 private_is c "$want"
 ok "flush c refused (EINVAL, reason in control), commit/discard of a rw view or a missing name refused, flush all leaves c private"
 
 # --- discard: the view shows the file again
-ctl "discard c"
+rfs_ctl "discard c"
 cmp "$MNT/c" <(tail -c +$((COFF + 1)) "$W/orig" | head -c $((8 * MiB))) || fail "c after discard differs from the backing window"
 private_is c 0
 assert_eq 0 "$(df_used)" "df used after discard"
@@ -147,7 +132,7 @@ assert_eq stored "$held" "holder store"
 assert_eq "$(hex HELLO-COW)" "$(bytes "$MNT/c" $M2 9)" "read() of c in another process after the mmap store"
 assert_eq "$orig2" "$(bytes "$B" $((COFF + M2)) 9)" "backing file after the mmap store"
 private_is c "$(pages_of $M2 $PAGE)" # the kernel writes the whole client page back
-ctl "discard c"
+rfs_ctl "discard c"
 hold "peek c $M2 9"
 assert_eq "$orig2" "$held" "the holder's mapping after discard"
 assert_eq "$orig2" "$(bytes "$MNT/c" $M2 9)" "read() of c after discard"
@@ -160,7 +145,7 @@ hold "store c $M3 COMMIT-ME"
 head -c $((1 * MiB)) /dev/urandom >"$W/w5"
 put "$MNT/c" $((5 * MiB)) <"$W/w5"
 c0=$(metric regionfs_commits_total)
-ctl "commit c"
+rfs_ctl "commit c"
 assert_eq $((c0 + 1)) "$(metric regionfs_commits_total)" "regionfs_commits_total after commit"
 printf 'COMMIT-ME' | put "$W/expect" $((COFF + M3))
 put "$W/expect" $((COFF + 5 * MiB)) <"$W/w5"
@@ -176,7 +161,7 @@ ok "commit under held mappings: the mmap store and a 1 MiB write() are in the ba
 hold "store c $M3 AFTERWARD"
 assert_eq "$(hex AFTERWARD)" "$(bytes "$MNT/c" $M3 9)" "c after a second store"
 d0=$(metric regionfs_discards_total)
-ctl "discard c"
+rfs_ctl "discard c"
 assert_eq $((d0 + 1)) "$(metric regionfs_discards_total)" "regionfs_discards_total after discard"
 hold "peek c $M3 9"
 assert_eq "$(hex COMMIT-ME)" "$held" "the holder's mapping after the second discard"
@@ -210,7 +195,7 @@ expect_errno ENOSPC "fd = os.open(M + '/r', os.O_CREAT | os.O_WRONLY); os.write(
 expect_errno ENOSPC "fd = os.open(M + '/c', os.O_WRONLY); os.pwrite(fd, b'x', 0)"
 cmp "$B" "$W/expect" || fail "backing file changed by writes into big"
 ok "big filled the 16M cap: 16 MiB written then ENOSPC; df used = size, avail 0; a region write and a write into c get ENOSPC too"
-ctl "discard big"
+rfs_ctl "discard big"
 assert_eq 0 "$(df_used)" "df used after discard big"
 printf x >"$MNT/r" || fail "a region write after discard big"
 rm "$MNT/r"
@@ -218,7 +203,7 @@ ok "discard big gives the cap back: df used 0, a region write succeeds"
 
 # --- a commit survives remount
 printf 'SURVIVOR' | put "$MNT/c" 12345
-ctl "commit c"
+rfs_ctl "commit c"
 printf 'SURVIVOR' | put "$W/expect" $((COFF + 12345))
 rfs_unmount
 cmp "$B" "$W/expect" || fail "backing file after unmount differs from the expected image"
