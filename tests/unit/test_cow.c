@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "tests/unit/check_main.h"
+#include "tests/unit/read_exact.h"
 #include "lib/account.h"
 #include "lib/guard.h"
 #include "lib/mapping.h"
@@ -82,20 +83,6 @@ static struct rfs_mapping *view(enum rfs_view_access access, uint64_t off, uint6
 	m = rfs_view_new(win, &spec, &err);
 	ck_assert_msg(m, "rfs_view_new: %s", strerror(-err));
 	return m;
-}
-
-static void rd(struct rfs_mapping *m, void *buf, uint64_t off, size_t len)
-{
-	struct rfs_io io;
-	size_t got = 0;
-
-	ck_assert_int_eq(rfs_mapping_read_begin(m, off, len, &io), 0);
-	for (int i = 0; i < io.n; i++) {
-		memcpy((char *)buf + got, io.iov[i].iov_base, io.iov[i].iov_len);
-		got += io.iov[i].iov_len;
-	}
-	rfs_mapping_read_end(m, &io);
-	ck_assert_uint_eq(got, len);
 }
 
 /* Does view m hold the file's original bytes over [off, off + len)? */

@@ -14,6 +14,7 @@
 #include <linux/falloc.h>
 
 #include "tests/unit/check_main.h"
+#include "tests/unit/read_exact.h"
 #include "lib/guard.h"
 #include "lib/mapping.h"
 #include "lib/store.h"
@@ -145,20 +146,6 @@ static struct rfs_mapping *window(enum rfs_view_access access, uint64_t off, uin
 	ck_assert_msg(w, "window [%llu, +%llu): %s", (unsigned long long)off,
 		      (unsigned long long)len, strerror(-err));
 	return w;
-}
-
-static void rd(struct rfs_mapping *m, void *buf, uint64_t off, size_t len)
-{
-	struct rfs_io io;
-	size_t got = 0;
-
-	ck_assert_int_eq(rfs_mapping_read_begin(m, off, len, &io), 0);
-	for (int i = 0; i < io.n; i++) {
-		memcpy((char *)buf + got, io.iov[i].iov_base, io.iov[i].iov_len);
-		got += io.iov[i].iov_len;
-	}
-	rfs_mapping_read_end(m, &io);
-	ck_assert_uint_eq(got, len);
 }
 
 static void wr(struct rfs_mapping *m, const char *s, uint64_t off)
