@@ -9,9 +9,10 @@
 . "$(dirname "$0")/lib.sh"
 
 W=$RFS_WORK
-# The full count once; the other transports' passes check the same with fewer.
+# The full count once; the other passes (transports, data paths, sanitizers)
+# check the same with fewer.
 N=100000
-[[ -z ${RFS_MOUNT_OPTS:-} ]] || N=20000
+[[ -z ${RFS_MOUNT_OPTS:-} && -z ${SANITIZE:-} ]] || N=20000
 [[ -z ${RFS_SOAK:-} ]] || N=300000
 command -v prlimit >/dev/null || skip "prlimit missing (util-linux)"
 
