@@ -23,7 +23,7 @@ daemon_pids() {
 		[[ -r "$p/cmdline" ]] || continue
 		mapfile -d '' -t args <"$p/cmdline" 2>/dev/null || continue
 		((${#args[@]} > 0)) || continue
-		[[ "$(basename "${args[0]}")" == regionfs ]] || continue
+		[[ "$(basename -- "${args[0]}")" == regionfs ]] || continue
 		printf '%s\n' "${args[@]:1}" | grep -qxF -- "$1" || continue
 		state=$(awk '/^State:/ { print $2 }' "$p/status" 2>/dev/null) || continue
 		[[ -n "$state" && "$state" != Z ]] || continue
