@@ -110,8 +110,13 @@ static void check_success(const struct rfs_config *cfg)
 		CHECK(v->name, "view %zu without a name", i);
 		CHECK(!rfs_name_check(v->name, why, sizeof(why)), "view name '%s' invalid: %s",
 		      v->name, why);
-		CHECK(v->file && v->file[0] == '/', "view '%s' file '%s' not absolute", v->name,
-		      v->file ? v->file : "(null)");
+		/* A window of a file (an absolute path) or of a region (a name). */
+		CHECK(!v->file != !v->region, "view '%s': file '%s' and region '%s'", v->name,
+		      v->file ? v->file : "(null)", v->region ? v->region : "(null)");
+		CHECK(!v->file || v->file[0] == '/', "view '%s' file '%s' not absolute", v->name,
+		      v->file);
+		CHECK(!v->region || !rfs_name_check(v->region, why, sizeof(why)),
+		      "view '%s' region '%s' invalid: %s", v->name, v->region, why);
 		CHECK(v->offset <= OFF_MAX, "view '%s' offset %llu > INT64_MAX", v->name,
 		      (unsigned long long)v->offset);
 		if (v->has_length) {
