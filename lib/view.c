@@ -47,7 +47,7 @@ struct view {
 	pthread_mutex_t lock;	     /* guards the fields below */
 	uint64_t dirty_lo, dirty_hi; /* view offsets written since the last flush */
 	struct timespec seen_mtime;  /* the file as of the last stale check */
-	off_t seen_size;
+	off_t seen_size;	     /* or of our own last change (own_change_end) */
 	int64_t last_flush_ns;
 
 	atomic_bool deleted_seen; /* a caller was told the backing file is gone */
@@ -173,6 +173,52 @@ static int fault_errno(const struct view *v, uint64_t off)
 	return -EIO;
 }
 
+/* The file is as the last stale check or own change left it; under v->lock. */
+static bool as_seen(const struct view *v, const struct stat *st)
+{
+	return st->st_size == v->seen_size && st->st_mtim.tv_sec == v->seen_mtime.tv_sec &&
+	       st->st_mtim.tv_nsec == v->seen_mtime.tv_nsec;
+}
+
+/*
+ * Bracket a change the daemon makes to the file through this view (a write,
+ * a punched hole, a commit). It moves the file's mtime, which the next open
+ * would take for a change from outside and drop the kernel's cache of the
+ * view, although that cache went through the change itself (write-through,
+ * or dropped for the range by the kernel: punch). Dropping it costs a round
+ * trip per page on the next read and refills the cache with whatever pages
+ * are free, often scattered ones that copy slower (README, Performance).
+ * So when the file was as seen before the change, the file after it is
+ * taken as seen. A change from outside before ours still shows at the next
+ * open; only one racing with ours, between the two fstat calls, does not.
+ * Other views of the file are left alone: they drop their cache at their
+ * next open, as before.
+ */
+static bool own_change_begin(struct view *v)
+{
+	struct stat st;
+	bool seen;
+
+	if (fstat(rfs_backing_fd(v->b), &st) < 0)
+		return false;
+	pthread_mutex_lock(&v->lock);
+	seen = as_seen(v, &st);
+	pthread_mutex_unlock(&v->lock);
+	return seen;
+}
+
+static void own_change_end(struct view *v, bool seen)
+{
+	struct stat st;
+
+	if (!seen || fstat(rfs_backing_fd(v->b), &st) < 0)
+		return;
+	pthread_mutex_lock(&v->lock);
+	v->seen_size = st.st_size;
+	v->seen_mtime = st.st_mtim;
+	pthread_mutex_unlock(&v->lock);
+}
+
 static void mark_dirty(struct view *v, uint64_t off, uint64_t len)
 {
 	pthread_mutex_lock(&v->lock);
@@ -193,6 +239,7 @@ static ssize_t view_write(struct rfs_mapping *m, const void *buf, size_t len, ui
 	struct view *v = to_view(m);
 	struct rfs_io io = {0};
 	size_t n = clip(v, off, len), done = 0;
+	bool seen;
 	int err;
 
 	if (v->access == RFS_VIEW_RO)
@@ -207,6 +254,7 @@ static ssize_t view_write(struct rfs_mapping *m, const void *buf, size_t len, ui
 	err = resolve(v, off, n, &io);
 	if (err)
 		return err;
+	seen = own_change_begin(v);
 	for (int i = 0; i < io.n && !err; i++) {
 		struct iovec *s = &io.iov[i];
 
@@ -216,6 +264,8 @@ static ssize_t view_write(struct rfs_mapping *m, const void *buf, size_t len, ui
 			done += s->iov_len;
 	}
 	unpin_all(v, &io);
+	/* A fault is the file shrinking under us: a change from outside. */
+	own_change_end(v, seen && !err);
 	if (err)
 		err = fault_errno(v, off + done);
 	if (done && v->access == RFS_VIEW_RW) {
@@ -234,6 +284,7 @@ static int view_fallocate(struct rfs_mapping *m, int mode, uint64_t off, uint64_
 {
 	struct view *v = to_view(m);
 	int fd = rfs_backing_fd(v->b);
+	bool seen;
 
 	if (v->access != RFS_VIEW_RW)
 		return v->access == RFS_VIEW_RO ? -EROFS : -EOPNOTSUPP;
@@ -243,8 +294,10 @@ static int view_fallocate(struct rfs_mapping *m, int mode, uint64_t off, uint64_
 	    mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
 		return -EOPNOTSUPP;
 	/* The window already exists in the file: allocation never changes its size. */
+	seen = own_change_begin(v);
 	if (fallocate(fd, mode | FALLOC_FL_KEEP_SIZE, (off_t)(v->offset + off), (off_t)len) < 0)
 		return -errno;
+	own_change_end(v, seen);
 	if (mode & FALLOC_FL_PUNCH_HOLE)
 		rfs_backing_changed(v->w, v->b, m, v->offset + off, len);
 	return 0;
@@ -307,8 +360,7 @@ static bool view_stale(struct rfs_mapping *m)
 	if (fstat(rfs_backing_fd(v->b), &st) < 0)
 		return true;
 	pthread_mutex_lock(&v->lock);
-	changed = st.st_size != v->seen_size || st.st_mtim.tv_sec != v->seen_mtime.tv_sec ||
-		  st.st_mtim.tv_nsec != v->seen_mtime.tv_nsec;
+	changed = !as_seen(v, &st);
 	v->seen_size = st.st_size;
 	v->seen_mtime = st.st_mtim;
 	pthread_mutex_unlock(&v->lock);
@@ -319,19 +371,20 @@ static int view_commit(struct rfs_mapping *m)
 {
 	struct view *v = to_view(m);
 	uint64_t lo, hi;
+	bool seen;
 	int err;
 
 	if (!rfs_backing_writable(v->b))
 		return -EACCES;
+	seen = own_change_begin(v);
 	err = rfs_cow_commit(v->cow, &lo, &hi);
+	own_change_end(v, seen);
 	/* Even a failed commit may have written some runs: tell the other
 	 * views of those bytes. This view's bytes did not change. */
 	if (lo < hi)
 		rfs_backing_changed(v->w, v->b, m, v->offset + lo, hi - lo);
 	if (err)
 		return err;
-	/* Our own write: not a change from outside for the next open. */
-	view_stale(m);
 	pthread_mutex_lock(&v->lock);
 	v->last_flush_ns = now_ns();
 	pthread_mutex_unlock(&v->lock);
