@@ -104,7 +104,7 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -DINI_HANDLER_LINENO=1 -I. \
 	$(shell pkg-config --cflags inih 2>/dev/null)
 
-build-fuzz/%: tests/fuzz/%.c tests/fuzz/check.h $(CONF_SRC) $(wildcard conf/*.h)
+build-fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(CONF_SRC) $(wildcard conf/*.h)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CONF_SRC) $(shell pkg-config --libs inih 2>/dev/null)
 

@@ -30,11 +30,18 @@ enum sect_kind {
 	SECT_DIR,
 };
 
-/* Keys whose repetition within a section is an error (bit = index). */
+/*
+ * Every key of every section (bit = index in parse_ctx.seen): one given twice
+ * in a section is an error. A key left out here would silently take its
+ * last value; fuzz_config's model of the grammar catches that.
+ */
 static const char *const tracked_keys[] = {
-	"size",	  "mode",   "uid",    "gid",	       "prealloc", "file",
-	"offset", "length", "access", "allowed_roots", "xattr",	   "lifetime",
+	"size",	  "mode",   "uid",	  "gid",	   "prealloc",	   "file",
+	"offset", "length", "access",	  "allowed_roots", "xattr",	   "lifetime",
+	"region", "huge",   "window_max", "writeback",	   "strict_dirty", "owner_only",
 };
+
+_Static_assert(sizeof(tracked_keys) / sizeof(tracked_keys[0]) <= 32, "parse_ctx.seen is 32 bits");
 
 struct parse_ctx {
 	struct rfs_config *cfg;
