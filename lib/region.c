@@ -17,8 +17,9 @@
  * reading memory that goes away.
  *
  * Reads never fault in holes: touching a hole of shared memory through a
- * mapping allocates a page. A read whose range has a hole is served with
- * pread, which returns zeros without allocating.
+ * mapping allocates a page. A read whose range is not all in memory
+ * (mincore: a hole, or a page swapped out) is served with pread, which
+ * returns zeros for holes without allocating.
  */
 #include "lib/mapping_i.h"
 
@@ -117,12 +118,44 @@ static int reserve(struct region *m, uint64_t size)
 	return 0;
 }
 
-/* Does [off, end) of the file hold a hole (past the end counts)? */
-static bool has_hole(int fd, uint64_t off, uint64_t end)
+/*
+ * Might filling [off, end) allocate (the memfd store's own cap check)? A
+ * file with every page allocated (pages past the end aside) has no hole, so
+ * a dense file is answered from fstat: SEEK_HOLE walks every page from off
+ * to the end of the file, too slow for each write of a large region.
+ */
+static bool may_allocate(int fd, uint64_t off, uint64_t end)
 {
-	off_t hole = lseek(fd, (off_t)off, SEEK_HOLE);
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	struct stat st;
+	off_t hole;
 
+	if (fstat(fd, &st) < 0 || end > (uint64_t)st.st_size)
+		return true;
+	if ((uint64_t)st.st_blocks * 512 >= ((uint64_t)st.st_size + page - 1) / page * page)
+		return false;
+	hole = lseek(fd, (off_t)off, SEEK_HOLE);
 	return hole < 0 || (uint64_t)hole < end;
+}
+
+/*
+ * Are all pages of [off, off + len) of the file in memory? A hole (or a
+ * page swapped out) is not: reading it through mem would allocate a page,
+ * so such a read goes through pread. mincore asks only about the range, at
+ * the cost of one bit per page. mem covers the range (lock held).
+ */
+static bool all_resident(const struct region *m, uint64_t off, size_t len)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t lo = off / page * page, n = (off + len - lo + page - 1) / page;
+	unsigned char small[256], *vec = n <= sizeof(small) ? small : malloc(n);
+	bool all = vec && mincore(m->mem + lo, n * page, vec) == 0;
+
+	for (uint64_t i = 0; all && i < n; i++)
+		all = vec[i] & 1;
+	if (vec != small)
+		free(vec);
+	return all;
 }
 
 /*
@@ -271,12 +304,6 @@ static int region_read_begin(struct rfs_mapping *mm, uint64_t off, size_t len, s
 	io->n = 1;
 	io->len = len;
 	io->iov[0].iov_len = len;
-	if (has_hole(m->fd, off, off + len)) {
-		err = read_bounce(m, off, len, io);
-		if (err)
-			goto out_err;
-		return 0;
-	}
 	if (off + len > m->reserve) {
 		/* Map (more of) the file: the lock exclusive for a moment. */
 		pthread_rwlock_unlock(&m->lock);
@@ -288,6 +315,12 @@ static int region_read_begin(struct rfs_mapping *mm, uint64_t off, size_t len, s
 			err = -EAGAIN;
 		if (err)
 			goto out_err;
+	}
+	if (!all_resident(m, off, len)) {
+		err = read_bounce(m, off, len, io);
+		if (err)
+			goto out_err;
+		return 0;
 	}
 	io->iov[0].iov_base = m->mem + off;
 	return 0;
@@ -319,7 +352,7 @@ static ssize_t region_write(struct rfs_mapping *mm, const void *buf, size_t len,
 	if (err)
 		return err;
 	/* A memfd store checks its cap itself: only filling holes costs. */
-	if (rfs_store_kind(m->store) == RFS_STORE_MEMFD && has_hole(m->fd, off, off + len))
+	if (rfs_store_kind(m->store) == RFS_STORE_MEMFD && may_allocate(m->fd, off, off + len))
 		n = rfs_store_check(m->store, len);
 	if (n == 0) {
 		n = pwrite(m->fd, buf, len, (off_t)off);
@@ -370,7 +403,8 @@ static int region_fallocate(struct rfs_mapping *mm, int mode, uint64_t off, uint
 	err = get_use(m);
 	if (err)
 		return err;
-	if (!(mode & FALLOC_FL_PUNCH_HOLE) && has_hole(m->fd, off, off + len))
+	if (!(mode & FALLOC_FL_PUNCH_HOLE) && rfs_store_kind(m->store) == RFS_STORE_MEMFD &&
+	    may_allocate(m->fd, off, off + len))
 		err = rfs_store_check(m->store, len);
 	pthread_rwlock_wrlock(&m->lock);
 	if (!err && fallocate(m->fd, mode, (off_t)off, (off_t)len) < 0)
