@@ -68,8 +68,18 @@ void rfs_mapping_describe(const struct rfs_mapping *m, struct rfs_mapping_info *
 {
 	memset(info, 0, sizeof(*info));
 	info->kind = m->kind;
-	info->size = m->ops->size(m);
-	info->allocated = m->ops->allocated(m);
+	if (m->ops->stat) {
+		/* One stat of a region's store file answers both. */
+		struct stat st;
+
+		if (m->ops->stat(m, &st) == 0) {
+			info->size = (uint64_t)st.st_size;
+			info->allocated = (uint64_t)st.st_blocks * 512;
+		}
+	} else {
+		info->size = m->ops->size(m);
+		info->allocated = m->ops->allocated(m);
+	}
 	info->resident = info->allocated;
 	if (m->ops->describe)
 		m->ops->describe(m, info);
