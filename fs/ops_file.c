@@ -236,6 +236,23 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	rfs_mapping_read_end(m, &io);
 }
 
+/*
+ * The kernel's write-back of a client's mmap stores was refused (over the
+ * cap, a full disk): those bytes are lost once the kernel drops its pages,
+ * and only the client's msync, fsync or close hears of it. The daemon
+ * cannot refuse the store itself (FUSE does not ask it at fault time), so
+ * the operator is told: once in the log, every time in metrics.
+ */
+static void writeback_refused(struct rfs_daemon *d, int err)
+{
+	if (atomic_fetch_add_explicit(&d->counters.writeback_errors, 1, memory_order_relaxed) == 0)
+		rfs_log(RFS_LOG_WARN,
+			"a client's mmap stores were refused at write-back (%s) and are lost; "
+			"its msync, fsync or close reports it; "
+			"regionfs_writeback_errors_total counts them",
+			strerror(err));
+}
+
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
@@ -257,6 +274,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	if (n < 0) {
 		if (view && (n == -EIO || n == -ENOSPC))
 			rfs_add(&d->counters.faults, 1);
+		if (fi->writepage)
+			writeback_refused(d, (int)-n);
 		fuse_reply_err(req, (int)-n);
 		return;
 	}

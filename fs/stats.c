@@ -295,6 +295,9 @@ void rfs_metrics_render(struct rfs_daemon *d, const struct rfs_reader *who, stru
 	counter(t, "regionfs_faults_total",
 		"Requests failed by a fault in mapped memory (EIO/ENOSPC), daemon unharmed.",
 		&c->faults);
+	counter(t, "regionfs_writeback_errors_total",
+		"Write-backs of client mmap stores refused (ENOSPC, EIO): those stores are lost.",
+		&c->writeback_errors);
 	rfs_text_printf(t,
 			"# HELP regionfs_io_uring_requests_total Requests served through io_uring "
 			"rings (-o io_uring).\n"

@@ -10,7 +10,9 @@
 # sanitizer report in its log ($RFS_LOG). Scratch files go in $RFS_WORK.
 #
 # Environment: REGIONFS (daemon binary; default build/regionfs of this repo),
-# RFS_DEBUG=1 (pass -d to the daemon), RFS_KEEP=1 (keep $RFS_WORK).
+# RFS_DEBUG=1 (pass -d to the daemon), RFS_KEEP=1 (keep $RFS_WORK); for a mount
+# by another user (t_user_mount), RFS_MNT_OWNER (chown of the mountpoint) and
+# RFS_CLIENT (command prefix for the harness's own reads of the mount).
 
 set -euo pipefail
 
@@ -189,6 +191,8 @@ rfs_mount() {
 	[[ -z "$RFS_PID" ]] || fail "rfs_mount: already mounted on $MNT"
 	_rfs_mounts=$((_rfs_mounts + 1))
 	MNT=$(mktemp -d "${TMPDIR:-/tmp}/rfs-mnt.XXXXXX")
+	# RFS_MNT_OWNER: for a daemon run as another user (t_user_mount).
+	[[ -z "${RFS_MNT_OWNER:-}" ]] || chown "$RFS_MNT_OWNER" "$MNT"
 	RFS_LOG=$RFS_WORK/daemon.$_rfs_mounts.log
 	local dbg=()
 	[[ -z "${RFS_DEBUG:-}" ]] || dbg=(-d)
@@ -202,7 +206,7 @@ rfs_mount() {
 	RFS_PID=$!
 	local i st=0
 	for ((i = 0; i < 200; i++)); do
-		mountpoint -q "$MNT" && return 0
+		_rfs_mounted "$MNT" && return 0
 		if ! kill -0 "$RFS_PID" 2>/dev/null; then
 			wait "$RFS_PID" || st=$?
 			RFS_PID=""
@@ -248,7 +252,8 @@ _rfs_stop() {
 	# Over io_uring (run.sh RFS_TRANSPORT=io_uring) the rings must have
 	# served the test's requests, not /dev/fuse alone.
 	if [[ " ${RFS_MOUNT_OPTS:-} " == *" io_uring "* ]] && rfs_alive; then
-		n=$(awk '$1 == "regionfs_io_uring_requests_total" { print $2 }' \
+		# shellcheck disable=SC2086
+		n=$(${RFS_CLIENT:-} awk '$1 == "regionfs_io_uring_requests_total" { print $2 }' \
 			"$MNT/.regionfs/metrics" 2>/dev/null) || n=""
 		if [[ -z "$n" || "$n" == 0 ]]; then
 			echo "# -o io_uring: no request went through the rings (metrics: '${n}')" >&2

@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/falloc.h>
 
@@ -768,6 +771,64 @@ START_TEST(threaded_resize)
 }
 END_TEST
 
+/* ---- the store made without privileges ---- */
+
+/*
+ * As a user without CAP_SYS_ADMIN (root drops to nobody in a child), the
+ * store is still a private tmpfs (made inside a user namespace), and the
+ * kernel enforces its cap. Each check exits with its own status.
+ */
+static int unprivileged_store(void)
+{
+	static char buf[2 * 4096];
+	struct rfs_store *s;
+	struct rfs_mapping *r;
+	struct rfs_io io = {0};
+	int err = 0;
+
+	if (getuid() == 0 &&
+	    (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+	     setresuid(65534, 65534, 65534) < 0 ||
+	     /* as after exec: a changed uid makes /proc/self root's */
+	     prctl(PR_SET_DUMPABLE, 1) < 0))
+		return 10;
+	s = rfs_store_new(4096, 16, RFS_STORE_TMPFS, &err);
+	if (!s)
+		return 11;
+	if (rfs_store_kind(s) != RFS_STORE_TMPFS)
+		return 12;
+	r = rfs_region_new(s);
+	if (!r)
+		return 13;
+	memset(buf, 'u', sizeof(buf));
+	if (rfs_mapping_write(r, buf, 4096, 0) != 4096)
+		return 14;
+	if (rfs_mapping_write(r, buf, 1, 4096) != -ENOSPC)
+		return 15;
+	if (rfs_mapping_read_begin(r, 0, 4096, &io) || io.len != 4096 ||
+	    memcmp(io.iov[0].iov_base, buf, 4096))
+		return 16;
+	rfs_mapping_read_end(r, &io);
+	rfs_mapping_free(r);
+	rfs_store_free(s);
+	return 0;
+}
+
+START_TEST(store_without_privileges)
+{
+	pid_t pid = fork();
+	int status;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(unprivileged_store());
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "unprivileged store: check %d failed (status %#x)", WEXITSTATUS(status),
+		      status);
+}
+END_TEST
+
 static Suite *region_suite(void)
 {
 	Suite *s = suite_create("region");
@@ -789,11 +850,11 @@ static Suite *region_suite(void)
 		{"threads", 120, {threaded_resize}},
 	};
 	size_t i, j;
+	TCase *tc;
 
 	for (int k = 0; k < 2; k++) {
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			static char names[2][8][32]; /* Check keeps the pointer */
-			TCase *tc;
 
 			snprintf(names[k][i], sizeof(names[k][i]), "%s_%s", k ? "memfd" : "tmpfs",
 				 cases[i].name);
@@ -805,6 +866,11 @@ static Suite *region_suite(void)
 			suite_add_tcase(s, tc);
 		}
 	}
+	tc = tcase_create("unprivileged");
+	tcase_set_timeout(tc, 10);
+	tcase_add_checked_fixture(tc, setup_tmpfs, teardown);
+	tcase_add_test(tc, store_without_privileges);
+	suite_add_tcase(s, tc);
 	return s;
 }
 

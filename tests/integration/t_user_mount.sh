@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# A mount by a user without privileges (uid 65534, through fusermount3).
+# Its regions keep a private tmpfs store, made inside a user namespace, and
+# are served by the daemon: passthrough needs CAP_SYS_ADMIN. The log, stats
+# and metrics say so; the instance enforces the cap (ENOSPC for write(), df
+# from it; mmap stores over it fail at write-back: msync ENOSPC, counted and
+# logged); other users, root included, are kept out as FUSE does without
+# allow_other; the user unmounts and the daemon exits 0.
+#
+# /dev/fuse is 0666 on Debian (udev); where it is not, it is opened for
+# this test and put back at exit.
+. "$(dirname "$0")/lib.sh"
+
+rfs_require
+[[ $(id -u) == 0 ]] || skip "needs root (sets up a mount by uid 65534)"
+command -v setpriv >/dev/null || skip "setpriv missing (util-linux)"
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+"${NOBODY[@]}" test -x "$REGIONFS" || skip "uid 65534 cannot run $REGIONFS (a parent directory is closed)"
+"${NOBODY[@]}" python3 -c '' 2>/dev/null || skip "uid 65534 cannot run python3"
+
+FUSE_MODE=$(stat -c %a /dev/fuse)
+trap 'rc=$?; set +e; chmod "$FUSE_MODE" /dev/fuse; (exit $rc); _rfs_cleanup' EXIT
+chmod o+rw /dev/fuse
+
+# The daemon runs as uid 65534 on a mountpoint it owns; its own clients too.
+cat >"$RFS_WORK/as-nobody" <<EOF
+#!/bin/sh
+exec ${NOBODY[*]} "$REGIONFS" "\$@"
+EOF
+chmod 755 "$RFS_WORK/as-nobody"
+RFS_CLIENT="${NOBODY[*]}"
+REGIONFS=$RFS_WORK/as-nobody RFS_MNT_OWNER=65534:65534 rfs_mount -o size=4M
+U=$(mktemp -d)
+chown 65534:65534 "$U"
+nobody() { "${NOBODY[@]}" "$@"; }
+
+# --- which store and data path, said once by the log, stats and metrics
+grep -q 'regions: tmpfs store, served by the daemon' "$RFS_LOG" ||
+	fail "the log does not say which store and data path: $(cat "$RFS_LOG")"
+assert_eq "# regions: tmpfs store, served by the daemon (no CAP_SYS_ADMIN in the initial user namespace)" \
+	"$(nobody tail -n 1 "$MNT/.regionfs/stats")" "stats' last line"
+nobody grep -qx 'regionfs_regions_info{store="tmpfs",served_by="daemon"} 1' "$MNT/.regionfs/metrics" ||
+	fail "metrics: $(nobody grep regions_info "$MNT/.regionfs/metrics")"
+ok "uid 65534 mounts: tmpfs store, served by the daemon (log, stats, metrics)"
+
+# --- other users are kept out, root included (no allow_other)
+out=$(stat "$MNT" 2>&1) && fail "root could stat a user's mount: $out"
+[[ $out == *"Permission denied"* ]] || fail "root's stat: want EACCES, got: $out"
+ok "root gets EACCES on the user's mount, as FUSE does without allow_other"
+
+# --- bytes in and out; the cap enforced by the kernel
+head -c 1M /dev/urandom >"$U/src"
+chmod 644 "$U/src"
+nobody dd if="$U/src" of="$MNT/a" bs=64K status=none
+nobody cmp "$U/src" "$MNT/a" || fail "region a differs from what was written"
+out=$(nobody dd if=/dev/zero of="$MNT/b" bs=1M count=4 2>&1) &&
+	fail "4 MiB more fitted under a 4 MiB cap: $out"
+[[ $out == *"No space left on device"* ]] || fail "dd over the cap: want ENOSPC, got: $out"
+assert_eq "$((4 << 20)) $((4 << 20))" "$(nobody python3 -c '
+import os, sys
+s = os.statvfs(sys.argv[1])
+print(s.f_blocks * s.f_frsize, (s.f_blocks - s.f_bfree) * s.f_frsize)' "$MNT")" "df size and used"
+ok "1 MiB written and read back; write() over the cap ENOSPC; df shows the cap full"
+
+# An mmap store into a hole over the cap: the daemon hears of it only at
+# write-back, so msync says ENOSPC, counted and logged; a region's bytes live on.
+nobody rm "$MNT/b"
+assert_eq ENOSPC "$(nobody python3 "$RFS_TESTDIR/mmap_over_cap.py" "$MNT/h")" \
+	"msync after mmap stores over the cap"
+n=$(nobody awk '$1 == "regionfs_writeback_errors_total" { print $2 }' "$MNT/.regionfs/metrics")
+((n > 0)) || fail "refused write-backs not counted: '$n'"
+grep -q "mmap stores were refused at write-back" "$RFS_LOG" || fail "the log does not warn of them"
+kill -0 "$RFS_PID" && nobody test -d "$MNT/.regionfs" || fail "daemon gone"
+nobody cmp "$U/src" "$MNT/a" || fail "region a changed"
+ok "mmap stores over the cap: msync ENOSPC, $n write-backs refused (metrics, log); region a intact"
+
+# --- over io_uring too, when the suite runs with it
+if [[ " ${RFS_MOUNT_OPTS:-} " == *" io_uring "* ]]; then
+	n=$(nobody awk '$1 == "regionfs_io_uring_requests_total" { print $2 }' "$MNT/.regionfs/metrics")
+	((n > 0)) || fail "-o io_uring: no request of the user's mount went through the rings"
+	ok "-o io_uring serves a user's mount: $n requests through the rings"
+fi
+
+# --- the user unmounts; the daemon exits 0
+nobody fusermount3 -u "$MNT" || fail "fusermount3 -u by its user failed"
+rfs_unmount
+ok "fusermount3 -u by uid 65534; the daemon exits 0"
+rm -rf "$U"
