@@ -46,9 +46,9 @@ struct rfs_counters {
 	_Atomic uint64_t bytes_read, bytes_written;
 	_Atomic uint64_t flushes, flush_errors;
 	_Atomic uint64_t commits, commit_errors, discards; /* of cow views */
-	_Atomic uint64_t faults;    /* requests failed by a fault in mapped memory */
+	_Atomic uint64_t faults;	   /* requests failed by a fault in mapped memory */
 	_Atomic uint64_t writeback_errors; /* write-backs of client mmap stores refused */
-	_Atomic uint64_t reclaimed; /* close regions removed with their last user */
+	_Atomic uint64_t reclaimed;	   /* close regions removed with their last user */
 };
 
 struct rfs_daemon {

@@ -786,11 +786,10 @@ static int unprivileged_store(void)
 	struct rfs_io io = {0};
 	int err = 0;
 
-	if (getuid() == 0 &&
-	    (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
-	     setresuid(65534, 65534, 65534) < 0 ||
-	     /* as after exec: a changed uid makes /proc/self root's */
-	     prctl(PR_SET_DUMPABLE, 1) < 0))
+	if (getuid() == 0 && (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+			      setresuid(65534, 65534, 65534) < 0 ||
+			      /* as after exec: a changed uid makes /proc/self root's */
+			      prctl(PR_SET_DUMPABLE, 1) < 0))
 		return 10;
 	s = rfs_store_new(4096, 16, RFS_STORE_TMPFS, &err);
 	if (!s)
