@@ -21,9 +21,13 @@
  * INTERRUPT and notifications; everything else moves to the rings once
  * every CPU's queue has an entry.
  *
- * Cost: a read's bytes are copied into the entry's buffer (guarded: a view
- * can fault) and then by the kernel, where writev let the kernel copy from
- * the mapping once.
+ * Cost: a read's bytes are copied into the entry's buffer and then by the
+ * kernel, where writev let the kernel copy from the mapping once. Reads
+ * therefore fill the entry's buffer themselves (rfs_uring_reply_space): a
+ * region with pread from its store file, which beats copying from the
+ * daemon's mapping, whose first touch of each page is a costly fault on
+ * this project's VMs (0.2-0.5 GB/s for 1 MiB reads of a freshly opened
+ * region, against 2.5+ GB/s with pread).
  */
 #include "fs/uring.h"
 
@@ -291,8 +295,10 @@ bool rfs_uring_capture(struct iovec *iov, int count, ssize_t *ret)
 			errno = EINVAL;
 			return true;
 		}
-		/* Reads reply from mapped memory, which can fault. */
-		if (rfs_guarded_copy(w->buf + HEADROOM + len, iov[i].iov_base, iov[i].iov_len,
+		/* In place already (rfs_uring_reply_space), or mapped memory,
+		 * which can fault. */
+		if (iov[i].iov_base != w->buf + HEADROOM + len &&
+		    rfs_guarded_copy(w->buf + HEADROOM + len, iov[i].iov_base, iov[i].iov_len,
 				     iov[i].iov_base, iov[i].iov_len)) {
 			errno = EFAULT;
 			return true;
@@ -304,6 +310,16 @@ bool rfs_uring_capture(struct iovec *iov, int count, ssize_t *ret)
 	w->replied = true;
 	*ret = (ssize_t)(sizeof(*oh) + len);
 	return true;
+}
+
+void *rfs_uring_reply_space(size_t *cap)
+{
+	struct worker *w = serving;
+
+	if (!w)
+		return NULL;
+	*cap = w->u->payload_max;
+	return w->buf + HEADROOM;
 }
 
 struct rfs_uring *rfs_uring_new(struct fuse_session *se)

@@ -37,6 +37,13 @@ void rfs_uring_start(struct rfs_uring *u, size_t max_write);
  */
 bool rfs_uring_capture(struct iovec *iov, int count, ssize_t *ret);
 
+/*
+ * If this thread is serving a ring entry: the entry's payload buffer (its
+ * size in *cap), where a read can put its bytes; a reply that points there
+ * is committed without a copy. NULL otherwise.
+ */
+void *rfs_uring_reply_space(size_t *cap);
+
 /* Requests served through the rings so far. */
 uint64_t rfs_uring_requests(const struct rfs_uring *u);
 

@@ -1,6 +1,8 @@
 /* The kind-independent face of mappings: dispatch to the kind's operations. */
 #include "lib/mapping_i.h"
 
+#include "lib/guard.h"
+
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -101,6 +103,26 @@ void rfs_mapping_read_end(struct rfs_mapping *m, struct rfs_io *io)
 {
 	m->ops->read_end(m, io);
 	put(m);
+}
+
+ssize_t rfs_mapping_read_into(struct rfs_mapping *m, void *buf, size_t len, uint64_t off)
+{
+	struct rfs_io io;
+	size_t done = 0;
+	int err;
+
+	if (m->ops->read_into)
+		return m->ops->read_into(m, buf, len, off);
+	err = rfs_mapping_read_begin(m, off, len, &io);
+	if (err)
+		return err;
+	for (int i = 0; i < io.n && !err; i++) {
+		err = rfs_guarded_copy((char *)buf + done, io.iov[i].iov_base, io.iov[i].iov_len,
+				       io.iov[i].iov_base, io.iov[i].iov_len);
+		done += io.iov[i].iov_len;
+	}
+	rfs_mapping_read_end(m, &io);
+	return err ? err : (ssize_t)done;
 }
 
 ssize_t rfs_mapping_write(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off)

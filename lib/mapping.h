@@ -178,6 +178,15 @@ unsigned int rfs_region_windows(struct rfs_mapping *m);
 int rfs_mapping_read_begin(struct rfs_mapping *m, uint64_t off, size_t len, struct rfs_io *io);
 void rfs_mapping_read_end(struct rfs_mapping *m, struct rfs_io *io);
 
+/*
+ * Copy [off, off + len) into buf, clipped at the end of the file; bytes
+ * copied or -errno. For a reply that must be copied anyway (FUSE over
+ * io_uring): a region reads its store file with pread, touching no
+ * mapping, whose first touch per page costs more than the copy; a view
+ * copies from its windows (a fault is -EIO).
+ */
+ssize_t rfs_mapping_read_into(struct rfs_mapping *m, void *buf, size_t len, uint64_t off);
+
 /* Copy len bytes at off, growing a region as needed. Returns bytes written. */
 ssize_t rfs_mapping_write(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off);
 

@@ -339,6 +339,29 @@ static void region_read_end(struct rfs_mapping *mm, struct rfs_io *io)
 	put_use(m);
 }
 
+/* pread of the store file: no mapping touched, holes read as zeros. */
+static ssize_t region_read_into(struct rfs_mapping *mm, void *buf, size_t len, uint64_t off)
+{
+	struct region *m = to_region(mm);
+	size_t got = 0;
+	int err = get_use(m);
+
+	if (err)
+		return err;
+	while (got < len) {
+		ssize_t r = pread(m->fd, (char *)buf + got, len - got, (off_t)(off + got));
+
+		if (r <= 0) {
+			if (r < 0)
+				err = -errno;
+			break;
+		}
+		got += (size_t)r;
+	}
+	put_use(m);
+	return got ? (ssize_t)got : err;
+}
+
 static ssize_t region_write(struct rfs_mapping *mm, const void *buf, size_t len, uint64_t off)
 {
 	struct region *m = to_region(mm);
@@ -456,6 +479,7 @@ static const struct rfs_mapping_ops region_ops = {
 	.set_times = region_set_times,
 	.read_begin = region_read_begin,
 	.read_end = region_read_end,
+	.read_into = region_read_into,
 	.write = region_write,
 	.resize = region_resize,
 	.fallocate = region_fallocate,

@@ -222,6 +222,29 @@ START_TEST(write_read_back)
 }
 END_TEST
 
+/* read_into: the same bytes as read_begin, holes as zeros, nothing allocated. */
+START_TEST(read_into)
+{
+	char buf[3 * 4096];
+
+	ck_assert_int_eq(rfs_mapping_read_into(m, buf, sizeof(buf), 0), 0);
+	wr(m, "head", 0, 4);
+	wr(m, "tail", 2 * page + 4, 4);
+	ck_assert_uint_eq(used(), 2 * page);
+	memset(buf, 'x', sizeof(buf));
+	ck_assert_int_eq(rfs_mapping_read_into(m, buf, sizeof(buf), 0), (ssize_t)(2 * page + 8));
+	ck_assert_mem_eq(buf, "head", 4);
+	for (uint64_t i = 4; i < 2 * page + 4; i++)
+		ck_assert_int_eq(buf[i], 0);
+	ck_assert_mem_eq(buf + 2 * page + 4, "tail", 4);
+	ck_assert_int_eq(buf[2 * page + 8], 'x'); /* clipped at the end of the file */
+	ck_assert_uint_eq(used(), 2 * page);	  /* the hole stayed a hole */
+	ck_assert_int_eq(rfs_mapping_read_into(m, buf, 16, 2 * page + 8), 0);
+	ck_assert_int_eq(rfs_mapping_read_into(m, buf, 2, 2 * page + 6), 2);
+	ck_assert_mem_eq(buf, "il", 2);
+}
+END_TEST
+
 START_TEST(write_past_eof)
 {
 	unsigned char buf[3 * 4096 + 100];
@@ -836,7 +859,9 @@ static Suite *region_suite(void)
 		int timeout;
 		const TTest *tests[8];
 	} cases[] = {
-		{"io", 10, {empty_region, write_read_back, write_past_eof, write_far_from_empty}},
+		{"io",
+		 10,
+		 {empty_region, write_read_back, read_into, write_past_eof, write_far_from_empty}},
 		{"resize", 30, {resize_grow, resize_shrink_grow, resize_large_growth, efbig}},
 		{"accounting",
 		 30,
