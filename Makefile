@@ -123,7 +123,8 @@ install: all
 	install -D -m 0755 $(BUILD)/regionfs $(DESTDIR)$(PREFIX)/bin/regionfs
 	install -D -m 0644 doc/regionfs.8 $(DESTDIR)$(PREFIX)/share/man/man8/regionfs.8
 	install -D -m 0644 conf/regionfs.service $(DESTDIR)/etc/systemd/system/regionfs.service
-	test -e $(DESTDIR)/etc/regionfs.ini || install -D -m 0644 conf/example.ini $(DESTDIR)/etc/regionfs.ini
+	install -D -m 0644 conf/example.ini $(DESTDIR)$(PREFIX)/share/doc/regionfs/example.ini
+	test -e $(DESTDIR)/etc/regionfs.ini || install -D -m 0644 conf/regionfs.ini $(DESTDIR)/etc/regionfs.ini
 
 clean:
 	rm -rf build build-address build-thread build-fuzz

@@ -770,6 +770,13 @@ START_TEST(shipped_files)
 		ck_assert_uint_ge(cfg.n_regions, 2);
 		rfs_config_free(&cfg);
 	}
+	/* What make install puts in /etc: valid, and empty until edited. */
+	snprintf(path, sizeof(path), "%s/conf/regionfs.ini", dir ? dir : ".");
+	ck_assert_msg(rfs_config_load_file(path, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(!cfg.has_size);
+	ck_assert_uint_eq(cfg.n_regions, 0);
+	ck_assert_uint_eq(cfg.n_views, 0);
+	rfs_config_free(&cfg);
 }
 END_TEST
 
