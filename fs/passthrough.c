@@ -215,6 +215,8 @@ void rfs_data_path_decide(struct rfs_daemon *d, bool offered)
 		why = "-o passthrough=off";
 	else if (d->writeback)
 		why = "-o writeback (the kernel refuses passthrough with it)";
+	else if (rfs_store_kind(d->store) == RFS_STORE_MEMFD)
+		why = "a memfd store, whose cap only the daemon can check";
 	else if (!offered)
 		why = "the kernel does not offer FUSE passthrough (Linux 6.9+)";
 	else if (!rfs_passthrough_permitted())
