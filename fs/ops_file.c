@@ -288,6 +288,17 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	}
 	view = rfs_mapping_kind(m) == RFS_KIND_VIEW;
 	before = rfs_inval_ticket(d->inval);
+	/*
+	 * Other mappings of these bytes first write back their dirty pages
+	 * (rfs_mapping_changing), so those land under this write, not over
+	 * it. Not for a write-back itself: the kernel may be sending it to
+	 * let go of a page we asked it to drop, while our notice waits.
+	 */
+	if (!fi->writepage) {
+		rfs_mapping_changing(m, (uint64_t)off, size);
+		rfs_inval_settle(d->inval, before, RFS_INVAL_WAIT_MS);
+		before = rfs_inval_ticket(d->inval);
+	}
 	n = rfs_mapping_write(m, buf, size, (uint64_t)off);
 	if (n < 0) {
 		if (view && (n == -EIO || n == -ENOSPC))

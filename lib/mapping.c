@@ -105,6 +105,12 @@ void rfs_mapping_read_end(struct rfs_mapping *m, struct rfs_io *io)
 	put(m);
 }
 
+void rfs_mapping_changing(struct rfs_mapping *m, uint64_t off, uint64_t len)
+{
+	if (m->ops->changing && len && off + len > off)
+		m->ops->changing(m, off, len);
+}
+
 ssize_t rfs_mapping_read_into(struct rfs_mapping *m, void *buf, size_t len, uint64_t off)
 {
 	struct rfs_io io;

@@ -187,6 +187,17 @@ void rfs_mapping_read_end(struct rfs_mapping *m, struct rfs_io *io);
  */
 ssize_t rfs_mapping_read_into(struct rfs_mapping *m, void *buf, size_t len, uint64_t off);
 
+/*
+ * [off, off + len) of m is about to change: tell the other mappings of
+ * those bytes (overlapping views, a region's windows, a window's region)
+ * now, through the same change notices as after a change. The kernel
+ * writes back a mapping's dirty cached pages before it drops them, so
+ * their stores land before the change instead of over it: a dirty page
+ * written back after a change would put back its stale copy of the bytes
+ * the change wrote. A no-op for a mapping nothing overlaps.
+ */
+void rfs_mapping_changing(struct rfs_mapping *m, uint64_t off, uint64_t len);
+
 /* Copy len bytes at off, growing a region as needed. Returns bytes written. */
 ssize_t rfs_mapping_write(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off);
 

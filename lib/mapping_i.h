@@ -21,6 +21,8 @@ struct rfs_mapping_ops {
 	int (*set_times)(struct rfs_mapping *m, const struct timespec times[2]);
 	int (*read_begin)(struct rfs_mapping *m, uint64_t off, size_t len, struct rfs_io *io);
 	void (*read_end)(struct rfs_mapping *m, struct rfs_io *io);
+	/* Optional: tell the others of [off, off + len) (rfs_mapping_changing). */
+	void (*changing)(struct rfs_mapping *m, uint64_t off, uint64_t len);
 	/* Optional: else read_begin, a guarded copy, read_end. */
 	ssize_t (*read_into)(struct rfs_mapping *m, void *buf, size_t len, uint64_t off);
 	ssize_t (*write)(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off);

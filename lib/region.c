@@ -339,6 +339,11 @@ static void region_read_end(struct rfs_mapping *mm, struct rfs_io *io)
 	put_use(m);
 }
 
+static void region_changing(struct rfs_mapping *mm, uint64_t off, uint64_t len)
+{
+	rfs_regwin_changed(&to_region(mm)->win, mm, off, len);
+}
+
 /* pread of the store file: no mapping touched, holes read as zeros. */
 static ssize_t region_read_into(struct rfs_mapping *mm, void *buf, size_t len, uint64_t off)
 {
@@ -480,6 +485,7 @@ static const struct rfs_mapping_ops region_ops = {
 	.read_begin = region_read_begin,
 	.read_end = region_read_end,
 	.read_into = region_read_into,
+	.changing = region_changing,
 	.write = region_write,
 	.resize = region_resize,
 	.fallocate = region_fallocate,

@@ -275,6 +275,15 @@ static ssize_t view_write(struct rfs_mapping *m, const void *buf, size_t len, ui
 	return done ? (ssize_t)done : err;
 }
 
+static void view_changing(struct rfs_mapping *m, uint64_t off, uint64_t len)
+{
+	struct view *v = to_view(m);
+	size_t n = clip(v, off, len > SIZE_MAX ? SIZE_MAX : (size_t)len);
+
+	if (n)
+		rfs_backing_changed(v->w, v->b, m, v->offset + off, n);
+}
+
 static int view_resize(struct rfs_mapping *m, uint64_t size)
 {
 	return size == to_view(m)->length ? 0 : -EPERM;
@@ -473,6 +482,7 @@ static const struct rfs_mapping_ops view_ops = {
 	.read_begin = view_read_begin,
 	.read_end = view_read_end,
 	.write = view_write,
+	.changing = view_changing,
 	.resize = view_resize,
 	.fallocate = view_fallocate,
 	.seek = view_seek,
