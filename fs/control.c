@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +14,22 @@
 /* The tags of the special nodes: which control file a node is. */
 enum ctl_kind { CTL_DIR = 1, CTL_CONTROL, CTL_STATS, CTL_METRICS };
 
-/* One open control file: the snapshot it reads from. */
+/*
+ * One open control file: the snapshot it reads from; for the control file,
+ * the line its writer has begun but not ended. Commands are lines, and a
+ * writer's buffer may end mid-line (bash writes 4096 bytes at a time, the
+ * kernel splits a write at 1 MiB): that piece waits for the rest.
+ */
 struct handle {
 	enum ctl_kind kind;
 	struct rfs_text text;
+	pthread_mutex_t lock; /* guards partial, npartial */
+	char *partial;
+	size_t npartial;
 };
+
+/* Longer than any command can be: such a line runs (and fails) as it is. */
+#define PARTIAL_MAX (64 * 1024)
 
 void rfs_text_printf(struct rfs_text *t, const char *fmt, ...)
 {
@@ -134,6 +146,7 @@ void rfs_control_open(fuse_req_t req, struct rfs_node *node, struct fuse_file_in
 		return;
 	}
 	h->kind = kind;
+	pthread_mutex_init(&h->lock, NULL);
 	if (kind == CTL_STATS || kind == CTL_METRICS)
 		render_for(req, kind, &h->text);
 	else if (!writing)
@@ -170,6 +183,40 @@ void rfs_control_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_i
 	free(copy);
 }
 
+/*
+ * Run the whole lines of what was pending plus buf; keep an unended last
+ * line pending. A failure drops the rest of this write too.
+ */
+static int take_lines(struct rfs_daemon *d, struct handle *h, const char *buf, size_t size)
+{
+	size_t total = h->npartial + size, whole;
+	char *joined = malloc(total ? total : 1), *end;
+	int err = 0;
+
+	if (!joined)
+		return -ENOMEM;
+	if (h->npartial)
+		memcpy(joined, h->partial, h->npartial);
+	memcpy(joined + h->npartial, buf, size);
+	free(h->partial);
+	h->partial = NULL;
+	h->npartial = 0;
+	end = memrchr(joined, '\n', total);
+	whole = end ? (size_t)(end - joined) + 1 : 0;
+	if (!end && total > PARTIAL_MAX)
+		whole = total;
+	if (whole)
+		err = rfs_command_run(d, joined, whole);
+	if (!err && whole < total) {
+		memmove(joined, joined + whole, total - whole);
+		h->partial = joined;
+		h->npartial = total - whole;
+		return 0;
+	}
+	free(joined);
+	return err;
+}
+
 void rfs_control_write(fuse_req_t req, const char *buf, size_t size, struct fuse_file_info *fi)
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
@@ -179,17 +226,37 @@ void rfs_control_write(fuse_req_t req, const char *buf, size_t size, struct fuse
 		fuse_reply_err(req, EBADF);
 		return;
 	}
-	err = rfs_command_run(rfs_daemon(req), buf, size);
+	pthread_mutex_lock(&h->lock);
+	err = take_lines(rfs_daemon(req), h, buf, size);
+	pthread_mutex_unlock(&h->lock);
 	if (err)
 		fuse_reply_err(req, -err);
 	else
 		fuse_reply_write(req, size);
 }
 
+void rfs_control_flush(fuse_req_t req, struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	int err = 0;
+
+	/* A last line without its newline (echo -n) runs at close. */
+	pthread_mutex_lock(&h->lock);
+	if (h->npartial)
+		err = rfs_command_run(rfs_daemon(req), h->partial, h->npartial);
+	free(h->partial);
+	h->partial = NULL;
+	h->npartial = 0;
+	pthread_mutex_unlock(&h->lock);
+	fuse_reply_err(req, -err);
+}
+
 void rfs_control_release(fuse_req_t req, struct fuse_file_info *fi)
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 
+	free(h->partial);
+	pthread_mutex_destroy(&h->lock);
 	free(h->text.buf);
 	free(h);
 	fuse_reply_err(req, 0);

@@ -24,6 +24,8 @@ static inline bool rfs_is_control(const struct rfs_node *node)
 void rfs_control_open(fuse_req_t req, struct rfs_node *node, struct fuse_file_info *fi);
 void rfs_control_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi);
 void rfs_control_write(fuse_req_t req, const char *buf, size_t size, struct fuse_file_info *fi);
+/* close(): runs a last line the writer left without its newline. */
+void rfs_control_flush(fuse_req_t req, struct fuse_file_info *fi);
 void rfs_control_release(fuse_req_t req, struct fuse_file_info *fi);
 
 /* Text builders shared by the control files. */

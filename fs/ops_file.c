@@ -337,9 +337,14 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
 
-	(void)fi;
+	struct rfs_node *node = rfs_node(d, ino);
+
 	rfs_count(d, RFS_OP_flush);
-	fuse_reply_err(req, -sync_node(d, rfs_node(d, ino), false));
+	if (rfs_is_control(node)) {
+		rfs_control_flush(req, fi);
+		return;
+	}
+	fuse_reply_err(req, -sync_node(d, node, false));
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

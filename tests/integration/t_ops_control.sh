@@ -299,4 +299,36 @@ ctl_refused EINVAL "flush"
 ctl_refused ENOENT "flush no-such"
 ok "flush imgB-rw and flush all: ok, dirty 0, last_flush set ($(date -u -d "@$ts" +%T)), flushes_total $fl5->$fl6->$fl7"
 
+# --- commands are lines, however writers cut them
+C=$MNT/.regionfs/control
+# bash writes 4096 bytes at a time: the line ends in the second write.
+printf 'region cut/pad%4070s size=4K\n' '' >"$C" 2>"$W/cut.err" && st=0 || st=$?
+# (the padding is blanks inside the command: region NAME, then size=)
+assert_eq 0 "$st" "a line split by bash's buffer: status ($(cat "$W/cut.err"))"
+[[ $(stat -c %s "$MNT/cut/pad") == 4096 ]] || fail "the split line did not run whole"
+# One write() the kernel splits at 1 MiB: every line runs, none is cut.
+python3 -c '
+import os, sys
+lines = b"".join(b"region bulk/n%06d size=1\n" % i for i in range(60000))
+fd = os.open(sys.argv[1], os.O_WRONLY)
+assert os.write(fd, lines) == len(lines), "short write"
+os.close(fd)' "$C" || fail "60,000 lines in one write()"
+assert_eq 60000 "$(find "$MNT/bulk" -type f | wc -l)" "regions made by one 1.6 MB write()"
+assert_eq 0 "$(find "$MNT" -maxdepth 1 -name 'bul*' ! -name bulk | wc -l)" "regions from cut lines"
+rm -rf "$MNT/bulk"
+# cat writes 128 KiB at a time.
+for i in $(seq 10000); do echo "region cat/n$i size=1"; done >"$W/batch"
+cat "$W/batch" >"$C" || fail "cat of a $(stat -c %s "$W/batch")-byte batch: $(cat "$C")"
+assert_eq 10000 "$(find "$MNT/cat" -type f | wc -l)" "regions made by cat"
+rm -rf "$MNT/cat"
+# A last line without its newline runs at close; its error is close()'s.
+echo -n "region nonl size=4K" >"$C"
+assert_size "$MNT/nonl" 4096
+expect_errno EINVAL '
+fd = os.open(M + "/.regionfs/control", os.O_WRONLY)
+os.write(fd, b"region bad size=lots")
+os.close(fd)'
+assert_eq "error: region bad size=lots: invalid size 'lots' (bytes, optional K/M/G/T suffix)" "$(cat "$C")" "control after a bad unended line"
+ok "commands are lines: one split by bash's 4 KiB buffer, 60,000 in one 1.6 MB write(), a 10,000-line cat, a last line without newline (errors at close)"
+
 rfs_alive || fail "daemon not alive at the end"
