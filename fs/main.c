@@ -229,7 +229,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 /* Settle config and -o options into d; 0 or a message in err. */
 static int configure(struct rfs_daemon *d, const struct options *o, char *err, size_t errlen)
 {
-	uint64_t cap = default_cap();
+	uint64_t cap = default_cap(), page = (uint64_t)sysconf(_SC_PAGESIZE);
 	int e;
 
 	if (o->config) {
@@ -247,6 +247,9 @@ static int configure(struct rfs_daemon *d, const struct options *o, char *err, s
 		snprintf(err, errlen, "size must be greater than 0");
 		return -EINVAL;
 	}
+	/* Whole pages, as tmpfs rounds its size= (size=512 holds one page). */
+	if (cap <= UINT64_MAX - page)
+		cap = (cap + page - 1) / page * page;
 	rfs_account_init(&d->acct, cap);
 	d->window_max = d->cfg.has_window_max ? d->cfg.window_max : WINDOW_MAX_DEFAULT;
 	if (o->window_max && rfs_parse_size(o->window_max, &d->window_max)) {
