@@ -232,6 +232,11 @@ void rfs_view_error(const struct rfs_view_decl *v, const char *file, int e, char
 
 	if (file)
 		snprintf(where, sizeof(where), "%s:%d: ", file, v->line);
+	if (e == -EEXIST) { /* the name is taken: neither the file nor the region is to blame */
+		rfs_quote(v->name, name, sizeof(name));
+		snprintf(err, errlen, "%sview %s: the name exists", where, name);
+		return;
+	}
 	if (v->region) {
 		region_window_error(v, where, e, err, errlen);
 		return;

@@ -185,6 +185,7 @@ ctl_refused EEXIST "region r1 size=1M mode=0600"
 ctl_refused EEXIST "region imgB size=4K"
 ctl_refused EEXIST "view r1 file=$DATA/x.data"
 ctl_refused EEXIST "view imgB file=$DATA/x.data offset=0 length=4096"
+[[ $(ctl_result) == *": view imgB: the name exists" ]] || fail "duplicate view name: $(ctl_result)"
 ok "duplicate names are EEXIST (region or view over region or view), nothing changes"
 
 # --- refused commands
