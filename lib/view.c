@@ -286,7 +286,12 @@ static void view_changing(struct rfs_mapping *m, uint64_t off, uint64_t len)
 
 static int view_resize(struct rfs_mapping *m, uint64_t size)
 {
-	return size == to_view(m)->length ? 0 : -EPERM;
+	const struct view *v = to_view(m);
+
+	if (size == v->length)
+		return 0;
+	/* A ro view refuses every write as EACCES, open(O_TRUNC) included. */
+	return v->access == RFS_VIEW_RO ? -EACCES : -EPERM;
 }
 
 static int view_fallocate(struct rfs_mapping *m, int mode, uint64_t off, uint64_t len)
