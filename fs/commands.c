@@ -238,22 +238,12 @@ static int flush_all(struct flush_all *f)
 /* The regular file called name, referenced. */
 static int find_file(struct rfs_daemon *d, const char *name, struct rfs_node **node)
 {
-	char *path = strdup(name), *leaf;
-	struct rfs_node *parent;
-	int e;
+	int e = rfs_lookup_path(d, name, node);
 
-	if (!path)
-		return -ENOMEM;
-	e = rfs_walk_parents(d, path, false, &parent, &leaf);
-	if (!e) {
-		e = rfs_ns_lookup(d->ns, parent, leaf, node);
-		rfs_ns_forget(d->ns, parent, 1);
-	}
 	if (!e && !rfs_node_mapping(*node)) {
 		rfs_ns_forget(d->ns, *node, 1);
 		e = -EISDIR;
 	}
-	free(path);
 	return e;
 }
 
@@ -493,19 +483,14 @@ static const struct rfs_region_decl *find_region(const struct rfs_config *c, con
 /* Bring a region declared before and now in line with its new declaration. */
 static void update_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 {
-	char *path = strdup(r->name), *leaf;
-	struct rfs_node *parent, *node;
+	struct rfs_node *node;
 	struct stat st = {.st_mode = r->owner.mode,
 			  .st_uid = r->owner.uid,
 			  .st_gid = r->owner.gid,
 			  .st_size = (off_t)r->size};
 	unsigned int which = RFS_SET_SIZE;
 
-	if (!path || rfs_walk_parents(d, path, false, &parent, &leaf)) {
-		free(path);
-		return;
-	}
-	if (rfs_ns_lookup(d->ns, parent, leaf, &node) == 0) {
+	if (rfs_lookup_path(d, r->name, &node) == 0) {
 		which |= r->owner.has_mode ? RFS_SET_MODE : 0;
 		which |= r->owner.has_uid ? RFS_SET_UID : 0;
 		which |= r->owner.has_gid ? RFS_SET_GID : 0;
@@ -518,8 +503,6 @@ static void update_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 			rfs_inval_post(d->inval, rfs_ino(d, node), 0, 0);
 		rfs_ns_forget(d->ns, node, 1);
 	}
-	rfs_ns_forget(d->ns, parent, 1);
-	free(path);
 }
 
 /*

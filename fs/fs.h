@@ -141,6 +141,8 @@ void rfs_ops_xattr(struct fuse_lowlevel_ops *ops);
  */
 int rfs_walk_parents(struct rfs_daemon *d, char *path, bool create, struct rfs_node **parent,
 		     char **leaf);
+/* The node called name (a path from the root), referenced; -errno. */
+int rfs_lookup_path(struct rfs_daemon *d, const char *name, struct rfs_node **node);
 /* Add one declared region; -errno. */
 int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r);
 /* Make or update one declared directory (fs/lifetime.c); -errno. */

@@ -90,17 +90,10 @@ int rfs_add_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd)
 
 void rfs_drop_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd)
 {
-	struct rfs_node *parent, *dir;
-	char *path = strdup(dd->name), *leaf;
+	struct rfs_node *dir;
 
-	if (!path)
-		return;
-	if (!rfs_walk_parents(d, path, false, &parent, &leaf)) {
-		if (!rfs_ns_lookup(d->ns, parent, leaf, &dir)) {
-			rfs_ns_set_lifetime(d->ns, dir, RFS_LIFETIME_PERSIST);
-			rfs_ns_forget(d->ns, dir, 1);
-		}
-		rfs_ns_forget(d->ns, parent, 1);
+	if (rfs_lookup_path(d, dd->name, &dir) == 0) {
+		rfs_ns_set_lifetime(d->ns, dir, RFS_LIFETIME_PERSIST);
+		rfs_ns_forget(d->ns, dir, 1);
 	}
-	free(path);
 }

@@ -38,6 +38,23 @@ int rfs_walk_parents(struct rfs_daemon *d, char *path, bool create, struct rfs_n
 	return 0;
 }
 
+int rfs_lookup_path(struct rfs_daemon *d, const char *name, struct rfs_node **node)
+{
+	char *path = strdup(name), *leaf;
+	struct rfs_node *parent;
+	int err;
+
+	if (!path)
+		return -ENOMEM;
+	err = rfs_walk_parents(d, path, false, &parent, &leaf);
+	if (!err) {
+		err = rfs_ns_lookup(d->ns, parent, leaf, node);
+		rfs_ns_forget(d->ns, parent, 1);
+	}
+	free(path);
+	return err;
+}
+
 /* Create the file `name` with owner o (mode defaulting to def_mode),
  * contents map (NULL: a new region) and lifetime; returns it referenced. */
 static int add_file(struct rfs_daemon *d, const char *name, const struct rfs_owner *o,
@@ -110,23 +127,13 @@ static enum rfs_view_access view_access(enum rfs_access a)
 /* The region called name, referenced; -ENOENT, or -EINVAL if it is no region. */
 static int lookup_region(struct rfs_daemon *d, const char *name, struct rfs_node **node)
 {
-	char *path = strdup(name), *leaf;
-	struct rfs_node *parent;
-	int err;
+	int err = rfs_lookup_path(d, name, node);
 
-	if (!path)
-		return -ENOMEM;
-	err = rfs_walk_parents(d, path, false, &parent, &leaf);
-	if (!err) {
-		err = rfs_ns_lookup(d->ns, parent, leaf, node);
-		rfs_ns_forget(d->ns, parent, 1);
-	}
 	if (!err && (!rfs_node_mapping(*node) ||
 		     rfs_mapping_kind(rfs_node_mapping(*node)) != RFS_KIND_REGION)) {
 		rfs_ns_forget(d->ns, *node, 1);
 		err = -EINVAL;
 	}
-	free(path);
 	return err;
 }
 
