@@ -300,11 +300,7 @@ static int cmd_settle(struct rfs_daemon *d, const char *name, bool commit, char 
 		e = -EINVAL;
 	} else if (commit) {
 		/* Other views' dirty pages of the window land first, not over it. */
-		uint64_t before = d->inval ? rfs_inval_ticket(d->inval) : 0;
-
-		rfs_mapping_changing(m, 0, rfs_mapping_size(m));
-		if (d->inval)
-			rfs_inval_settle(d->inval, before, RFS_INVAL_WAIT_MS);
+		rfs_inval_before_change(d, m, 0, rfs_mapping_size(m));
 		e = rfs_mapping_commit(m);
 		rfs_add(e ? &d->counters.commit_errors : &d->counters.commits, 1);
 		if (e == -EACCES)

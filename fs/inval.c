@@ -180,10 +180,23 @@ void rfs_inval_wait(struct rfs_inval *q, uint64_t ticket, int timeout_ms)
 	pthread_mutex_unlock(&q->lock);
 }
 
-void rfs_inval_settle(struct rfs_inval *q, uint64_t before, int timeout_ms)
+uint64_t rfs_inval_settle(struct rfs_inval *q, uint64_t before, int timeout_ms)
 {
 	uint64_t after = rfs_inval_ticket(q);
 
 	if (after != before)
 		rfs_inval_wait(q, after, timeout_ms);
+	return after;
+}
+
+uint64_t rfs_inval_before_change(struct rfs_daemon *d, struct rfs_mapping *m, uint64_t off,
+				 uint64_t len)
+{
+	uint64_t before;
+
+	if (!d->inval)
+		return 0;
+	before = rfs_inval_ticket(d->inval);
+	rfs_mapping_changing(m, off, len);
+	return rfs_inval_settle(d->inval, before, RFS_INVAL_WAIT_MS);
 }

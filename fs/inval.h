@@ -46,7 +46,17 @@ uint64_t rfs_inval_ticket(struct rfs_inval *q);
 void rfs_inval_wait(struct rfs_inval *q, uint64_t ticket, int timeout_ms);
 
 /* A request that began at ticket before: wait for the notices posted since
- * (those it caused, and maybe others'), as rfs_inval_wait. */
-void rfs_inval_settle(struct rfs_inval *q, uint64_t before, int timeout_ms);
+ * (those it caused, and maybe others'), as rfs_inval_wait. Returns the
+ * ticket it waited for. */
+uint64_t rfs_inval_settle(struct rfs_inval *q, uint64_t before, int timeout_ms);
+
+/*
+ * [off, off + len) of m is about to change: tell the other mappings of
+ * those bytes (rfs_mapping_changing) and wait, RFS_INVAL_WAIT_MS at most,
+ * for the kernel to write back and drop their cached pages. Returns the
+ * ticket to settle on after the change.
+ */
+uint64_t rfs_inval_before_change(struct rfs_daemon *d, struct rfs_mapping *m, uint64_t off,
+				 uint64_t len);
 
 #endif

@@ -287,18 +287,14 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		return;
 	}
 	view = rfs_mapping_kind(m) == RFS_KIND_VIEW;
-	before = rfs_inval_ticket(d->inval);
 	/*
-	 * Other mappings of these bytes first write back their dirty pages
-	 * (rfs_mapping_changing), so those land under this write, not over
-	 * it. Not for a write-back itself: the kernel may be sending it to
-	 * let go of a page we asked it to drop, while our notice waits.
+	 * Other mappings of these bytes first write back their dirty pages,
+	 * so those land under this write, not over it. Not for a write-back
+	 * itself: the kernel may be sending it to let go of a page we asked
+	 * it to drop, while our notice waits.
 	 */
-	if (!fi->writepage) {
-		rfs_mapping_changing(m, (uint64_t)off, size);
-		rfs_inval_settle(d->inval, before, RFS_INVAL_WAIT_MS);
-		before = rfs_inval_ticket(d->inval);
-	}
+	before = fi->writepage ? rfs_inval_ticket(d->inval)
+			       : rfs_inval_before_change(d, m, (uint64_t)off, size);
 	n = rfs_mapping_write(m, buf, size, (uint64_t)off);
 	if (n < 0) {
 		if (view && (n == -EIO || n == -ENOSPC))
@@ -336,7 +332,6 @@ static int sync_node(struct rfs_daemon *d, struct rfs_node *node, bool durable)
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
-
 	struct rfs_node *node = rfs_node(d, ino);
 
 	rfs_count(d, RFS_OP_flush);
@@ -381,9 +376,8 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 	struct rfs_daemon *d = rfs_daemon(req);
 	struct rfs_node *node = rfs_node(d, ino);
 	struct rfs_mapping *m = rfs_node_mapping(node);
-	int err;
-
 	uint64_t before;
+	int err;
 
 	(void)fi;
 	rfs_count(d, RFS_OP_fallocate);
