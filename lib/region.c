@@ -261,25 +261,36 @@ static int region_set_times(struct rfs_mapping *mm, const struct timespec times[
 	return rfs_store_set_times(m->store, &m->file, times);
 }
 
+/* pread until len bytes or the end of the file; *got says how many came. */
+static int pread_all(int fd, char *buf, size_t len, uint64_t off, size_t *got)
+{
+	*got = 0;
+	while (*got < len) {
+		ssize_t r = pread(fd, buf + *got, len - *got, (off_t)(off + *got));
+
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		*got += (size_t)r;
+	}
+	return 0;
+}
+
 /* Read [off, off + len) into a private buffer: holes read as zeros. */
 static int read_bounce(struct region *m, uint64_t off, size_t len, struct rfs_io *io)
 {
-	size_t got = 0;
+	size_t got;
+	int err;
 
 	io->bounce = malloc(len);
 	if (!io->bounce)
 		return -ENOMEM;
-	while (got < len) {
-		ssize_t r = pread(m->fd, (char *)io->bounce + got, len - got, (off_t)(off + got));
-
-		if (r < 0)
-			return -errno;
-		if (r == 0) { /* shrunk meanwhile: the rest reads as zeros */
-			memset((char *)io->bounce + got, 0, len - got);
-			break;
-		}
-		got += (size_t)r;
-	}
+	err = pread_all(m->fd, io->bounce, len, off, &got);
+	if (err)
+		return err;
+	/* Shrunk meanwhile: the rest reads as zeros. */
+	memset((char *)io->bounce + got, 0, len - got);
 	io->iov[0].iov_base = io->bounce;
 	return 0;
 }
@@ -348,21 +359,12 @@ static void region_changing(struct rfs_mapping *mm, uint64_t off, uint64_t len)
 static ssize_t region_read_into(struct rfs_mapping *mm, void *buf, size_t len, uint64_t off)
 {
 	struct region *m = to_region(mm);
-	size_t got = 0;
+	size_t got;
 	int err = get_use(m);
 
 	if (err)
 		return err;
-	while (got < len) {
-		ssize_t r = pread(m->fd, (char *)buf + got, len - got, (off_t)(off + got));
-
-		if (r <= 0) {
-			if (r < 0)
-				err = -errno;
-			break;
-		}
-		got += (size_t)r;
-	}
+	err = pread_all(m->fd, buf, len, off, &got);
 	put_use(m);
 	return got ? (ssize_t)got : err;
 }
