@@ -15,23 +15,28 @@ rfs_require
 [[ $(id -u) == 0 ]] || skip "needs root (sets up a mount by uid 65534)"
 command -v setpriv >/dev/null || skip "setpriv missing (util-linux)"
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-"${NOBODY[@]}" test -x "$REGIONFS" || skip "uid 65534 cannot run $REGIONFS (a parent directory is closed)"
 "${NOBODY[@]}" python3 -c '' 2>/dev/null || skip "uid 65534 cannot run python3"
 
+# U: files uid 65534 may reach wherever the tree lies (a clone in a 0700
+# directory): its copy of the daemon, its scratch files.
+U=$(mktemp -d)
+chmod 755 "$U"
 FUSE_MODE=$(stat -c %a /dev/fuse)
-trap 'rc=$?; set +e; chmod "$FUSE_MODE" /dev/fuse; (exit $rc); _rfs_cleanup' EXIT
+trap 'rc=$?; set +e; chmod "$FUSE_MODE" /dev/fuse; rm -rf "$U"; (exit $rc); _rfs_cleanup' EXIT
 chmod o+rw /dev/fuse
+cp "$REGIONFS" "$U/regionfs"
+cp "$RFS_TESTDIR/mmap_over_cap.py" "$U/"
+mkdir "$U/scratch"
+chown 65534:65534 "$U/scratch"
 
 # The daemon runs as uid 65534 on a mountpoint it owns; its own clients too.
 cat >"$RFS_WORK/as-nobody" <<EOF
 #!/bin/sh
-exec ${NOBODY[*]} "$REGIONFS" "\$@"
+exec ${NOBODY[*]} "$U/regionfs" "\$@"
 EOF
 chmod 755 "$RFS_WORK/as-nobody"
 RFS_CLIENT="${NOBODY[*]}"
 REGIONFS=$RFS_WORK/as-nobody RFS_MNT_OWNER=65534:65534 rfs_mount -o size=4M
-U=$(mktemp -d)
-chown 65534:65534 "$U"
 nobody() { "${NOBODY[@]}" "$@"; }
 
 # --- which store and data path, said once by the log, stats and metrics
@@ -55,10 +60,10 @@ out=$(stat "$MNT" 2>&1) && fail "root could stat a user's mount: $out"
 ok "root gets EACCES on the user's mount, as FUSE does without allow_other"
 
 # --- bytes in and out; the cap enforced by the kernel
-head -c 1M /dev/urandom >"$U/src"
-chmod 644 "$U/src"
-nobody dd if="$U/src" of="$MNT/a" bs=64K status=none
-nobody cmp "$U/src" "$MNT/a" || fail "region a differs from what was written"
+head -c 1M /dev/urandom >"$U/scratch/src"
+chmod 644 "$U/scratch/src"
+nobody dd if="$U/scratch/src" of="$MNT/a" bs=64K status=none
+nobody cmp "$U/scratch/src" "$MNT/a" || fail "region a differs from what was written"
 out=$(nobody dd if=/dev/zero of="$MNT/b" bs=1M count=4 2>&1) &&
 	fail "4 MiB more fitted under a 4 MiB cap: $out"
 [[ $out == *"No space left on device"* ]] || fail "dd over the cap: want ENOSPC, got: $out"
@@ -71,13 +76,13 @@ ok "1 MiB written and read back; write() over the cap ENOSPC; df shows the cap f
 # An mmap store into a hole over the cap: the daemon hears of it only at
 # write-back, so msync says ENOSPC, counted and logged; a region's bytes live on.
 nobody rm "$MNT/b"
-assert_eq ENOSPC "$(nobody python3 "$RFS_TESTDIR/mmap_over_cap.py" "$MNT/h")" \
+assert_eq ENOSPC "$(nobody python3 "$U/mmap_over_cap.py" "$MNT/h")" \
 	"msync after mmap stores over the cap"
 n=$(nobody awk '$1 == "regionfs_writeback_errors_total" { print $2 }' "$MNT/.regionfs/metrics")
 ((n > 0)) || fail "refused write-backs not counted: '$n'"
 grep -q "mmap stores were refused at write-back" "$RFS_LOG" || fail "the log does not warn of them"
 kill -0 "$RFS_PID" && nobody test -d "$MNT/.regionfs" || fail "daemon gone"
-nobody cmp "$U/src" "$MNT/a" || fail "region a changed"
+nobody cmp "$U/scratch/src" "$MNT/a" || fail "region a changed"
 ok "mmap stores over the cap: msync ENOSPC, $n write-backs refused (metrics, log); region a intact"
 
 # --- over io_uring too, when the suite runs with it
@@ -91,4 +96,3 @@ fi
 nobody fusermount3 -u "$MNT" || fail "fusermount3 -u by its user failed"
 rfs_unmount
 ok "fusermount3 -u by uid 65534; the daemon exits 0"
-rm -rf "$U"
