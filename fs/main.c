@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "fs/fs.h"
@@ -15,6 +16,7 @@
 #include "fs/commands.h"
 #include "fs/control.h"
 #include "fs/inval.h"
+#include "fs/mount_opts.h"
 #include "fs/passthrough.h"
 #include "fs/uring.h"
 #include "fs/wire.h"
@@ -49,7 +51,7 @@ struct options {
 
 /*
  * mount(8) runs "regionfs SOURCE MOUNTPOINT -o ..." for fuse.regionfs, so a
- * first positional argument is a source name, which regionfs ignores.
+ * first positional argument is a source name: the mount's fsname.
  */
 static int keep_positional(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
@@ -298,6 +300,38 @@ static int serve(struct rfs_daemon *d, struct fuse_cmdline_opts *cl)
 	return ret;
 }
 
+/*
+ * -o remount (mount -o remount,ro DIR, through mount.fuse3): the mounted
+ * namespace's flags change and this process exits; no second daemon. mount(8)
+ * repeats an fstab line's options: those a remount cannot change are kept,
+ * and said so; a different size is refused, as nothing could honour it.
+ */
+static int remount(const struct options *o, const struct rfs_mount_opts *mo, char *err,
+		   size_t errlen)
+{
+	uint64_t size, page = (uint64_t)sysconf(_SC_PAGESIZE);
+	char *mnt = NULL;
+	struct statvfs sv;
+	int e;
+
+	e = rfs_mountpoint(o->npositional ? o->positional[o->npositional - 1] : NULL, &mnt, err,
+			   errlen);
+	if (!e && o->size && !rfs_parse_size(o->size, &size) && statvfs(mnt, &sv) == 0 &&
+	    (size + page - 1) / page * page != (uint64_t)sv.f_blocks * sv.f_frsize) {
+		snprintf(err, errlen,
+			 "-o remount,size=%s: %s keeps the size it was mounted with (%llu bytes); "
+			 "unmount and mount again to change it",
+			 o->size, mnt, (unsigned long long)sv.f_blocks * sv.f_frsize);
+		e = -EINVAL;
+	}
+	if (!e)
+		e = rfs_remount(mo, mnt, err, errlen);
+	if (!e && mo->kept)
+		fprintf(stderr, "regionfs: remounted %s; kept as mounted: %s\n", mnt, mo->kept);
+	free(mnt);
+	return e;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -305,10 +339,13 @@ int main(int argc, char *argv[])
 	struct rfs_daemon d = {0};
 	struct fuse_cmdline_opts cl = {0};
 	struct options o = {0};
+	struct rfs_mount_opts mo = {0};
 	pthread_t reloader;
 	char err[RFS_ERR_MAX] = "";
 	int ret = EXIT_USAGE, e = 0;
 
+	if (rfs_mount_opts_take(&args, &mo, err, sizeof(err)))
+		goto out_err;
 	if (fuse_opt_parse(&args, &o, option_spec, keep_positional) == -1)
 		goto out_args;
 	/* The mountpoint is checked after the options (rfs_mountpoint). */
@@ -322,6 +359,12 @@ int main(int argc, char *argv[])
 	if (cl.show_version) {
 		rfs_print_version();
 		ret = 0;
+		goto out_args;
+	}
+	if (mo.remount) {
+		ret = remount(&o, &mo, err, sizeof(err)) ? 1 : 0;
+		if (ret)
+			goto out_err;
 		goto out_args;
 	}
 	if (rfs_check_fuse_args(&args, err, sizeof(err)) || configure(&d, &o, err, sizeof(err)) ||
@@ -359,7 +402,7 @@ int main(int argc, char *argv[])
 
 	/* Permission checks by the kernel from the modes we report, as on tmpfs. */
 	if (fuse_opt_add_arg(&args, "-odefault_permissions") ||
-	    fuse_opt_add_arg(&args, "-ofsname=regionfs") ||
+	    rfs_mount_opts_fsname(&args, &mo, o.npositional == 2 ? o.positional[0] : NULL) ||
 	    fuse_opt_add_arg(&args, "-osubtype=regionfs"))
 		goto out_ns;
 	rfs_ops_inode(&ops);
@@ -376,6 +419,10 @@ int main(int argc, char *argv[])
 		goto out_session;
 	if (fuse_session_mount(d.se, cl.mountpoint))
 		goto out_signals;
+	if (rfs_mount_opts_apply(&mo, cl.mountpoint, err, sizeof(err))) {
+		fprintf(stderr, "regionfs: %s\n", err);
+		goto out_unmount;
+	}
 	d.pt = rfs_passthrough_new(fuse_session_fd(d.se));
 	if (o.io_uring) {
 		d.uring = rfs_uring_new(d.se);
@@ -436,6 +483,7 @@ out_args:
 	free(o.positional[0]);
 	free(o.positional[1]);
 	free(cl.mountpoint);
+	rfs_mount_opts_free(&mo);
 	fuse_opt_free_args(&args);
 	return ret;
 }
