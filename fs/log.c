@@ -1,19 +1,134 @@
+/*
+ * The daemon's one logging entry point and its sink: stderr in the
+ * foreground; once in the background, syslog where /dev/log takes messages,
+ * else the stderr the daemon was started with (a journal, a terminal, a
+ * pipe: never nowhere); -o log=PATH, a file, in either case.
+ */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fs/fs.h"
 
-/*
- * The sink is chosen once, before the session loop starts threads, and
- * never changes afterwards, so reading it needs no lock.
- */
-static bool use_syslog;
+#define SYSLOG_SOCKET "/dev/log"
 
-void rfs_log_to_syslog(void)
+/*
+ * The sink is chosen before the session loop starts threads and never
+ * changes afterwards, so reading it needs no lock. The one file-scope
+ * state of fs/: the log is reached from places that have no daemon object
+ * (libfuse's callbacks, the SIGBUS guard's reports).
+ */
+static struct {
+	bool syslog;
+	int fd;	      /* lines go here unless syslog: 2, or a -o log= file */
+	bool stamped; /* prefix a time and pid: lines that outlive the terminal */
+} sink = {.fd = STDERR_FILENO};
+
+int rfs_log_to_file(const char *path, char *err, size_t errlen)
 {
-	openlog("regionfs", LOG_PID, LOG_DAEMON);
-	use_syslog = true;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "-o log=%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	/* Above 2: fuse_daemonize points 0, 1 and 2 at /dev/null. */
+	if (fd <= STDERR_FILENO) {
+		int high = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+
+		close(fd);
+		if (high < 0) {
+			snprintf(err, errlen, "-o log=%s: %s", path, strerror(errno));
+			return -errno;
+		}
+		fd = high;
+	}
+	sink.fd = fd;
+	sink.stamped = true;
+	return 0;
+}
+
+/* Does a syslog daemon listen at /dev/log? glibc drops messages silently if not. */
+static bool syslog_listens(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = SYSLOG_SOCKET};
+	int types[] = {SOCK_DGRAM, SOCK_STREAM}, fd;
+	bool ok = false;
+
+	for (size_t i = 0; !ok && i < sizeof(types) / sizeof(types[0]); i++) {
+		fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		close(fd);
+	}
+	return ok;
+}
+
+int rfs_log_keep_stderr(void)
+{
+	int fd;
+
+	if (sink.fd != STDERR_FILENO)
+		return 0; /* a -o log= file */
+	fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+	if (fd < 0)
+		return -errno;
+	sink.fd = fd;
+	return 0;
+}
+
+const char *rfs_log_daemonized(void)
+{
+	if (sink.stamped)
+		return "the -o log= file";
+	if (syslog_listens()) {
+		if (sink.fd != STDERR_FILENO)
+			close(sink.fd);
+		sink.fd = -1;
+		openlog("regionfs", LOG_PID, LOG_DAEMON);
+		sink.syslog = true;
+		return "syslog";
+	}
+	sink.stamped = true;
+	return "stderr (no syslog at " SYSLOG_SOCKET ")";
+}
+
+/* One write per line: lines of two threads never interleave (O_APPEND). */
+static void put_line(enum rfs_log_level level, const char *fmt, va_list ap)
+{
+	static const char *const names[] = {"error", "warning", "info", "debug"};
+	char line[2048];
+	size_t n = 0;
+	struct tm tm;
+	time_t now;
+	int k;
+
+	if (sink.stamped) {
+		now = time(NULL);
+		gmtime_r(&now, &tm);
+		n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ ", &tm);
+		k = snprintf(line + n, sizeof(line) - n, "regionfs[%d]: %s: ", (int)getpid(),
+			     names[level]);
+	} else {
+		k = snprintf(line, sizeof(line), "regionfs: ");
+	}
+	n += k > 0 ? (size_t)k : 0;
+	k = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	n += k > 0 ? (size_t)k : 0;
+	if (n > sizeof(line) - 2)
+		n = sizeof(line) - 2; /* cut: the newline still ends it */
+	line[n++] = '\n';
+	if (write(sink.fd, line, n) < 0) {
+		/* Nowhere left to say it. */
+	}
 }
 
 void rfs_log(enum rfs_log_level level, const char *fmt, ...)
@@ -22,12 +137,9 @@ void rfs_log(enum rfs_log_level level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (use_syslog) {
+	if (sink.syslog)
 		vsyslog(prio[level], fmt, ap);
-	} else {
-		fputs("regionfs: ", stderr);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-	}
+	else
+		put_line(level, fmt, ap);
 	va_end(ap);
 }

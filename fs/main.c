@@ -44,6 +44,7 @@ struct options {
 	char *passthrough;
 	char *huge;
 	char *store;
+	char *log;
 	int owner_only;
 	char *positional[2]; /* [SOURCE] MOUNTPOINT */
 	int npositional;
@@ -89,6 +90,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("huge=%s", huge, 0),
 	OPT("store=%s", store, 0),
 	OPT("owner_only", owner_only, 1),
+	OPT("log=%s", log, 0),
 	FUSE_OPT_END,
 };
 
@@ -123,6 +125,8 @@ static void usage(const char *prog)
 	       "                             always, advise (README, Performance)\n"
 	       "    -o owner_only            only the mounting user may use the mount (run as\n"
 	       "                             root, regionfs adds allow_other otherwise)\n"
+	       "    -o log=PATH              log to the file PATH (appended), not to stderr or\n"
+	       "                             syslog\n"
 	       "    -f                       stay in the foreground, log to stderr\n"
 	       "    -d                       debug: foreground, print every request\n"
 	       "    -h, --help               this help\n"
@@ -367,7 +371,9 @@ int main(int argc, char *argv[])
 			goto out_err;
 		goto out_args;
 	}
-	if (rfs_check_fuse_args(&args, err, sizeof(err)) || configure(&d, &o, err, sizeof(err)) ||
+	if (rfs_check_fuse_args(&args, err, sizeof(err)) ||
+	    (o.log && rfs_log_to_file(o.log, err, sizeof(err))) ||
+	    configure(&d, &o, err, sizeof(err)) ||
 	    rfs_access_args(&args, o.owner_only || d.cfg.owner_only, err, sizeof(err)) ||
 	    rfs_mountpoint(o.npositional ? o.positional[o.npositional - 1] : NULL, &cl.mountpoint,
 			   err, sizeof(err)))
@@ -431,10 +437,13 @@ int main(int argc, char *argv[])
 	}
 	if (rfs_wire_attach(&d))
 		goto out_unmount;
+	if (!cl.foreground && rfs_log_keep_stderr())
+		goto out_unmount;
 	if (fuse_daemonize(cl.foreground))
 		goto out_unmount;
 	if (!cl.foreground)
-		rfs_log_to_syslog();
+		rfs_log(RFS_LOG_INFO, "serving %s; logging to %s", cl.mountpoint,
+			rfs_log_daemonized());
 	d.mountpoint = cl.mountpoint;
 	d.inval = rfs_inval_start(d.se);
 	if (!d.inval)
@@ -480,6 +489,7 @@ out_args:
 	free(o.passthrough);
 	free(o.huge);
 	free(o.store);
+	free(o.log);
 	free(o.positional[0]);
 	free(o.positional[1]);
 	free(cl.mountpoint);
