@@ -1,8 +1,10 @@
 /*
  * The daemon's one logging entry point and its sink: stderr in the
  * foreground; once in the background, syslog where /dev/log takes messages,
- * else the stderr the daemon was started with (a journal, a terminal, a
- * pipe: never nowhere); -o log=PATH, a file, in either case.
+ * else the stderr the daemon was started with if it leads somewhere lasting
+ * (a journal's socket, a terminal, a file; not a pipe, whose reader would
+ * wait for the daemon's end, nor /dev/null), else the kernel's log
+ * (/dev/kmsg, read by dmesg); -o log=PATH, a file, in every case.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
@@ -29,6 +32,7 @@ static struct {
 	bool syslog;
 	int fd;	      /* lines go here unless syslog: 2, or a -o log= file */
 	bool stamped; /* prefix a time and pid: lines that outlive the terminal */
+	bool kmsg;    /* fd is /dev/kmsg: one record per write, "<prio>" first */
 } sink = {.fd = STDERR_FILENO};
 
 int rfs_log_to_file(const char *path, char *err, size_t errlen)
@@ -72,16 +76,33 @@ static bool syslog_listens(void)
 	return ok;
 }
 
+/* Is fd somewhere a line outlives the daemon's start: not a pipe, not /dev/null? */
+static bool lasting(int fd)
+{
+	struct stat st, null;
+
+	if (fstat(fd, &st) || S_ISFIFO(st.st_mode))
+		return false;
+	return !(S_ISCHR(st.st_mode) && stat("/dev/null", &null) == 0 &&
+		 st.st_rdev == null.st_rdev);
+}
+
 int rfs_log_keep_stderr(void)
 {
 	int fd;
 
 	if (sink.fd != STDERR_FILENO)
 		return 0; /* a -o log= file */
-	fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-	if (fd < 0)
-		return -errno;
-	sink.fd = fd;
+	if (lasting(STDERR_FILENO))
+		fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+	else if ((fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY)) >= 0)
+		sink.kmsg = true;
+	else
+		fprintf(stderr,
+			"regionfs: warning: no lasting stderr and no /dev/kmsg: if "
+			"/dev/log has no syslog either, the log is lost (use -o log=PATH)\n");
+	if (fd >= 0)
+		sink.fd = fd;
 	return 0;
 }
 
@@ -93,15 +114,20 @@ const char *rfs_log_daemonized(void)
 		if (sink.fd != STDERR_FILENO)
 			close(sink.fd);
 		sink.fd = -1;
+		sink.kmsg = false;
 		openlog("regionfs", LOG_PID, LOG_DAEMON);
 		sink.syslog = true;
 		return "syslog";
 	}
+	if (sink.kmsg)
+		return "the kernel log, dmesg (no syslog at " SYSLOG_SOCKET ", stderr a pipe)";
 	sink.stamped = true;
 	return "stderr (no syslog at " SYSLOG_SOCKET ")";
 }
 
 /* One write per line: lines of two threads never interleave (O_APPEND). */
+static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+
 static void put_line(enum rfs_log_level level, const char *fmt, va_list ap)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};
@@ -111,7 +137,11 @@ static void put_line(enum rfs_log_level level, const char *fmt, va_list ap)
 	time_t now;
 	int k;
 
-	if (sink.stamped) {
+	if (sink.kmsg) {
+		/* The kernel stamps the time; the facility is daemon's. */
+		k = snprintf(line, sizeof(line), "<%d>regionfs[%d]: ", LOG_DAEMON | prio[level],
+			     (int)getpid());
+	} else if (sink.stamped) {
 		now = time(NULL);
 		gmtime_r(&now, &tm);
 		n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ ", &tm);
@@ -133,7 +163,6 @@ static void put_line(enum rfs_log_level level, const char *fmt, va_list ap)
 
 void rfs_log(enum rfs_log_level level, const char *fmt, ...)
 {
-	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 	va_list ap;
 
 	va_start(ap, fmt);

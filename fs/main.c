@@ -456,6 +456,8 @@ int main(int argc, char *argv[])
 	/* libfuse's handlers report the signal that ended the loop: asked to
 	 * stop is a clean end. */
 	ret = ret == 0 || ret == SIGTERM || ret == SIGINT || ret == SIGHUP ? 0 : 1;
+	/* A background daemon's exit status reaches no one: say it. */
+	rfs_log(RFS_LOG_INFO, "%s: session ended; exit status %d", cl.mountpoint, ret);
 out_inval:
 	rfs_inval_stop(d.inval);
 	d.inval = NULL;

@@ -184,4 +184,124 @@ fi
 wait_until 2 no_daemon "$m1" || fail "a daemon for the bad config is still running: $(daemon_pids "$m1")"
 ok "mount -t with a bad config fails (${out//$'\n'/ }) and leaves no daemon"
 
+# --- mount(8) as for any file system: SOURCE, generic options, remount, logs
+# mount_line MNT: "SOURCE FSTYPE OPTIONS" as findmnt shows the mount.
+mount_line() { findmnt -n -r -o SOURCE,FSTYPE,OPTIONS --target "$1"; }
+# mount_flag MNT FLAG: is FLAG among the mount's options?
+mount_flag() { [[ ",$(findmnt -n -r -o OPTIONS --target "$1")," == *",$2,"* ]]; }
+
+m3=$(mktemp -d "${TMPDIR:-/tmp}/rfs-mnt.XXXXXX")
+m4=$(mktemp -d "${TMPDIR:-/tmp}/rfs-mnt.XXXXXX")
+OPS_MNTS+=("$m3" "$m4")
+out=$(mount -t fuse.regionfs "tenant A" "$m3" -o size=8M,log="$W/a.log",relatime,nofail,_netdev 2>&1) ||
+	fail "mount -t fuse.regionfs 'tenant A' $m3 -o size=8M,...: $out"
+out=$(mount -t fuse.regionfs tenant,B "$m4" -o size=4M,strictatime,nodiratime 2>&1) ||
+	fail "mount -t fuse.regionfs tenant,B $m4: $out"
+read -r src type _ <<<"$(mount_line "$m3")"
+assert_eq 'tenant\x20A fuse.regionfs' "$src $type" "findmnt source and type of $m3"
+assert_eq "$m3" "$(findmnt -n -o TARGET -S 'tenant A')" "findmnt -S 'tenant A'"
+assert_eq "$m4" "$(findmnt -n -o TARGET -S tenant,B)" "findmnt -S tenant,B"
+assert_eq "tenant A $((8 * MiB))" "$(df -B1 --output=source,size "$m3" | tail -1 | sed 's/ *$//;s/  */ /g')" "df of $m3"
+grep -q "^tenant\\\\040A $m3 fuse.regionfs " /proc/mounts || fail "/proc/mounts lacks 'tenant\\040A $m3': $(grep "$m3" /proc/mounts)"
+mount_flag "$m3" relatime || fail "$m3 not relatime: $(mount_line "$m3")"
+mount_flag "$m4" nodiratime || fail "$m4 not nodiratime: $(mount_line "$m4")"
+! mount_flag "$m4" relatime && ! mount_flag "$m4" noatime || fail "$m4 not strictatime: $(mount_line "$m4")"
+ok "mount -t fuse.regionfs SOURCE: findmnt, df and /proc/mounts show each SOURCE (spaces, commas); relatime, strictatime, nodiratime, nofail, _netdev accepted"
+
+# remount ro and back, with and without -t: same daemon, bytes kept.
+head -c 300000 /dev/urandom >"$W/r.data"
+cp "$W/r.data" "$m3/region"
+pid=$(daemon_pids "$m3")
+out=$(mount -o remount,ro "$m3" 2>&1) || fail "mount -o remount,ro $m3: $out"
+mount_flag "$m3" ro || fail "after remount,ro: $(mount_line "$m3")"
+mount_flag "$m3" relatime || fail "remount,ro dropped relatime: $(mount_line "$m3")"
+expect_fail=$(python3 -c 'import os,sys
+try:
+    os.open(sys.argv[1], os.O_WRONLY)
+except OSError as e:
+    print(e.errno)' "$m3/region")
+assert_eq "$(python3 -c 'import errno; print(errno.EROFS)')" "$expect_fail" "open(O_WRONLY) on a ro remount"
+cmp "$W/r.data" "$m3/region" || fail "region bytes differ after remount,ro"
+out=$(mount -t fuse.regionfs -o remount,rw "tenant A" "$m3" 2>&1) || fail "mount -t ... -o remount,rw: $out"
+! mount_flag "$m3" ro || fail "after remount,rw: $(mount_line "$m3")"
+echo more >>"$m3/region" || fail "cannot write after remount,rw"
+cmp -n 300000 "$W/r.data" "$m3/region" || fail "region bytes differ after remount,rw"
+assert_eq "$pid" "$(daemon_pids "$m3")" "the daemon serving $m3 after two remounts"
+if out=$(mount -o remount,size=16M "$m3" 2>&1); then
+	fail "mount -o remount,size=16M succeeded, but the size cannot change"
+fi
+[[ "$out" == *"keeps the size it was mounted with"* ]] || fail "remount,size=16M: unclear message: $out"
+assert_eq "$((8 * MiB))" "$(df -B1 --output=size "$m3" | tail -1 | xargs)" "size after a refused remount,size="
+if out=$(mount -o remount,ro "$W" 2>&1); then fail "remount of a non-mount succeeded"; fi
+ok "mount -o remount,ro / remount,rw (with and without -t): EROFS then writes again, bytes intact, same daemon ($pid); remount,size=16M refused, size unchanged"
+
+# An fstab line with the generic options an fstab carries; remount through it.
+m5=$(mktemp -d "${TMPDIR:-/tmp}/rfs-mnt.XXXXXX")
+OPS_MNTS+=("$m5")
+printf 'tenantC %s fuse.regionfs size=8M,nofail,_netdev,noatime,nosuid,nodev,noexec,x-systemd.automount,x-systemd.idle-timeout=60,comment=x,defaults 0 0\n' "$m5" >"$W/fstab2"
+out=$(mount -T "$W/fstab2" "$m5" 2>&1) || fail "mount -T with generic options: $out"
+for f in noatime nosuid nodev noexec; do mount_flag "$m5" "$f" || fail "$m5 lacks $f: $(mount_line "$m5")"; done
+assert_eq tenantC "$(findmnt -n -o SOURCE --target "$m5")" "source of the fstab mount"
+echo hello >"$m5/r"
+out=$(mount -T "$W/fstab2" -o remount,ro "$m5" 2>&1) || fail "remount,ro through the fstab line: $out"
+mount_flag "$m5" ro && mount_flag "$m5" noatime || fail "after an fstab remount,ro: $(mount_line "$m5")"
+assert_content "$m5/r" $'hello\n'
+ok "fstab line with nofail, _netdev, noatime, nosuid, nodev, noexec, x-systemd.*, comment=, defaults: mounted; remount,ro through it keeps the flags and the bytes"
+check_unmount "$m5" "fstab generic options"
+
+# The daemons' logs: -o log=FILE in the background, stderr without /dev/log.
+check_unmount "$m3" "mount -t tenant A"
+wait_until 5 grep -q 'session ended; exit status 0' "$W/a.log" ||
+	fail "-o log=$W/a.log lacks the exit line: $(cat "$W/a.log")"
+grep -q 'logging to the -o log= file' "$W/a.log" || fail "log file lacks its sink line: $(cat "$W/a.log")"
+ok "-o log=FILE: the daemon's lines are in FILE, the last one 'exit status 0' after umount"
+pid4=$(daemon_pids "$m4")
+check_unmount "$m4" "mount -t tenant,B"
+wait_until 5 grep -q "regionfs\[$pid4\]: .*session ended; exit status 0" <(dmesg 2>/dev/null) ||
+	{ [[ -S /dev/log ]] || fail "the daemon of $m4 (pid $pid4; stderr a pipe, no /dev/log) logged nothing to dmesg: $(dmesg | grep regionfs | tail -3)"; }
+ok "no -o log=, stderr a pipe ($(
+	[[ -S /dev/log ]] && echo "syslog at /dev/log" || echo "no /dev/log"
+)): the daemon logs to the kernel log, 'exit status 0' in dmesg"
+
+# With a syslog at /dev/log (a private /dev in a mount namespace), lines go there.
+cat >"$W/syslog.py" <<'EOF'
+import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+open(sys.argv[1] + ".ready", "w").close()
+s.settimeout(20)
+with open(sys.argv[1], "ab") as out:
+    while True:
+        try:
+            m = s.recv(4096)
+        except socket.timeout:
+            break
+        out.write(m + b"\n")
+        out.flush()
+        if b"session ended" in m:
+            break
+EOF
+m6=$(mktemp -d "${TMPDIR:-/tmp}/rfs-mnt.XXXXXX")
+OPS_MNTS+=("$m6")
+unshare -m --propagation private bash -euc '
+	W=$1 M=$2 B=$3
+	mkdir -p "$W/olddev" && mount --rbind /dev "$W/olddev"
+	mount -t tmpfs -o mode=0755 devtmp /dev
+	for n in null zero fuse urandom random tty kmsg; do
+		[[ -e "$W/olddev/$n" ]] || continue
+		touch "/dev/$n" && mount --bind "$W/olddev/$n" "/dev/$n"
+	done
+	ln -s /proc/self/fd /dev/fd
+	python3 "$W/syslog.py" "$W/syslog.out" &
+	for _ in $(seq 100); do [[ -e "$W/syslog.out.ready" ]] && break; sleep 0.05; done
+	"$B" -o size=4M "$M"
+	echo bogus >"$M/.regionfs/control" 2>/dev/null || true
+	umount "$M"
+	wait
+' _ "$W" "$m6" "$REGIONFS" >"$W/ns.out" 2>&1 || fail "syslog run in a mount namespace failed: $(cat "$W/ns.out")"
+grep -q 'regionfs\[[0-9]*\]: serving .*logging to syslog' "$W/syslog.out" || fail "syslog got no 'logging to syslog' line: $(cat "$W/syslog.out" "$W/ns.out")"
+grep -q 'regionfs\[[0-9]*\]: control: bogus: unknown command' "$W/syslog.out" || fail "syslog lacks the control warning: $(cat "$W/syslog.out")"
+grep -q 'session ended; exit status 0' "$W/syslog.out" || fail "syslog lacks the exit line: $(cat "$W/syslog.out")"
+ok "with a syslog listening at /dev/log, the background daemon's lines (start, a warning, exit status 0) go there"
+
 ops_man_check
