@@ -2,6 +2,7 @@
  * The control plane: a sealed directory .regionfs/ at the mount root with
  *   control  write commands, one a line (commands.h); read the last result
  *   stats    one line per mapping, a header first
+ *   stats.json  the same rows as one JSON document
  *   metrics  Prometheus text exposition
  * stats and metrics show each reader only the files it could find with ls
  * and stat; .regionfs itself is left out of the root's listing.
@@ -42,6 +43,7 @@ void rfs_text_printf(struct rfs_text *t, const char *fmt, ...)
  * could find with ls and stat (rfs_ns_walk_as); who NULL: all.
  */
 void rfs_stats_render(struct rfs_daemon *d, const struct rfs_reader *who, struct rfs_text *t);
+void rfs_stats_json_render(struct rfs_daemon *d, const struct rfs_reader *who, struct rfs_text *t);
 void rfs_metrics_render(struct rfs_daemon *d, const struct rfs_reader *who, struct rfs_text *t);
 
 #endif

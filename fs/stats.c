@@ -73,44 +73,88 @@ bool rfs_view_check_deleted(struct rfs_mapping *m, const char *name)
 	return true;
 }
 
-static int stats_line(void *ctx, const char *path, struct rfs_node *node)
+/* One row of stats, as both stats and stats.json show it. */
+struct stats_row {
+	const char *name;
+	const char *kind;
+	uint64_t size, offset, dirty, resident, private_bytes;
+	const char *backing; /* NULL: a region */
+	const char *access;
+	unsigned int opens;
+	char last_flush[32]; /* ISO 8601 UTC, "" if never */
+	const char *lifetime;
+	const char *deleted; /* "yes", "no", or NULL for a region */
+};
+
+static void collect_row(const char *path, struct rfs_node *node, struct stats_row *r)
 {
-	struct rfs_text *t = ctx;
 	struct rfs_mapping_info i;
-	char when[32] = "-";
 	bool deleted = rfs_view_check_deleted(rfs_node_mapping(node), path);
 
 	rfs_mapping_describe(rfs_node_mapping(node), &i);
+	*r = (struct stats_row){
+		.name = path,
+		.kind = kind_name(i.kind),
+		.size = i.size,
+		.offset = i.offset,
+		.dirty = i.dirty,
+		.resident = i.resident,
+		.private_bytes = i.private_bytes,
+		.backing = i.backing,
+		.access = access_name(&i),
+		.opens = rfs_node_opens(node),
+		.lifetime = lifetime_name(node),
+		.deleted = i.kind == RFS_KIND_REGION ? NULL
+			   : deleted		     ? "yes"
+						     : "no",
+	};
 	if (i.last_flush_ns) {
 		time_t sec = (time_t)(i.last_flush_ns / 1000000000);
 		struct tm tm;
 
 		gmtime_r(&sec, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		strftime(r->last_flush, sizeof(r->last_flush), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
-	put_token(t, path);
-	rfs_text_printf(t, " %s %llu ", kind_name(i.kind), (unsigned long long)i.size);
-	put_token(t, i.backing ? i.backing : "-");
-	rfs_text_printf(t, " %llu %s %u %llu %llu %s %s %s %llu\n", (unsigned long long)i.offset,
-			access_name(&i), rfs_node_opens(node), (unsigned long long)i.dirty,
-			(unsigned long long)i.resident, when, lifetime_name(node),
-			i.kind == RFS_KIND_REGION ? "-"
-			: deleted		  ? "yes"
-						  : "no",
-			(unsigned long long)i.private_bytes);
+}
+
+static int stats_line(void *ctx, const char *path, struct rfs_node *node)
+{
+	struct rfs_text *t = ctx;
+	struct stats_row r;
+
+	collect_row(path, node, &r);
+	put_token(t, r.name);
+	rfs_text_printf(t, " %s %llu ", r.kind, (unsigned long long)r.size);
+	put_token(t, r.backing ? r.backing : "-");
+	rfs_text_printf(t, " %llu %s %u %llu %llu %s %s %s %llu\n", (unsigned long long)r.offset,
+			r.access, r.opens, (unsigned long long)r.dirty,
+			(unsigned long long)r.resident, r.last_flush[0] ? r.last_flush : "-",
+			r.lifetime, r.deleted ? r.deleted : "-",
+			(unsigned long long)r.private_bytes);
 	return 0;
 }
 
 /* A directory that makes its new regions close ones: the other columns do not apply. */
+static bool close_dir(struct rfs_node *node)
+{
+	return rfs_node_lifetime(node) == RFS_LIFETIME_CLOSE && !rfs_node_tag(node);
+}
+
 static int stats_dir_line(void *ctx, const char *path, struct rfs_node *node)
 {
 	struct rfs_text *t = ctx;
 
-	if (rfs_node_lifetime(node) != RFS_LIFETIME_CLOSE || rfs_node_tag(node))
+	if (!close_dir(node))
 		return 0;
 	put_token(t, path);
 	rfs_text_printf(t, " dir - - - - - - - - close - -\n");
 	return 0;
+}
+
+/* Who serves regions, the stats files' last word. */
+static const char *served_by(struct rfs_daemon *d)
+{
+	return d->data_path[0] ? d->data_path : "daemon";
 }
 
 void rfs_stats_render(struct rfs_daemon *d, const struct rfs_reader *who, struct rfs_text *t)
@@ -120,7 +164,129 @@ void rfs_stats_render(struct rfs_daemon *d, const struct rfs_reader *who, struct
 	rfs_ns_walk_as(d->ns, who, stats_line, t);
 	rfs_ns_walk_dirs(d->ns, who, stats_dir_line, t);
 	rfs_text_printf(t, "# regions: %s store, served by the %s\n", rfs_store_kind_name(d->store),
-			d->data_path[0] ? d->data_path : "daemon");
+			served_by(d));
+}
+
+/*
+ * A JSON string: UTF-8 text with quotes, backslashes and control characters
+ * escaped. JSON cannot carry bytes that are not UTF-8: each becomes U+FFFD,
+ * and the row's *_token field (stats' quoting, which control accepts) keeps
+ * the exact name.
+ */
+static void put_json_string(struct rfs_text *t, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	rfs_text_printf(t, "\"");
+	while (*p) {
+		n = rfs_utf8_len((const char *)p);
+		if (n > 1) {
+			rfs_text_printf(t, "%.*s", (int)n, (const char *)p);
+		} else if (n == 0) {
+			rfs_text_printf(t, "\\ufffd");
+			n = 1;
+		} else if (*p == '"' || *p == '\\') {
+			rfs_text_printf(t, "\\%c", *p);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			rfs_text_printf(t, "\\u%04x", *p);
+		} else {
+			rfs_text_printf(t, "%c", *p);
+		}
+		p += n;
+	}
+	rfs_text_printf(t, "\"");
+}
+
+/* "key": "text", "key_token": "quoted": the name for jq, the name for control. */
+static void put_json_name(struct rfs_text *t, const char *key, const char *s)
+{
+	char small[256], *q = small;
+	size_t n = rfs_quote(s, small, sizeof(small));
+
+	if (n >= sizeof(small)) {
+		q = malloc(n + 1);
+		if (!q) {
+			t->failed = true;
+			return;
+		}
+		rfs_quote(s, q, n + 1);
+	}
+	rfs_text_printf(t, "\"%s\": ", key);
+	put_json_string(t, s);
+	rfs_text_printf(t, ", \"%s_token\": ", key);
+	put_json_string(t, q);
+	if (q != small)
+		free(q);
+}
+
+struct json_walk {
+	struct rfs_text *t;
+	bool first;
+};
+
+static int json_row(void *ctx, const char *path, struct rfs_node *node)
+{
+	struct json_walk *w = ctx;
+	struct rfs_text *t = w->t;
+	struct stats_row r;
+
+	collect_row(path, node, &r);
+	rfs_text_printf(t, "%s\n    {", w->first ? "" : ",");
+	w->first = false;
+	put_json_name(t, "name", r.name);
+	rfs_text_printf(t, ", \"kind\": \"%s\", \"size\": %llu, ", r.kind,
+			(unsigned long long)r.size);
+	if (r.backing) {
+		put_json_name(t, "backing", r.backing);
+		rfs_text_printf(t, ", \"offset\": %llu, \"deleted\": %s",
+				(unsigned long long)r.offset,
+				!strcmp(r.deleted, "yes") ? "true" : "false");
+	} else {
+		rfs_text_printf(t, "\"backing\": null, \"backing_token\": null, \"offset\": 0, "
+				   "\"deleted\": null");
+	}
+	rfs_text_printf(t,
+			", \"access\": \"%s\", \"opens\": %u, \"dirty\": %llu, \"resident\": %llu, "
+			"\"private\": %llu, \"lifetime\": \"%s\", \"last_flush\": ",
+			r.access, r.opens, (unsigned long long)r.dirty,
+			(unsigned long long)r.resident, (unsigned long long)r.private_bytes,
+			r.lifetime);
+	if (r.last_flush[0])
+		rfs_text_printf(t, "\"%s\"}", r.last_flush);
+	else
+		rfs_text_printf(t, "null}");
+	return 0;
+}
+
+static int json_dir(void *ctx, const char *path, struct rfs_node *node)
+{
+	struct json_walk *w = ctx;
+
+	if (!close_dir(node))
+		return 0;
+	rfs_text_printf(w->t, "%s\n    {", w->first ? "" : ",");
+	w->first = false;
+	put_json_name(w->t, "name", path);
+	rfs_text_printf(w->t, ", \"lifetime\": \"close\"}");
+	return 0;
+}
+
+void rfs_stats_json_render(struct rfs_daemon *d, const struct rfs_reader *who, struct rfs_text *t)
+{
+	struct json_walk w = {.t = t, .first = true};
+
+	rfs_text_printf(t,
+			"{\n  \"version\": \"%s\",\n  \"regions\": {\"store\": \"%s\", "
+			"\"served_by\": ",
+			RFS_VERSION, rfs_store_kind_name(d->store));
+	put_json_string(t, served_by(d));
+	rfs_text_printf(t, "},\n  \"mappings\": [");
+	rfs_ns_walk_as(d->ns, who, json_row, &w);
+	rfs_text_printf(t, "%s],\n  \"dirs\": [", w.first ? "" : "\n  ");
+	w.first = true;
+	rfs_ns_walk_dirs(d->ns, who, json_dir, &w);
+	rfs_text_printf(t, "%s]\n}\n", w.first ? "" : "\n  ");
 }
 
 /*

@@ -53,6 +53,17 @@ ok "uid 65534 sees top and pub/* (mode 0600 files included, as ls shows them), n
 assert_eq "pub/a pub/inner/b team/t top" "$(names "$RFS_WORK/member.stats")" "stats read by a member of group $G"
 ok "a reader with supplementary group $G also sees team/t (0750, group $G)"
 
+# stats.json: the same rows, filtered for each reader alike.
+jnames() { jq -r '.mappings[].name' "$1" | LC_ALL=C sort | xargs; }
+cat "$MNT/.regionfs/stats.json" >"$RFS_WORK/root.json"
+"${as_nobody[@]}" cat "$MNT/.regionfs/stats.json" >"$RFS_WORK/nobody.json" || fail "uid 65534 cannot read stats.json"
+"${as_member[@]}" cat "$MNT/.regionfs/stats.json" >"$RFS_WORK/member.json" || fail "member cannot read stats.json"
+assert_eq "$all" "$(jnames "$RFS_WORK/root.json")" "stats.json read by root"
+assert_eq "pub/a pub/inner/b top" "$(jnames "$RFS_WORK/nobody.json")" "stats.json read by uid 65534"
+assert_eq "pub/a pub/inner/b team/t top" "$(jnames "$RFS_WORK/member.json")" "stats.json read by a member of group $G"
+! grep -q 'hidden-name\|guessable\|dropbox\|team' "$RFS_WORK/nobody.json" || fail "uid 65534 learns names from stats.json"
+ok "stats.json shows root, uid 65534 and a group member exactly the rows stats shows them"
+
 # Closing the root to others hides everything from them, counters stay.
 chmod 0711 "$MNT"
 "${as_nobody[@]}" cat "$MNT/.regionfs/stats" >"$RFS_WORK/closed.stats" || fail "uid 65534 cannot read stats of a 0711 root"

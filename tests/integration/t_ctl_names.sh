@@ -96,6 +96,18 @@ assert not missing, "stats lacks %r; it has %r" % (missing, list(got.values()))
 assert got[b"with space"] == b"\"with space\"", got[b"with space"]
 assert got[b"bad\xff\xfe"] == b"\"bad\\xff\\xfe\"", got[b"bad\xff\xfe"]
 assert got["caf\u00e9".encode()] == "\"caf\u00e9\"".encode()
+# stats.json holds the same rows: name exact where it is UTF-8 (U+FFFD for
+# other bytes), name_token exactly what stats printed.
+import json, subprocess
+doc = json.load(open(M + "/.regionfs/stats.json", "rb"))
+js = {r["name_token"].encode(): r for r in doc["mappings"]}
+assert sorted(js) == sorted(got.values()), (sorted(js), sorted(got.values()))
+for n, tok in got.items():
+    assert js[tok]["name"] == n.decode("utf-8", "replace"), (js[tok]["name"], n)
+    assert js[tok]["kind"] == "region" and js[tok]["size"] == len(b"data of " + n), js[tok]
+jq = subprocess.run(["jq", "-r", ".mappings[].name_token"], stdin=open(M + "/.regionfs/stats.json", "rb"),
+                    capture_output=True, check=True).stdout
+assert sorted(jq.split(b"\n")[:-1]) == sorted(got.values()), jq
 for n in names:
     e, res = ctl(b"remove " + got[n])
     assert e == 0, "remove %r: errno %d, control says %r" % (got[n], e, res)
@@ -103,7 +115,7 @@ for n in names:
 left = [unq(r[0]) for r in rows()]
 assert not left, "stats still lists %r" % left
 '
-ok "13 odd names (space, tab, newline, quotes, backslash, #, UTF-8, bytes 0xff/0x01/0x7f, a subdirectory): stats prints each so that 'remove <printed>' removes it"
+ok "13 odd names (space, tab, newline, quotes, backslash, #, UTF-8, bytes 0xff/0x01/0x7f, a subdirectory): stats prints each so that 'remove <printed>' removes it; stats.json (json, jq) has each, exact in name_token"
 
 # The issue's own commands, from the shell, and the other quoting forms.
 : >"$MNT/with space"
@@ -157,7 +169,7 @@ ok "metrics parse with prometheus_client; label values carry quote, backslash an
 # --- .regionfs: reachable by name, out of every listing
 assert_eq ". .. q* sub dir v sp v2 v3" "$(ls -aq "$MNT" | sed 's/^q.*/q*/' | LC_ALL=C sort | xargs)" "ls -a of the root"
 [[ -d "$MNT/.regionfs" ]] || fail "stat of .regionfs by name failed"
-assert_eq "control metrics stats" "$(ls "$MNT/.regionfs" | xargs)" "ls of .regionfs"
+assert_eq "control metrics stats stats.json" "$(ls "$MNT/.regionfs" | xargs)" "ls of .regionfs"
 [[ -z "$(find "$MNT" -name '.regionfs*')" ]] || fail "find lists: $(find "$MNT" -name '.regionfs*')"
 grep -q '^name kind' "$MNT/.regionfs/stats" || fail "cat .regionfs/stats failed"
 rm "$MNT/v2" "$MNT/v3" "$MNT"/q*
