@@ -59,6 +59,20 @@ static bool is_host_only(const char *opt)
 	return false;
 }
 
+/* What mount(8) repeats from /proc/mounts at a remount: the same by construction. */
+static bool is_session_fact(const char *opt)
+{
+	static const char *const facts[] = {"user_id=", "group_id=", "rootmode=", "fsname=",
+					    "subtype=", "max_read=", "blksize="};
+
+	if (!strcmp(opt, "default_permissions") || !strcmp(opt, "allow_other"))
+		return true;
+	for (size_t i = 0; i < COUNT(facts); i++)
+		if (!strncmp(opt, facts[i], strlen(facts[i])))
+			return true;
+	return false;
+}
+
 /* An atime option: noted in mo (and dropped from the arguments)? */
 static bool take_atime(struct rfs_mount_opts *mo, const char *opt)
 {
@@ -107,7 +121,7 @@ static int take_one(void *data, const char *arg, int key, struct fuse_args *outa
 	if (!strncmp(arg, "fsname=", 7))
 		mo->fsname = true;
 	/* What a remount cannot change: said, not silently dropped. */
-	if (!note_flag(mo, arg) && fuse_opt_add_opt(&mo->kept, arg))
+	if (!note_flag(mo, arg) && !is_session_fact(arg) && fuse_opt_add_opt(&mo->kept, arg))
 		return -1;
 	return 1;
 }
