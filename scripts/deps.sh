@@ -17,11 +17,20 @@ done
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-	echo "deps: installing$missing" >&2
+	# One line for the set; apt's progress only if it fails, then in full.
+	printf 'deps: installing%s ...' "$missing" >&2
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >&2
+	log=$(mktemp)
+	trap 'rm -f "$log"' EXIT
 	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $missing >&2
+	if apt-get update -qq >"$log" 2>&1 &&
+		apt-get install -y -qq --no-install-recommends $missing >>"$log" 2>&1; then
+		echo " done" >&2
+	else
+		echo " failed:" >&2
+		cat "$log" >&2
+		exit 1
+	fi
 else
 	echo "deps: missing Debian packages:$missing (run as root to install them)" >&2
 	exit 1
