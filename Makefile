@@ -8,24 +8,32 @@ WERROR   ?=
 MNT      ?= /tmp/regionfs-demo
 
 PKGS     := fuse3 inih liburing
-CPPFLAGS += -D_GNU_SOURCE -DINI_HANDLER_LINENO=1 -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS are the user's (make CFLAGS=-O0 adds
+# to what regionfs needs, it does not replace it); RFS_* are what the build
+# requires, in every rule.
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Wpedantic -Wstrict-prototypes -Wmissing-declarations \
-	    -Wwrite-strings -Wshadow -fno-omit-frame-pointer -pthread -MMD -MP
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
+RFS_CPPFLAGS := -D_GNU_SOURCE -DINI_HANDLER_LINENO=1 -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+RFS_CFLAGS   := -std=gnu11 -Wall -Wextra -Wpedantic -Wstrict-prototypes -Wmissing-declarations \
+		-Wwrite-strings -Wshadow -fno-omit-frame-pointer -pthread -MMD -MP
+RFS_LDFLAGS  :=
+RFS_LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 ifneq ($(WERROR),)
-CFLAGS += -Werror
+RFS_CFLAGS += -Werror
 endif
 ifeq ($(SANITIZE),address)
-CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined
-LDFLAGS += -fsanitize=address,undefined
+RFS_CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined
+RFS_LDFLAGS += -fsanitize=address,undefined
 endif
 ifeq ($(SANITIZE),thread)
-CFLAGS  += -fsanitize=thread
-LDFLAGS += -fsanitize=thread
+RFS_CFLAGS  += -fsanitize=thread
+RFS_LDFLAGS += -fsanitize=thread
 endif
+ALL_CPPFLAGS = $(RFS_CPPFLAGS) $(CPPFLAGS)
+ALL_CFLAGS   = $(RFS_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS  = $(RFS_LDFLAGS) $(LDFLAGS)
+ALL_LDLIBS   = $(RFS_LDLIBS) $(LDLIBS)
 
 LIB_SRC  := $(wildcard lib/*.c)
 CONF_SRC := $(wildcard conf/*.c)
@@ -41,17 +49,17 @@ all: $(BUILD)/regionfs
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libregion.a: $(CORE_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/regionfs: $(call obj,$(FS_SRC)) $(BUILD)/libregion.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libregion.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libregion.a $(CHECK_LIBS) $(LDLIBS)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libregion.a $(CHECK_LIBS) $(ALL_LDLIBS)
 
 # Package checks run first, in their own make, so pkg-config sees what they installed.
 deps:
