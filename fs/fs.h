@@ -64,8 +64,16 @@ struct rfs_daemon {
 	/* The kernel serves region opens (decided at INIT, cleared if the
 	 * kernel refuses a backing file); data_path says why or why not. */
 	atomic_bool passthrough;
-	char data_path[128];	 /* written once at INIT, before any open */
-	struct rfs_config cfg;	 /* as loaded at mount; read-only after */
+	/* Who serves regions and why, for the log, stats and metrics: one of
+	 * the two texts below, each written once, before it is published here
+	 * (atomic store; readers load it). NULL until INIT. */
+	_Atomic(const char *) data_path;
+	char data_path_init[128];    /* written at INIT, before any request */
+	char data_path_refused[128]; /* written by the passthrough_refused that
+				      * clears passthrough, the only one */
+	/* The config in force: loaded before serving, then replaced by each
+	 * reload; read and replaced only under ctl_lock once serving. */
+	struct rfs_config cfg;
 	struct fuse_session *se; /* fixed after mount */
 	double timeout;		 /* entry and attribute cache timeout, seconds */
 	bool writeback;		 /* -o writeback: kernel writeback cache; fixed */

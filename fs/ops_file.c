@@ -50,9 +50,10 @@ static void passthrough_refused(struct rfs_daemon *d, int err)
 {
 	if (!atomic_exchange(&d->passthrough, false))
 		return;
-	snprintf(d->data_path, sizeof(d->data_path),
+	snprintf(d->data_path_refused, sizeof(d->data_path_refused),
 		 "daemon (the kernel refused a backing file: %s)", strerror(-err));
-	rfs_log(RFS_LOG_WARN, "regions: served by the %s", d->data_path);
+	atomic_store(&d->data_path, d->data_path_refused);
+	rfs_log(RFS_LOG_WARN, "regions: served by the %s", d->data_path_refused);
 }
 
 /*

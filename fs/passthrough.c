@@ -224,10 +224,11 @@ void rfs_data_path_decide(struct rfs_daemon *d, bool offered)
 	else if (!d->pt)
 		why = "out of memory";
 	if (why)
-		snprintf(d->data_path, sizeof(d->data_path), "daemon (%s)", why);
+		snprintf(d->data_path_init, sizeof(d->data_path_init), "daemon (%s)", why);
 	else
-		snprintf(d->data_path, sizeof(d->data_path), "kernel (passthrough)");
+		snprintf(d->data_path_init, sizeof(d->data_path_init), "kernel (passthrough)");
+	atomic_store(&d->data_path, d->data_path_init);
 	atomic_store(&d->passthrough, why == NULL);
 	rfs_log(RFS_LOG_INFO, "regions: %s store, served by the %s", rfs_store_kind_name(d->store),
-		d->data_path);
+		d->data_path_init);
 }

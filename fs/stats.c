@@ -154,7 +154,9 @@ static int stats_dir_line(void *ctx, const char *path, struct rfs_node *node)
 /* Who serves regions, the stats files' last word. */
 static const char *served_by(struct rfs_daemon *d)
 {
-	return d->data_path[0] ? d->data_path : "daemon";
+	const char *why = atomic_load(&d->data_path);
+
+	return why ? why : "daemon";
 }
 
 void rfs_stats_render(struct rfs_daemon *d, const struct rfs_reader *who, struct rfs_text *t)
