@@ -44,7 +44,7 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 CORE_OBJ := $(call obj,$(LIB_SRC) $(CONF_SRC))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test-deps run test unit integration fuzz soak bench format format-check clean install
+.PHONY: all deps test-deps run test unit integration fuzz soak bench format format-check clean install deb tsan
 all: $(BUILD)/regionfs
 
 $(BUILD)/%.o: %.c
@@ -101,6 +101,13 @@ integration: $(BUILD)/regionfs
 	@REGIONFS=$(abspath $(BUILD)/regionfs) SANITIZE=$(SANITIZE) RFS_DATA_PATH=daemon \
 		tests/integration/run.sh
 
+# ThreadSanitizer over the unit tests and the integration tests that drive
+# the multi-threaded loop with concurrent clients (CI runs it; ~1.5 min).
+TSAN_TESTS := t_basic t_stress t_view_basic t_overlap_dirty t_ops_control t_ctl_names t_mmap
+tsan: test-deps
+	@$(MAKE) --no-print-directory SANITIZE=thread all unit
+	@REGIONFS=$(abspath build-thread/regionfs) SANITIZE=thread tests/integration/run.sh $(TSAN_TESTS)
+
 # The benchmark against tmpfs (tests/bench/README.md); QUICK=1 is CI's smoke.
 bench: all
 	@REGIONFS=$(abspath $(BUILD)/regionfs) tests/bench/bench.sh
@@ -127,14 +134,39 @@ format-check:
 	clang-format --dry-run --Werror $(LIB_SRC) $(CONF_SRC) $(FS_SRC) $(UNIT_SRC) $(wildcard */*.h tests/*/*.h)
 
 PREFIX  ?= /usr/local
-install: all
+UNITDIR ?= /etc/systemd/system
+DOCDIR  ?= $(PREFIX)/share/doc/regionfs
+UNITS   := $(BUILD)/regionfs.service $(BUILD)/regionfs@.service
+
+# The units name the installed binary.
+$(BUILD)/%.service: conf/%.service.in
+	@mkdir -p $(dir $@)
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' $< >$@
+
+install: all $(UNITS)
 	install -D -m 0755 $(BUILD)/regionfs $(DESTDIR)$(PREFIX)/bin/regionfs
 	install -D -m 0644 doc/regionfs.8 $(DESTDIR)$(PREFIX)/share/man/man8/regionfs.8
-	install -D -m 0644 conf/regionfs.service $(DESTDIR)/etc/systemd/system/regionfs.service
-	install -D -m 0644 conf/example.ini $(DESTDIR)$(PREFIX)/share/doc/regionfs/example.ini
+	install -D -m 0644 -t $(DESTDIR)$(UNITDIR) $(UNITS)
+	install -D -m 0644 conf/example.ini $(DESTDIR)$(DOCDIR)/example.ini
+	install -d -m 0755 $(DESTDIR)/etc/regionfs
 	test -e $(DESTDIR)/etc/regionfs.ini || install -D -m 0644 conf/regionfs.ini $(DESTDIR)/etc/regionfs.ini
 
-clean:
-	rm -rf build build-address build-thread build-fuzz
+# The Debian package, built from a copy of the tree (dpkg-buildpackage
+# writes beside the source) in build-deb/: build/regionfs_VERSION_ARCH.deb.
+VERSION := $(shell sed -n 's/^\#define RFS_VERSION "\(.*\)"/\1/p' fs/fs.h)
+DEB_SRC := build-deb/regionfs-$(VERSION)
+deb:
+	@scripts/deps.sh deb
+	@v=$$(dpkg-parsechangelog -S Version -l debian/changelog) && [ "$$v" = "$(VERSION)" ] || \
+		{ echo "deb: debian/changelog says $$v, fs/fs.h RFS_VERSION $(VERSION): bump both" >&2; exit 1; }
+	rm -rf $(DEB_SRC) build-deb/regionfs_* && mkdir -p $(DEB_SRC) build
+	tar -c --exclude='./build*' --exclude=./.git --exclude='./tests/bench/out' . | tar -x -C $(DEB_SRC)
+	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc --no-sign >../build.log 2>&1 || \
+		{ cat ../build.log >&2; exit 1; }
+	cp build-deb/regionfs_$(VERSION)_*.deb build/
+	@ls build/regionfs_$(VERSION)_*.deb
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+clean:
+	rm -rf build build-address build-thread build-fuzz build-deb
+
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

@@ -5,8 +5,10 @@
 set -eu
 
 pkgs="build-essential pkg-config libfuse3-dev fuse3 libinih-dev liburing-dev check"
+deb="dpkg-dev debhelper fakeroot lintian"
 case "${1:-build}" in
-test) pkgs="$pkgs python3 python3-prometheus-client jq sqlite3 util-linux attr inotify-tools fio psmisc clang libclang-rt-14-dev clang-format groff-base" ;;
+deb) pkgs="$pkgs $deb" ;;
+test) pkgs="$pkgs $deb debootstrap python3 python3-prometheus-client jq sqlite3 util-linux attr inotify-tools fio psmisc clang libclang-rt-14-dev clang-format groff-base" ;;
 esac
 
 missing=""
