@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/rwlock.h"
 
 #define NAME_MAX_BYTES	 255
@@ -71,14 +72,6 @@ struct rfs_ns {
 	uint64_t next_ino;
 	uint64_t nodes;
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static struct timespec to_ts(int64_t ns)
 {
@@ -228,7 +221,7 @@ static struct rfs_node *node_new(struct rfs_ns *ns, mode_t mode, struct rfs_cred
 				 struct rfs_mapping *map)
 {
 	struct rfs_node *n = calloc(1, sizeof(*n));
-	int64_t t = now_ns();
+	int64_t t = rfs_now_ns();
 
 	if (!n)
 		return NULL;
@@ -283,7 +276,7 @@ static int attach_new(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 
 static void stamp_dir(struct rfs_node *d)
 {
-	int64_t t = now_ns();
+	int64_t t = rfs_now_ns();
 
 	atomic_store(&d->mtime, t);
 	atomic_store(&d->ctime, t);
@@ -479,7 +472,7 @@ int rfs_ns_create_special(struct rfs_ns *ns, struct rfs_node *dir, const char *n
 	n->sealed = true;
 	n->tag = tag;
 	atomic_init(&n->lifetime, RFS_LIFETIME_PERSIST);
-	atomic_init(&n->atime, now_ns());
+	atomic_init(&n->atime, rfs_now_ns());
 	atomic_init(&n->mtime, atomic_load(&n->atime));
 	atomic_init(&n->ctime, atomic_load(&n->atime));
 	if (S_ISDIR(mode))
@@ -556,7 +549,7 @@ int rfs_ns_link(struct rfs_ns *ns, struct rfs_node *node, struct rfs_node *dir, 
 	if (!err) {
 		node->nlink++;
 		atomic_fetch_add(&node->refs, 1);
-		atomic_store(&node->ctime, now_ns());
+		atomic_store(&node->ctime, rfs_now_ns());
 		stamp_dir(dir);
 	}
 	pthread_rwlock_unlock(&ns->lock);
@@ -581,7 +574,7 @@ static void drop_entry(struct rfs_ns *ns, struct rfs_node *d, struct entry *e)
 	} else {
 		n->nlink--;
 	}
-	atomic_store(&n->ctime, now_ns());
+	atomic_store(&n->ctime, rfs_now_ns());
 	maybe_free(ns, n);
 }
 
@@ -746,7 +739,7 @@ int rfs_ns_rename(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from
 	set_parent(n, from_dir, to_dir);
 out_stamp:
 	if (!err) {
-		atomic_store(&n->ctime, now_ns());
+		atomic_store(&n->ctime, rfs_now_ns());
 		stamp_dir(from_dir);
 		stamp_dir(to_dir);
 	}
@@ -808,7 +801,7 @@ void rfs_ns_stat(struct rfs_ns *ns, struct rfs_node *node, struct stat *st)
 
 int rfs_ns_setattr(struct rfs_ns *ns, struct rfs_node *n, unsigned int which, const struct stat *st)
 {
-	int64_t t = now_ns();
+	int64_t t = rfs_now_ns();
 	int err = 0;
 
 	if (n->sealed && which & (RFS_SET_MODE | RFS_SET_UID | RFS_SET_GID | RFS_SET_SIZE))
@@ -851,7 +844,7 @@ int rfs_ns_setattr(struct rfs_ns *ns, struct rfs_node *n, unsigned int which, co
 
 void rfs_ns_touch(struct rfs_node *node)
 {
-	int64_t t = now_ns();
+	int64_t t = rfs_now_ns();
 
 	atomic_store_explicit(&node->mtime, t, memory_order_relaxed);
 	atomic_store_explicit(&node->ctime, t, memory_order_relaxed);

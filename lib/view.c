@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/cow.h"
 #include "lib/guard.h"
 #include "lib/regwin.h"
@@ -56,14 +57,6 @@ struct view {
 static struct view *to_view(const struct rfs_mapping *m)
 {
 	return (struct view *)m;
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static uint64_t view_size(const struct rfs_mapping *m)
@@ -360,7 +353,7 @@ static int view_sync(struct rfs_mapping *m, bool durable)
 		return err;
 	}
 	pthread_mutex_lock(&v->lock);
-	v->last_flush_ns = now_ns();
+	v->last_flush_ns = rfs_now_ns();
 	pthread_mutex_unlock(&v->lock);
 	return 0;
 }
@@ -400,7 +393,7 @@ static int view_commit(struct rfs_mapping *m)
 	if (err)
 		return err;
 	pthread_mutex_lock(&v->lock);
-	v->last_flush_ns = now_ns();
+	v->last_flush_ns = rfs_now_ns();
 	pthread_mutex_unlock(&v->lock);
 	return 0;
 }
