@@ -15,7 +15,6 @@
 #include <stdint.h>
 
 #include "conf/config.h"
-#include "lib/account.h"
 #include "lib/store.h"
 #include "lib/ns.h"
 #include "lib/windows.h"
@@ -53,7 +52,6 @@ struct rfs_counters {
 
 struct rfs_daemon {
 	struct rfs_ns *ns;	    /* the namespace; has its own locking */
-	struct rfs_account acct;    /* the size= cap; charged: cow views' private pages */
 	struct rfs_windows *win;    /* views' backing files; has its own locking */
 	struct rfs_inval *inval;    /* cache invalidation worker; set before serving */
 	struct rfs_uring *uring;    /* -o io_uring transport (fs/uring.h), or NULL */

@@ -232,10 +232,19 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
 }
 
-/* Settle config and -o options into d; 0 or a message in err. */
-static int configure(struct rfs_daemon *d, const struct options *o, char *err, size_t errlen)
+/* Whole pages, as tmpfs rounds its size= (size=512 holds one page). */
+static uint64_t whole_pages(uint64_t bytes)
 {
-	uint64_t cap = default_cap(), page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	return bytes <= UINT64_MAX - page ? (bytes + page - 1) / page * page : bytes;
+}
+
+/* Settle config and -o options into d, and the cap into *capp; 0 or a message in err. */
+static int configure(struct rfs_daemon *d, const struct options *o, uint64_t *capp, char *err,
+		     size_t errlen)
+{
+	uint64_t cap = default_cap();
 	int e;
 
 	if (o->config) {
@@ -253,10 +262,7 @@ static int configure(struct rfs_daemon *d, const struct options *o, char *err, s
 		snprintf(err, errlen, "size must be greater than 0");
 		return -EINVAL;
 	}
-	/* Whole pages, as tmpfs rounds its size= (size=512 holds one page). */
-	if (cap <= UINT64_MAX - page)
-		cap = (cap + page - 1) / page * page;
-	rfs_account_init(&d->acct, cap);
+	*capp = whole_pages(cap);
 	d->window_max = d->cfg.has_window_max ? d->cfg.window_max : WINDOW_MAX_DEFAULT;
 	if (o->window_max && rfs_parse_size(o->window_max, &d->window_max)) {
 		snprintf(err, errlen, "-o window_max=%s: not a size (use e.g. 256M, 1G)",
@@ -313,7 +319,7 @@ static int serve(struct rfs_daemon *d, struct fuse_cmdline_opts *cl)
 static int remount(const struct options *o, const struct rfs_mount_opts *mo, char *err,
 		   size_t errlen)
 {
-	uint64_t size, page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t size;
 	char *mnt = NULL;
 	struct statvfs sv;
 	int e;
@@ -321,7 +327,7 @@ static int remount(const struct options *o, const struct rfs_mount_opts *mo, cha
 	e = rfs_mountpoint(o->npositional ? o->positional[o->npositional - 1] : NULL, &mnt, err,
 			   errlen);
 	if (!e && o->size && !rfs_parse_size(o->size, &size) && statvfs(mnt, &sv) == 0 &&
-	    (size + page - 1) / page * page != (uint64_t)sv.f_blocks * sv.f_frsize) {
+	    whole_pages(size) != (uint64_t)sv.f_blocks * sv.f_frsize) {
 		snprintf(err, errlen,
 			 "-o remount,size=%s: %s keeps the size it was mounted with (%llu bytes); "
 			 "unmount and mount again to change it",
@@ -346,6 +352,7 @@ int main(int argc, char *argv[])
 	struct rfs_mount_opts mo = {0};
 	pthread_t reloader;
 	char err[RFS_ERR_MAX] = "";
+	uint64_t cap = 0;
 	int ret = EXIT_USAGE, e = 0;
 
 	if (rfs_mount_opts_take(&args, &mo, err, sizeof(err)))
@@ -373,7 +380,7 @@ int main(int argc, char *argv[])
 	}
 	if (rfs_check_fuse_args(&args, err, sizeof(err)) ||
 	    (o.log && rfs_log_to_file(o.log, err, sizeof(err))) ||
-	    configure(&d, &o, err, sizeof(err)) ||
+	    configure(&d, &o, &cap, err, sizeof(err)) ||
 	    rfs_access_args(&args, o.owner_only || d.cfg.owner_only, err, sizeof(err)) ||
 	    rfs_mountpoint(o.npositional ? o.positional[o.npositional - 1] : NULL, &cl.mountpoint,
 			   err, sizeof(err)))
@@ -384,7 +391,7 @@ int main(int argc, char *argv[])
 	raise_fd_limit();
 	preload_unwinder();
 	rfs_guard_init();
-	d.store = rfs_store_new_huge(d.acct.cap, store_files(),
+	d.store = rfs_store_new_huge(cap, store_files(),
 				     o.store && strcmp(o.store, "memfd") == 0 ? RFS_STORE_MEMFD
 									      : RFS_STORE_TMPFS,
 				     d.cfg.huge, &e);
@@ -392,7 +399,6 @@ int main(int argc, char *argv[])
 		snprintf(err, sizeof(err), "cannot make the region store: %s", strerror(-e));
 		goto out_err;
 	}
-	rfs_account_share(&d.acct, d.store); /* cow views' private pages */
 	d.ns = rfs_ns_new(d.store, 0755, (struct rfs_cred){getuid(), getgid()});
 	d.win = rfs_windows_new(d.window_max, rfs_view_changed, &d);
 	if (!d.ns || !d.win) {

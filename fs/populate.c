@@ -170,7 +170,7 @@ struct rfs_mapping *rfs_view_open(struct rfs_daemon *d, const struct rfs_view_de
 		.length = v->has_length ? v->length : 0,
 		.access = view_access(v->access),
 		.fd = fd,
-		.acct = &d->acct,
+		.store = d->store,
 	};
 
 	if (v->region)
@@ -282,7 +282,8 @@ int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen)
 		if (e == -ENOSPC) {
 			snprintf(err, errlen,
 				 "%s:%d: region '%s' does not fit in the size cap (%llu bytes)",
-				 file, r->line, r->name, (unsigned long long)d->acct.cap);
+				 file, r->line, r->name,
+				 (unsigned long long)rfs_store_cap(d->store));
 			return e;
 		}
 		if (e) {

@@ -11,21 +11,21 @@
 #include "lib/rwlock.h"
 
 struct rfs_cow {
-	int fd;			  /* the backing file, borrowed; fixed */
-	struct rfs_account *acct; /* fixed */
-	char *priv;		  /* the window's pages, mapped private; fixed */
-	size_t priv_len;	  /* bytes mapped at priv; fixed */
-	uint64_t start;		  /* file offset of priv: the window's start, page-aligned */
-	uint64_t skew;		  /* view offset 0 is priv + skew; fixed */
-	uint64_t length;	  /* the window; fixed */
-	uint64_t page;		  /* fixed */
+	int fd;			 /* the backing file, borrowed; fixed */
+	struct rfs_store *store; /* its cap is charged; fixed */
+	char *priv;		 /* the window's pages, mapped private; fixed */
+	size_t priv_len;	 /* bytes mapped at priv; fixed */
+	uint64_t start;		 /* file offset of priv: the window's start, page-aligned */
+	uint64_t skew;		 /* view offset 0 is priv + skew; fixed */
+	uint64_t length;	 /* the window; fixed */
+	uint64_t page;		 /* fixed */
 
 	pthread_rwlock_t lock;	  /* see cow.h */
 	pthread_mutex_t set_lock; /* guards pages */
 	struct rfs_pageset pages; /* pages of priv holding private copies */
 };
 
-int rfs_cow_new(int fd, uint64_t offset, uint64_t length, struct rfs_account *acct,
+int rfs_cow_new(int fd, uint64_t offset, uint64_t length, struct rfs_store *store,
 		struct rfs_cow **out)
 {
 	struct rfs_cow *c = calloc(1, sizeof(*c));
@@ -35,7 +35,7 @@ int rfs_cow_new(int fd, uint64_t offset, uint64_t length, struct rfs_account *ac
 	if (!c)
 		return -ENOMEM;
 	c->fd = fd;
-	c->acct = acct;
+	c->store = store;
 	c->page = (uint64_t)sysconf(_SC_PAGESIZE);
 	c->start = offset & ~(c->page - 1);
 	c->skew = offset - c->start;
@@ -67,7 +67,7 @@ void rfs_cow_free(struct rfs_cow *c)
 	if (!c)
 		return;
 	munmap(c->priv, c->priv_len);
-	rfs_account_release(c->acct, c->pages.count * c->page);
+	rfs_store_reserve(c->store, -(int64_t)(c->pages.count * c->page));
 	rfs_pageset_destroy(&c->pages);
 	pthread_mutex_destroy(&c->set_lock);
 	pthread_rwlock_destroy(&c->lock);
@@ -100,13 +100,13 @@ static size_t claim(struct rfs_cow *c, uint64_t off, size_t len, int *err)
 	for (uint64_t pg = first; pg <= last; pg++) {
 		if (rfs_pageset_test(&c->pages, pg))
 			continue;
-		*err = rfs_account_charge(c->acct, c->page);
+		*err = rfs_store_reserve(c->store, (int64_t)c->page);
 		if (!*err) {
 			int r = rfs_pageset_add(&c->pages, pg);
 
 			if (r >= 0)
 				continue;
-			rfs_account_release(c->acct, c->page);
+			rfs_store_reserve(c->store, -(int64_t)c->page);
 			*err = r;
 		}
 		/* The bytes before this page: priv offsets, where the first
@@ -178,7 +178,7 @@ static int drop_all(struct rfs_cow *c)
 			return -errno;
 		from = hi;
 	}
-	rfs_account_release(c->acct, c->pages.count * c->page);
+	rfs_store_reserve(c->store, -(int64_t)(c->pages.count * c->page));
 	rfs_pageset_clear(&c->pages);
 	return 0;
 }

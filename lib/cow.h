@@ -3,7 +3,8 @@
  * MAP_PRIVATE from the backing file, the set of its pages that hold
  * private copies (every write reaches the daemon: write() requests and the
  * kernel's writeback of client mmap stores, so the set is complete), and
- * their charge to the mount's cap account.
+ * their charge to the mount's cap, which the region store keeps
+ * (rfs_store_reserve: regions then have that much less room).
  *
  * A page is charged when a write first makes it private and given back
  * when commit or discard drops the copy (or the view goes). Commit writes
@@ -23,15 +24,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "lib/account.h"
+#include "lib/store.h"
 
 struct rfs_cow;
 
 /*
  * Map view bytes [offset, offset + length) of fd (borrowed: it must outlive
- * the window) private, charging private pages to acct. 0 or -errno.
+ * the window) private, charging private pages to store's cap. 0 or -errno.
  */
-int rfs_cow_new(int fd, uint64_t offset, uint64_t length, struct rfs_account *acct,
+int rfs_cow_new(int fd, uint64_t offset, uint64_t length, struct rfs_store *store,
 		struct rfs_cow **out);
 /* Unmap the window and give its charge back. */
 void rfs_cow_free(struct rfs_cow *c);

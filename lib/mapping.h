@@ -22,7 +22,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include "lib/account.h"
+#include "lib/store.h"
 #include "lib/store.h"
 
 /* Largest region: bounded so its address-space reservation always fits. */
@@ -85,8 +85,8 @@ struct rfs_view_spec {
 	uint64_t offset;
 	uint64_t length; /* 0: to the end of the file */
 	enum rfs_view_access access;
-	int fd;			  /* file already opened by the caller (taken over), or -1 */
-	struct rfs_account *acct; /* cow: the cap its private pages are charged to */
+	int fd;			 /* file already opened by the caller (taken over), or -1 */
+	struct rfs_store *store; /* cow: its cap is charged the private pages */
 };
 
 /*
@@ -94,7 +94,7 @@ struct rfs_view_spec {
  * past the end of the file grows the file to fit, reserving the space, so a
  * full disk is -ENOSPC here rather than a fault later; ro and cow windows
  * must lie inside the file (-ENXIO). A cow view's writes make private
- * copies of pages, charged to spec->acct: a write that does not fit is
+ * copies of pages, charged to spec->store's cap: a write that does not fit is
  * -ENOSPC. NULL with *err = -errno on failure.
  */
 struct rfs_mapping *rfs_view_new(struct rfs_windows *w, const struct rfs_view_spec *spec, int *err);

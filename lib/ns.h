@@ -27,7 +27,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "lib/account.h"
 #include "lib/mapping.h"
 
 struct rfs_ns;

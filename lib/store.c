@@ -16,8 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/account.h"
-
 /* The new mount API, for C libraries that predate it (glibc < 2.36). */
 #ifndef FSCONFIG_SET_STRING
 #define FSCONFIG_SET_STRING	 1
@@ -36,14 +34,18 @@ struct rfs_store {
 	enum rfs_store_kind kind;
 	int dir; /* tmpfs: the instance's root (a detached mount); -1 for memfds */
 	_Atomic uint64_t next_id;
-	_Atomic uint64_t files;	 /* live files, for the memfd store's file limit */
-	uint64_t max_files;	 /* fixed */
-	struct rfs_account acct; /* memfd store: bytes allocated against the cap */
-	uint64_t cap;		 /* fixed */
-	uint64_t page;		 /* fixed */
-	int reconf;		 /* tmpfs: a reconfiguration context of the instance, or -1 */
-	pthread_mutex_t reserve_lock;
-	uint64_t reserved; /* taken by rfs_store_reserve; protected by reserve_lock */
+	_Atomic uint64_t files; /* live files, for the memfd store's file limit */
+	uint64_t max_files;	/* fixed */
+	/* The mount's size=, shared by regions and cow views' private pages:
+	 * the one place the cap is kept. Fixed. */
+	uint64_t cap;
+	uint64_t page; /* fixed */
+	int reconf;    /* tmpfs: a reconfiguration context of the instance, or -1 */
+	/* Guards the charges against the cap (and reconf's use). A tmpfs
+	 * counts its regions' bytes itself; a memfd store counts them here. */
+	pthread_mutex_t lock;
+	uint64_t memfd_bytes; /* memfd store: bytes regions allocated; protected by lock */
+	uint64_t reserved;    /* taken by rfs_store_reserve; protected by lock */
 };
 
 static int sys_fsopen(const char *fs, unsigned int flags)
@@ -205,9 +207,8 @@ struct rfs_store *rfs_store_new_huge(uint64_t cap, uint64_t max_files, enum rfs_
 	s->reconf = -1;
 	s->cap = cap;
 	s->page = (uint64_t)sysconf(_SC_PAGESIZE);
-	pthread_mutex_init(&s->reserve_lock, NULL);
+	pthread_mutex_init(&s->lock, NULL);
 	s->max_files = max_files;
-	rfs_account_init(&s->acct, cap);
 	atomic_init(&s->next_id, 1);
 	if (want == RFS_STORE_TMPFS) {
 		s->dir = make_tmpfs(cap + s->page, max_files + 1, huge);
@@ -238,8 +239,13 @@ void rfs_store_free(struct rfs_store *s)
 		close(s->dir);
 	if (s->reconf >= 0)
 		close(s->reconf);
-	pthread_mutex_destroy(&s->reserve_lock);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
+}
+
+uint64_t rfs_store_cap(const struct rfs_store *s)
+{
+	return s->cap;
 }
 
 enum rfs_store_kind rfs_store_kind(const struct rfs_store *s)
@@ -343,24 +349,24 @@ void rfs_store_remove(struct rfs_store *s, struct rfs_store_file *f)
 
 int rfs_store_check(struct rfs_store *s, uint64_t bytes)
 {
-	uint64_t reserved;
+	uint64_t used;
 
 	if (s->kind != RFS_STORE_MEMFD)
 		return 0;
-	pthread_mutex_lock(&s->reserve_lock);
-	reserved = s->reserved;
-	pthread_mutex_unlock(&s->reserve_lock);
-	return rfs_account_used(&s->acct) + reserved + bytes > s->cap ? -ENOSPC : 0;
+	pthread_mutex_lock(&s->lock);
+	used = s->memfd_bytes + s->reserved;
+	pthread_mutex_unlock(&s->lock);
+	return bytes > s->cap || used > s->cap - bytes ? -ENOSPC : 0;
 }
 
-/* Bytes the regions use now. */
+/* Bytes the regions use now; called with s->lock held. */
 static uint64_t regions_used(struct rfs_store *s)
 {
 	struct statvfs sv;
 
 	if (s->kind == RFS_STORE_TMPFS && fstatvfs(s->dir, &sv) == 0)
 		return (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize - s->page; /* the floor */
-	return rfs_account_used(&s->acct);
+	return s->memfd_bytes;
 }
 
 int rfs_store_reserve(struct rfs_store *s, int64_t bytes)
@@ -369,7 +375,7 @@ int rfs_store_reserve(struct rfs_store *s, int64_t bytes)
 	char size[32];
 	int err = 0;
 
-	pthread_mutex_lock(&s->reserve_lock);
+	pthread_mutex_lock(&s->lock);
 	want = s->reserved + (uint64_t)bytes;
 	if (bytes > 0 && (want > s->cap || regions_used(s) > s->cap - want)) {
 		err = -ENOSPC;
@@ -383,7 +389,7 @@ int rfs_store_reserve(struct rfs_store *s, int64_t bytes)
 	}
 	if (!err)
 		s->reserved = want;
-	pthread_mutex_unlock(&s->reserve_lock);
+	pthread_mutex_unlock(&s->lock);
 	return err;
 }
 
@@ -391,21 +397,20 @@ void rfs_store_charge(struct rfs_store *s, int64_t delta)
 {
 	if (s->kind != RFS_STORE_MEMFD || delta == 0)
 		return;
-	if (delta > 0)
-		atomic_fetch_add(&s->acct.used, (uint64_t)delta);
-	else
-		rfs_account_release(&s->acct, (uint64_t)-delta);
+	pthread_mutex_lock(&s->lock);
+	s->memfd_bytes += (uint64_t)delta; /* never below 0: what was charged goes */
+	pthread_mutex_unlock(&s->lock);
 }
 
 void rfs_store_usage(struct rfs_store *s, struct rfs_store_usage *u)
 {
 	struct statvfs sv;
 
-	pthread_mutex_lock(&s->reserve_lock);
+	pthread_mutex_lock(&s->lock);
 	u->reserved = s->reserved;
-	pthread_mutex_unlock(&s->reserve_lock);
-	u->bytes_total = s->cap;
 	u->bytes_used = regions_used(s) + u->reserved;
+	pthread_mutex_unlock(&s->lock);
+	u->bytes_total = s->cap;
 	if (s->kind == RFS_STORE_TMPFS && fstatvfs(s->dir, &sv) == 0) {
 		u->files_total = sv.f_files - 1; /* the floor's inode is not for regions */
 		u->files_used = sv.f_files - sv.f_ffree - 1;

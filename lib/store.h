@@ -42,6 +42,8 @@ struct rfs_store *rfs_store_new_huge(uint64_t cap, uint64_t max_files, enum rfs_
 void rfs_store_free(struct rfs_store *s);
 
 enum rfs_store_kind rfs_store_kind(const struct rfs_store *s);
+/* The cap given at rfs_store_new: regions and reserved bytes together. */
+uint64_t rfs_store_cap(const struct rfs_store *s);
 const char *rfs_store_kind_name(const struct rfs_store *s);
 
 /*

@@ -570,7 +570,8 @@ struct rfs_mapping *rfs_view_new(struct rfs_windows *w, const struct rfs_view_sp
 	}
 	*err = fit_window(v, spec);
 	if (!*err && spec->access == RFS_VIEW_COW)
-		*err = rfs_cow_new(rfs_backing_fd(v->b), v->offset, v->length, spec->acct, &v->cow);
+		*err = rfs_cow_new(rfs_backing_fd(v->b), v->offset, v->length, spec->store,
+				   &v->cow);
 	/* Last: from here the region's opens are served by the daemon. */
 	if (!*err && spec->region)
 		*err = rfs_regwin_attach(spec->region, w, v->b);

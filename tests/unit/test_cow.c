@@ -19,13 +19,13 @@
 
 #include "tests/unit/check_main.h"
 #include "tests/unit/read_exact.h"
-#include "lib/account.h"
 #include "lib/guard.h"
 #include "lib/mapping.h"
 #include "lib/pageset.h"
 #include "lib/windows.h"
 
-static struct rfs_account account;
+/* The cap cow views charge: a memfd store's, replaced by set_cap. */
+static struct rfs_store *store;
 static struct rfs_windows *win;
 static char path[64];
 static uint64_t page;
@@ -37,6 +37,24 @@ static unsigned char file_byte(uint64_t pos)
 	return (unsigned char)(pos * 7 + 3);
 }
 
+static void set_cap(uint64_t cap)
+{
+	int e = 0;
+
+	rfs_store_free(store);
+	store = rfs_store_new(cap, 16, RFS_STORE_MEMFD, &e);
+	ck_assert_ptr_nonnull(store);
+}
+
+/* Bytes of the cap private pages hold now. */
+static uint64_t charged(void)
+{
+	struct rfs_store_usage u;
+
+	rfs_store_usage(store, &u);
+	return u.reserved;
+}
+
 static void setup(void)
 {
 	unsigned char *buf;
@@ -44,7 +62,7 @@ static void setup(void)
 
 	page = (uint64_t)sysconf(_SC_PAGESIZE);
 	ck_assert_int_eq(rfs_guard_init(), 0);
-	rfs_account_init(&account, 1ULL << 40);
+	set_cap(1ULL << 40);
 	win = rfs_windows_new(16ULL << 20, NULL, NULL);
 	ck_assert_ptr_nonnull(win);
 	strcpy(path, "/tmp/rfs-cow-XXXXXX");
@@ -64,7 +82,9 @@ static void teardown(void)
 	rfs_windows_free(win);
 	unlink(path);
 	/* Every view is freed by now: its private pages' charge must be back. */
-	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	ck_assert_uint_eq(charged(), 0);
+	rfs_store_free(store);
+	store = NULL;
 }
 
 static struct rfs_mapping *view(enum rfs_view_access access, uint64_t off, uint64_t len, int fd)
@@ -75,7 +95,7 @@ static struct rfs_mapping *view(enum rfs_view_access access, uint64_t off, uint6
 		.length = len,
 		.access = access,
 		.fd = fd,
-		.acct = &account,
+		.store = store,
 	};
 	struct rfs_mapping *m;
 	int err = 0;
@@ -190,9 +210,9 @@ START_TEST(write_is_private_and_charged)
 	/* Straddles the boundary of the view's pages 2 and 3. */
 	ck_assert_int_eq(rfs_mapping_write(m, buf, sizeof(buf), 3 * page - 50), 100);
 	ck_assert_uint_eq(private_of(m), 2 * page);
-	ck_assert_uint_eq(rfs_account_used(&account), 2 * page);
+	ck_assert_uint_eq(charged(), 2 * page);
 	ck_assert_int_eq(rfs_mapping_write(m, buf, 10, 3 * page), 10); /* already private */
-	ck_assert_uint_eq(rfs_account_used(&account), 2 * page);
+	ck_assert_uint_eq(charged(), 2 * page);
 	rd(m, buf, 3 * page - 50, 100);
 	ck_assert_int_eq(buf[0], 'A');
 	ck_assert_int_eq(buf[99], 'A');
@@ -206,19 +226,20 @@ END_TEST
 
 START_TEST(cap_short_write_then_enospc)
 {
-	struct rfs_mapping *m = view(RFS_VIEW_COW, 0, 16 * page, -1);
+	struct rfs_mapping *m;
 	char *buf = malloc(4 * page);
 
-	rfs_account_init(&account, 3 * page);
+	set_cap(3 * page);
+	m = view(RFS_VIEW_COW, 0, 16 * page, -1);
 	memset(buf, 'B', 4 * page);
 	/* Three pages fit: the write stops where the fourth would begin. */
 	ck_assert_int_eq(rfs_mapping_write(m, buf, 4 * page, 100), (ssize_t)(3 * page - 100));
-	ck_assert_uint_eq(rfs_account_used(&account), 3 * page);
+	ck_assert_uint_eq(charged(), 3 * page);
 	ck_assert_int_eq(rfs_mapping_write(m, buf, 10, 3 * page), -ENOSPC);
 	ck_assert_int_eq(rfs_mapping_write(m, buf, 10, 2 * page), 10); /* a private page */
 	ck_assert(shows_file(m, 0, 3 * page, page));
 	ck_assert_int_eq(rfs_mapping_discard(m), 0);
-	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	ck_assert_uint_eq(charged(), 0);
 	ck_assert_int_eq(rfs_mapping_write(m, buf, 10, 3 * page), 10);
 	rfs_mapping_free(m);
 	free(buf);
@@ -229,9 +250,10 @@ END_TEST
  * starts before the window) is refused whole. */
 START_TEST(cap_unaligned_first_page)
 {
-	struct rfs_mapping *m = view(RFS_VIEW_COW, page + 1, 4 * page, -1);
+	struct rfs_mapping *m;
 
-	rfs_account_init(&account, page);
+	set_cap(page);
+	m = view(RFS_VIEW_COW, page + 1, 4 * page, -1);
 	ck_assert_int_eq(rfs_mapping_write(m, "ab", 2, page), 2); /* the view's 2nd page */
 	ck_assert_int_eq(rfs_mapping_write(m, "x", 1, 0), -ENOSPC);
 	ck_assert_int_eq(rfs_mapping_write(m, "xy", 2, page - 2), -ENOSPC);
@@ -253,7 +275,7 @@ START_TEST(discard_shows_file_again)
 	ck_assert(!shows_file(m, off, 0, 10 * page));
 	ck_assert_int_eq(rfs_mapping_discard(m), 0);
 	ck_assert_uint_eq(private_of(m), 0);
-	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	ck_assert_uint_eq(charged(), 0);
 	ck_assert(shows_file(m, off, 0, 10 * page));
 	ck_assert(file_has(0, FILE_SIZE, -1));
 	ck_assert_int_eq(rfs_mapping_discard(m), 0); /* nothing private: fine */
@@ -278,7 +300,7 @@ START_TEST(commit_writes_only_the_window)
 	ck_assert_int_eq(pwrite(fd, "zw", 2, (off_t)(off + 2 * page)), 2);
 	ck_assert_int_eq(rfs_mapping_commit(m), 0);
 	ck_assert_uint_eq(private_of(m), 0);
-	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	ck_assert_uint_eq(charged(), 0);
 	ck_assert(file_has(off, 2 * page, 'D'));
 	ck_assert(file_has(0, 5 * page, -1));
 	ck_assert(file_has(5 * page, 1, 'x'));
@@ -303,8 +325,7 @@ START_TEST(commit_refused)
 {
 	struct rfs_mapping *rw = view(RFS_VIEW_RW, 0, page, -1);
 	struct rfs_mapping *ro = view(RFS_VIEW_RO, 0, page, -1);
-	int fd, e = 0;
-	struct rfs_store *store = rfs_store_new(1 << 20, 16, RFS_STORE_MEMFD, &e);
+	int fd;
 	struct rfs_mapping *reg = rfs_region_new(store);
 	struct rfs_mapping *cow;
 
@@ -315,7 +336,6 @@ START_TEST(commit_refused)
 	rfs_mapping_free(rw);
 	rfs_mapping_free(ro);
 	rfs_mapping_free(reg);
-	rfs_store_free(store);
 
 	/* A cow view of a file the daemon could only open read-only. */
 	fd = open(path, O_RDONLY);
@@ -356,9 +376,9 @@ START_TEST(threaded_commit_discard)
 		ck_assert_int_eq(i % 2 ? rfs_mapping_commit(m) : rfs_mapping_discard(m), 0);
 	for (int i = 0; i < WRITERS; i++)
 		pthread_join(t[i], NULL);
-	ck_assert_uint_eq(rfs_account_used(&account), private_of(m));
+	ck_assert_uint_eq(charged(), private_of(m));
 	ck_assert_int_eq(rfs_mapping_commit(m), 0);
-	ck_assert_uint_eq(rfs_account_used(&account), 0);
+	ck_assert_uint_eq(charged(), 0);
 	/* Whether a page's last write was committed or discarded depends on
 	 * timing; but no write is torn by a commit or a discard. */
 	for (uint64_t p = 0; p < 32; p++)
