@@ -10,6 +10,7 @@
 
 #include "fs/control.h"
 #include "fs/inval.h"
+#include "fs/names.h"
 
 void rfs_file_closed(struct rfs_daemon *d, struct rfs_node *node)
 {
@@ -25,13 +26,6 @@ void rfs_file_closed(struct rfs_daemon *d, struct rfs_node *node)
 	rfs_ns_forget(d->ns, gone.dir, 1);
 }
 
-static enum rfs_lifetime lifetime_of(enum rfs_life l)
-{
-	return l == RFS_LIFE_CLOSE     ? RFS_LIFETIME_CLOSE
-	       : l == RFS_LIFE_PERSIST ? RFS_LIFETIME_PERSIST
-				       : RFS_LIFETIME_INHERIT;
-}
-
 /* The directory dd names, made (with its parents) if missing; referenced. */
 static int find_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd, struct rfs_node **out)
 {
@@ -39,7 +33,7 @@ static int find_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd, struct 
 	struct rfs_new what = {
 		.mode = S_IFDIR | (o->has_mode ? o->mode : 0755),
 		.cred = {o->has_uid ? o->uid : getuid(), o->has_gid ? o->gid : getgid()},
-		.lifetime = lifetime_of(dd->lifetime),
+		.lifetime = rfs_lifetime_of(dd->lifetime),
 	};
 	struct rfs_node *parent;
 	char *path = strdup(dd->name), *leaf;
@@ -81,7 +75,7 @@ int rfs_add_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd)
 	if (which)
 		err = rfs_ns_setattr(d->ns, dir, which, &st);
 	if (!err && dd->lifetime != RFS_LIFE_UNSET)
-		err = rfs_ns_set_lifetime(d->ns, dir, lifetime_of(dd->lifetime));
+		err = rfs_ns_set_lifetime(d->ns, dir, rfs_lifetime_of(dd->lifetime));
 	if (which && d->inval)
 		rfs_inval_post(d->inval, rfs_ino(d, dir), 0, 0);
 	rfs_ns_forget(d->ns, dir, 1);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fs/control.h"
+#include "fs/names.h"
 
 #define PREFIX "user.regionfs."
 
@@ -30,14 +31,12 @@ static int value_of(struct rfs_node *node, const char *name, char *buf, size_t s
 	attr = name + strlen(PREFIX);
 	/* A directory's: the default of regions created in it. */
 	if (strcmp(attr, "lifetime") == 0 && (m || rfs_node_type(node) == S_IFDIR))
-		return snprintf(buf, size, "%s",
-				rfs_node_lifetime(node) == RFS_LIFETIME_CLOSE ? "close"
-									      : "persist");
+		return snprintf(buf, size, "%s", rfs_lifetime_name(node));
 	if (!m)
 		return -ENODATA;
 	rfs_mapping_describe(m, &i);
 	if (strcmp(attr, "kind") == 0)
-		return snprintf(buf, size, "%s", i.kind == RFS_KIND_VIEW ? "view" : "region");
+		return snprintf(buf, size, "%s", rfs_kind_name(i.kind));
 	if (strcmp(attr, "size") == 0)
 		return snprintf(buf, size, "%llu", (unsigned long long)i.size);
 	if (strcmp(attr, "capacity") == 0)
@@ -46,11 +45,7 @@ static int value_of(struct rfs_node *node, const char *name, char *buf, size_t s
 	if (strcmp(attr, "dirty") == 0)
 		return snprintf(buf, size, "%llu", (unsigned long long)i.dirty);
 	if (strcmp(attr, "access") == 0)
-		return snprintf(buf, size, "%s",
-				i.kind == RFS_KIND_REGION  ? "rw"
-				: i.access == RFS_VIEW_RO  ? "ro"
-				: i.access == RFS_VIEW_COW ? "cow"
-							   : "rw");
+		return snprintf(buf, size, "%s", rfs_access_name(&i));
 	if (i.kind != RFS_KIND_VIEW)
 		return -ENODATA;
 	if (strcmp(attr, "backing") == 0)

@@ -9,6 +9,7 @@
 #include "conf/quote.h"
 #include "fs/fs.h"
 #include "fs/inval.h"
+#include "fs/names.h"
 
 int rfs_walk_parents(struct rfs_daemon *d, char *path, bool create, struct rfs_node **parent,
 		     char **leaf)
@@ -106,10 +107,7 @@ int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 	else
 		err = rfs_mapping_resize(map, r->size);
 	if (!err)
-		err = add_file(d, r->name, &r->owner, 0644, map,
-			       r->lifetime == RFS_LIFE_CLOSE	 ? RFS_LIFETIME_CLOSE
-			       : r->lifetime == RFS_LIFE_PERSIST ? RFS_LIFETIME_PERSIST
-								 : RFS_LIFETIME_INHERIT,
+		err = add_file(d, r->name, &r->owner, 0644, map, rfs_lifetime_of(r->lifetime),
 			       &node);
 	if (err) {
 		rfs_mapping_free(map);
@@ -117,11 +115,6 @@ int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 	}
 	rfs_ns_forget(d->ns, node, 1);
 	return 0;
-}
-
-static enum rfs_view_access view_access(enum rfs_access a)
-{
-	return a == RFS_ACCESS_RO ? RFS_VIEW_RO : a == RFS_ACCESS_COW ? RFS_VIEW_COW : RFS_VIEW_RW;
 }
 
 /* The region called name, referenced; -ENOENT, or -EINVAL if it is no region. */
@@ -168,7 +161,7 @@ struct rfs_mapping *rfs_view_open(struct rfs_daemon *d, const struct rfs_view_de
 		.file = v->file,
 		.offset = v->offset,
 		.length = v->has_length ? v->length : 0,
-		.access = view_access(v->access),
+		.access = rfs_view_access_of(v->access),
 		.fd = fd,
 		.store = d->store,
 	};

@@ -6,6 +6,7 @@
 
 #include "conf/quote.h"
 #include "fs/control.h"
+#include "fs/names.h"
 #include "fs/uring.h"
 
 static const char *const op_names[] = {
@@ -13,23 +14,6 @@ static const char *const op_names[] = {
 	RFS_OPS(RFS_OP_NAME)
 #undef RFS_OP_NAME
 };
-
-static const char *kind_name(enum rfs_kind k)
-{
-	return k == RFS_KIND_VIEW ? "view" : "region";
-}
-
-static const char *lifetime_name(struct rfs_node *node)
-{
-	return rfs_node_lifetime(node) == RFS_LIFETIME_CLOSE ? "close" : "persist";
-}
-
-static const char *access_name(const struct rfs_mapping_info *i)
-{
-	if (i->kind == RFS_KIND_REGION)
-		return "rw";
-	return i->access == RFS_VIEW_RO ? "ro" : i->access == RFS_VIEW_COW ? "cow" : "rw";
-}
 
 /* Names and paths in stats are single words, quoted as control reads them. */
 static void put_token(struct rfs_text *t, const char *s)
@@ -94,16 +78,16 @@ static void collect_row(const char *path, struct rfs_node *node, struct stats_ro
 	rfs_mapping_describe(rfs_node_mapping(node), &i);
 	*r = (struct stats_row){
 		.name = path,
-		.kind = kind_name(i.kind),
+		.kind = rfs_kind_name(i.kind),
 		.size = i.size,
 		.offset = i.offset,
 		.dirty = i.dirty,
 		.resident = i.resident,
 		.private_bytes = i.private_bytes,
 		.backing = i.backing,
-		.access = access_name(&i),
+		.access = rfs_access_name(&i),
 		.opens = rfs_node_opens(node),
-		.lifetime = lifetime_name(node),
+		.lifetime = rfs_lifetime_name(node),
 		.deleted = i.kind == RFS_KIND_REGION ? NULL
 			   : deleted		     ? "yes"
 						     : "no",
@@ -414,8 +398,8 @@ static int gauge_line(void *ctx, const char *path, struct rfs_node *node)
 		return 0;
 	rfs_text_printf(w->t, "%s{name=\"", w->g->name);
 	put_label(w->t, path);
-	rfs_text_printf(w->t, "\",kind=\"%s\",access=\"%s\",backing=\"", kind_name(i.kind),
-			access_name(&i));
+	rfs_text_printf(w->t, "\",kind=\"%s\",access=\"%s\",backing=\"", rfs_kind_name(i.kind),
+			rfs_access_name(&i));
 	put_label(w->t, i.backing ? i.backing : "");
 	rfs_text_printf(w->t, "\"} %llu\n", (unsigned long long)w->g->value(&i, node));
 	return 0;
