@@ -12,6 +12,7 @@
 #include "conf/command.h"
 #include "conf/quote.h"
 #include "fs/inval.h"
+#include "fs/views.h"
 
 /* A name or path for a message, quoted as stats prints it (shortened). */
 struct quoted {
@@ -174,11 +175,8 @@ static int flush_one(struct flush_all *f, const char *path, struct rfs_node *nod
 	struct quoted q;
 	int e;
 
-	rfs_view_check_deleted(rfs_node_mapping(node), path);
-	e = rfs_mapping_sync(rfs_node_mapping(node), true);
-	rfs_add(&f->d->counters.flushes, 1);
+	e = rfs_view_flush(f->d, rfs_node_mapping(node), path, true);
 	if (e) {
-		rfs_add(&f->d->counters.flush_errors, 1);
 		if (!f->err)
 			snprintf(f->msg, f->msglen, "flush %s: %s", quoted(path, &q), strerror(-e));
 		f->err = f->err ? f->err : e;

@@ -186,13 +186,4 @@ int rfs_add_view_mapping(struct rfs_daemon *d, const struct rfs_view_decl *v,
 void rfs_view_error(const struct rfs_view_decl *v, const char *file, int e, char *err,
 		    size_t errlen);
 
-/*
- * Is m a view whose backing file was unlinked? Logs a warning the first
- * time it is found so for each view (name: its path, or NULL if unknown).
- */
-bool rfs_view_check_deleted(struct rfs_mapping *m, const char *name);
-
-/* Windows' change notice: queue invalidation of the view's cached bytes. */
-void rfs_view_changed(void *ctx, struct rfs_mapping *view, uint64_t off, uint64_t len);
-
 #endif

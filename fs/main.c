@@ -19,6 +19,7 @@
 #include "fs/mount_opts.h"
 #include "fs/passthrough.h"
 #include "fs/uring.h"
+#include "fs/views.h"
 #include "fs/wire.h"
 #include "lib/guard.h"
 

@@ -31,16 +31,7 @@
 #include "fs/inval.h"
 #include "fs/passthrough.h"
 #include "fs/uring.h"
-
-void rfs_view_changed(void *ctx, struct rfs_mapping *view, uint64_t off, uint64_t len)
-{
-	struct rfs_daemon *d = ctx;
-	struct rfs_node *node = rfs_mapping_node(view);
-
-	/* No node: a removed region that only its windows hold; nothing caches it. */
-	if (d->inval && node)
-		rfs_inval_post(d->inval, rfs_ino(d, node), off, len);
-}
+#include "fs/views.h"
 
 /* How an open of a regular file is served, kept in its fi->fh. */
 enum { FH_DAEMON, FH_KERNEL };
@@ -320,13 +311,9 @@ static int sync_node(struct rfs_daemon *d, struct rfs_node *node, bool durable)
 
 	if (!m || rfs_mapping_kind(m) != RFS_KIND_VIEW)
 		return 0;
-	rfs_view_check_deleted(m, NULL);
-	err = rfs_mapping_sync(m, durable);
-	rfs_add(&d->counters.flushes, 1);
-	if (err) {
-		rfs_add(&d->counters.flush_errors, 1);
+	err = rfs_view_flush(d, m, NULL, durable);
+	if (err)
 		rfs_log(RFS_LOG_WARN, "flush of a view failed: %s", strerror(-err));
-	}
 	return err;
 }
 

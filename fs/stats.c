@@ -7,6 +7,7 @@
 #include "conf/quote.h"
 #include "fs/control.h"
 #include "fs/names.h"
+#include "fs/views.h"
 #include "fs/uring.h"
 
 static const char *const op_names[] = {
@@ -32,29 +33,6 @@ static void put_token(struct rfs_text *t, const char *s)
 	rfs_text_printf(t, "%s", q);
 	if (q != small)
 		free(q);
-}
-
-bool rfs_view_check_deleted(struct rfs_mapping *m, const char *name)
-{
-	static const char what[] = "of a view was deleted; the view keeps serving the deleted "
-				   "file's bytes until it is removed";
-	char qn[256], qb[256];
-	struct rfs_mapping_info i;
-	bool first;
-
-	if (!rfs_mapping_backing_deleted(m, &first))
-		return false;
-	if (!first)
-		return true;
-	rfs_mapping_describe(m, &i);
-	rfs_quote(i.backing, qb, sizeof(qb));
-	if (name) {
-		rfs_quote(name, qn, sizeof(qn));
-		rfs_log(RFS_LOG_WARN, "view %s: backing file %s %s", qn, qb, what);
-	} else {
-		rfs_log(RFS_LOG_WARN, "backing file %s %s", qb, what);
-	}
-	return true;
 }
 
 /* One row of stats, as both stats and stats.json show it. */
