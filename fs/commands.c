@@ -12,6 +12,7 @@
 #include "conf/command.h"
 #include "conf/quote.h"
 #include "fs/inval.h"
+#include "fs/path.h"
 #include "fs/views.h"
 
 /* A name or path for a message, quoted as stats prints it (shortened). */

@@ -6,7 +6,8 @@
 #ifndef REGIONFS_COMMANDS_H
 #define REGIONFS_COMMANDS_H
 
-#include "fs/control.h"
+#include "fs/fs.h"
+#include "fs/text.h"
 
 /* Run every line of buf; stops at the first failure and returns its -errno. */
 int rfs_command_run(struct rfs_daemon *d, const char *buf, size_t size);

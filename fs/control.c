@@ -3,13 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "fs/commands.h"
+#include "fs/stats.h"
 
 /* The tags of the special nodes: which control file a node is. */
 enum ctl_kind { CTL_DIR = 1, CTL_CONTROL, CTL_STATS, CTL_STATS_JSON, CTL_METRICS };
@@ -30,37 +30,6 @@ struct handle {
 
 /* Longer than any command can be: such a line runs (and fails) as it is. */
 #define PARTIAL_MAX (64 * 1024)
-
-void rfs_text_printf(struct rfs_text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? t->cap - t->len : 0, fmt,
-			      ap);
-		va_end(ap);
-		if (n < 0 || t->failed)
-			return;
-		if (t->buf && (size_t)n < t->cap - t->len) {
-			t->len += (size_t)n;
-			return;
-		}
-		size_t cap = t->cap ? t->cap * 2 : 4096;
-		char *b;
-
-		while (cap - t->len <= (size_t)n)
-			cap *= 2;
-		b = realloc(t->buf, cap);
-		if (!b) {
-			t->failed = true;
-			return;
-		}
-		t->buf = b;
-		t->cap = cap;
-	}
-}
 
 static enum ctl_kind kind_of(const struct rfs_node *node)
 {

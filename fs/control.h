@@ -16,34 +16,11 @@
 
 int rfs_control_init(struct rfs_daemon *d);
 
-/* Is node one of the control plane's? Then the handlers below serve it. */
-static inline bool rfs_is_control(const struct rfs_node *node)
-{
-	return rfs_node_tag(node) != NULL;
-}
-
 void rfs_control_open(fuse_req_t req, struct rfs_node *node, struct fuse_file_info *fi);
 void rfs_control_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi);
 void rfs_control_write(fuse_req_t req, const char *buf, size_t size, struct fuse_file_info *fi);
 /* close(): runs a last line the writer left without its newline. */
 void rfs_control_flush(fuse_req_t req, struct fuse_file_info *fi);
 void rfs_control_release(fuse_req_t req, struct fuse_file_info *fi);
-
-/* Text builders shared by the control files. */
-struct rfs_text {
-	char *buf;
-	size_t len, cap;
-	bool failed; /* an allocation failed; buf holds what fit */
-};
-void rfs_text_printf(struct rfs_text *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/*
- * stats.c: the stats and metrics files' contents, listing the files who
- * could find with ls and stat (rfs_ns_walk_as); who NULL: all.
- */
-void rfs_stats_render(struct rfs_daemon *d, const struct rfs_reader *who, struct rfs_text *t);
-void rfs_stats_json_render(struct rfs_daemon *d, const struct rfs_reader *who, struct rfs_text *t);
-void rfs_metrics_render(struct rfs_daemon *d, const struct rfs_reader *who, struct rfs_text *t);
 
 #endif

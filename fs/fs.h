@@ -111,7 +111,16 @@ static inline struct rfs_node *rfs_node(struct rfs_daemon *d, fuse_ino_t ino)
 	return ino == FUSE_ROOT_ID ? rfs_ns_root(d->ns) : (struct rfs_node *)(uintptr_t)ino;
 }
 
-fuse_ino_t rfs_ino(struct rfs_daemon *d, struct rfs_node *node);
+static inline fuse_ino_t rfs_ino(struct rfs_daemon *d, struct rfs_node *node)
+{
+	return node == rfs_ns_root(d->ns) ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)node;
+}
+
+/* Is node one of the control plane's (fs/control.h)? Then its handlers serve it. */
+static inline bool rfs_is_control(const struct rfs_node *node)
+{
+	return rfs_node_tag(node) != NULL;
+}
 
 /* Fill a fuse_entry_param for a referenced node. */
 void rfs_fill_entry(struct rfs_daemon *d, struct rfs_node *node, struct fuse_entry_param *e);
@@ -149,18 +158,9 @@ void rfs_ops_dir(struct fuse_lowlevel_ops *ops);
 void rfs_ops_file(struct fuse_lowlevel_ops *ops);
 void rfs_ops_xattr(struct fuse_lowlevel_ops *ops);
 
-/*
- * Walk path's directories from the root, making missing ones if create;
- * returns the parent referenced and its last component in *leaf (pointing
- * into path, which is modified).
- */
-int rfs_walk_parents(struct rfs_daemon *d, char *path, bool create, struct rfs_node **parent,
-		     char **leaf);
-/* The node called name (a path from the root), referenced; -errno. */
-int rfs_lookup_path(struct rfs_daemon *d, const char *name, struct rfs_node **node);
 /* Add one declared region; -errno. */
 int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r);
-/* Make or update one declared directory (fs/lifetime.c); -errno. */
+/* Make or update one declared directory; -errno. */
 int rfs_add_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd);
 /* A [dir:] section went from the config: its directory's default back to persist. */
 void rfs_drop_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd);

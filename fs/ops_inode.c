@@ -8,11 +8,6 @@
 #include "fs/fs.h"
 #include "fs/inval.h"
 
-fuse_ino_t rfs_ino(struct rfs_daemon *d, struct rfs_node *node)
-{
-	return node == rfs_ns_root(d->ns) ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)node;
-}
-
 void rfs_fill_entry(struct rfs_daemon *d, struct rfs_node *node, struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fs/control.h"
+#include "fs/fs.h"
 #include "fs/names.h"
 
 #define PREFIX "user.regionfs."

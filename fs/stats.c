@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "conf/quote.h"
-#include "fs/control.h"
+#include "fs/stats.h"
 #include "fs/names.h"
 #include "fs/views.h"
 #include "fs/uring.h"
@@ -15,25 +15,6 @@ static const char *const op_names[] = {
 	RFS_OPS(RFS_OP_NAME)
 #undef RFS_OP_NAME
 };
-
-/* Names and paths in stats are single words, quoted as control reads them. */
-static void put_token(struct rfs_text *t, const char *s)
-{
-	char small[256], *q = small;
-	size_t n = rfs_quote(s, small, sizeof(small));
-
-	if (n >= sizeof(small)) {
-		q = malloc(n + 1);
-		if (!q) {
-			t->failed = true;
-			return;
-		}
-		rfs_quote(s, q, n + 1);
-	}
-	rfs_text_printf(t, "%s", q);
-	if (q != small)
-		free(q);
-}
 
 /* One row of stats, as both stats and stats.json show it. */
 struct stats_row {
@@ -85,9 +66,9 @@ static int stats_line(void *ctx, const char *path, struct rfs_node *node)
 	struct stats_row r;
 
 	collect_row(path, node, &r);
-	put_token(t, r.name);
+	rfs_text_put_quoted(t, r.name);
 	rfs_text_printf(t, " %s %llu ", r.kind, (unsigned long long)r.size);
-	put_token(t, r.backing ? r.backing : "-");
+	rfs_text_put_quoted(t, r.backing ? r.backing : "-");
 	rfs_text_printf(t, " %llu %s %u %llu %llu %s %s %s %llu\n", (unsigned long long)r.offset,
 			r.access, r.opens, (unsigned long long)r.dirty,
 			(unsigned long long)r.resident, r.last_flush[0] ? r.last_flush : "-",
@@ -108,7 +89,7 @@ static int stats_dir_line(void *ctx, const char *path, struct rfs_node *node)
 
 	if (!close_dir(node))
 		return 0;
-	put_token(t, path);
+	rfs_text_put_quoted(t, path);
 	rfs_text_printf(t, " dir - - - - - - - - close - -\n");
 	return 0;
 }
@@ -165,23 +146,15 @@ static void put_json_string(struct rfs_text *t, const char *s)
 /* "key": "text", "key_token": "quoted": the name for jq, the name for control. */
 static void put_json_name(struct rfs_text *t, const char *key, const char *s)
 {
-	char small[256], *q = small;
-	size_t n = rfs_quote(s, small, sizeof(small));
+	struct rfs_text token = {0};
 
-	if (n >= sizeof(small)) {
-		q = malloc(n + 1);
-		if (!q) {
-			t->failed = true;
-			return;
-		}
-		rfs_quote(s, q, n + 1);
-	}
+	rfs_text_put_quoted(&token, s);
+	t->failed |= token.failed;
 	rfs_text_printf(t, "\"%s\": ", key);
 	put_json_string(t, s);
 	rfs_text_printf(t, ", \"%s_token\": ", key);
-	put_json_string(t, q);
-	if (q != small)
-		free(q);
+	put_json_string(t, token.buf ? token.buf : "");
+	free(token.buf);
 }
 
 struct json_walk {
