@@ -52,3 +52,27 @@ int rfs_lookup_path(struct rfs_daemon *d, const char *name, struct rfs_node **no
 	free(path);
 	return err;
 }
+
+int rfs_path_create(struct rfs_daemon *d, const char *name, const struct rfs_new *what,
+		    bool existing_ok, struct rfs_node **node)
+{
+	char *path = strdup(name), *leaf;
+	struct rfs_node *parent;
+	int err;
+
+	if (!path)
+		return -ENOMEM;
+	err = rfs_walk_parents(d, path, true, &parent, &leaf);
+	if (err)
+		goto out_free;
+	err = existing_ok ? rfs_ns_lookup(d->ns, parent, leaf, node) : -ENOENT;
+	if (err == -ENOENT) {
+		err = rfs_ns_create(d->ns, parent, leaf, what, node);
+		if (!err)
+			rfs_inval_entry(d, parent, leaf);
+	}
+	rfs_ns_forget(d->ns, parent, 1);
+out_free:
+	free(path);
+	return err;
+}

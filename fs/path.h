@@ -14,4 +14,12 @@ int rfs_walk_parents(struct rfs_daemon *d, char *path, bool create, struct rfs_n
 /* The node called name (a path from the root), referenced; -errno. */
 int rfs_lookup_path(struct rfs_daemon *d, const char *name, struct rfs_node **node);
 
+/*
+ * Create what at name (a path from the root; missing directories are
+ * made), telling the kernel's cache; or, if existing_ok, take the node
+ * already there. The node referenced in *node; -errno.
+ */
+int rfs_path_create(struct rfs_daemon *d, const char *name, const struct rfs_new *what,
+		    bool existing_ok, struct rfs_node **node);
+
 #endif

@@ -24,19 +24,8 @@ static int add_file(struct rfs_daemon *d, const char *name, const struct rfs_own
 		.map = map,
 		.lifetime = lifetime,
 	};
-	struct rfs_node *parent;
-	char *path = strdup(name), *leaf;
-	int err;
+	int err = rfs_path_create(d, name, &what, false, out);
 
-	if (!path)
-		return -ENOMEM;
-	err = rfs_walk_parents(d, path, true, &parent, &leaf);
-	if (err)
-		goto out_free;
-	err = rfs_ns_create(d->ns, parent, leaf, &what, out);
-	if (!err)
-		rfs_inval_entry(d, parent, leaf);
-	rfs_ns_forget(d->ns, parent, 1);
 	/* The creator's gid may have come from a setgid directory; the
 	 * config's word is final. */
 	if (!err && o->has_gid) {
@@ -44,8 +33,6 @@ static int add_file(struct rfs_daemon *d, const char *name, const struct rfs_own
 
 		rfs_ns_setattr(d->ns, *out, RFS_SET_GID, &st);
 	}
-out_free:
-	free(path);
 	return err;
 }
 
@@ -261,28 +248,12 @@ static int find_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd, struct 
 		.cred = {o->has_uid ? o->uid : getuid(), o->has_gid ? o->gid : getgid()},
 		.lifetime = rfs_lifetime_of(dd->lifetime),
 	};
-	struct rfs_node *parent;
-	char *path = strdup(dd->name), *leaf;
-	int err;
+	int err = rfs_path_create(d, dd->name, &what, true, out);
 
-	if (!path)
-		return -ENOMEM;
-	err = rfs_walk_parents(d, path, true, &parent, &leaf);
-	if (err)
-		goto out_free;
-	err = rfs_ns_lookup(d->ns, parent, leaf, out);
-	if (err == -ENOENT) {
-		err = rfs_ns_create(d->ns, parent, leaf, &what, out);
-		if (!err)
-			rfs_inval_entry(d, parent, leaf);
-	}
-	rfs_ns_forget(d->ns, parent, 1);
 	if (!err && (rfs_node_type(*out) != S_IFDIR || rfs_is_control(*out))) {
 		rfs_ns_forget(d->ns, *out, 1);
 		err = -ENOTDIR;
 	}
-out_free:
-	free(path);
 	return err;
 }
 
