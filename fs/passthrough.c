@@ -12,6 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/hash.h"
+
 /* The protocol (include/uapi/linux/fuse.h, 7.40), for older headers. */
 #define PT_INIT_FLAG2	      (1u << 5)	 /* FUSE_PASSTHROUGH >> 32 */
 #define PT_FOPEN	      (1u << 7)	 /* FOPEN_PASSTHROUGH */
@@ -30,10 +32,8 @@ struct backing_map {
 /* The initial user namespace's inode number (PROC_USER_INIT_INO). */
 #define INIT_USER_NS "user:[4026531837]"
 
-#define BUCKETS 4096
-
 struct backing {
-	struct backing *next;
+	struct rfs_hash_link link; /* in p->backings, keyed by the region */
 	const struct rfs_mapping *key;
 	int id;
 	unsigned int opens;
@@ -42,7 +42,7 @@ struct backing {
 struct rfs_passthrough {
 	int fd; /* the session's /dev/fuse; fixed */
 	pthread_mutex_t lock;
-	struct backing *buckets[BUCKETS]; /* protected by lock */
+	struct rfs_hash backings; /* struct backing; protected by lock */
 };
 
 /* The backing id for the reply this thread is about to send, or -1. */
@@ -55,22 +55,22 @@ struct rfs_passthrough *rfs_passthrough_new(int fd)
 	if (!p)
 		return NULL;
 	p->fd = fd;
+	rfs_hash_init(&p->backings);
 	pthread_mutex_init(&p->lock, NULL);
 	return p;
 }
 
 void rfs_passthrough_free(struct rfs_passthrough *p)
 {
+	struct rfs_hash_link *l, *next;
+
 	if (!p)
 		return;
-	for (size_t i = 0; i < BUCKETS; i++) {
-		while (p->buckets[i]) {
-			struct backing *b = p->buckets[i];
-
-			p->buckets[i] = b->next;
-			free(b);
-		}
+	for (l = rfs_hash_next(&p->backings, NULL); l; l = next) {
+		next = rfs_hash_next(&p->backings, l);
+		free(rfs_hash_entry(l, struct backing, link));
 	}
+	rfs_hash_destroy(&p->backings);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
@@ -111,26 +111,30 @@ bool rfs_passthrough_permitted(void)
 	return strcmp(ns, INIT_USER_NS) == 0;
 }
 
-static struct backing **slot(struct rfs_passthrough *p, const struct rfs_mapping *m)
+static bool backing_eq(const struct rfs_hash_link *l, const void *m)
 {
-	struct backing **b = &p->buckets[((uintptr_t)m >> 4) % BUCKETS];
+	return rfs_hash_entry(l, struct backing, link)->key == m;
+}
 
-	while (*b && (*b)->key != m)
-		b = &(*b)->next;
-	return b;
+/* The backing of region m, or NULL. p->lock held. */
+static struct backing *find(struct rfs_passthrough *p, const struct rfs_mapping *m)
+{
+	struct rfs_hash_link *l = rfs_hash_find(&p->backings, rfs_hash_ptr(m), backing_eq, m);
+
+	return l ? rfs_hash_entry(l, struct backing, link) : NULL;
 }
 
 int rfs_passthrough_open(struct rfs_passthrough *p, struct rfs_mapping *m)
 {
-	struct backing **b, *nb;
+	struct backing *b, *nb;
 	struct backing_map map = {0};
-	int id;
+	int id, err;
 
 	pthread_mutex_lock(&p->lock);
-	b = slot(p, m);
-	if (*b) {
-		(*b)->opens++;
-		id = (*b)->id;
+	b = find(p, m);
+	if (b) {
+		b->opens++;
+		id = b->id;
 		goto out;
 	}
 	nb = calloc(1, sizeof(*nb));
@@ -149,7 +153,12 @@ int rfs_passthrough_open(struct rfs_passthrough *p, struct rfs_mapping *m)
 		goto out;
 	}
 	*nb = (struct backing){.key = m, .id = id, .opens = 1};
-	*b = nb;
+	err = rfs_hash_insert(&p->backings, &nb->link, rfs_hash_ptr(m));
+	if (err) {
+		ioctl(p->fd, PT_IOC_BACKING_CLOSE, &(uint32_t){(uint32_t)id});
+		free(nb);
+		id = err;
+	}
 out:
 	pthread_mutex_unlock(&p->lock);
 	return id;
@@ -157,13 +166,13 @@ out:
 
 void rfs_passthrough_release(struct rfs_passthrough *p, struct rfs_mapping *m)
 {
-	struct backing **b, *gone = NULL;
+	struct backing *b, *gone = NULL;
 
 	pthread_mutex_lock(&p->lock);
-	b = slot(p, m);
-	if (*b && --(*b)->opens == 0) {
-		gone = *b;
-		*b = gone->next;
+	b = find(p, m);
+	if (b && --b->opens == 0) {
+		gone = b;
+		rfs_hash_remove(&p->backings, &b->link);
 		/* Opens still in the kernel keep their file: only the id goes. */
 		ioctl(p->fd, PT_IOC_BACKING_CLOSE, &(uint32_t){(uint32_t)gone->id});
 	}

@@ -58,8 +58,8 @@ void rfs_hash_remove(struct rfs_hash *h, struct rfs_hash_link *l);
 /*
  * Every link once, in no set order: the first with l NULL, then the one
  * after l; NULL at the end. The table must not change meanwhile, but for
- * the caller freeing l's element after it has the next one (to empty the
- * table before rfs_hash_destroy).
+ * l itself: once the caller has the link after l, it may remove l or free
+ * its element (to empty the table before rfs_hash_destroy).
  */
 struct rfs_hash_link *rfs_hash_next(const struct rfs_hash *h, const struct rfs_hash_link *l);
 

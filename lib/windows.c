@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/hash.h"
+
 /* A view registered on its backing, for change notices. */
 struct watcher {
 	struct watcher *next;
@@ -28,7 +30,7 @@ struct rfs_backing {
 };
 
 struct rfs_chunk {
-	struct rfs_chunk *hnext;	       /* hash chain */
+	struct rfs_hash_link link;	       /* in w->chunks, keyed by (b, idx) */
 	struct rfs_chunk *lru_prev, *lru_next; /* in w->lru while unpinned */
 	struct rfs_backing *b;
 	uint64_t idx; /* file offset / RFS_CHUNK */
@@ -40,25 +42,30 @@ struct rfs_chunk {
 struct rfs_windows {
 	pthread_mutex_t lock;
 	struct rfs_backing *backings;
-	struct rfs_chunk **table;
-	size_t nbuckets; /* a power of two */
-	size_t nchunks;
-	struct rfs_chunk lru; /* list head: least recently used first */
+	struct rfs_hash chunks; /* every mapped chunk */
+	struct rfs_chunk lru;	/* list head: least recently used first */
 	uint64_t mapped, budget;
 	rfs_changed_fn changed; /* fixed */
 	void *ctx;		/* fixed */
 };
 
-static size_t hash_slot(const struct rfs_backing *b, uint64_t idx, size_t nbuckets)
-{
-	uint64_t h = ((uintptr_t)b >> 4) * 0x9e3779b97f4a7c15ULL ^ idx * 0xff51afd7ed558ccdULL;
+/* What a chunk is found by. */
+struct chunk_key {
+	const struct rfs_backing *b;
+	uint64_t idx;
+};
 
-	return (size_t)(h ^ (h >> 29)) & (nbuckets - 1);
+static uint64_t chunk_hash(const struct rfs_backing *b, uint64_t idx)
+{
+	return rfs_hash_mix((uintptr_t)b, idx);
 }
 
-static size_t slot(const struct rfs_windows *w, const struct rfs_backing *b, uint64_t idx)
+static bool chunk_eq(const struct rfs_hash_link *l, const void *key)
 {
-	return hash_slot(b, idx, w->nbuckets);
+	const struct rfs_chunk *c = rfs_hash_entry(l, struct rfs_chunk, link);
+	const struct chunk_key *k = key;
+
+	return c->b == k->b && c->idx == k->idx;
 }
 
 static void lru_unlink(struct rfs_chunk *c)
@@ -78,42 +85,13 @@ static void lru_append(struct rfs_windows *w, struct rfs_chunk *c)
 
 static void chunk_drop(struct rfs_windows *w, struct rfs_chunk *c)
 {
-	struct rfs_chunk **pp = &w->table[slot(w, c->b, c->idx)];
-
-	while (*pp != c)
-		pp = &(*pp)->hnext;
-	*pp = c->hnext;
+	rfs_hash_remove(&w->chunks, &c->link);
 	if (c->lru_next)
 		lru_unlink(c);
 	/* Dirty pages stay in the page cache and are written back as usual. */
 	munmap(c->addr, RFS_CHUNK);
 	w->mapped -= RFS_CHUNK;
-	w->nchunks--;
 	free(c);
-}
-
-static int table_grow(struct rfs_windows *w)
-{
-	size_t nb = w->nbuckets * 2;
-	struct rfs_chunk **t = calloc(nb, sizeof(*t));
-
-	if (!t)
-		return -ENOMEM;
-	for (size_t i = 0; i < w->nbuckets; i++) {
-		struct rfs_chunk *c = w->table[i], *next;
-
-		for (; c; c = next) {
-			size_t s = hash_slot(c->b, c->idx, nb);
-
-			next = c->hnext;
-			c->hnext = t[s];
-			t[s] = c;
-		}
-	}
-	free(w->table);
-	w->table = t;
-	w->nbuckets = nb;
-	return 0;
 }
 
 struct rfs_windows *rfs_windows_new(uint64_t budget, rfs_changed_fn changed, void *ctx)
@@ -122,12 +100,7 @@ struct rfs_windows *rfs_windows_new(uint64_t budget, rfs_changed_fn changed, voi
 
 	if (!w)
 		return NULL;
-	w->nbuckets = 64;
-	w->table = calloc(w->nbuckets, sizeof(*w->table));
-	if (!w->table) {
-		free(w);
-		return NULL;
-	}
+	rfs_hash_init(&w->chunks);
 	w->lru.lru_next = w->lru.lru_prev = &w->lru;
 	w->budget = budget < RFS_CHUNK ? RFS_CHUNK : budget;
 	w->changed = changed;
@@ -142,7 +115,7 @@ void rfs_windows_free(struct rfs_windows *w)
 		return;
 	while (w->lru.lru_next != &w->lru)
 		chunk_drop(w, w->lru.lru_next);
-	free(w->table);
+	rfs_hash_destroy(&w->chunks);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }
@@ -212,6 +185,7 @@ out_close:
 
 void rfs_backing_put(struct rfs_windows *w, struct rfs_backing *b)
 {
+	struct rfs_hash_link *l, *next;
 	struct rfs_backing **pp;
 
 	pthread_mutex_lock(&w->lock);
@@ -219,14 +193,12 @@ void rfs_backing_put(struct rfs_windows *w, struct rfs_backing *b)
 		pthread_mutex_unlock(&w->lock);
 		return;
 	}
-	for (size_t i = 0; i < w->nbuckets; i++) {
-		struct rfs_chunk *c = w->table[i], *next;
+	for (l = rfs_hash_next(&w->chunks, NULL); l; l = next) {
+		struct rfs_chunk *c = rfs_hash_entry(l, struct rfs_chunk, link);
 
-		for (; c; c = next) {
-			next = c->hnext;
-			if (c->b == b)
-				chunk_drop(w, c);
-		}
+		next = rfs_hash_next(&w->chunks, l);
+		if (c->b == b)
+			chunk_drop(w, c);
 	}
 	for (pp = &w->backings; *pp != b; pp = &(*pp)->next)
 		;
@@ -306,15 +278,16 @@ int rfs_chunk_pin(struct rfs_windows *w, struct rfs_backing *b, uint64_t off,
 		  struct rfs_chunk **out, char **addr)
 {
 	uint64_t idx = off / RFS_CHUNK;
+	struct chunk_key key = {b, idx};
+	struct rfs_hash_link *l;
 	struct rfs_chunk *c;
 	int prot = PROT_READ | (b->writable ? PROT_WRITE : 0);
 	int err = 0;
 
 	pthread_mutex_lock(&w->lock);
-	for (c = w->table[slot(w, b, idx)]; c; c = c->hnext)
-		if (c->b == b && c->idx == idx)
-			break;
-	if (c) {
+	l = rfs_hash_find(&w->chunks, chunk_hash(b, idx), chunk_eq, &key);
+	if (l) {
+		c = rfs_hash_entry(l, struct rfs_chunk, link);
 		if (c->pins++ == 0)
 			lru_unlink(c);
 		goto out;
@@ -322,10 +295,6 @@ int rfs_chunk_pin(struct rfs_windows *w, struct rfs_backing *b, uint64_t off,
 	/* Make room: drop the least recently used unpinned chunks. */
 	while (w->mapped + RFS_CHUNK > w->budget && w->lru.lru_next != &w->lru)
 		chunk_drop(w, w->lru.lru_next);
-	if (w->nchunks >= w->nbuckets && table_grow(w)) {
-		err = -ENOMEM;
-		goto out_unlock;
-	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		err = -ENOMEM;
@@ -340,10 +309,13 @@ int rfs_chunk_pin(struct rfs_windows *w, struct rfs_backing *b, uint64_t off,
 	c->b = b;
 	c->idx = idx;
 	c->pins = 1;
-	c->hnext = w->table[slot(w, b, idx)];
-	w->table[slot(w, b, idx)] = c;
+	err = rfs_hash_insert(&w->chunks, &c->link, chunk_hash(b, idx));
+	if (err) {
+		munmap(c->addr, RFS_CHUNK);
+		free(c);
+		goto out_unlock;
+	}
 	w->mapped += RFS_CHUNK;
-	w->nchunks++;
 out:
 	*out = c;
 	*addr = c->addr;
