@@ -13,6 +13,10 @@
  * when its last open file description goes, once it has been opened at all
  * (rfs_ns_closed); a directory gives regions created in it a default.
  *
+ * The code: ns.c (nodes, names), ns_dir.c (directories, readdir), ns_attr.c
+ * (stat, setattr), ns_life.c (opens, close lifetime), ns_walk.c (walks);
+ * private structures in ns_i.h.
+ *
  * Locking: ns->lock (a reader-writer lock) guards the tree, every node's
  * name links, nlink, mode, ownership, a directory's default lifetime and
  * the node list. Times are atomics
@@ -147,7 +151,15 @@ enum {
 	RFS_SET_MTIME = 1 << 5,
 	RFS_SET_CTIME = 1 << 6,
 };
-/* Apply the fields of st named by which. Size applies to regular files only. */
+/*
+ * Apply the fields of st named by which. Size applies to regular files
+ * only. Everything is checked before anything is applied (-EPERM for a
+ * sealed node's mode, owner or size; -EISDIR, -EINVAL for a size of a
+ * non-file; -EINVAL for a negative size or a tv_nsec out of range), and the
+ * steps that can still fail (the resize: -ENOSPC, -EFBIG, ...; then a
+ * region's file times) come before the rest: a failed call changes nothing
+ * but, in the rare case that its times fail after the resize, the size.
+ */
 int rfs_ns_setattr(struct rfs_ns *ns, struct rfs_node *node, unsigned int which,
 		   const struct stat *st);
 
@@ -182,7 +194,8 @@ void rfs_ns_stat_locked(struct rfs_node *node, struct stat *st);
  * Call fn for every regular file reachable from the root, depth first, with
  * its path ("dir/name"; a hard-linked file once per name), skipping special
  * nodes. Runs under the shared lock: fn must not call into ns. fn returns
- * non-zero to stop.
+ * non-zero to stop. Returns that value (0 if the walk ended), or -ENOMEM.
+ * The same holds for rfs_ns_walk_dirs and rfs_ns_walk_as.
  */
 #define RFS_NS_PATH_MAX 4096
 typedef int (*rfs_walk_fn)(void *ctx, const char *path, struct rfs_node *node);

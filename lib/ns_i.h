@@ -1,0 +1,111 @@
+/*
+ * The namespace's private structures and the helpers its files share
+ * (ns.h is the API). The files, one job each:
+ *
+ *   ns.c       lifecycle of nodes and the namespace; name operations
+ *              (lookup, create, link, remove, rename) and small accessors
+ *   ns_dir.c   a directory's table of entries, and readdir over it
+ *   ns_attr.c  attributes: stat, setattr, times
+ *   ns_life.c  open counts and the close lifetime of regions
+ *   ns_walk.c  depth-first walks for the control plane
+ *
+ * Locking is ns.h's: "ns->lock" below means struct rfs_ns's lock.
+ */
+#ifndef REGIONFS_NS_I_H
+#define REGIONFS_NS_I_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/hash.h"
+#include "lib/ns.h"
+
+#define NAME_MAX_BYTES	 255
+#define COOKIE_DOT	 1
+#define COOKIE_DOTDOT	 2
+#define COOKIE_FIRST	 3
+#define BOGO_DIRENT_SIZE 20 /* what tmpfs reports per entry as a directory's size */
+
+/* A name in a directory. */
+struct entry {
+	struct rfs_hash_link link; /* in the directory's names, keyed by name */
+	struct entry *prev, *next; /* in cookie order */
+	uint64_t cookie;	   /* readdir position; grows with each insertion */
+	struct rfs_node *node;
+	char name[];
+};
+
+/*
+ * A directory's entries: a hash table to find a name and, beside it, a
+ * list in insertion (cookie) order, which readdir and the walks follow, so
+ * a cookie stays valid however the table grows.
+ */
+struct dir {
+	struct rfs_hash names; /* struct entry */
+	struct entry *head, *tail;
+	uint64_t next_cookie;
+	struct rfs_node *parent; /* the root is its own parent */
+	size_t subdirs;
+};
+
+struct rfs_node {
+	uint64_t ino;
+	mode_t mode; /* type and permission bits */
+	uid_t uid;
+	gid_t gid;
+	nlink_t nlink; /* names; a directory has at most one */
+	bool sealed;   /* special: its name and, for a directory, its entries are fixed */
+	void *tag;     /* the caller's mark on a special node; fixed */
+	_Atomic uint64_t refs;
+	_Atomic uint32_t opens;
+	atomic_bool used; /* opened at least once */
+	/* enum rfs_lifetime: fixed for a file; a directory's default changes under lock */
+	_Atomic int lifetime;
+	/* The directory and entry of the node's first name (a close region's only
+	 * one), NULL once that name is gone. */
+	struct rfs_node *home;
+	struct entry *home_entry;
+	_Atomic int64_t atime, mtime, ctime; /* ns since the epoch */
+	struct rfs_node *all_prev, *all_next;
+	union {
+		struct dir dir;		 /* S_IFDIR */
+		struct rfs_mapping *map; /* S_IFREG */
+		char *target;		 /* S_IFLNK */
+		dev_t rdev;		 /* S_IFCHR, S_IFBLK */
+	};
+};
+
+/* All fields protected by lock unless marked otherwise. */
+struct rfs_ns {
+	pthread_rwlock_t lock;
+	struct rfs_store *store; /* regions' bytes; fixed */
+	struct rfs_node *root;	 /* fixed */
+	struct rfs_node all;	 /* list head of every node; only all_prev/all_next used */
+	uint64_t next_ino;
+	uint64_t nodes;
+};
+
+static inline bool is_dir(const struct rfs_node *n)
+{
+	return S_ISDIR(n->mode);
+}
+
+/* ns_dir.c; ns->lock held (exclusive to change). */
+void rfs_dir_init(struct dir *d);
+/* Free every entry and the table. */
+void rfs_dir_destroy(struct dir *d);
+size_t rfs_dir_count(const struct dir *d);
+struct entry *rfs_dir_find(const struct dir *d, const char *name);
+/* Append an entry for node called name (it becomes d->tail): 0 or -ENOMEM. */
+int rfs_dir_insert(struct dir *d, const char *name, struct rfs_node *node);
+void rfs_dir_erase(struct dir *d, struct entry *e);
+
+/* ns.c; ns->lock held exclusive. */
+/* Take e's node out of directory d; the node loses a name, and may go. */
+void rfs_ns_drop_entry(struct rfs_ns *ns, struct rfs_node *d, struct entry *e);
+/* Mark directory d's entries changed now (mtime and ctime). Lock-free. */
+void rfs_ns_stamp_dir(struct rfs_node *d);
+
+#endif
