@@ -155,7 +155,7 @@ enum {
  * Apply the fields of st named by which. Size applies to regular files
  * only. Everything is checked before anything is applied (-EPERM for a
  * sealed node's mode, owner or size; -EISDIR, -EINVAL for a size of a
- * non-file; -EINVAL for a negative size or a tv_nsec out of range), and the
+ * non-file; -EINVAL for a region's atime or mtime with tv_nsec out of range), and the
  * steps that can still fail (the resize: -ENOSPC, -EFBIG, ...; then a
  * region's file times) come before the rest: a failed call changes nothing
  * but, in the rare case that its times fail after the resize, the size.

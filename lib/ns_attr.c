@@ -60,7 +60,7 @@ void rfs_ns_stat(struct rfs_ns *ns, struct rfs_node *node, struct stat *st)
 	pthread_rwlock_unlock(&ns->lock);
 }
 
-/* A time setattr may store: tv_nsec in range (no UTIME_NOW or UTIME_OMIT here). */
+/* A time utimensat takes as such: tv_nsec in range (UTIME_NOW and UTIME_OMIT are not times). */
 static bool valid_ts(struct timespec ts)
 {
 	return ts.tv_nsec >= 0 && ts.tv_nsec < RFS_NS_PER_SEC;
@@ -68,8 +68,8 @@ static bool valid_ts(struct timespec ts)
 
 /*
  * Can every change which asks for be made? Checked before any is applied.
- * Of what remains, only the store's resize (ENOSPC, EFBIG, ...) and the
- * store file's utimensat, with times checked here, can fail; see setattr.
+ * Of what remains, only the resize (ENOSPC, EFBIG, ...) and a region file's
+ * utimensat, with its times checked here, can fail; see rfs_ns_setattr.
  */
 static int setattr_check(const struct rfs_node *n, unsigned int which, const struct stat *st)
 {
@@ -77,11 +77,10 @@ static int setattr_check(const struct rfs_node *n, unsigned int which, const str
 		return -EPERM;
 	if (which & RFS_SET_SIZE && !S_ISREG(n->mode))
 		return S_ISDIR(n->mode) ? -EISDIR : -EINVAL;
-	if (which & RFS_SET_SIZE && st->st_size < 0)
-		return -EINVAL;
-	if ((which & RFS_SET_ATIME && !valid_ts(st->st_atim)) ||
-	    (which & RFS_SET_MTIME && !valid_ts(st->st_mtim)) ||
-	    (which & RFS_SET_CTIME && !valid_ts(st->st_ctim)))
+	/* A region's file would refuse them (utimensat), after the resize. */
+	if (S_ISREG(n->mode) && n->map && rfs_mapping_kind(n->map) == RFS_KIND_REGION &&
+	    ((which & RFS_SET_ATIME && !valid_ts(st->st_atim)) ||
+	     (which & RFS_SET_MTIME && !valid_ts(st->st_mtim))))
 		return -EINVAL;
 	return 0;
 }
