@@ -121,7 +121,7 @@ static void name_gone(struct rfs_daemon *d, struct rfs_node *parent, const char 
 	struct stat st;
 
 	rfs_ns_stat(d->ns, node, &st);
-	if (st.st_nlink == 0 && d->inval)
+	if (st.st_nlink == 0)
 		rfs_inval_post_delete(d->inval, rfs_ino(d, parent), rfs_ino(d, node), name);
 	else
 		rfs_inval_entry(d, parent, name);
@@ -315,8 +315,7 @@ static int cmd_settle(struct rfs_daemon *d, const char *name, bool commit, char 
 		else
 			snprintf(err, errlen, "discard %s: %s", quoted(name, &q), strerror(-e));
 		/* Even a failed discard may have dropped some pages. */
-		if (d->inval)
-			rfs_inval_post(d->inval, rfs_ino(d, node), 0, 0);
+		rfs_inval_post(d->inval, rfs_ino(d, node), 0, 0);
 	}
 	rfs_ns_forget(d->ns, node, 1);
 	return e;
@@ -414,8 +413,7 @@ int rfs_command_run(struct rfs_daemon *d, const char *buf, size_t size)
 	}
 	pthread_mutex_unlock(&d->ctl_lock);
 	/* Let the kernel forget cached names before the writer looks for them. */
-	if (d->inval)
-		rfs_inval_wait(d->inval, rfs_inval_ticket(d->inval), CMD_WAIT_MS);
+	rfs_inval_wait(d->inval, rfs_inval_ticket(d->inval), CMD_WAIT_MS);
 out_free:
 	for (i = 0; cmds && i < n; i++)
 		rfs_command_free(&cmds[i]);
@@ -494,8 +492,7 @@ static void update_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 		    rfs_ns_setattr(d->ns, node, which, &st))
 			rfs_log(RFS_LOG_WARN, "reload: region '%s' kept its old size", r->name);
 		/* Changed behind the kernel's back: drop its cached size and pages. */
-		if (d->inval)
-			rfs_inval_post(d->inval, rfs_ino(d, node), 0, 0);
+		rfs_inval_post(d->inval, rfs_ino(d, node), 0, 0);
 		rfs_ns_forget(d->ns, node, 1);
 	}
 }

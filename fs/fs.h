@@ -53,7 +53,7 @@ struct rfs_counters {
 struct rfs_daemon {
 	struct rfs_ns *ns;	    /* the namespace; has its own locking */
 	struct rfs_windows *win;    /* views' backing files; has its own locking */
-	struct rfs_inval *inval;    /* cache invalidation worker; set before serving */
+	struct rfs_inval *inval;    /* cache invalidation queue (fs/inval.h); fixed */
 	struct rfs_uring *uring;    /* -o io_uring transport (fs/uring.h), or NULL */
 	struct rfs_store *store;    /* regions' bytes (lib/store.h); has its own locking */
 	struct rfs_passthrough *pt; /* backing ids of region opens (fs/passthrough.h) */

@@ -15,9 +15,10 @@ struct notice {
 };
 
 struct rfs_inval {
-	struct fuse_session *se; /* fixed */
+	struct fuse_session *se; /* set by rfs_inval_start */
 	pthread_t thread;
 	pthread_mutex_t lock; /* guards everything below */
+	bool running;	      /* the worker runs: notices are queued, not dropped */
 	pthread_cond_t wake;  /* the worker: work or stop */
 	pthread_cond_t done;  /* waiters: sent advanced */
 	struct notice *head, **tail;
@@ -66,14 +67,13 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-struct rfs_inval *rfs_inval_start(struct fuse_session *se)
+struct rfs_inval *rfs_inval_new(void)
 {
 	struct rfs_inval *q = calloc(1, sizeof(*q));
 	pthread_condattr_t ca;
 
 	if (!q)
 		return NULL;
-	q->se = se;
 	q->tail = &q->head;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->wake, NULL);
@@ -81,31 +81,59 @@ struct rfs_inval *rfs_inval_start(struct fuse_session *se)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&q->done, &ca);
 	pthread_condattr_destroy(&ca);
-	if (pthread_create(&q->thread, NULL, worker, q)) {
-		free(q);
-		return NULL;
-	}
 	return q;
+}
+
+int rfs_inval_start(struct rfs_inval *q, struct fuse_session *se)
+{
+	int err;
+
+	q->se = se;
+	pthread_mutex_lock(&q->lock);
+	err = pthread_create(&q->thread, NULL, worker, q);
+	q->running = err == 0;
+	pthread_mutex_unlock(&q->lock);
+	return -err;
 }
 
 void rfs_inval_stop(struct rfs_inval *q)
 {
-	if (!q)
-		return;
+	bool running;
+
 	pthread_mutex_lock(&q->lock);
+	running = q->running;
 	q->stopping = true;
 	pthread_cond_signal(&q->wake);
 	pthread_mutex_unlock(&q->lock);
+	if (!running)
+		return;
 	pthread_join(q->thread, NULL);
+	pthread_mutex_lock(&q->lock);
+	q->running = false;
+	pthread_mutex_unlock(&q->lock);
+}
+
+void rfs_inval_free(struct rfs_inval *q)
+{
+	if (!q)
+		return;
 	pthread_cond_destroy(&q->wake);
 	pthread_cond_destroy(&q->done);
 	pthread_mutex_destroy(&q->lock);
 	free(q);
 }
 
+/* Before the worker starts and after it stops no kernel caches anything
+ * of the mount that the daemon could change: the notice is dropped. */
 static void enqueue(struct rfs_inval *q, struct notice *n)
 {
 	pthread_mutex_lock(&q->lock);
+	if (!q->running || q->stopping) {
+		pthread_mutex_unlock(&q->lock);
+		free(n->name);
+		free(n);
+		return;
+	}
 	*q->tail = n;
 	q->tail = &n->next;
 	q->posted++;
@@ -148,8 +176,7 @@ void rfs_inval_post_delete(struct rfs_inval *q, fuse_ino_t parent, fuse_ino_t ch
 
 void rfs_inval_entry(struct rfs_daemon *d, struct rfs_node *dir, const char *name)
 {
-	if (d->inval)
-		rfs_inval_post_entry(d->inval, rfs_ino(d, dir), name);
+	rfs_inval_post_entry(d->inval, rfs_ino(d, dir), name);
 }
 
 uint64_t rfs_inval_ticket(struct rfs_inval *q)
@@ -192,11 +219,8 @@ uint64_t rfs_inval_settle(struct rfs_inval *q, uint64_t before, int timeout_ms)
 uint64_t rfs_inval_before_change(struct rfs_daemon *d, struct rfs_mapping *m, uint64_t off,
 				 uint64_t len)
 {
-	uint64_t before;
+	uint64_t before = rfs_inval_ticket(d->inval);
 
-	if (!d->inval)
-		return 0;
-	before = rfs_inval_ticket(d->inval);
 	rfs_mapping_changing(m, off, len);
 	return rfs_inval_settle(d->inval, before, RFS_INVAL_WAIT_MS);
 }

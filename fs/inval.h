@@ -21,9 +21,18 @@ struct rfs_inval;
  * a view, a region's write or truncate under its windows). */
 #define RFS_INVAL_WAIT_MS 50
 
-struct rfs_inval *rfs_inval_start(struct fuse_session *se);
-/* Sends what is queued, then stops the worker. */
+/*
+ * The queue, made with the model, before the namespace is populated: until
+ * rfs_inval_start and after rfs_inval_stop, notices are dropped (no kernel
+ * caches the mount then), so callers never check whether it serves.
+ */
+struct rfs_inval *rfs_inval_new(void);
+/* Start the worker sending notices on se, once it is mounted; 0 or -errno. */
+int rfs_inval_start(struct rfs_inval *q, struct fuse_session *se);
+/* Sends what is queued, then stops the worker (a no-op if it never started). */
 void rfs_inval_stop(struct rfs_inval *q);
+/* After rfs_inval_stop, or if it never started; NULL is a no-op. */
+void rfs_inval_free(struct rfs_inval *q);
 
 /* Queue a notice: the kernel's cache of ino for [off, off + len). */
 void rfs_inval_post(struct rfs_inval *q, fuse_ino_t ino, uint64_t off, uint64_t len);
@@ -36,7 +45,7 @@ void rfs_inval_post_delete(struct rfs_inval *q, fuse_ino_t parent, fuse_ino_t ch
 			   const char *name);
 
 /* The daemon named or unnamed name in dir by itself: drop the kernel's
- * cached lookup (a no-op before the session serves). */
+ * cached lookup. */
 void rfs_inval_entry(struct rfs_daemon *d, struct rfs_node *dir, const char *name);
 
 /* A ticket covering every notice posted so far. */

@@ -10,7 +10,6 @@ void rfs_file_closed(struct rfs_daemon *d, struct rfs_node *node)
 		return;
 	rfs_add(&d->counters.reclaimed, 1);
 	/* Queued: the kernel may still hold locks of this request's inode. */
-	if (d->inval)
-		rfs_inval_post_delete(d->inval, rfs_ino(d, gone.dir), ino, gone.name);
+	rfs_inval_post_delete(d->inval, rfs_ino(d, gone.dir), ino, gone.name);
 	rfs_ns_forget(d->ns, gone.dir, 1);
 }

@@ -211,8 +211,7 @@ static void *reload_on_sighup(void *arg)
 		else
 			rfs_log(RFS_LOG_ERR, "reload failed, namespace unchanged: %s", msg);
 		pthread_mutex_unlock(&d->ctl_lock);
-		if (d->inval)
-			rfs_inval_wait(d->inval, rfs_inval_ticket(d->inval), 1000);
+		rfs_inval_wait(d->inval, rfs_inval_ticket(d->inval), 1000);
 	}
 	return NULL;
 }
@@ -402,7 +401,8 @@ int main(int argc, char *argv[])
 	}
 	d.ns = rfs_ns_new(d.store, 0755, (struct rfs_cred){getuid(), getgid()});
 	d.win = rfs_windows_new(d.window_max, rfs_view_changed, &d);
-	if (!d.ns || !d.win) {
+	d.inval = rfs_inval_new();
+	if (!d.ns || !d.win || !d.inval) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto out_err;
 	}
@@ -452,8 +452,7 @@ int main(int argc, char *argv[])
 		rfs_log(RFS_LOG_INFO, "serving %s; logging to %s", cl.mountpoint,
 			rfs_log_daemonized());
 	d.mountpoint = cl.mountpoint;
-	d.inval = rfs_inval_start(d.se);
-	if (!d.inval)
+	if (rfs_inval_start(d.inval, d.se))
 		goto out_unmount;
 	if (pthread_create(&reloader, NULL, reload_on_sighup, &d))
 		goto out_inval;
@@ -467,7 +466,6 @@ int main(int argc, char *argv[])
 	rfs_log(RFS_LOG_INFO, "%s: session ended; exit status %d", cl.mountpoint, ret);
 out_inval:
 	rfs_inval_stop(d.inval);
-	d.inval = NULL;
 out_unmount:
 	fuse_session_unmount(d.se);
 	rfs_uring_stop(d.uring); /* after unmount: the kernel has let go of the rings */
@@ -482,12 +480,14 @@ out_session:
 out_ns:
 	rfs_ns_free(d.ns); /* flushes every view */
 	rfs_windows_free(d.win);
+	rfs_inval_free(d.inval);
 	rfs_store_free(d.store);
 	goto out_cfg;
 out_err:
 	fprintf(stderr, "regionfs: %s\n", err);
 	rfs_ns_free(d.ns);
 	rfs_windows_free(d.win);
+	rfs_inval_free(d.inval);
 	rfs_store_free(d.store);
 out_cfg:
 	rfs_config_free(&d.cfg);

@@ -273,7 +273,7 @@ int rfs_add_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd)
 		err = rfs_ns_setattr(d->ns, dir, which, &st);
 	if (!err && dd->lifetime != RFS_LIFE_UNSET)
 		err = rfs_ns_set_lifetime(d->ns, dir, rfs_lifetime_of(dd->lifetime));
-	if (which && d->inval)
+	if (which)
 		rfs_inval_post(d->inval, rfs_ino(d, dir), 0, 0);
 	rfs_ns_forget(d->ns, dir, 1);
 	return err;

@@ -45,6 +45,6 @@ void rfs_view_changed(void *ctx, struct rfs_mapping *view, uint64_t off, uint64_
 	struct rfs_node *node = rfs_mapping_node(view);
 
 	/* No node: a removed region that only its windows hold; nothing caches it. */
-	if (d->inval && node)
+	if (node)
 		rfs_inval_post(d->inval, rfs_ino(d, node), off, len);
 }
