@@ -13,6 +13,7 @@
 #include "conf/quote.h"
 #include "fs/inval.h"
 #include "fs/path.h"
+#include "fs/reload.h"
 #include "fs/views.h"
 
 /* A name or path for a message, quoted as stats prints it (shortened). */
@@ -107,56 +108,6 @@ static int cmd_view(struct rfs_daemon *d, const struct rfs_view_decl *v, char *e
 	e = rfs_add_view(d, v, fd);
 	if (e)
 		rfs_view_error(v, NULL, e, err, errlen);
-	return e;
-}
-
-/*
- * Tell the kernel that name in parent is gone. Its last name: the kernel
- * marks its inode unlinked too, and forgets it once unused, so the mapping
- * goes (a window lets go of its region) without waiting for memory pressure.
- */
-static void name_gone(struct rfs_daemon *d, struct rfs_node *parent, const char *name,
-		      struct rfs_node *node)
-{
-	struct stat st;
-
-	rfs_ns_stat(d->ns, node, &st);
-	if (st.st_nlink == 0)
-		rfs_inval_post_delete(d->inval, rfs_ino(d, parent), rfs_ino(d, node), name);
-	else
-		rfs_inval_entry(d, parent, name);
-}
-
-/* Take name (a region or view) out of the namespace; open files keep it. */
-static int remove_name(struct rfs_daemon *d, const char *name, char *err, size_t errlen)
-{
-	char *path = strdup(name), *leaf;
-	struct rfs_node *parent, *node;
-	struct quoted q;
-	int e;
-
-	if (!path)
-		return -ENOMEM;
-	e = rfs_walk_parents(d, path, false, &parent, &leaf);
-	if (e)
-		goto out_err;
-	e = rfs_ns_lookup(d->ns, parent, leaf, &node);
-	if (!e) {
-		if (rfs_node_type(node) != S_IFREG || rfs_is_control(node))
-			e = -EISDIR;
-		if (!e)
-			e = rfs_ns_remove(d->ns, parent, leaf, false);
-		if (!e)
-			name_gone(d, parent, leaf, node);
-		rfs_ns_forget(d->ns, node, 1);
-	}
-	rfs_ns_forget(d->ns, parent, 1);
-out_err:
-	if (e == -EISDIR)
-		snprintf(err, errlen, "%s is not a region or view", quoted(name, &q));
-	else if (e)
-		snprintf(err, errlen, "%s: %s", quoted(name, &q), strerror(-e));
-	free(path);
 	return e;
 }
 
@@ -352,7 +303,7 @@ static int run(struct rfs_daemon *d, const struct rfs_command *cmd, char *err, s
 	case RFS_CMD_DIR:
 		return cmd_dir(d, &cmd->dir, err, errlen);
 	case RFS_CMD_REMOVE:
-		return remove_name(d, cmd->name, err, errlen);
+		return rfs_remove_name(d, cmd->name, err, errlen);
 	case RFS_CMD_FLUSH:
 		return cmd_flush(d, cmd->name, err, errlen);
 	case RFS_CMD_COMMIT:
@@ -428,186 +379,4 @@ void rfs_command_result(struct rfs_daemon *d, struct rfs_text *t)
 	pthread_mutex_lock(&d->ctl_lock);
 	rfs_text_printf(t, "%s", d->ctl_result[0] ? d->ctl_result : "ok: no command yet\n");
 	pthread_mutex_unlock(&d->ctl_lock);
-}
-
-static bool same_owner(const struct rfs_owner *a, const struct rfs_owner *b)
-{
-	return a->has_mode == b->has_mode && a->mode == b->mode && a->has_uid == b->has_uid &&
-	       a->uid == b->uid && a->has_gid == b->has_gid && a->gid == b->gid;
-}
-
-/* Equal strings, or both absent. */
-static bool same_str(const char *a, const char *b)
-{
-	return a && b ? strcmp(a, b) == 0 : a == b;
-}
-
-static bool same_view(const struct rfs_view_decl *a, const struct rfs_view_decl *b)
-{
-	return same_str(a->file, b->file) && same_str(a->region, b->region) &&
-	       a->offset == b->offset && a->has_length == b->has_length && a->length == b->length &&
-	       a->access == b->access && same_owner(&a->owner, &b->owner);
-}
-
-static const struct rfs_view_decl *find_view(const struct rfs_config *c, const char *name)
-{
-	for (size_t i = 0; i < c->n_views; i++)
-		if (strcmp(c->views[i].name, name) == 0)
-			return &c->views[i];
-	return NULL;
-}
-
-static bool has_dir(const struct rfs_config *c, const char *name)
-{
-	for (size_t i = 0; i < c->n_dirs; i++)
-		if (strcmp(c->dirs[i].name, name) == 0)
-			return true;
-	return false;
-}
-
-static const struct rfs_region_decl *find_region(const struct rfs_config *c, const char *name)
-{
-	for (size_t i = 0; i < c->n_regions; i++)
-		if (strcmp(c->regions[i].name, name) == 0)
-			return &c->regions[i];
-	return NULL;
-}
-
-/* Bring a region declared before and now in line with its new declaration. */
-static void update_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
-{
-	struct rfs_node *node;
-	struct stat st = {.st_mode = r->owner.mode,
-			  .st_uid = r->owner.uid,
-			  .st_gid = r->owner.gid,
-			  .st_size = (off_t)r->size};
-	unsigned int which = RFS_SET_SIZE;
-
-	if (rfs_lookup_path(d, r->name, &node) == 0) {
-		which |= r->owner.has_mode ? RFS_SET_MODE : 0;
-		which |= r->owner.has_uid ? RFS_SET_UID : 0;
-		which |= r->owner.has_gid ? RFS_SET_GID : 0;
-		if (rfs_node_mapping(node) &&
-		    rfs_mapping_kind(rfs_node_mapping(node)) == RFS_KIND_REGION &&
-		    rfs_ns_setattr(d->ns, node, which, &st))
-			rfs_log(RFS_LOG_WARN, "reload: region '%s' kept its old size", r->name);
-		/* Changed behind the kernel's back: drop its cached size and pages. */
-		rfs_inval_post(d->inval, rfs_ino(d, node), 0, 0);
-		rfs_ns_forget(d->ns, node, 1);
-	}
-}
-
-/*
- * A window of a region the reload adds: it can only be made once the
- * region is, but whether it fits is known now. 0, or -ENXIO.
- */
-static int window_fits(const struct rfs_view_decl *v, const struct rfs_region_decl *r)
-{
-	if (v->has_length ? v->offset + v->length > r->size : v->offset >= r->size)
-		return -ENXIO;
-	return 0;
-}
-
-/*
- * Reload: parse the file and open every new or changed view first, so that
- * any error leaves the namespace as it was; then remove what went away or
- * changed (open files keep the old mapping until closed) and add the new.
- * Windows of regions the reload adds are checked first and made after
- * them. Regions keep their contents: a changed region is resized and
- * re-owned. The size cap is fixed at mount. Caller holds ctl_lock.
- */
-int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen)
-{
-	struct rfs_config next;
-	struct rfs_mapping **maps;
-	bool *later;
-	char why[RFS_ERR_MAX];
-	int e;
-
-	if (!d->cfg.path) {
-		snprintf(msg, msglen, "no config file to reload (mounted without -c)");
-		return -ENOENT;
-	}
-	e = rfs_config_load_file(d->cfg.path, &next, msg, msglen);
-	if (e)
-		return e;
-	maps = calloc(next.n_views + 1, sizeof(*maps));
-	later = calloc(next.n_views + 1, sizeof(*later));
-	if (!maps || !later) {
-		free(maps);
-		free(later);
-		rfs_config_free(&next);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < next.n_views; i++) {
-		const struct rfs_view_decl *v = &next.views[i], *old = find_view(&d->cfg, v->name);
-		const struct rfs_region_decl *r = v->region ? find_region(&next, v->region) : NULL;
-
-		if (old && same_view(old, v))
-			continue;
-		if (r && !find_region(&d->cfg, v->region)) {
-			later[i] = true;
-			e = window_fits(v, r);
-		} else {
-			maps[i] = rfs_view_open(d, v, -1, &e);
-		}
-		if (e) {
-			rfs_view_error(v, d->cfg.path, e, msg, msglen);
-			goto out_unwind;
-		}
-	}
-	for (size_t i = 0; i < d->cfg.n_views; i++) {
-		const struct rfs_view_decl *v = &d->cfg.views[i], *now = find_view(&next, v->name);
-
-		if (!now || !same_view(v, now))
-			remove_name(d, v->name, why, sizeof(why));
-	}
-	for (size_t i = 0; i < d->cfg.n_regions; i++)
-		if (!find_region(&next, d->cfg.regions[i].name))
-			remove_name(d, d->cfg.regions[i].name, why, sizeof(why));
-	for (size_t i = 0; i < next.n_views; i++) {
-		if (maps[i] && rfs_add_view_mapping(d, &next.views[i], maps[i])) {
-			rfs_log(RFS_LOG_WARN, "reload: view '%s' could not be named",
-				next.views[i].name);
-			rfs_mapping_free(maps[i]);
-		}
-	}
-	/* Before the regions: new ones in these directories take their lifetime. */
-	for (size_t i = 0; i < d->cfg.n_dirs; i++)
-		if (!has_dir(&next, d->cfg.dirs[i].name))
-			rfs_drop_dir(d, &d->cfg.dirs[i]);
-	for (size_t i = 0; i < next.n_dirs; i++)
-		if (rfs_add_dir(d, &next.dirs[i]))
-			rfs_log(RFS_LOG_WARN, "reload: dir '%s' could not be made or updated",
-				next.dirs[i].name);
-	for (size_t i = 0; i < next.n_regions; i++) {
-		if (find_region(&d->cfg, next.regions[i].name))
-			update_region(d, &next.regions[i]);
-		else if (rfs_add_region(d, &next.regions[i]))
-			rfs_log(RFS_LOG_WARN, "reload: region '%s' could not be added",
-				next.regions[i].name);
-	}
-	for (size_t i = 0; i < next.n_views; i++) {
-		e = later[i] ? rfs_add_view(d, &next.views[i], -1) : 0;
-		if (e) {
-			rfs_view_error(&next.views[i], d->cfg.path, e, why, sizeof(why));
-			rfs_log(RFS_LOG_WARN, "reload: %s", why);
-		}
-	}
-	free(maps);
-	free(later);
-	/* Kept at mount: the cap and its accounting do not change under load. */
-	next.size = d->cfg.size;
-	next.has_size = d->cfg.has_size;
-	rfs_config_free(&d->cfg);
-	d->cfg = next;
-	return 0;
-
-out_unwind:
-	for (size_t i = 0; i < next.n_views; i++)
-		rfs_mapping_free(maps[i]);
-	free(maps);
-	free(later);
-	rfs_config_free(&next);
-	return e;
 }

@@ -15,7 +15,4 @@ int rfs_command_run(struct rfs_daemon *d, const char *buf, size_t size);
 /* The outcome of the last command ("ok: ..." or "error: ..."), a line. */
 void rfs_command_result(struct rfs_daemon *d, struct rfs_text *t);
 
-/* Re-read the config file and bring the namespace in line with it. */
-int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen);
-
 #endif

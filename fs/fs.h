@@ -162,6 +162,9 @@ void rfs_ops_xattr(struct fuse_lowlevel_ops *ops);
 int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r);
 /* Make or update one declared directory; -errno. */
 int rfs_add_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd);
+/* Take name (a region or view) out of the namespace; open files keep it.
+ * -errno with why in err. */
+int rfs_remove_name(struct rfs_daemon *d, const char *name, char *err, size_t errlen);
 /* A [dir:] section went from the config: its directory's default back to persist. */
 void rfs_drop_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd);
 

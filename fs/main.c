@@ -18,6 +18,7 @@
 #include "fs/inval.h"
 #include "fs/mount_opts.h"
 #include "fs/passthrough.h"
+#include "fs/reload.h"
 #include "fs/uring.h"
 #include "fs/views.h"
 #include "fs/wire.h"

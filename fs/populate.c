@@ -288,3 +288,54 @@ void rfs_drop_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd)
 		rfs_ns_forget(d->ns, dir, 1);
 	}
 }
+
+/*
+ * Tell the kernel that name in parent is gone. Its last name: the kernel
+ * marks its inode unlinked too, and forgets it once unused, so the mapping
+ * goes (a window lets go of its region) without waiting for memory pressure.
+ */
+static void name_gone(struct rfs_daemon *d, struct rfs_node *parent, const char *name,
+		      struct rfs_node *node)
+{
+	struct stat st;
+
+	rfs_ns_stat(d->ns, node, &st);
+	if (st.st_nlink == 0)
+		rfs_inval_post_delete(d->inval, rfs_ino(d, parent), rfs_ino(d, node), name);
+	else
+		rfs_inval_entry(d, parent, name);
+}
+
+/* Take name (a region or view) out of the namespace; open files keep it. */
+int rfs_remove_name(struct rfs_daemon *d, const char *name, char *err, size_t errlen)
+{
+	char *path = strdup(name), *leaf;
+	struct rfs_node *parent, *node;
+	char q[256];
+	int e;
+
+	if (!path)
+		return -ENOMEM;
+	e = rfs_walk_parents(d, path, false, &parent, &leaf);
+	if (e)
+		goto out_err;
+	e = rfs_ns_lookup(d->ns, parent, leaf, &node);
+	if (!e) {
+		if (rfs_node_type(node) != S_IFREG || rfs_is_control(node))
+			e = -EISDIR;
+		if (!e)
+			e = rfs_ns_remove(d->ns, parent, leaf, false);
+		if (!e)
+			name_gone(d, parent, leaf, node);
+		rfs_ns_forget(d->ns, node, 1);
+	}
+	rfs_ns_forget(d->ns, parent, 1);
+out_err:
+	rfs_quote(name, q, sizeof(q));
+	if (e == -EISDIR)
+		snprintf(err, errlen, "%s is not a region or view", q);
+	else if (e)
+		snprintf(err, errlen, "%s: %s", q, strerror(-e));
+	free(path);
+	return e;
+}

@@ -1,0 +1,166 @@
+#include "fs/reload.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/diff.h"
+#include "fs/inval.h"
+#include "fs/path.h"
+
+/* A reload under way: the config read, what changed, the views opened. */
+struct reload {
+	struct rfs_daemon *d;
+	struct rfs_config next;
+	struct rfs_diff *plan;
+	struct rfs_mapping **maps; /* by next's views: opened before anything changes */
+};
+
+/* Bring a region declared before and now in line with its new declaration. */
+static void update_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
+{
+	struct rfs_node *node;
+	struct stat st = {.st_mode = r->owner.mode,
+			  .st_uid = r->owner.uid,
+			  .st_gid = r->owner.gid,
+			  .st_size = (off_t)r->size};
+	unsigned int which = RFS_SET_SIZE;
+
+	if (rfs_lookup_path(d, r->name, &node) == 0) {
+		which |= r->owner.has_mode ? RFS_SET_MODE : 0;
+		which |= r->owner.has_uid ? RFS_SET_UID : 0;
+		which |= r->owner.has_gid ? RFS_SET_GID : 0;
+		if (rfs_node_mapping(node) &&
+		    rfs_mapping_kind(rfs_node_mapping(node)) == RFS_KIND_REGION &&
+		    rfs_ns_setattr(d->ns, node, which, &st))
+			rfs_log(RFS_LOG_WARN, "reload: region '%s' kept its old size", r->name);
+		/* Changed behind the kernel's back: drop its cached size and pages. */
+		rfs_inval_post(d->inval, rfs_ino(d, node), 0, 0);
+		rfs_ns_forget(d->ns, node, 1);
+	}
+}
+
+/*
+ * Open every new or changed view first, so that any error leaves the
+ * namespace as it was. Windows of regions the reload adds are only checked:
+ * they are made after their region.
+ */
+static int open_views(struct reload *r, char *msg, size_t msglen)
+{
+	for (size_t i = 0; i < r->next.n_views; i++) {
+		const struct rfs_diff_view *dv = &r->plan->views[i];
+		const struct rfs_view_decl *v = &r->next.views[i];
+		int e = 0;
+
+		if (dv->op == RFS_DIFF_SAME)
+			continue;
+		if (dv->late)
+			e = dv->past_end ? -ENXIO : 0;
+		else
+			r->maps[i] = rfs_view_open(r->d, v, -1, &e);
+		if (e) {
+			rfs_view_error(v, r->d->cfg.path, e, msg, msglen);
+			return e;
+		}
+	}
+	return 0;
+}
+
+/* Remove what went away or changed; open files keep the old mapping until closed. */
+static void remove_old(struct reload *r)
+{
+	const struct rfs_config *old = &r->d->cfg;
+	char why[RFS_ERR_MAX];
+
+	for (size_t i = 0; i < old->n_views; i++)
+		if (r->plan->old_views[i] != RFS_DIFF_SAME)
+			rfs_remove_name(r->d, old->views[i].name, why, sizeof(why));
+	for (size_t i = 0; i < old->n_regions; i++)
+		if (r->plan->old_regions[i] == RFS_DIFF_REMOVED)
+			rfs_remove_name(r->d, old->regions[i].name, why, sizeof(why));
+}
+
+/* Name the views opened, then directories, regions and the late windows. */
+static void add_new(struct reload *r)
+{
+	struct rfs_daemon *d = r->d;
+	const struct rfs_config *next = &r->next;
+	char why[RFS_ERR_MAX];
+
+	for (size_t i = 0; i < next->n_views; i++) {
+		if (r->maps[i] && rfs_add_view_mapping(d, &next->views[i], r->maps[i])) {
+			rfs_log(RFS_LOG_WARN, "reload: view '%s' could not be named",
+				next->views[i].name);
+			rfs_mapping_free(r->maps[i]);
+		}
+		r->maps[i] = NULL;
+	}
+	/* Before the regions: new ones in these directories take their lifetime. */
+	for (size_t i = 0; i < d->cfg.n_dirs; i++)
+		if (r->plan->old_dirs[i] == RFS_DIFF_REMOVED)
+			rfs_drop_dir(d, &d->cfg.dirs[i]);
+	for (size_t i = 0; i < next->n_dirs; i++)
+		if (rfs_add_dir(d, &next->dirs[i]))
+			rfs_log(RFS_LOG_WARN, "reload: dir '%s' could not be made or updated",
+				next->dirs[i].name);
+	/* A region declared before is brought in line, changed or not: its
+	 * size may have changed at run time. */
+	for (size_t i = 0; i < next->n_regions; i++) {
+		if (r->plan->regions[i] != RFS_DIFF_ADDED)
+			update_region(d, &next->regions[i]);
+		else if (rfs_add_region(d, &next->regions[i]))
+			rfs_log(RFS_LOG_WARN, "reload: region '%s' could not be added",
+				next->regions[i].name);
+	}
+	for (size_t i = 0; i < next->n_views; i++) {
+		int e = r->plan->views[i].late ? rfs_add_view(d, &next->views[i], -1) : 0;
+
+		if (e) {
+			rfs_view_error(&next->views[i], d->cfg.path, e, why, sizeof(why));
+			rfs_log(RFS_LOG_WARN, "reload: %s", why);
+		}
+	}
+}
+
+/*
+ * Reload: parse the file and open every new or changed view first; then
+ * remove what went away or changed and add the new. Regions keep their
+ * contents: a changed region is resized and re-owned. The size cap is
+ * fixed at mount. Caller holds ctl_lock.
+ */
+int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen)
+{
+	struct reload r = {.d = d};
+	int e;
+
+	if (!d->cfg.path) {
+		snprintf(msg, msglen, "no config file to reload (mounted without -c)");
+		return -ENOENT;
+	}
+	e = rfs_config_load_file(d->cfg.path, &r.next, msg, msglen);
+	if (e)
+		return e;
+	e = rfs_diff_new(&d->cfg, &r.next, &r.plan);
+	r.maps = e ? NULL : calloc(r.next.n_views + 1, sizeof(*r.maps));
+	if (!r.maps)
+		e = -ENOMEM;
+	if (!e)
+		e = open_views(&r, msg, msglen);
+	if (!e) {
+		remove_old(&r);
+		add_new(&r);
+		/* Kept at mount: the cap and its accounting do not change under load. */
+		r.next.size = d->cfg.size;
+		r.next.has_size = d->cfg.has_size;
+		rfs_config_free(&d->cfg);
+		d->cfg = r.next;
+	} else {
+		for (size_t i = 0; r.maps && i < r.next.n_views; i++)
+			rfs_mapping_free(r.maps[i]);
+		rfs_config_free(&r.next);
+	}
+	free(r.maps);
+	rfs_diff_free(r.plan);
+	return e;
+}

@@ -1,0 +1,15 @@
+/*
+ * Reload: re-read the config file and bring the namespace in line with it
+ * (SIGHUP, the reload command). conf/diff.h says what changed; this applies it.
+ */
+#ifndef REGIONFS_RELOAD_H
+#define REGIONFS_RELOAD_H
+
+#include <stddef.h>
+
+#include "fs/fs.h"
+
+/* 0, or -errno with why in msg and the namespace as it was. Caller holds ctl_lock. */
+int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen);
+
+#endif
