@@ -343,167 +343,228 @@ static int remount(const struct options *o, const struct rfs_mount_opts *mo, cha
 	return e;
 }
 
-int main(int argc, char *argv[])
+/* What main's stages share: the command line as parsed, and how far the session got. */
+struct run {
+	struct fuse_args args;
+	struct fuse_cmdline_opts cl;
+	struct options o;
+	struct rfs_mount_opts mo;
+	struct fuse_lowlevel_ops ops;
+	bool signals; /* libfuse's signal handlers are set */
+	bool mounted; /* the kernel mount is made */
+};
+
+/*
+ * Parse and check the command line and the config into r, d and *cap.
+ * Returns -1 to go on and mount, else the exit status (help, version and
+ * remount are done here; a bad command line is reported).
+ */
+static int command_line(struct run *r, struct rfs_daemon *d, uint64_t *cap, const char *prog)
 {
-	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct fuse_lowlevel_ops ops = {.init = op_init};
-	struct rfs_daemon d = {0};
-	struct fuse_cmdline_opts cl = {0};
-	struct options o = {0};
-	struct rfs_mount_opts mo = {0};
-	pthread_t reloader;
 	char err[RFS_ERR_MAX] = "";
-	uint64_t cap = 0;
-	int ret = EXIT_USAGE, e = 0;
+	int ret = EXIT_USAGE;
 
-	if (rfs_mount_opts_take(&args, &mo, err, sizeof(err)))
+	if (rfs_mount_opts_take(&r->args, &r->mo, err, sizeof(err)))
 		goto out_err;
-	if (fuse_opt_parse(&args, &o, option_spec, keep_positional) == -1)
-		goto out_args;
+	if (fuse_opt_parse(&r->args, &r->o, option_spec, keep_positional) == -1)
+		return EXIT_USAGE;
 	/* The mountpoint is checked after the options (rfs_mountpoint). */
-	if (fuse_parse_cmdline(&args, &cl) != 0)
-		goto out_args;
-	if (cl.show_help) {
-		usage(argv[0]);
-		ret = 0;
-		goto out_args;
+	if (fuse_parse_cmdline(&r->args, &r->cl) != 0)
+		return EXIT_USAGE;
+	if (r->cl.show_help) {
+		usage(prog);
+		return 0;
 	}
-	if (cl.show_version) {
+	if (r->cl.show_version) {
 		rfs_print_version();
-		ret = 0;
-		goto out_args;
+		return 0;
 	}
-	if (mo.remount) {
-		ret = remount(&o, &mo, err, sizeof(err)) ? 1 : 0;
-		if (ret)
+	if (r->mo.remount) {
+		ret = 1;
+		if (remount(&r->o, &r->mo, err, sizeof(err)))
 			goto out_err;
-		goto out_args;
+		return 0;
 	}
-	if (rfs_check_fuse_args(&args, err, sizeof(err)) ||
-	    (o.log && rfs_log_to_file(o.log, err, sizeof(err))) ||
-	    configure(&d, &o, &cap, err, sizeof(err)) ||
-	    rfs_access_args(&args, o.owner_only || d.cfg.owner_only, err, sizeof(err)) ||
-	    rfs_mountpoint(o.npositional ? o.positional[o.npositional - 1] : NULL, &cl.mountpoint,
-			   err, sizeof(err)))
+	if (rfs_check_fuse_args(&r->args, err, sizeof(err)) ||
+	    (r->o.log && rfs_log_to_file(r->o.log, err, sizeof(err))) ||
+	    configure(d, &r->o, cap, err, sizeof(err)) ||
+	    rfs_access_args(&r->args, r->o.owner_only || d->cfg.owner_only, err, sizeof(err)) ||
+	    rfs_mountpoint(r->o.npositional ? r->o.positional[r->o.npositional - 1] : NULL,
+			   &r->cl.mountpoint, err, sizeof(err)))
 		goto out_err;
-	pthread_mutex_init(&d.ctl_lock, NULL);
-	block_reload_signals();
+	return -1;
+out_err:
+	fprintf(stderr, "regionfs: %s\n", err);
+	return ret;
+}
 
+/* The model: the store, the namespace with its declarations, the views'
+ * windows, the invalidation queue (idle until the session starts it) and
+ * the control plane. model_fini undoes whatever part of it was made. */
+static int model_init(struct rfs_daemon *d, const struct options *o, uint64_t cap, char *err,
+		      size_t errlen)
+{
+	enum rfs_store_kind kind =
+		o->store && strcmp(o->store, "memfd") == 0 ? RFS_STORE_MEMFD : RFS_STORE_TMPFS;
+	int e = 0;
+
+	pthread_mutex_init(&d->ctl_lock, NULL);
 	raise_fd_limit();
 	preload_unwinder();
 	rfs_guard_init();
-	d.store = rfs_store_new_huge(cap, store_files(),
-				     o.store && strcmp(o.store, "memfd") == 0 ? RFS_STORE_MEMFD
-									      : RFS_STORE_TMPFS,
-				     d.cfg.huge, &e);
-	if (!d.store) {
-		snprintf(err, sizeof(err), "cannot make the region store: %s", strerror(-e));
-		goto out_err;
+	d->store = rfs_store_new_huge(cap, store_files(), kind, d->cfg.huge, &e);
+	if (!d->store) {
+		snprintf(err, errlen, "cannot make the region store: %s", strerror(-e));
+		return e;
 	}
-	d.ns = rfs_ns_new(d.store, 0755, (struct rfs_cred){getuid(), getgid()});
-	d.win = rfs_windows_new(d.window_max, rfs_view_changed, &d);
-	d.inval = rfs_inval_new();
-	if (!d.ns || !d.win || !d.inval) {
-		snprintf(err, sizeof(err), "out of memory");
-		goto out_err;
+	d->ns = rfs_ns_new(d->store, 0755, (struct rfs_cred){getuid(), getgid()});
+	d->win = rfs_windows_new(d->window_max, rfs_view_changed, d);
+	d->inval = rfs_inval_new();
+	if (!d->ns || !d->win || !d->inval) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
-	if (rfs_populate(&d, err, sizeof(err)))
-		goto out_err;
-	if (rfs_control_init(&d)) {
-		snprintf(err, sizeof(err), "cannot create the control plane");
-		goto out_err;
+	e = rfs_populate(d, err, errlen);
+	if (!e && rfs_control_init(d)) {
+		snprintf(err, errlen, "cannot create the control plane");
+		e = -ENOMEM;
 	}
+	return e;
+}
+
+static void model_fini(struct rfs_daemon *d)
+{
+	rfs_ns_free(d->ns); /* flushes every view */
+	rfs_windows_free(d->win);
+	rfs_inval_free(d->inval);
+	rfs_store_free(d->store);
+	pthread_mutex_destroy(&d->ctl_lock);
+}
+
+/*
+ * The session: libfuse's, the mount, the data path's protocol extras, the
+ * move to the background and the invalidation worker. 0, or the exit
+ * status; session_stop undoes whatever part of it was made.
+ */
+static int session_start(struct rfs_daemon *d, struct run *r)
+{
+	char err[RFS_ERR_MAX];
 
 	/* Permission checks by the kernel from the modes we report, as on tmpfs. */
-	if (fuse_opt_add_arg(&args, "-odefault_permissions") ||
-	    rfs_mount_opts_fsname(&args, &mo, o.npositional == 2 ? o.positional[0] : NULL) ||
-	    fuse_opt_add_arg(&args, "-osubtype=regionfs"))
-		goto out_ns;
-	rfs_ops_inode(&ops);
-	rfs_ops_dir(&ops);
-	rfs_ops_file(&ops);
-	if (o.xattr || d.cfg.xattr)
-		rfs_ops_xattr(&ops); /* opt-in: see fs/ops_xattr.c */
-
-	ret = 1;
-	d.se = fuse_session_new(&args, &ops, sizeof(ops), &d);
-	if (!d.se)
-		goto out_ns;
-	if (fuse_set_signal_handlers(d.se))
-		goto out_session;
-	if (fuse_session_mount(d.se, cl.mountpoint))
-		goto out_signals;
-	if (rfs_mount_opts_apply(&mo, cl.mountpoint, err, sizeof(err))) {
+	if (fuse_opt_add_arg(&r->args, "-odefault_permissions") ||
+	    rfs_mount_opts_fsname(&r->args, &r->mo,
+				  r->o.npositional == 2 ? r->o.positional[0] : NULL) ||
+	    fuse_opt_add_arg(&r->args, "-osubtype=regionfs"))
+		return EXIT_USAGE;
+	rfs_ops_inode(&r->ops);
+	rfs_ops_dir(&r->ops);
+	rfs_ops_file(&r->ops);
+	if (r->o.xattr || d->cfg.xattr)
+		rfs_ops_xattr(&r->ops); /* opt-in: see fs/ops_xattr.c */
+	d->se = fuse_session_new(&r->args, &r->ops, sizeof(r->ops), d);
+	if (!d->se)
+		return 1;
+	r->signals = fuse_set_signal_handlers(d->se) == 0;
+	if (!r->signals)
+		return 1;
+	r->mounted = fuse_session_mount(d->se, r->cl.mountpoint) == 0;
+	if (!r->mounted)
+		return 1;
+	if (rfs_mount_opts_apply(&r->mo, r->cl.mountpoint, err, sizeof(err))) {
 		fprintf(stderr, "regionfs: %s\n", err);
-		goto out_unmount;
+		return 1;
 	}
-	d.pt = rfs_passthrough_new(fuse_session_fd(d.se));
-	if (o.io_uring) {
-		d.uring = rfs_uring_new(d.se);
-		if (!d.uring)
-			goto out_unmount;
-	}
-	if (rfs_wire_attach(&d))
-		goto out_unmount;
-	if (!cl.foreground && rfs_log_keep_stderr())
-		goto out_unmount;
-	if (fuse_daemonize(cl.foreground))
-		goto out_unmount;
-	if (!cl.foreground)
-		rfs_log(RFS_LOG_INFO, "serving %s; logging to %s", cl.mountpoint,
+	d->pt = rfs_passthrough_new(fuse_session_fd(d->se));
+	if (r->o.io_uring && !(d->uring = rfs_uring_new(d->se)))
+		return 1;
+	if (rfs_wire_attach(d) || (!r->cl.foreground && rfs_log_keep_stderr()) ||
+	    fuse_daemonize(r->cl.foreground))
+		return 1;
+	if (!r->cl.foreground)
+		rfs_log(RFS_LOG_INFO, "serving %s; logging to %s", r->cl.mountpoint,
 			rfs_log_daemonized());
-	d.mountpoint = cl.mountpoint;
-	if (rfs_inval_start(d.inval, d.se))
-		goto out_unmount;
-	if (pthread_create(&reloader, NULL, reload_on_sighup, &d))
-		goto out_inval;
-	ret = serve(&d, &cl);
+	d->mountpoint = r->cl.mountpoint;
+	return rfs_inval_start(d->inval, d->se) ? 1 : 0;
+}
+
+static void session_stop(struct rfs_daemon *d, struct run *r)
+{
+	rfs_inval_stop(d->inval); /* a no-op if it never started */
+	if (r->mounted)
+		fuse_session_unmount(d->se);
+	rfs_uring_stop(d->uring); /* after unmount: the kernel has let go of the rings */
+	d->uring = NULL;
+	rfs_passthrough_free(d->pt);
+	d->pt = NULL;
+	free(d->wire);
+	d->wire = NULL;
+	if (r->signals)
+		fuse_remove_signal_handlers(d->se);
+	if (d->se)
+		fuse_session_destroy(d->se);
+	d->se = NULL;
+}
+
+/* Serve until unmounted or told to stop; the exit status. */
+static int run_session(struct rfs_daemon *d, struct fuse_cmdline_opts *cl)
+{
+	pthread_t reloader;
+	int ret;
+
+	if (pthread_create(&reloader, NULL, reload_on_sighup, d))
+		return 1;
+	ret = serve(d, cl);
 	pthread_kill(reloader, SIGUSR1);
 	pthread_join(reloader, NULL);
 	/* libfuse's handlers report the signal that ended the loop: asked to
 	 * stop is a clean end. */
 	ret = ret == 0 || ret == SIGTERM || ret == SIGINT || ret == SIGHUP ? 0 : 1;
 	/* A background daemon's exit status reaches no one: say it. */
-	rfs_log(RFS_LOG_INFO, "%s: session ended; exit status %d", cl.mountpoint, ret);
-out_inval:
-	rfs_inval_stop(d.inval);
-out_unmount:
-	fuse_session_unmount(d.se);
-	rfs_uring_stop(d.uring); /* after unmount: the kernel has let go of the rings */
-	d.uring = NULL;
-	rfs_passthrough_free(d.pt);
-	d.pt = NULL;
-	free(d.wire);
-out_signals:
-	fuse_remove_signal_handlers(d.se);
-out_session:
-	fuse_session_destroy(d.se);
-out_ns:
-	rfs_ns_free(d.ns); /* flushes every view */
-	rfs_windows_free(d.win);
-	rfs_inval_free(d.inval);
-	rfs_store_free(d.store);
-	goto out_cfg;
-out_err:
-	fprintf(stderr, "regionfs: %s\n", err);
-	rfs_ns_free(d.ns);
-	rfs_windows_free(d.win);
-	rfs_inval_free(d.inval);
-	rfs_store_free(d.store);
-out_cfg:
-	rfs_config_free(&d.cfg);
+	rfs_log(RFS_LOG_INFO, "%s: session ended; exit status %d", cl->mountpoint, ret);
+	return ret;
+}
+
+static void run_free(struct run *r)
+{
+	free(r->o.config);
+	free(r->o.size);
+	free(r->o.window_max);
+	free(r->o.passthrough);
+	free(r->o.huge);
+	free(r->o.store);
+	free(r->o.log);
+	free(r->o.positional[0]);
+	free(r->o.positional[1]);
+	free(r->cl.mountpoint);
+	rfs_mount_opts_free(&r->mo);
+	fuse_opt_free_args(&r->args);
+}
+
+int main(int argc, char *argv[])
+{
+	struct run r = {.args = FUSE_ARGS_INIT(argc, argv), .ops = {.init = op_init}};
+	struct rfs_daemon d = {0};
+	char err[RFS_ERR_MAX] = "";
+	uint64_t cap = 0;
+	int ret = command_line(&r, &d, &cap, argv[0]);
+
+	if (ret >= 0)
+		goto out_args;
+	block_reload_signals(); /* before any thread: they inherit the mask */
+	ret = model_init(&d, &r.o, cap, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "regionfs: %s\n", err);
+		ret = EXIT_USAGE;
+		goto out_model;
+	}
+	ret = session_start(&d, &r);
+	if (!ret)
+		ret = run_session(&d, &r.cl);
+	session_stop(&d, &r);
+out_model:
+	model_fini(&d);
 out_args:
-	free(o.config);
-	free(o.size);
-	free(o.window_max);
-	free(o.passthrough);
-	free(o.huge);
-	free(o.store);
-	free(o.log);
-	free(o.positional[0]);
-	free(o.positional[1]);
-	free(cl.mountpoint);
-	rfs_mount_opts_free(&mo);
-	fuse_opt_free_args(&args);
+	rfs_config_free(&d.cfg);
+	run_free(&r);
 	return ret;
 }
