@@ -506,7 +506,7 @@ int rfs_ns_rename(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from
 	if (err)
 		goto out_unlock;
 	if (n->home_entry == src)
-		set_home(n, to_dir, to_dir->dir.tail); /* dir_insert appends */
+		set_home(n, to_dir, to_dir->dir.tail); /* rfs_dir_insert appends */
 	if (dst)
 		rfs_ns_drop_entry(ns, to_dir, dst);
 	rfs_dir_erase(&from_dir->dir, src);
