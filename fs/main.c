@@ -412,15 +412,14 @@ static int model_init(struct rfs_daemon *d, const struct options *o, uint64_t ca
 	raise_fd_limit();
 	preload_unwinder();
 	rfs_guard_init();
-	d->store = rfs_store_new_huge(cap, store_files(), kind, d->cfg.huge, &e);
-	if (!d->store) {
+	e = rfs_store_new_huge(cap, store_files(), kind, d->cfg.huge, &d->store);
+	if (e) {
 		snprintf(err, errlen, "cannot make the region store: %s", strerror(-e));
 		return e;
 	}
-	d->ns = rfs_ns_new(d->store, 0755, (struct rfs_cred){getuid(), getgid()});
-	d->win = rfs_windows_new(d->window_max, rfs_view_changed, d);
-	d->inval = rfs_inval_new();
-	if (!d->ns || !d->win || !d->inval) {
+	if (rfs_ns_new(d->store, 0755, (struct rfs_cred){getuid(), getgid()}, &d->ns) ||
+	    rfs_windows_new(d->window_max, rfs_view_changed, d, &d->win) ||
+	    !(d->inval = rfs_inval_new())) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}

@@ -38,12 +38,12 @@ static int add_file(struct rfs_daemon *d, const char *name, const struct rfs_own
 
 int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 {
-	struct rfs_mapping *map = rfs_region_new(d->store);
+	struct rfs_mapping *map;
 	struct rfs_node *node;
-	int err;
+	int err = rfs_region_new(d->store, &map);
 
-	if (!map)
-		return -errno;
+	if (err)
+		return err;
 	/* Sized before it is named: no opener may see (and cache) it empty. */
 	if (r->prealloc && r->size)
 		err = rfs_mapping_fallocate(map, 0, 0, r->size);
@@ -90,7 +90,7 @@ static struct rfs_mapping *window_open(struct rfs_daemon *d, struct rfs_view_spe
 		spec->file = label;
 		spec->region = rfs_node_mapping(node);
 		/* The window holds the region's mapping from here on. */
-		map = rfs_view_new(d->win, spec, err);
+		*err = rfs_view_new(d->win, spec, &map);
 		free(label);
 	}
 	rfs_ns_forget(d->ns, node, 1);
@@ -109,9 +109,12 @@ struct rfs_mapping *rfs_view_open(struct rfs_daemon *d, const struct rfs_view_de
 		.store = d->store,
 	};
 
+	struct rfs_mapping *map = NULL;
+
 	if (v->region)
 		return window_open(d, &spec, v->region, err);
-	return rfs_view_new(d->win, &spec, err);
+	*err = rfs_view_new(d->win, &spec, &map);
+	return map;
 }
 
 int rfs_add_view_mapping(struct rfs_daemon *d, const struct rfs_view_decl *v,

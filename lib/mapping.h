@@ -70,8 +70,8 @@ struct rfs_io {
 	void *pins[RFS_IO_SEGS]; /* private: windows held for the reply */
 };
 
-/* A new empty region, a new file of store. NULL with errno set on failure. */
-struct rfs_mapping *rfs_region_new(struct rfs_store *store);
+/* A new empty region, a new file of store, in *out. 0 or -errno. */
+int rfs_region_new(struct rfs_store *store, struct rfs_mapping **out);
 
 struct rfs_windows;
 
@@ -95,9 +95,9 @@ struct rfs_view_spec {
  * full disk is -ENOSPC here rather than a fault later; ro and cow windows
  * must lie inside the file (-ENXIO). A cow view's writes make private
  * copies of pages, charged to spec->store's cap: a write that does not fit is
- * -ENOSPC. NULL with *err = -errno on failure.
+ * -ENOSPC. The view in *out: 0 or -errno.
  */
-struct rfs_mapping *rfs_view_new(struct rfs_windows *w, const struct rfs_view_spec *spec, int *err);
+int rfs_view_new(struct rfs_windows *w, const struct rfs_view_spec *spec, struct rfs_mapping **out);
 
 /*
  * Did the backing store change by a route other than this mapping since the

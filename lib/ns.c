@@ -45,14 +45,15 @@ static void maybe_free(struct rfs_ns *ns, struct rfs_node *n)
 	node_free(n);
 }
 
-static struct rfs_node *node_new(struct rfs_ns *ns, mode_t mode, struct rfs_cred cred,
-				 struct rfs_mapping *map)
+static int node_new(struct rfs_ns *ns, mode_t mode, struct rfs_cred cred, struct rfs_mapping *map,
+		    struct rfs_node **out)
 {
 	struct rfs_node *n = calloc(1, sizeof(*n));
 	int64_t t = rfs_now_ns();
+	int err = 0;
 
 	if (!n)
-		return NULL;
+		return -ENOMEM;
 	n->mode = mode;
 	n->uid = cred.uid;
 	n->gid = cred.gid;
@@ -61,16 +62,19 @@ static struct rfs_node *node_new(struct rfs_ns *ns, mode_t mode, struct rfs_cred
 	atomic_init(&n->mtime, t);
 	atomic_init(&n->ctime, t);
 	if (S_ISREG(mode)) {
-		n->map = map ? map : rfs_region_new(ns->store);
-		if (!n->map) {
+		n->map = map;
+		if (!map)
+			err = rfs_region_new(ns->store, &n->map);
+		if (err) {
 			free(n);
-			return NULL;
+			return err;
 		}
 		rfs_mapping_set_owner(n->map, n);
 	} else if (S_ISDIR(mode)) {
 		rfs_dir_init(&n->dir);
 	}
-	return n;
+	*out = n;
+	return 0;
 }
 
 /* Link a new node into the node list. ns->lock held exclusive. */
@@ -110,26 +114,29 @@ void rfs_ns_stamp_dir(struct rfs_node *d)
 	atomic_store(&d->ctime, t);
 }
 
-struct rfs_ns *rfs_ns_new(struct rfs_store *store, mode_t root_mode, struct rfs_cred owner)
+int rfs_ns_new(struct rfs_store *store, mode_t root_mode, struct rfs_cred owner,
+	       struct rfs_ns **out)
 {
 	struct rfs_ns *ns = calloc(1, sizeof(*ns));
+	int err;
 
 	if (!ns)
-		return NULL;
+		return -ENOMEM;
 	ns->store = store;
 	ns->next_ino = 1;
 	ns->all.all_next = ns->all.all_prev = &ns->all;
-	ns->root = node_new(ns, S_IFDIR | (root_mode & 07777), owner, NULL);
-	if (!ns->root) {
+	err = node_new(ns, S_IFDIR | (root_mode & 07777), owner, NULL, &ns->root);
+	if (err) {
 		free(ns);
-		return NULL;
+		return err;
 	}
 	ns->root->nlink = 1;
 	ns->root->dir.parent = ns->root;
 	atomic_init(&ns->root->lifetime, RFS_LIFETIME_PERSIST);
 	node_publish(ns, ns->root);
 	rfs_rwlock_init(&ns->lock); /* nothing takes it shared twice in one thread */
-	return ns;
+	*out = ns;
+	return 0;
 }
 
 void rfs_ns_free(struct rfs_ns *ns)
@@ -253,11 +260,9 @@ int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 		if (S_ISDIR(mode))
 			mode |= S_ISGID;
 	}
-	n = node_new(ns, mode, cred, what->map);
-	if (!n) {
-		err = errno > 0 ? -errno : -ENOMEM;
+	err = node_new(ns, mode, cred, what->map, &n);
+	if (err)
 		goto out_unlock;
-	}
 	if (S_ISLNK(mode)) {
 		n->target = strdup(what->target);
 		if (!n->target) {

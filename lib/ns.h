@@ -56,7 +56,9 @@ struct rfs_cred {
 	gid_t gid;
 };
 
-struct rfs_ns *rfs_ns_new(struct rfs_store *store, mode_t root_mode, struct rfs_cred owner);
+/* A namespace of just a root directory owned by owner, in *out: 0 or -errno. */
+int rfs_ns_new(struct rfs_store *store, mode_t root_mode, struct rfs_cred owner,
+	       struct rfs_ns **out);
 /* Frees every node, reachable or not. No other thread may use ns any more. */
 void rfs_ns_free(struct rfs_ns *ns);
 

@@ -181,18 +181,17 @@ static void settle(struct region *m)
 static const struct rfs_mapping_ops region_ops;
 static void region_read_end(struct rfs_mapping *mm, struct rfs_io *io);
 
-struct rfs_mapping *rfs_region_new(struct rfs_store *store)
+int rfs_region_new(struct rfs_store *store, struct rfs_mapping **out)
 {
 	struct region *m = calloc(1, sizeof(*m));
 	int err;
 
 	if (!m)
-		return NULL;
+		return -ENOMEM;
 	err = rfs_store_create(store, &m->file);
 	if (err) {
 		free(m);
-		errno = -err;
-		return NULL;
+		return err;
 	}
 	rfs_mapping_init(&m->hdr, &region_ops, RFS_KIND_REGION);
 	m->store = store;
@@ -200,7 +199,8 @@ struct rfs_mapping *rfs_region_new(struct rfs_store *store)
 	pthread_mutex_init(&m->use_lock, NULL);
 	rfs_rwlock_init(&m->lock);
 	rfs_regwin_init(&m->win);
-	return &m->hdr;
+	*out = &m->hdr;
+	return 0;
 }
 
 static void region_free(struct rfs_mapping *mm)

@@ -187,21 +187,19 @@ static int make_floor(int dir, uint64_t page)
 	return err;
 }
 
-struct rfs_store *rfs_store_new(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
-				int *err)
+int rfs_store_new(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
+		  struct rfs_store **out)
 {
-	return rfs_store_new_huge(cap, max_files, want, NULL, err);
+	return rfs_store_new_huge(cap, max_files, want, NULL, out);
 }
 
-struct rfs_store *rfs_store_new_huge(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
-				     const char *huge, int *err)
+int rfs_store_new_huge(uint64_t cap, uint64_t max_files, enum rfs_store_kind want, const char *huge,
+		       struct rfs_store **out)
 {
 	struct rfs_store *s = calloc(1, sizeof(*s));
 
-	if (!s) {
-		*err = -ENOMEM;
-		return NULL;
-	}
+	if (!s)
+		return -ENOMEM;
 	s->kind = RFS_STORE_MEMFD;
 	s->dir = -1;
 	s->reconf = -1;
@@ -227,7 +225,8 @@ struct rfs_store *rfs_store_new_huge(uint64_t cap, uint64_t max_files, enum rfs_
 	 * checks against what it reports instead. */
 	if (s->kind == RFS_STORE_TMPFS)
 		s->reconf = sys_fspick(s->dir, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
-	return s;
+	*out = s;
+	return 0;
 }
 
 void rfs_store_free(struct rfs_store *s)

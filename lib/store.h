@@ -31,13 +31,13 @@ struct rfs_store;
 /*
  * A store of at most cap bytes and max_files files. want RFS_STORE_MEMFD
  * forces memfds (for tests); RFS_STORE_TMPFS falls back to them where no
- * tmpfs can be made. NULL with *err set on failure.
+ * tmpfs can be made. The store in *out: 0 or -errno.
  */
-struct rfs_store *rfs_store_new(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
-				int *err);
+int rfs_store_new(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
+		  struct rfs_store **out);
 /* The same with the tmpfs's huge= mode (NULL: the kernel's default, never). */
-struct rfs_store *rfs_store_new_huge(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
-				     const char *huge, int *err);
+int rfs_store_new_huge(uint64_t cap, uint64_t max_files, enum rfs_store_kind want, const char *huge,
+		       struct rfs_store **out);
 /* Remove every file and let go of the instance. */
 void rfs_store_free(struct rfs_store *s);
 

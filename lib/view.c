@@ -542,16 +542,15 @@ static int region_backing(struct view *v, const struct rfs_view_spec *spec, int 
 	return *fd < 0 ? *fd : 0;
 }
 
-struct rfs_mapping *rfs_view_new(struct rfs_windows *w, const struct rfs_view_spec *spec, int *err)
+int rfs_view_new(struct rfs_windows *w, const struct rfs_view_spec *spec, struct rfs_mapping **out)
 {
 	struct view *v = calloc(1, sizeof(*v));
-	int fd = spec->fd;
+	int fd = spec->fd, err;
 
 	if (!v) {
 		if (spec->fd >= 0)
 			close(spec->fd);
-		*err = -ENOMEM;
-		return NULL;
+		return -ENOMEM;
 	}
 	rfs_mapping_init(&v->hdr, &view_ops, RFS_KIND_VIEW);
 	v->hdr.read_only = spec->access == RFS_VIEW_RO;
@@ -559,28 +558,28 @@ struct rfs_mapping *rfs_view_new(struct rfs_windows *w, const struct rfs_view_sp
 	v->w = w;
 	v->offset = spec->offset;
 	v->access = spec->access;
-	*err = spec->region ? region_backing(v, spec, &fd) : 0;
-	if (!*err)
-		*err = rfs_backing_get(w, spec->file, fd, &v->b);
-	if (*err)
+	err = spec->region ? region_backing(v, spec, &fd) : 0;
+	if (!err)
+		err = rfs_backing_get(w, spec->file, fd, &v->b);
+	if (err)
 		goto out_free;
 	if (spec->access == RFS_VIEW_RW && !rfs_backing_writable(v->b)) {
-		*err = -EACCES;
+		err = -EACCES;
 		goto out_put;
 	}
-	*err = fit_window(v, spec);
-	if (!*err && spec->access == RFS_VIEW_COW)
-		*err = rfs_cow_new(rfs_backing_fd(v->b), v->offset, v->length, spec->store,
-				   &v->cow);
+	err = fit_window(v, spec);
+	if (!err && spec->access == RFS_VIEW_COW)
+		err = rfs_cow_new(rfs_backing_fd(v->b), v->offset, v->length, spec->store, &v->cow);
 	/* Last: from here the region's opens are served by the daemon. */
-	if (!*err && spec->region)
-		*err = rfs_regwin_attach(spec->region, w, v->b);
-	if (*err)
+	if (!err && spec->region)
+		err = rfs_regwin_attach(spec->region, w, v->b);
+	if (err)
 		goto out_cow;
 	v->region = spec->region;
 	pthread_mutex_init(&v->lock, NULL);
 	rfs_backing_attach(w, v->b, &v->hdr, v->offset, v->length);
-	return &v->hdr;
+	*out = &v->hdr;
+	return 0;
 out_cow:
 	rfs_cow_free(v->cow);
 out_put:
@@ -588,5 +587,5 @@ out_put:
 out_free:
 	free(v->label);
 	free(v);
-	return NULL;
+	return err;
 }

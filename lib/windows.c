@@ -94,19 +94,20 @@ static void chunk_drop(struct rfs_windows *w, struct rfs_chunk *c)
 	free(c);
 }
 
-struct rfs_windows *rfs_windows_new(uint64_t budget, rfs_changed_fn changed, void *ctx)
+int rfs_windows_new(uint64_t budget, rfs_changed_fn changed, void *ctx, struct rfs_windows **out)
 {
 	struct rfs_windows *w = calloc(1, sizeof(*w));
 
 	if (!w)
-		return NULL;
+		return -ENOMEM;
 	rfs_hash_init(&w->chunks);
 	w->lru.lru_next = w->lru.lru_prev = &w->lru;
 	w->budget = budget < RFS_CHUNK ? RFS_CHUNK : budget;
 	w->changed = changed;
 	w->ctx = ctx;
 	pthread_mutex_init(&w->lock, NULL);
-	return w;
+	*out = w;
+	return 0;
 }
 
 void rfs_windows_free(struct rfs_windows *w)

@@ -31,7 +31,8 @@ struct rfs_chunk;
  */
 typedef void (*rfs_changed_fn)(void *ctx, struct rfs_mapping *view, uint64_t off, uint64_t len);
 
-struct rfs_windows *rfs_windows_new(uint64_t budget, rfs_changed_fn changed, void *ctx);
+/* Windows mapping at most budget bytes (at least one chunk), in *out: 0 or -ENOMEM. */
+int rfs_windows_new(uint64_t budget, rfs_changed_fn changed, void *ctx, struct rfs_windows **out);
 /* Every view must be freed first. */
 void rfs_windows_free(struct rfs_windows *w);
 

@@ -39,10 +39,9 @@ static unsigned char file_byte(uint64_t pos)
 
 static void set_cap(uint64_t cap)
 {
-	int e = 0;
-
 	rfs_store_free(store);
-	store = rfs_store_new(cap, 16, RFS_STORE_MEMFD, &e);
+	store = NULL;
+	ck_assert_int_eq(rfs_store_new(cap, 16, RFS_STORE_MEMFD, &store), 0);
 	ck_assert_ptr_nonnull(store);
 }
 
@@ -63,7 +62,8 @@ static void setup(void)
 	page = (uint64_t)sysconf(_SC_PAGESIZE);
 	ck_assert_int_eq(rfs_guard_init(), 0);
 	set_cap(1ULL << 40);
-	win = rfs_windows_new(16ULL << 20, NULL, NULL);
+	win = NULL;
+	ck_assert_int_eq(rfs_windows_new(16ULL << 20, NULL, NULL, &win), 0);
 	ck_assert_ptr_nonnull(win);
 	strcpy(path, "/tmp/rfs-cow-XXXXXX");
 	fd = mkstemp(path);
@@ -97,10 +97,10 @@ static struct rfs_mapping *view(enum rfs_view_access access, uint64_t off, uint6
 		.fd = fd,
 		.store = store,
 	};
-	struct rfs_mapping *m;
-	int err = 0;
+	struct rfs_mapping *m = NULL;
+	int err;
 
-	m = rfs_view_new(win, &spec, &err);
+	err = rfs_view_new(win, &spec, &m);
 	ck_assert_msg(m, "rfs_view_new: %s", strerror(-err));
 	return m;
 }
@@ -325,9 +325,10 @@ START_TEST(commit_refused)
 {
 	struct rfs_mapping *rw = view(RFS_VIEW_RW, 0, page, -1);
 	struct rfs_mapping *ro = view(RFS_VIEW_RO, 0, page, -1);
+	struct rfs_mapping *reg = NULL, *cow;
 	int fd;
-	struct rfs_mapping *reg = rfs_region_new(store);
-	struct rfs_mapping *cow;
+
+	ck_assert_int_eq(rfs_region_new(store, &reg), 0);
 
 	ck_assert_int_eq(rfs_mapping_commit(rw), -EINVAL);
 	ck_assert_int_eq(rfs_mapping_discard(ro), -EINVAL);

@@ -36,11 +36,11 @@ static uint64_t used(void)
 
 static void setup(void)
 {
-	int err = 0;
-
-	store = rfs_store_new(1ULL << 30, 1024, RFS_STORE_TMPFS, &err);
+	store = NULL;
+	ns = NULL;
+	ck_assert_int_eq(rfs_store_new(1ULL << 30, 1024, RFS_STORE_TMPFS, &store), 0);
 	ck_assert_ptr_nonnull(store);
-	ns = rfs_ns_new(store, 0755, me);
+	ck_assert_int_eq(rfs_ns_new(store, 0755, me, &ns), 0);
 	ck_assert_ptr_nonnull(ns);
 	root = rfs_ns_root(ns);
 	ck_assert_ptr_nonnull(root);

@@ -45,14 +45,14 @@ static uint64_t used(void)
 
 static void open_region(uint64_t cap)
 {
-	int err = 0;
-
 	/* The caller freed the old region: its store goes too. */
 	rfs_store_free(store);
-	store = rfs_store_new(cap, 1024, kind, &err);
+	store = NULL;
+	m = NULL;
+	ck_assert_int_eq(rfs_store_new(cap, 1024, kind, &store), 0);
 	ck_assert_ptr_nonnull(store);
 	ck_assert_int_eq(rfs_store_kind(store), kind);
-	m = rfs_region_new(store);
+	ck_assert_int_eq(rfs_region_new(store, &m), 0);
 	ck_assert_ptr_nonnull(m);
 }
 
@@ -476,8 +476,9 @@ END_TEST
 
 START_TEST(free_returns_charge)
 {
-	struct rfs_mapping *m2 = rfs_region_new(store);
+	struct rfs_mapping *m2 = NULL;
 
+	ck_assert_int_eq(rfs_region_new(store, &m2), 0);
 	ck_assert_ptr_nonnull(m2);
 	fill(m, 0, 5 * page, 1);
 	fill(m2, 10 * page, 2 * page, 2);
@@ -815,8 +816,8 @@ static int unprivileged_store(void)
 			      /* as after exec: a changed uid makes /proc/self root's */
 			      prctl(PR_SET_DUMPABLE, 1) < 0))
 		return 10;
-	s = rfs_store_new(4096, 16, RFS_STORE_TMPFS, &err);
-	if (!s)
+	err = rfs_store_new(4096, 16, RFS_STORE_TMPFS, &s);
+	if (err)
 		return 11;
 #ifndef __SANITIZE_THREAD__
 	/* (ThreadSanitizer restarts its thread in a forked child, and a
@@ -824,8 +825,7 @@ static int unprivileged_store(void)
 	if (rfs_store_kind(s) != RFS_STORE_TMPFS)
 		return 12;
 #endif
-	r = rfs_region_new(s);
-	if (!r)
+	if (rfs_region_new(s, &r))
 		return 13;
 	memset(buf, 'u', sizeof(buf));
 	if (rfs_mapping_write(r, buf, 4096, 0) != 4096)

@@ -89,16 +89,17 @@ static uint64_t charged(void)
 
 static void setup_kind(enum rfs_store_kind k)
 {
-	int err = 0;
-
 	ck_assert_int_eq(rfs_guard_init(), 0);
 	kind = k;
-	store = rfs_store_new(1ULL << 30, 64, kind, &err);
+	store = NULL;
+	win = NULL;
+	region = NULL;
+	ck_assert_int_eq(rfs_store_new(1ULL << 30, 64, kind, &store), 0);
 	ck_assert_ptr_nonnull(store);
 	files_before = files_used();
-	win = rfs_windows_new(16ULL << 20, changed, NULL);
+	ck_assert_int_eq(rfs_windows_new(16ULL << 20, changed, NULL, &win), 0);
 	ck_assert_ptr_nonnull(win);
-	region = rfs_region_new(store);
+	ck_assert_int_eq(rfs_region_new(store, &region), 0);
 	ck_assert_ptr_nonnull(region);
 	ck_assert_int_eq(rfs_mapping_resize(region, 64 * KiB), 0);
 	forget();
@@ -141,8 +142,10 @@ static struct rfs_mapping *window_of(struct rfs_mapping *r, enum rfs_view_access
 		.store = store,
 	};
 
-	*err = 0;
-	return rfs_view_new(win, &spec, err);
+	struct rfs_mapping *m = NULL;
+
+	*err = rfs_view_new(win, &spec, &m);
+	return m;
 }
 
 static struct rfs_mapping *window(enum rfs_view_access access, uint64_t off, uint64_t len)
