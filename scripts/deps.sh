@@ -24,9 +24,11 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	export DEBIAN_FRONTEND=noninteractive
 	log=$(mktemp)
 	trap 'rm -f "$log"' EXIT
+	# Another apt (an engineer's, unattended-upgrades) may hold the lock: wait for it.
+	lock="-o DPkg::Lock::Timeout=300"
 	# shellcheck disable=SC2086
-	if apt-get update -qq >"$log" 2>&1 &&
-		apt-get install -y -qq --no-install-recommends $missing >>"$log" 2>&1; then
+	if apt-get update -qq $lock >"$log" 2>&1 &&
+		apt-get install -y -qq --no-install-recommends $lock $missing >>"$log" 2>&1; then
 		echo " done" >&2
 	else
 		echo " failed:" >&2
