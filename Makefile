@@ -157,22 +157,27 @@ install: all $(UNITS)
 	install -d -m 0755 $(DESTDIR)/etc/regionfs
 	test -e $(DESTDIR)/etc/regionfs.ini || install -D -m 0644 conf/regionfs.ini $(DESTDIR)/etc/regionfs.ini
 
-# The Debian package, built from a copy of the tree (dpkg-buildpackage
-# writes beside the source) in build-deb/: build/regionfs_VERSION_ARCH.deb.
+# The Debian package, built by dpkg-buildpackage from a copy of the tree in
+# build/deb/ (it writes beside the source): build/regionfs_VERSION_ARCH.deb.
+# fs/fs.h's RFS_VERSION is the one version: the copy's debian/changelog takes
+# it as its top entry's version.
 VERSION := $(shell sed -n 's/^\#define RFS_VERSION "\(.*\)"/\1/p' fs/fs.h)
-DEB_SRC := build-deb/regionfs-$(VERSION)
+DEB_DIR := build/deb
+DEB_SRC := $(DEB_DIR)/regionfs-$(VERSION)
 deb:
 	@scripts/deps.sh deb
-	@v=$$(dpkg-parsechangelog -S Version -l debian/changelog) && [ "$$v" = "$(VERSION)" ] || \
-		{ echo "deb: debian/changelog says $$v, fs/fs.h RFS_VERSION $(VERSION): bump both" >&2; exit 1; }
-	rm -rf $(DEB_SRC) build-deb/regionfs_* && mkdir -p $(DEB_SRC) build
+	rm -rf $(DEB_SRC) $(DEB_DIR)/regionfs[-_]* build/regionfs_*.deb && mkdir -p $(DEB_SRC)
 	tar -c --exclude='./build*' --exclude=./.git --exclude='./tests/bench/out' . | tar -x -C $(DEB_SRC)
-	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc --no-sign >../build.log 2>&1 || \
+	sed -i '1s/^regionfs ([^)]*)/regionfs ($(VERSION))/' $(DEB_SRC)/debian/changelog
+	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc --no-sign -J2 >../build.log 2>&1 || \
 		{ cat ../build.log >&2; exit 1; }
-	cp build-deb/regionfs_$(VERSION)_*.deb build/
+	cp $(DEB_DIR)/regionfs_$(VERSION)_*.deb build/
 	@ls build/regionfs_$(VERSION)_*.deb
 
+# --one-file-system: never into a mount left on build/deb/root (t_deb binds
+# /dev, /proc and /sys there, in a mount namespace of its own).
 clean:
-	rm -rf build build-address build-thread build-fuzz build-deb
+	rm -rf --one-file-system build build-address build-thread build-fuzz build-deb
 
--include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
+# build/deb holds a whole Debian root (t_deb): not searched for .d files.
+-include $(shell find $(BUILD) -path build/deb -prune -o -name '*.d' -type f -print 2>/dev/null)
