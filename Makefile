@@ -169,7 +169,12 @@ deb:
 	rm -rf $(DEB_SRC) $(DEB_DIR)/regionfs[-_]* build/regionfs_*.deb && mkdir -p $(DEB_SRC)
 	tar -c --exclude='./build*' --exclude=./.git --exclude='./tests/bench/out' . | tar -x -C $(DEB_SRC)
 	sed -i '1s/^regionfs ([^)]*)/regionfs ($(VERSION))/' $(DEB_SRC)/debian/changelog
-	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc --no-sign -J2 >../build.log 2>&1 || \
+	@# None of this make's variables (make test WERROR=1, make deb SANITIZE=thread
+	@# or CFLAGS=-O0 reach the recipes' environment): the package is built as
+	@# dpkg-buildflags and debian/rules say, every time.
+	cd $(DEB_SRC) && env -i PATH="$$PATH" HOME="$$HOME" LC_ALL=C.UTF-8 \
+		$${DEB_BUILD_OPTIONS:+DEB_BUILD_OPTIONS="$$DEB_BUILD_OPTIONS"} \
+		dpkg-buildpackage -b -us -uc --no-sign -J2 >../build.log 2>&1 || \
 		{ cat ../build.log >&2; exit 1; }
 	cp $(DEB_DIR)/regionfs_$(VERSION)_*.deb build/
 	@ls build/regionfs_$(VERSION)_*.deb
