@@ -122,23 +122,32 @@ if [[ ! -x "$ROOT/usr/bin/apt-get" ]]; then
 else
 	made="cached"
 fi
-in_root dpkg-query -W regionfs >/dev/null 2>&1 &&
-	fail "the root already knows regionfs (a run before this one did not purge it): $(in_root dpkg-query -W -f='${Status}' regionfs)"
 for d in proc sys dev; do
 	mount --rbind "/$d" "$ROOT/$d" && mount --make-rslave "$ROOT/$d" || fail "cannot bind /$d into $ROOT"
 	ROOT_MNTS+=("$ROOT/$d")
 done
+# installed: the packages dpkg has installed in the root, one a line.
+installed() { in_root dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' | awk '$1 == "ii" { print $2 }' | sort; }
+# A run killed half way left the package or its dependencies: back to debootstrap's root.
+if in_root dpkg-query -W regionfs >/dev/null 2>&1 || [[ -n "$(in_root apt-mark showauto)" ]]; then
+	{ in_root dpkg --purge regionfs && in_root apt-get autoremove --purge -y -qq; } >"$W/restore.log" 2>&1 ||
+		fail "cannot restore $ROOT as debootstrap left it: $(tail -3 "$W/restore.log")"
+fi
+installed >"$W/before"
+grep -qx fuse3 "$W/before" && fail "fuse3 already in the root, not as debootstrap left it"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
 cp "$deb" "$ROOT/tmp/"
 in_root apt-get update -qq >"$W/apt.log" 2>&1 || fail "apt-get update in the root: $(tail -3 "$W/apt.log")"
 in_root sh -c "cd /tmp && apt-get install -y -qq --no-install-recommends ./$debname" >>"$W/apt.log" 2>&1 ||
 	fail "apt-get install ./$debname: $(tail -5 "$W/apt.log")"
 assert_eq "install ok installed" "$(in_root dpkg-query -W -f='${Status}' regionfs)" "dpkg status of regionfs"
-in_root dpkg-query -W -f='${Status}\n' fuse3 | grep -qx "install ok installed" || fail "fuse3 not installed with the package"
+installed >"$W/after"
+added=$(comm -13 "$W/before" "$W/after" | xargs)
+[[ " $added " == *" fuse3 "* && " $added " == *" regionfs "* ]] || fail "apt-get installed '$added', want regionfs and fuse3 among them"
 in_root regionfs --version | head -1 | grep -qx "regionfs $version" || fail "regionfs --version in the root: $(in_root regionfs --version 2>&1)"
 in_root dpkg -L regionfs | sort >"$W/listed"
 diff "$W/paths" "$W/listed" >"$W/diff" || fail "dpkg -L regionfs differs from the .deb's contents: $(cat "$W/diff")"
-ok "apt-get install ./$debname into a fresh $(. "$ROOT/etc/os-release" && echo "$PRETTY_NAME") root ($made): with fuse3; dpkg -L lists the .deb's $(grep -c . "$W/listed") paths; regionfs --version says $version"
+ok "apt-get install ./$debname into a fresh $(. "$ROOT/etc/os-release" && echo "$PRETTY_NAME") root ($made): installed $added; dpkg -L lists the .deb's $(grep -c . "$W/listed") paths; regionfs --version says $version"
 
 # --- fstab: the plain line (mount MOUNTPOINT), then one with a config (mount -a)
 mkdir -p "$ROOT/mnt/x" "$ROOT/mnt/regions"
@@ -177,4 +186,8 @@ for d in /usr/share/doc/regionfs /etc/regionfs; do
 done
 st=$(in_root dpkg-query -W -f='${Status}' regionfs 2>/dev/null) || st="unknown"
 [[ "$st" == unknown || "$st" == *not-installed ]] || fail "regionfs still known to dpkg after purge: $st"
-ok "dpkg -r regionfs left only the conffile /etc/regionfs.ini; dpkg --purge left no file or directory of the package"
+# What apt brought in with it goes too: the cached root is as debootstrap left it.
+in_root apt-get autoremove --purge -y -qq >>"$W/apt.log" 2>&1 || fail "apt-get autoremove --purge: $(tail -3 "$W/apt.log")"
+installed >"$W/end"
+diff "$W/before" "$W/end" >"$W/diff" || fail "the root's packages after autoremove differ from before the install: $(xargs <"$W/diff")"
+ok "dpkg -r regionfs left only the conffile /etc/regionfs.ini; dpkg --purge left no file or directory of the package; autoremove took its dependencies ($(grep -c . "$W/end") packages, as before)"
