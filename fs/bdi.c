@@ -18,6 +18,8 @@
  * Tuning needs root (sysfs); without it the mount keeps the kernel's
  * limits and works the same, only slower.
  */
+#include "fs/bdi.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -26,6 +28,7 @@
 #include <unistd.h>
 
 #include "fs/fs.h"
+#include "fs/log.h"
 
 #define READAHEAD_KB "1024"
 

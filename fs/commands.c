@@ -2,11 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "conf/command.h"
@@ -14,7 +12,10 @@
 #include "fs/inval.h"
 #include "fs/path.h"
 #include "fs/reload.h"
+#include "fs/sandbox.h"
 #include "fs/views.h"
+#include "fs/declare.h"
+#include "fs/log.h"
 
 /* A name or path for a message, quoted as stats prints it (shortened). */
 struct quoted {
@@ -29,51 +30,6 @@ static const char *quoted(const char *name, struct quoted *q)
 
 /* How long a command waits for the kernel to drop cached names it changed. */
 #define CMD_WAIT_MS 1000
-
-/*
- * Open a run-time view's file only if it lies inside one of the allowed
- * roots, resolving it from the root without leaving it: no "..", no
- * absolute symlink, no symlink pointing outside (openat2 RESOLVE_BENEATH).
- */
-static int open_beneath(const struct rfs_config *cfg, const char *file, bool rw, char *err,
-			size_t errlen)
-{
-	struct quoted q, r;
-
-	for (size_t i = 0; i < cfg->n_allowed_roots; i++) {
-		const char *root = cfg->allowed_roots[i];
-		size_t len = strlen(root);
-		struct open_how how = {.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
-		int rootfd, fd;
-
-		while (len > 1 && root[len - 1] == '/')
-			len--;
-		if (strncmp(file, root, len) != 0 || (file[len] != '/' && len != 1))
-			continue;
-		rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (rootfd < 0)
-			continue;
-		how.flags = O_RDWR | O_CLOEXEC;
-		fd = (int)syscall(SYS_openat2, rootfd, file + len + (len > 1), &how, sizeof(how));
-		if (fd < 0 && !rw && (errno == EACCES || errno == EROFS)) {
-			how.flags = O_RDONLY | O_CLOEXEC;
-			fd = (int)syscall(SYS_openat2, rootfd, file + len + (len > 1), &how,
-					  sizeof(how));
-		}
-		close(rootfd);
-		if (fd >= 0)
-			return fd;
-		if (errno == EXDEV || errno == ELOOP) {
-			snprintf(err, errlen, "%s: leaves allowed root %.200s", quoted(file, &q),
-				 quoted(root, &r));
-			return -EACCES;
-		}
-		snprintf(err, errlen, "%s: %s", quoted(file, &q), strerror(errno));
-		return -errno;
-	}
-	snprintf(err, errlen, "%s: not inside allowed_roots", quoted(file, &q));
-	return -EACCES;
-}
 
 static int cmd_region(struct rfs_daemon *d, const struct rfs_region_decl *r, char *err,
 		      size_t errlen)
@@ -101,7 +57,8 @@ static int cmd_view(struct rfs_daemon *d, const struct rfs_view_decl *v, char *e
 
 	/* A region is of this mount: allowed_roots are about files outside. */
 	if (!v->region) {
-		fd = open_beneath(&d->cfg, v->file, v->access == RFS_ACCESS_RW, err, errlen);
+		fd = rfs_open_beneath(d->cfg.allowed_roots, d->cfg.n_allowed_roots, v->file,
+				      v->access == RFS_ACCESS_RW, err, errlen);
 		if (fd < 0)
 			return fd;
 	}

@@ -20,6 +20,7 @@
 #include "lib/windows.h"
 
 struct rfs_inval;
+struct rfs_wire;
 
 #define RFS_VERSION "0.1.0"
 
@@ -57,7 +58,7 @@ struct rfs_daemon {
 	struct rfs_uring *uring;    /* -o io_uring transport (fs/uring.h), or NULL */
 	struct rfs_store *store;    /* regions' bytes (lib/store.h); has its own locking */
 	struct rfs_passthrough *pt; /* backing ids of region opens (fs/passthrough.h) */
-	void *wire;		    /* fs/wire.c's INIT state */
+	struct rfs_wire *wire;	    /* fs/wire.c's INIT state */
 	bool no_passthrough;	    /* -o passthrough=off: regions through the daemon */
 	/* The kernel serves region opens (decided at INIT, cleared if the
 	 * kernel refuses a backing file); data_path says why or why not. */
@@ -121,72 +122,5 @@ static inline bool rfs_is_control(const struct rfs_node *node)
 {
 	return rfs_node_tag(node) != NULL;
 }
-
-/* Fill a fuse_entry_param for a referenced node. */
-void rfs_fill_entry(struct rfs_daemon *d, struct rfs_node *node, struct fuse_entry_param *e);
-
-/* The caller's identity, as lib/ wants it. */
-struct rfs_cred rfs_req_cred(fuse_req_t req);
-
-/*
- * At INIT: will the kernel serve region opens (offered: the kernel offers
- * passthrough)? Sets d->passthrough and d->data_path and logs it, once.
- */
-void rfs_data_path_decide(struct rfs_daemon *d, bool offered);
-
-/* Lift the kernel's FUSE writeback throttle and readahead cap, once: at the
- * first open, when the kernel has applied the INIT reply (fs/bdi.c). */
-void rfs_bdi_tune(struct rfs_daemon *d);
-
-/*
- * Logging (fs/log.c): stderr in the foreground; in the background syslog
- * where /dev/log listens, else the stderr the daemon was started with;
- * a file with -o log=PATH. The sink is set up before serving, in order:
- * rfs_log_to_file (if asked), rfs_log_keep_stderr before daemonizing,
- * rfs_log_daemonized after. Each returns 0 or -errno.
- */
-enum rfs_log_level { RFS_LOG_ERR, RFS_LOG_WARN, RFS_LOG_INFO, RFS_LOG_DEBUG };
-void rfs_log(enum rfs_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int rfs_log_to_file(const char *path, char *err, size_t errlen);
-int rfs_log_keep_stderr(void);
-/* Chooses the background sink; returns its name for the log. */
-const char *rfs_log_daemonized(void);
-
-/* Operation tables, one file each. */
-void rfs_ops_inode(struct fuse_lowlevel_ops *ops);
-void rfs_ops_dir(struct fuse_lowlevel_ops *ops);
-void rfs_ops_file(struct fuse_lowlevel_ops *ops);
-void rfs_ops_xattr(struct fuse_lowlevel_ops *ops);
-
-/* Add one declared region; -errno. */
-int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r);
-/* Make or update one declared directory; -errno. */
-int rfs_add_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd);
-/* Take name (a region or view) out of the namespace; open files keep it.
- * -errno with why in err. */
-int rfs_remove_name(struct rfs_daemon *d, const char *name, char *err, size_t errlen);
-/* A [dir:] section went from the config: its directory's default back to persist. */
-void rfs_drop_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd);
-
-/*
- * An open file description of node went (release, or an open whose reply
- * failed): counts it, and removes a close region's name with its last user.
- * node stays valid for the caller: the kernel keeps its lookup reference
- * until the release is answered.
- */
-void rfs_file_closed(struct rfs_daemon *d, struct rfs_node *node);
-
-/* Build the regions and views of the config into the namespace. */
-int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen);
-/* Add one declared view; fd: its file opened by the caller (taken over) or -1. */
-int rfs_add_view(struct rfs_daemon *d, const struct rfs_view_decl *v, int fd);
-/* The two halves of rfs_add_view: make the mapping, then name it. */
-struct rfs_mapping *rfs_view_open(struct rfs_daemon *d, const struct rfs_view_decl *v, int fd,
-				  int *err);
-int rfs_add_view_mapping(struct rfs_daemon *d, const struct rfs_view_decl *v,
-			 struct rfs_mapping *map);
-/* Describe a failed view as "FILE:LINE: view 'x': why" (no prefix if file is NULL). */
-void rfs_view_error(const struct rfs_view_decl *v, const char *file, int e, char *err,
-		    size_t errlen);
 
 #endif

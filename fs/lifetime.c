@@ -1,4 +1,6 @@
 /* Lifetime close: a close region's name goes with its last user. */
+#include "fs/lifetime.h"
+
 #include "fs/inval.h"
 
 void rfs_file_closed(struct rfs_daemon *d, struct rfs_node *node)

@@ -6,6 +6,8 @@
  * wait for the daemon's end, nor /dev/null), else the kernel's log
  * (/dev/kmsg, read by dmesg); -o log=PATH, a file, in every case.
  */
+#include "fs/log.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>

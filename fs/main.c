@@ -23,6 +23,12 @@
 #include "fs/views.h"
 #include "fs/wire.h"
 #include "lib/guard.h"
+#include "fs/declare.h"
+#include "fs/log.h"
+#include "fs/ops_dir.h"
+#include "fs/ops_file.h"
+#include "fs/ops_inode.h"
+#include "fs/ops_xattr.h"
 
 #define EXIT_USAGE 2 /* bad command line or config: nothing mounted */
 
@@ -495,8 +501,7 @@ static void session_stop(struct rfs_daemon *d, struct run *r)
 	d->uring = NULL;
 	rfs_passthrough_free(d->pt);
 	d->pt = NULL;
-	free(d->wire);
-	d->wire = NULL;
+	rfs_wire_detach(d);
 	if (r->signals)
 		fuse_remove_signal_handlers(d->se);
 	if (d->se)

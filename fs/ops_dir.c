@@ -1,10 +1,13 @@
 /* Directory operations: creating and removing names, rename, readdir. */
+#include "fs/ops_dir.h"
+
 #include <errno.h>
 #include <stdio.h> /* RENAME_* */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fs/fs.h"
+#include "fs/ops_inode.h"
 
 /* Reply to a request that made a new name with the referenced node. */
 static void reply_created(fuse_req_t req, int err, struct rfs_node *node)

@@ -21,6 +21,8 @@
  * through this mount, the cache never goes stale; the daemon invalidates it
  * itself when it changes bytes by another route.
  */
+#include "fs/ops_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,6 +34,10 @@
 #include "fs/passthrough.h"
 #include "fs/uring.h"
 #include "fs/views.h"
+#include "fs/bdi.h"
+#include "fs/lifetime.h"
+#include "fs/log.h"
+#include "fs/ops_inode.h"
 
 /* How an open of a regular file is served, kept in its fi->fh. */
 enum { FH_DAEMON, FH_KERNEL };

@@ -1,4 +1,6 @@
 /* Inode operations: lookup and reference counting, attributes, statfs. */
+#include "fs/ops_inode.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <string.h>

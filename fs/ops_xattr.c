@@ -5,6 +5,8 @@
  * FUSE_HANDLE_KILLPRIV_V2), one extra round trip per write(); without it,
  * libfuse answers ENOSYS once and the kernel stops asking.
  */
+#include "fs/ops_xattr.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

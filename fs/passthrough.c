@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/hash.h"
+#include "fs/log.h"
 
 /* The protocol (include/uapi/linux/fuse.h, 7.40), for older headers. */
 #define PT_INIT_FLAG2	      (1u << 5)	 /* FUSE_PASSTHROUGH >> 32 */

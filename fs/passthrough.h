@@ -57,4 +57,10 @@ int rfs_passthrough_reply_create(fuse_req_t req, const struct fuse_entry_param *
 /* The wire's hook for every reply this thread sends: add the backing id. */
 void rfs_passthrough_rewrite(struct iovec *iov, int count);
 
+/*
+ * At INIT: will the kernel serve region opens (offered: the kernel offers
+ * passthrough)? Sets d->passthrough and d->data_path and logs it, once.
+ */
+void rfs_data_path_decide(struct rfs_daemon *d, bool offered);
+
 #endif

@@ -8,6 +8,8 @@
 #include "conf/diff.h"
 #include "fs/inval.h"
 #include "fs/path.h"
+#include "fs/declare.h"
+#include "fs/log.h"
 
 /* A reload under way: the config read, what changed, the views opened. */
 struct reload {

@@ -43,6 +43,7 @@
 
 #include "fs/fs.h"
 #include "lib/guard.h"
+#include "fs/log.h"
 
 /* The protocol (include/uapi/linux/fuse.h, 7.42), for older headers. */
 #ifndef FUSE_URING_IN_OUT_HEADER_SZ

@@ -3,6 +3,7 @@
 
 #include "conf/quote.h"
 #include "fs/inval.h"
+#include "fs/log.h"
 
 bool rfs_view_check_deleted(struct rfs_mapping *m, const char *name)
 {

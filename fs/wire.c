@@ -9,17 +9,13 @@
 #include "fs/fs.h"
 #include "fs/passthrough.h"
 #include "fs/uring.h"
+#include "fs/log.h"
 
 /* INIT as the kernel offered it: read by one thread, answered maybe by another. */
-struct init_seen {
+struct rfs_wire {
 	_Atomic uint64_t unique; /* of the INIT request, until it is answered */
 	atomic_bool passthrough, uring;
 };
-
-static struct init_seen *init_of(struct rfs_daemon *d)
-{
-	return d->wire;
-}
 
 static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 {
@@ -29,7 +25,7 @@ static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 
 	if (n >= (ssize_t)(sizeof(*ih) + sizeof(struct fuse_init_in)) && ih->opcode == FUSE_INIT) {
 		const struct fuse_init_in *in = (const void *)(ih + 1);
-		struct init_seen *init = init_of(d);
+		struct rfs_wire *init = d->wire;
 
 		atomic_store(&init->passthrough,
 			     rfs_passthrough_offered(in, (size_t)n - sizeof(*ih)));
@@ -42,7 +38,7 @@ static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 /* libfuse's INIT reply: take the offers we want, then start what needs it. */
 static ssize_t write_init_reply(struct rfs_daemon *d, int fd, struct iovec *iov, int count)
 {
-	struct init_seen *init = init_of(d);
+	struct rfs_wire *init = d->wire;
 	const struct fuse_out_header *oh = iov[0].iov_base;
 	struct fuse_init_out *out = count > 1 ? iov[1].iov_base : NULL;
 	bool ok = oh->error == 0 && out &&
@@ -70,7 +66,7 @@ static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
 	struct rfs_daemon *d = userdata;
 	const struct fuse_out_header *oh = iov[0].iov_base;
-	uint64_t init = atomic_load_explicit(&init_of(d)->unique, memory_order_relaxed);
+	uint64_t init = atomic_load_explicit(&d->wire->unique, memory_order_relaxed);
 	ssize_t n;
 
 	/* EMFILE would tell the client its own descriptor table is full; the
@@ -88,7 +84,7 @@ static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 int rfs_wire_attach(struct rfs_daemon *d)
 {
 	static const struct fuse_custom_io io = {.read = io_read, .writev = io_writev};
-	struct init_seen *init = calloc(1, sizeof(*init));
+	struct rfs_wire *init = calloc(1, sizeof(*init));
 
 	if (!init)
 		return -ENOMEM;
@@ -99,4 +95,10 @@ int rfs_wire_attach(struct rfs_daemon *d)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+void rfs_wire_detach(struct rfs_daemon *d)
+{
+	free(d->wire);
+	d->wire = NULL;
 }

@@ -18,4 +18,7 @@ struct rfs_daemon;
  */
 int rfs_wire_attach(struct rfs_daemon *d);
 
+/* Free the layer's state once the session is gone. */
+void rfs_wire_detach(struct rfs_daemon *d);
+
 #endif

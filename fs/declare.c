@@ -1,4 +1,6 @@
-/* Turning declarations (config sections, control commands) into the namespace. */
+/* Declarations into the namespace: see fs/declare.h. */
+#include "fs/declare.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

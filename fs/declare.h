@@ -1,0 +1,34 @@
+/*
+ * Declarations into the namespace: regions, directories and views as the
+ * config or a control command declares them, their error text, and the
+ * mount-time population from the whole config.
+ */
+#ifndef REGIONFS_DECLARE_H
+#define REGIONFS_DECLARE_H
+
+#include "fs/fs.h"
+
+/* Build the regions and views of the config into the namespace. */
+int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen);
+/* Add one declared view; fd: its file opened by the caller (taken over) or -1. */
+int rfs_add_view(struct rfs_daemon *d, const struct rfs_view_decl *v, int fd);
+/* The two halves of rfs_add_view: make the mapping, then name it. */
+struct rfs_mapping *rfs_view_open(struct rfs_daemon *d, const struct rfs_view_decl *v, int fd,
+				  int *err);
+int rfs_add_view_mapping(struct rfs_daemon *d, const struct rfs_view_decl *v,
+			 struct rfs_mapping *map);
+/* Describe a failed view as "FILE:LINE: view 'x': why" (no prefix if file is NULL). */
+void rfs_view_error(const struct rfs_view_decl *v, const char *file, int e, char *err,
+		    size_t errlen);
+
+/* Add one declared region; -errno. */
+int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r);
+/* Make or update one declared directory; -errno. */
+int rfs_add_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd);
+/* Take name (a region or view) out of the namespace; open files keep it.
+ * -errno with why in err. */
+int rfs_remove_name(struct rfs_daemon *d, const char *name, char *err, size_t errlen);
+/* A [dir:] section went from the config: its directory's default back to persist. */
+void rfs_drop_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd);
+
+#endif
