@@ -36,23 +36,6 @@ int rfs_walk_parents(struct rfs_daemon *d, char *path, bool create, struct rfs_n
 	return 0;
 }
 
-int rfs_lookup_path(struct rfs_daemon *d, const char *name, struct rfs_node **node)
-{
-	char *path = strdup(name), *leaf;
-	struct rfs_node *parent;
-	int err;
-
-	if (!path)
-		return -ENOMEM;
-	err = rfs_walk_parents(d, path, false, &parent, &leaf);
-	if (!err) {
-		err = rfs_ns_lookup(d->ns, parent, leaf, node);
-		rfs_ns_forget(d->ns, parent, 1);
-	}
-	free(path);
-	return err;
-}
-
 int rfs_path_create(struct rfs_daemon *d, const char *name, const struct rfs_new *what,
 		    bool existing_ok, struct rfs_node **node)
 {
@@ -62,11 +45,11 @@ int rfs_path_create(struct rfs_daemon *d, const char *name, const struct rfs_new
 
 	if (!path)
 		return -ENOMEM;
-	err = rfs_walk_parents(d, path, true, &parent, &leaf);
+	err = rfs_walk_parents(d, path, what != NULL, &parent, &leaf);
 	if (err)
 		goto out_free;
-	err = existing_ok ? rfs_ns_lookup(d->ns, parent, leaf, node) : -ENOENT;
-	if (err == -ENOENT) {
+	err = existing_ok || !what ? rfs_ns_lookup(d->ns, parent, leaf, node) : -ENOENT;
+	if (err == -ENOENT && what) {
 		err = rfs_ns_create(d->ns, parent, leaf, what, node);
 		if (!err)
 			rfs_inval_entry(d, parent, leaf);
@@ -75,4 +58,9 @@ int rfs_path_create(struct rfs_daemon *d, const char *name, const struct rfs_new
 out_free:
 	free(path);
 	return err;
+}
+
+int rfs_lookup_path(struct rfs_daemon *d, const char *name, struct rfs_node **node)
+{
+	return rfs_path_create(d, name, NULL, true, node);
 }

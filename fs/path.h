@@ -17,7 +17,8 @@ int rfs_lookup_path(struct rfs_daemon *d, const char *name, struct rfs_node **no
 /*
  * Create what at name (a path from the root; missing directories are
  * made), telling the kernel's cache; or, if existing_ok, take the node
- * already there. The node referenced in *node; -errno.
+ * already there; with what NULL, only look it up (rfs_lookup_path).
+ * The node referenced in *node; -errno.
  */
 int rfs_path_create(struct rfs_daemon *d, const char *name, const struct rfs_new *what,
 		    bool existing_ok, struct rfs_node **node);
