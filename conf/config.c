@@ -36,9 +36,9 @@ enum sect_kind {
  * last value; fuzz_config's model of the grammar catches that.
  */
 static const char *const tracked_keys[] = {
-	"size",	  "mode",   "uid",	  "gid",	   "prealloc",	   "file",
-	"offset", "length", "access",	  "allowed_roots", "xattr",	   "lifetime",
-	"region", "huge",   "window_max", "writeback",	   "strict_dirty", "owner_only",
+	"size",	      "mode",	   "uid",	    "gid",	  "prealloc", "file",	"offset",
+	"length",     "access",	   "allowed_roots", "xattr",	  "lifetime", "region", "huge",
+	"window_max", "writeback", "strict_dirty",  "owner_only", "noswap",
 };
 
 _Static_assert(sizeof(tracked_keys) / sizeof(tracked_keys[0]) <= 32, "parse_ctx.seen is 32 bits");

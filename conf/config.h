@@ -86,6 +86,7 @@ struct rfs_config {
 	bool strict_dirty;   /* keep the kernel's strict dirty-page limit for FUSE */
 	bool owner_only;     /* only the mounting user may use the mount */
 	const char *huge;    /* the region store's tmpfs huge= mode (static); NULL: never */
+	bool noswap;	     /* the region store's tmpfs noswap: region pages never swapped */
 	uint64_t window_max; /* bytes of backing files views map at once; 0: default */
 	bool has_window_max;
 	char **allowed_roots; /* NULL-terminated; directories run-time views may use */

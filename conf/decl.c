@@ -429,6 +429,8 @@ int rfs_global_set(struct rfs_config *cfg, const char *key, const char *value, c
 		return bool_value(key, value, &cfg->strict_dirty, err, errlen);
 	if (!strcmp(key, "owner_only"))
 		return bool_value(key, value, &cfg->owner_only, err, errlen);
+	if (!strcmp(key, "noswap"))
+		return bool_value(key, value, &cfg->noswap, err, errlen);
 	if (!strcmp(key, "huge")) {
 		cfg->huge = rfs_parse_huge(value);
 		if (cfg->huge)

@@ -51,6 +51,7 @@ struct options {
 	int io_uring;
 	char *passthrough;
 	char *huge;
+	int noswap;
 	char *store;
 	char *log;
 	int owner_only;
@@ -96,6 +97,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("io_uring", io_uring, 1),
 	OPT("passthrough=%s", passthrough, 0),
 	OPT("huge=%s", huge, 0),
+	OPT("noswap", noswap, 1),
 	OPT("store=%s", store, 0),
 	OPT("owner_only", owner_only, 1),
 	OPT("log=%s", log, 0),
@@ -131,6 +133,8 @@ static void usage(const char *prog)
 	       "    -o huge=MODE             the region store's transparent huge pages, as\n"
 	       "                             tmpfs's huge=: never (default), within_size,\n"
 	       "                             always, advise (README, Performance)\n"
+	       "    -o noswap                region pages never go to swap (the store's tmpfs\n"
+	       "                             noswap: Linux 6.4+, as root)\n"
 	       "    -o owner_only            only the mounting user may use the mount (run as\n"
 	       "                             root, regionfs adds allow_other otherwise)\n"
 	       "    -o log=PATH              log to the file PATH (appended), not to stderr or\n"
@@ -289,6 +293,7 @@ static int configure(struct rfs_daemon *d, const struct options *o, uint64_t *ca
 			 o->huge);
 		return -EINVAL;
 	}
+	d->cfg.noswap = d->cfg.noswap || o->noswap;
 	d->no_passthrough = o->passthrough && strcmp(o->passthrough, "off") == 0;
 	d->writeback = o->writeback || d->cfg.writeback;
 	d->strict_dirty = o->strict_dirty || d->cfg.strict_dirty;
@@ -418,11 +423,18 @@ static int model_init(struct rfs_daemon *d, const struct options *o, uint64_t ca
 	raise_fd_limit();
 	preload_unwinder();
 	rfs_guard_init();
-	e = rfs_store_new_huge(cap, store_files(), kind, d->cfg.huge, &d->store);
-	if (e) {
+	e = rfs_store_new_tuned(cap, store_files(), kind,
+				&(struct rfs_store_tune){d->cfg.huge, d->cfg.noswap}, &d->store);
+	if (e && d->cfg.noswap)
+		snprintf(err, errlen, "noswap: %s",
+			 e == -EOPNOTSUPP ? "memfds can swap; it needs the tmpfs store"
+			 : e == -EPERM	  ? "needs CAP_SYS_ADMIN (a root mount)"
+			 : e == -EINVAL	  ? "this kernel's tmpfs has no noswap (Linux 6.4+)"
+					  : strerror(-e));
+	else if (e)
 		snprintf(err, errlen, "cannot make the region store: %s", strerror(-e));
+	if (e)
 		return e;
-	}
 	if (rfs_ns_new(d->store, 0755, (struct rfs_cred){getuid(), getgid()}, &d->ns) ||
 	    rfs_windows_new(d->window_max, rfs_view_changed, d, &d->win) ||
 	    !(d->inval = rfs_inval_new())) {

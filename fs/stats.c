@@ -108,8 +108,9 @@ void rfs_stats_render(struct rfs_daemon *d, const struct rfs_reader *who, struct
 			   "lifetime deleted private\n");
 	rfs_ns_walk_as(d->ns, who, stats_line, t);
 	rfs_ns_walk_dirs(d->ns, who, stats_dir_line, t);
-	rfs_text_printf(t, "# regions: %s store, served by the %s\n", rfs_store_kind_name(d->store),
-			served_by(d));
+	rfs_text_printf(t, "# regions: %s store%s, served by the %s\n",
+			rfs_store_kind_name(d->store),
+			rfs_store_noswap(d->store) ? " (noswap)" : "", served_by(d));
 }
 
 /*
@@ -215,8 +216,9 @@ void rfs_stats_json_render(struct rfs_daemon *d, const struct rfs_reader *who, s
 
 	rfs_text_printf(t,
 			"{\n  \"version\": \"%s\",\n  \"regions\": {\"store\": \"%s\", "
-			"\"served_by\": ",
-			RFS_VERSION, rfs_store_kind_name(d->store));
+			"\"noswap\": %s, \"served_by\": ",
+			RFS_VERSION, rfs_store_kind_name(d->store),
+			rfs_store_noswap(d->store) ? "true" : "false");
 	put_json_string(t, served_by(d));
 	rfs_text_printf(t, "},\n  \"mappings\": [");
 	rfs_ns_walk_as(d->ns, who, json_row, &w);
@@ -424,8 +426,9 @@ void rfs_metrics_render(struct rfs_daemon *d, const struct rfs_reader *who, stru
 	rfs_text_printf(
 		t,
 		"# HELP regionfs_regions_info Where regions keep their bytes and who serves "
-		"them: the kernel (FUSE passthrough) or the daemon.\n"
+		"them: the kernel (FUSE passthrough) or the daemon; noswap: kept out of swap.\n"
 		"# TYPE regionfs_regions_info gauge\n"
-		"regionfs_regions_info{store=\"%s\",served_by=\"%s\"} 1\n",
-		rfs_store_kind_name(d->store), atomic_load(&d->passthrough) ? "kernel" : "daemon");
+		"regionfs_regions_info{store=\"%s\",noswap=\"%s\",served_by=\"%s\"} 1\n",
+		rfs_store_kind_name(d->store), rfs_store_noswap(d->store) ? "yes" : "no",
+		atomic_load(&d->passthrough) ? "kernel" : "daemon");
 }

@@ -18,6 +18,7 @@
 
 /* The new mount API, for C libraries that predate it (glibc < 2.36). */
 #ifndef FSCONFIG_SET_STRING
+#define FSCONFIG_SET_FLAG	 0
 #define FSCONFIG_SET_STRING	 1
 #define FSCONFIG_CMD_CREATE	 6
 #define FSCONFIG_CMD_RECONFIGURE 7
@@ -41,6 +42,7 @@ struct rfs_store {
 	uint64_t cap;
 	uint64_t page; /* fixed */
 	int reconf;    /* tmpfs: a reconfiguration context of the instance, or -1 */
+	bool noswap;   /* tmpfs made with noswap; fixed */
 	/* Guards the charges against the cap (and reconf's use). A tmpfs
 	 * counts its regions' bytes itself; a memfd store counts them here. */
 	pthread_mutex_t lock;
@@ -69,7 +71,7 @@ static int sys_fsmount(int fd, unsigned int flags, unsigned int attrs)
 }
 
 /* A tmpfs of cap bytes and max_files inodes attached to no path: its root. */
-static int make_tmpfs(uint64_t cap, uint64_t max_files, const char *huge)
+static int make_tmpfs(uint64_t cap, uint64_t max_files, const struct rfs_store_tune *tune)
 {
 	char size[32], inodes[32];
 	int fs, mnt, err = 0;
@@ -80,7 +82,8 @@ static int make_tmpfs(uint64_t cap, uint64_t max_files, const char *huge)
 	if (fs < 0)
 		return -errno;
 	if (sys_fsconfig(fs, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
-	    (huge && sys_fsconfig(fs, FSCONFIG_SET_STRING, "huge", huge, 0) < 0) ||
+	    (tune->huge && sys_fsconfig(fs, FSCONFIG_SET_STRING, "huge", tune->huge, 0) < 0) ||
+	    (tune->noswap && sys_fsconfig(fs, FSCONFIG_SET_FLAG, "noswap", NULL, 0) < 0) ||
 	    sys_fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", inodes, 0) < 0 ||
 	    sys_fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0700", 0) < 0 ||
 	    sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
@@ -112,7 +115,7 @@ static int write_file(const char *path, const char *text)
  * and hands its root back over a socket. Descriptors work across
  * namespaces, so the daemon uses the instance as if it had mounted it.
  */
-static int make_tmpfs_in_userns(uint64_t cap, uint64_t max_files, const char *huge)
+static int make_tmpfs_in_userns(uint64_t cap, uint64_t max_files, const struct rfs_store_tune *tune)
 {
 	char map[64];
 	union {
@@ -144,7 +147,7 @@ static int make_tmpfs_in_userns(uint64_t cap, uint64_t max_files, const char *hu
 		    write_file("/proc/self/uid_map", map) == 0 &&
 		    snprintf(map, sizeof(map), "%u %u 1", (unsigned)gid, (unsigned)gid) > 0 &&
 		    write_file("/proc/self/gid_map", map) == 0)
-			mnt = make_tmpfs(cap, max_files, huge);
+			mnt = make_tmpfs(cap, max_files, tune);
 		if (mnt >= 0) {
 			msg.msg_control = ctl.buf;
 			msg.msg_controllen = sizeof(ctl.buf);
@@ -190,14 +193,20 @@ static int make_floor(int dir, uint64_t page)
 int rfs_store_new(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
 		  struct rfs_store **out)
 {
-	return rfs_store_new_huge(cap, max_files, want, NULL, out);
+	return rfs_store_new_tuned(cap, max_files, want, NULL, out);
 }
 
-int rfs_store_new_huge(uint64_t cap, uint64_t max_files, enum rfs_store_kind want, const char *huge,
-		       struct rfs_store **out)
+int rfs_store_new_tuned(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
+			const struct rfs_store_tune *tune, struct rfs_store **out)
 {
-	struct rfs_store *s = calloc(1, sizeof(*s));
+	static const struct rfs_store_tune defaults;
+	struct rfs_store *s;
 
+	if (!tune)
+		tune = &defaults;
+	if (tune->noswap && want != RFS_STORE_TMPFS)
+		return -EOPNOTSUPP;
+	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->kind = RFS_STORE_MEMFD;
@@ -209,17 +218,25 @@ int rfs_store_new_huge(uint64_t cap, uint64_t max_files, enum rfs_store_kind wan
 	s->max_files = max_files;
 	atomic_init(&s->next_id, 1);
 	if (want == RFS_STORE_TMPFS) {
-		s->dir = make_tmpfs(cap + s->page, max_files + 1, huge);
-		if (s->dir == -EPERM)
-			s->dir = make_tmpfs_in_userns(cap + s->page, max_files + 1, huge);
-		if (s->dir >= 0 && make_floor(s->dir, s->page)) {
-			close(s->dir);
-			s->dir = -1;
+		int dir = make_tmpfs(cap + s->page, max_files + 1, tune);
+
+		/* The kernel refuses noswap inside a user namespace. */
+		if (dir == -EPERM && !tune->noswap)
+			dir = make_tmpfs_in_userns(cap + s->page, max_files + 1, tune);
+		if (dir >= 0 && make_floor(dir, s->page)) {
+			close(dir);
+			dir = -ENOSPC;
 		}
-		if (s->dir >= 0)
+		if (dir >= 0) {
+			s->dir = dir;
 			s->kind = RFS_STORE_TMPFS;
-		else
-			s->dir = -1;
+			s->noswap = tune->noswap;
+		} else if (tune->noswap) {
+			/* Memfds would swap: better no store than a silent one. */
+			pthread_mutex_destroy(&s->lock);
+			free(s);
+			return dir;
+		}
 	}
 	/* Where the instance cannot be resized (no CAP_SYS_ADMIN), reserve
 	 * checks against what it reports instead. */
@@ -250,6 +267,11 @@ uint64_t rfs_store_cap(const struct rfs_store *s)
 enum rfs_store_kind rfs_store_kind(const struct rfs_store *s)
 {
 	return s->kind;
+}
+
+bool rfs_store_noswap(const struct rfs_store *s)
+{
+	return s->noswap;
 }
 
 const char *rfs_store_kind_name(const struct rfs_store *s)

@@ -35,9 +35,17 @@ struct rfs_store;
  */
 int rfs_store_new(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
 		  struct rfs_store **out);
-/* The same with the tmpfs's huge= mode (NULL: the kernel's default, never). */
-int rfs_store_new_huge(uint64_t cap, uint64_t max_files, enum rfs_store_kind want, const char *huge,
-		       struct rfs_store **out);
+/* How the tmpfs instance is made (tmpfs's own mount options). */
+struct rfs_store_tune {
+	const char *huge; /* huge= mode; NULL: the kernel's default, never */
+	/* noswap (Linux 6.4+, CAP_SYS_ADMIN in the initial user namespace):
+	 * region pages never go to swap. A store that cannot have it fails
+	 * with -EINVAL (the kernel refused it) or -EOPNOTSUPP (memfds). */
+	bool noswap;
+};
+/* rfs_store_new with tune (NULL: the defaults). */
+int rfs_store_new_tuned(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
+			const struct rfs_store_tune *tune, struct rfs_store **out);
 /* Remove every file and let go of the instance. */
 void rfs_store_free(struct rfs_store *s);
 
@@ -45,6 +53,8 @@ enum rfs_store_kind rfs_store_kind(const struct rfs_store *s);
 /* The cap given at rfs_store_new: regions and reserved bytes together. */
 uint64_t rfs_store_cap(const struct rfs_store *s);
 const char *rfs_store_kind_name(const struct rfs_store *s);
+/* Are region pages kept out of swap (tune.noswap)? */
+bool rfs_store_noswap(const struct rfs_store *s);
 
 /*
  * A file of the store: its number, and for memfds the descriptor that keeps

@@ -356,7 +356,8 @@ static const char *cfg_diff(const struct rfs_config *a, const struct rfs_config 
 	if (a->window_max != b->window_max || a->has_window_max != b->has_window_max)
 		return "window_max";
 	if (a->xattr != b->xattr || a->writeback != b->writeback ||
-	    a->strict_dirty != b->strict_dirty || a->owner_only != b->owner_only)
+	    a->strict_dirty != b->strict_dirty || a->owner_only != b->owner_only ||
+	    a->noswap != b->noswap)
 		return "a [regionfs] flag";
 	if (!ref_str_eq(a->huge, b->huge))
 		return "huge";
@@ -472,6 +473,8 @@ static enum ref_verdict ref_global_key(struct ref_model *m, const char *k, char 
 		return ref_bool(v, &c->strict_dirty);
 	if (!strcmp(k, "owner_only"))
 		return ref_bool(v, &c->owner_only);
+	if (!strcmp(k, "noswap"))
+		return ref_bool(v, &c->noswap);
 	if (!strcmp(k, "huge"))
 		return (c->huge = ref_huge(v)) != NULL;
 	if (strcmp(k, "allowed_roots"))

@@ -249,6 +249,7 @@ START_TEST(full_config)
 	ck_assert_uint_eq(cfg.size, 4ull << 30);
 	ck_assert(cfg.xattr);
 	ck_assert(cfg.owner_only);
+	ck_assert(!cfg.noswap);
 	ck_assert_uint_eq(cfg.n_allowed_roots, 2);
 	ck_assert_str_eq(cfg.allowed_roots[0], "/data");
 	ck_assert_str_eq(cfg.allowed_roots[1], "/srv/img");
@@ -301,13 +302,28 @@ START_TEST(huge_key)
 }
 END_TEST
 
+START_TEST(noswap_key)
+{
+	struct rfs_config cfg;
+	char err[RFS_ERR_MAX];
+
+	ck_assert_int_eq(load("[regionfs]\nnoswap = on\n", &cfg, err), 0);
+	ck_assert(cfg.noswap);
+	rfs_config_free(&cfg);
+	ck_assert_int_eq(load("[regionfs]\nnoswap = maybe\n", &cfg, err), -EINVAL);
+	ck_assert_str_eq(err,
+			 "t.ini:2: invalid noswap 'maybe' (yes/no, true/false, on/off, 1/0) in "
+			 "[regionfs]");
+}
+END_TEST
+
 START_TEST(defaults)
 {
 	struct rfs_config cfg;
 	char err[RFS_ERR_MAX];
 
 	ck_assert_int_eq(load("", &cfg, err), 0);
-	ck_assert(!cfg.has_size && !cfg.xattr && !cfg.owner_only);
+	ck_assert(!cfg.has_size && !cfg.xattr && !cfg.owner_only && !cfg.noswap);
 	ck_assert_ptr_null(cfg.huge);
 	ck_assert_uint_eq(cfg.n_regions + cfg.n_views + cfg.n_allowed_roots, 0);
 	/* Always a valid NULL-terminated list, even when not given. */
@@ -790,7 +806,8 @@ static Suite *config_suite(void)
 		{"sizes", {size_valid, size_invalid, size_overflow}},
 		{"modes_bools", {mode_parse, bool_parse}},
 		{"names", {name_check}},
-		{"sections_keys", {full_config, defaults, huge_key, allowed_roots, owners}},
+		{"sections_keys",
+		 {full_config, defaults, huge_key, noswap_key, allowed_roots, owners}},
 		{"errors", {error_lines, syntax_errors, decl_check_line, long_line, error_buffer}},
 		{"views", {views, decl_api, region_windows}},
 		{"overflow", {window_overflow}},

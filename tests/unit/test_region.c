@@ -838,6 +838,10 @@ static int unprivileged_store(void)
 	rfs_mapping_read_end(r, &io);
 	rfs_mapping_free(r);
 	rfs_store_free(s);
+	/* noswap needs CAP_SYS_ADMIN: refused, never memfds in its place. */
+	if (rfs_store_new_tuned(4096, 16, RFS_STORE_TMPFS, &(struct rfs_store_tune){.noswap = true},
+				&s) != -EPERM)
+		return 17;
 	return 0;
 }
 
@@ -853,6 +857,30 @@ START_TEST(store_without_privileges)
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "unprivileged store: check %d failed (status %#x)", WEXITSTATUS(status),
 		      status);
+}
+END_TEST
+
+START_TEST(store_noswap)
+{
+	const struct rfs_store_tune tune = {.noswap = true};
+	struct rfs_store *s = NULL;
+	struct rfs_mapping *r;
+	char buf[4096] = {'n'};
+
+	ck_assert_int_eq(rfs_store_new_tuned(1 << 20, 16, RFS_STORE_MEMFD, &tune, &s), -EOPNOTSUPP);
+	ck_assert_ptr_null(s);
+	if (geteuid() != 0)
+		return; /* the unprivileged case checks -EPERM */
+	ck_assert_int_eq(rfs_store_new_tuned(1 << 20, 16, RFS_STORE_TMPFS, &tune, &s), 0);
+	ck_assert_int_eq(rfs_store_kind(s), RFS_STORE_TMPFS);
+	ck_assert(rfs_store_noswap(s));
+	ck_assert_int_eq(rfs_region_new(s, &r), 0);
+	ck_assert_int_eq(rfs_mapping_write(r, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	rfs_mapping_free(r);
+	rfs_store_free(s);
+	ck_assert_int_eq(rfs_store_new(1 << 20, 16, RFS_STORE_TMPFS, &s), 0);
+	ck_assert(!rfs_store_noswap(s));
+	rfs_store_free(s);
 }
 END_TEST
 
@@ -899,6 +927,7 @@ static Suite *region_suite(void)
 	tcase_set_timeout(tc, 10);
 	tcase_add_checked_fixture(tc, setup_tmpfs, teardown);
 	tcase_add_test(tc, store_without_privileges);
+	tcase_add_test(tc, store_noswap);
 	suite_add_tcase(s, tc);
 	return s;
 }
