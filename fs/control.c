@@ -9,10 +9,11 @@
 #include <unistd.h>
 
 #include "fs/commands.h"
+#include "fs/holders.h"
 #include "fs/stats.h"
 
 /* The tags of the special nodes: which control file a node is. */
-enum ctl_kind { CTL_DIR = 1, CTL_CONTROL, CTL_STATS, CTL_STATS_JSON, CTL_METRICS };
+enum ctl_kind { CTL_DIR = 1, CTL_CONTROL, CTL_STATS, CTL_STATS_JSON, CTL_METRICS, CTL_HOLDERS };
 
 /*
  * One open control file: the snapshot it reads from; for the control file,
@@ -47,6 +48,7 @@ int rfs_control_init(struct rfs_daemon *d)
 		{"stats", CTL_STATS, S_IFREG | 0444},
 		{"stats.json", CTL_STATS_JSON, S_IFREG | 0444},
 		{"metrics", CTL_METRICS, S_IFREG | 0444},
+		{"holders", CTL_HOLDERS, S_IFREG | 0444},
 	};
 	struct rfs_cred owner = {getuid(), getgid()};
 	struct rfs_node *dir, *node;
@@ -91,6 +93,8 @@ static void render_for(fuse_req_t req, enum ctl_kind kind, struct rfs_text *t)
 		rfs_stats_render(d, &who, t);
 	else if (kind == CTL_STATS_JSON)
 		rfs_stats_json_render(d, &who, t);
+	else if (kind == CTL_HOLDERS)
+		rfs_holders_render(d, &who, t);
 	else
 		rfs_metrics_render(d, &who, t);
 	if (groups != small)
@@ -119,7 +123,7 @@ void rfs_control_open(fuse_req_t req, struct rfs_node *node, struct fuse_file_in
 	}
 	h->kind = kind;
 	pthread_mutex_init(&h->lock, NULL);
-	if (kind == CTL_STATS || kind == CTL_STATS_JSON || kind == CTL_METRICS)
+	if (kind != CTL_CONTROL)
 		render_for(req, kind, &h->text);
 	else if (!writing)
 		rfs_command_result(d, &h->text);

@@ -4,7 +4,8 @@
  *   stats    one line per mapping, a header first
  *   stats.json  the same rows as one JSON document
  *   metrics  Prometheus text exposition
- * stats and metrics show each reader only the files it could find with ls
+ *   holders  who holds each file open (fs/holders.h)
+ * stats, metrics and holders show each reader only the files it could find with ls
  * and stat; .regionfs itself is left out of the root's listing.
  * Reads are served from a snapshot taken at open, with direct I/O so the
  * kernel never caches one snapshot for the next reader.

@@ -19,6 +19,7 @@
 #include "lib/ns.h"
 #include "lib/windows.h"
 
+struct rfs_holders;
 struct rfs_inval;
 struct rfs_wire;
 
@@ -52,14 +53,15 @@ struct rfs_counters {
 };
 
 struct rfs_daemon {
-	struct rfs_ns *ns;	    /* the namespace; has its own locking */
-	struct rfs_windows *win;    /* views' backing files; has its own locking */
-	struct rfs_inval *inval;    /* cache invalidation queue (fs/inval.h); fixed */
-	struct rfs_uring *uring;    /* -o io_uring transport (fs/uring.h), or NULL */
-	struct rfs_store *store;    /* regions' bytes (lib/store.h); has its own locking */
-	struct rfs_passthrough *pt; /* backing ids of region opens (fs/passthrough.h) */
-	struct rfs_wire *wire;	    /* fs/wire.c's INIT state */
-	bool no_passthrough;	    /* -o passthrough=off: regions through the daemon */
+	struct rfs_ns *ns;	     /* the namespace; has its own locking */
+	struct rfs_windows *win;     /* views' backing files; has its own locking */
+	struct rfs_inval *inval;     /* cache invalidation queue (fs/inval.h); fixed */
+	struct rfs_uring *uring;     /* -o io_uring transport (fs/uring.h), or NULL */
+	struct rfs_store *store;     /* regions' bytes (lib/store.h); has its own locking */
+	struct rfs_passthrough *pt;  /* backing ids of region opens (fs/passthrough.h) */
+	struct rfs_holders *holders; /* who holds files open (fs/holders.h); own lock */
+	struct rfs_wire *wire;	     /* fs/wire.c's INIT state */
+	bool no_passthrough;	     /* -o passthrough=off: regions through the daemon */
 	/* The kernel serves region opens (decided at INIT, cleared if the
 	 * kernel refuses a backing file); data_path says why or why not. */
 	atomic_bool passthrough;

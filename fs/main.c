@@ -24,6 +24,7 @@
 #include "fs/wire.h"
 #include "lib/guard.h"
 #include "fs/declare.h"
+#include "fs/holders.h"
 #include "fs/log.h"
 #include "fs/ops_dir.h"
 #include "fs/ops_file.h"
@@ -437,7 +438,7 @@ static int model_init(struct rfs_daemon *d, const struct options *o, uint64_t ca
 		return e;
 	if (rfs_ns_new(d->store, 0755, (struct rfs_cred){getuid(), getgid()}, &d->ns) ||
 	    rfs_windows_new(d->window_max, rfs_view_changed, d, &d->win) ||
-	    !(d->inval = rfs_inval_new())) {
+	    rfs_holders_new(&d->holders) || !(d->inval = rfs_inval_new())) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -453,6 +454,7 @@ static void model_fini(struct rfs_daemon *d)
 {
 	rfs_ns_free(d->ns); /* flushes every view */
 	rfs_windows_free(d->win);
+	rfs_holders_free(d->holders);
 	rfs_inval_free(d->inval);
 	rfs_store_free(d->store);
 	pthread_mutex_destroy(&d->ctl_lock);

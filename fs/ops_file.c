@@ -30,6 +30,7 @@
 #include <unistd.h> /* SEEK_DATA, SEEK_HOLE */
 
 #include "fs/control.h"
+#include "fs/holders.h"
 #include "fs/inval.h"
 #include "fs/passthrough.h"
 #include "fs/uring.h"
@@ -39,7 +40,7 @@
 #include "fs/log.h"
 #include "fs/ops_inode.h"
 
-/* How an open of a regular file is served, kept in its fi->fh. */
+/* How an open of a regular file is served (its struct rfs_open says which). */
 enum { FH_DAEMON, FH_KERNEL };
 
 /* The kernel refused a backing file: serve regions here from now on. */
@@ -81,13 +82,23 @@ static int take_open(struct rfs_daemon *d, struct rfs_mapping *m, int *id, bool 
 }
 
 /* Let go of what take_open took, at release or when the reply failed. */
-static void drop_open(struct rfs_daemon *d, struct rfs_mapping *m, uint64_t fh)
+static void drop_open(struct rfs_daemon *d, struct rfs_mapping *m, bool kernel)
 {
-	if (fh == FH_KERNEL)
+	if (kernel)
 		rfs_passthrough_release(d->pt, m);
 	else
 		rfs_mapping_close(m);
-	rfs_region_serve_close(m, fh == FH_KERNEL);
+	rfs_region_serve_close(m, kernel);
+}
+
+/* The open of fi is over: what take_open took goes, and its record. */
+static void end_open(struct rfs_daemon *d, struct rfs_node *node, struct fuse_file_info *fi)
+{
+	struct rfs_open *o = (struct rfs_open *)(uintptr_t)fi->fh;
+
+	drop_open(d, rfs_node_mapping(node), o->kernel);
+	rfs_holders_remove(d->holders, o);
+	rfs_file_closed(d, node);
 }
 
 /*
@@ -101,15 +112,27 @@ static void reply_opened(fuse_req_t req, struct rfs_node *node, struct fuse_file
 	struct rfs_daemon *d = rfs_daemon(req);
 	struct rfs_mapping *m = rfs_node_mapping(node);
 	bool region = rfs_mapping_kind(m) == RFS_KIND_REGION, fresh;
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct rfs_open like = {
+		.node = node, .tid = ctx->pid, .uid = ctx->uid, .accmode = fi->flags & O_ACCMODE};
+	struct rfs_open *o = NULL;
 	int id, fh, err;
 
 	rfs_bdi_tune(d);
 	fh = take_open(d, m, &id, &fresh);
+	if (fh >= 0) {
+		like.kernel = fh == FH_KERNEL;
+		o = rfs_holders_add(d->holders, &like);
+		if (!o) {
+			drop_open(d, m, like.kernel);
+			fh = -ENOMEM;
+		}
+	}
 	if (fh < 0) {
 		fuse_reply_err(req, -fh);
 		return;
 	}
-	fi->fh = (uint64_t)fh;
+	fi->fh = (uintptr_t)o;
 	/* Passthrough allows no cache flags; a region has nothing to flush. */
 	fi->keep_cache = fh == FH_DAEMON && !fresh;
 	fi->noflush = region;
@@ -124,10 +147,8 @@ static void reply_opened(fuse_req_t req, struct rfs_node *node, struct fuse_file
 			: rfs_passthrough_reply_open(req, fi, id);
 	else
 		err = e ? fuse_reply_create(req, e, fi) : fuse_reply_open(req, fi);
-	if (err) { /* the opener was interrupted */
-		drop_open(d, m, fi->fh);
-		rfs_file_closed(d, node);
-	}
+	if (err) /* the opener was interrupted */
+		end_open(d, node, fi);
 }
 
 /* Finish an open of a regular file with a mapping. */
@@ -349,8 +370,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 	/* After client munmap: catch bytes written back since the last flush. */
 	err = sync_node(d, node, false);
-	drop_open(d, rfs_node_mapping(node), fi->fh);
-	rfs_file_closed(d, node);
+	end_open(d, node, fi);
 	fuse_reply_err(req, -err);
 }
 

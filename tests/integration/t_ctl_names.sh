@@ -169,7 +169,7 @@ ok "metrics parse with prometheus_client; label values carry quote, backslash an
 # --- .regionfs: reachable by name, out of every listing
 assert_eq ". .. q* sub dir v sp v2 v3" "$(ls -aq "$MNT" | sed 's/^q.*/q*/' | LC_ALL=C sort | xargs)" "ls -a of the root"
 [[ -d "$MNT/.regionfs" ]] || fail "stat of .regionfs by name failed"
-assert_eq "control metrics stats stats.json" "$(ls "$MNT/.regionfs" | xargs)" "ls of .regionfs"
+assert_eq "control holders metrics stats stats.json" "$(ls "$MNT/.regionfs" | xargs)" "ls of .regionfs"
 [[ -z "$(find "$MNT" -name '.regionfs*')" ]] || fail "find lists: $(find "$MNT" -name '.regionfs*')"
 grep -q '^name kind' "$MNT/.regionfs/stats" || fail "cat .regionfs/stats failed"
 rm "$MNT/v2" "$MNT/v3" "$MNT"/q*
