@@ -71,6 +71,31 @@ static int take_name(char **argv, int argc, const char *usage, char **out, char 
 	return *out ? 0 : -ENOMEM;
 }
 
+/* seal NAME SEAL[,SEAL...] (more words add more seals) */
+static int parse_seal(char **argv, int argc, struct rfs_command *cmd, char *err, size_t errlen)
+{
+	static const char usage[] = "seal NAME shrink|grow|write|future_write[,...]";
+	int e = take_name(argv, argc, usage, &cmd->name, err, errlen);
+
+	cmd->verb = RFS_CMD_SEAL;
+	if (!e && argc < 3) {
+		rfs_set_err(err, errlen, "usage: %s", usage);
+		return -EINVAL;
+	}
+	for (int i = 2; !e && i < argc; i++) {
+		unsigned int seals;
+		char q[64];
+
+		if (rfs_parse_seals(argv[i], &seals)) {
+			rfs_quote(argv[i], q, sizeof(q));
+			rfs_set_err(err, errlen, "invalid seals %s (usage: %s)", q, usage);
+			return -EINVAL;
+		}
+		cmd->seals |= seals;
+	}
+	return e;
+}
+
 static int parse_args(char **argv, int argc, struct rfs_command *cmd, char *err, size_t errlen)
 {
 	const char *verb = argv[0];
@@ -81,7 +106,7 @@ static int parse_args(char **argv, int argc, struct rfs_command *cmd, char *err,
 		cmd->verb = RFS_CMD_REGION;
 		e = take_name(argv, argc,
 			      "region NAME size=N [mode=M] [uid=U] [gid=G] [prealloc=yes] "
-			      "[lifetime=persist|close]",
+			      "[lifetime=persist|close] [seals=S,...]",
 			      &cmd->region.name, err, errlen);
 		if (!e)
 			e = set_keys(argv + 2, argc - 2, set_region_key, &cmd->region, err, errlen);
@@ -132,6 +157,8 @@ static int parse_args(char **argv, int argc, struct rfs_command *cmd, char *err,
 		}
 		return take_name(argv, argc, usage, &cmd->name, err, errlen);
 	}
+	if (strcmp(verb, "seal") == 0)
+		return parse_seal(argv, argc, cmd, err, errlen);
 	if (strcmp(verb, "reload") == 0) {
 		cmd->verb = RFS_CMD_RELOAD;
 		if (argc == 1)
@@ -140,10 +167,10 @@ static int parse_args(char **argv, int argc, struct rfs_command *cmd, char *err,
 		return -EINVAL;
 	}
 	rfs_quote(verb, q, sizeof(q));
-	rfs_set_err(
-		err, errlen,
-		"unknown command %s (region, view, dir, remove, flush, commit, discard, reload)",
-		q);
+	rfs_set_err(err, errlen,
+		    "unknown command %s (region, view, dir, remove, flush, commit, discard, seal, "
+		    "reload)",
+		    q);
 	return -EINVAL;
 }
 

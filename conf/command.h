@@ -2,6 +2,8 @@
  * Control commands, one a line, parsed with the config's key grammar:
  *
  *   region NAME size=N [mode=M] [uid=U] [gid=G] [prealloc=yes] [lifetime=persist|close]
+ *          [seals=S,...]
+ *   seal NAME SEAL[,SEAL...]   (shrink, grow, write, future_write)
  *   dir NAME [lifetime=persist|close] [mode=M] [uid=U] [gid=G]
  *   view NAME file=PATH|region=NAME [offset=N] [length=N] [access=ro|rw|cow] [mode=M] ...
  *   remove NAME
@@ -30,11 +32,13 @@ enum rfs_verb {
 	RFS_CMD_DISCARD, /* a cow view's private changes dropped */
 	RFS_CMD_RELOAD,
 	RFS_CMD_DIR,
+	RFS_CMD_SEAL,
 };
 
 struct rfs_command {
 	enum rfs_verb verb;
-	char *name;		       /* remove, flush, commit, discard */
+	char *name;		       /* remove, flush, commit, discard, seal */
+	unsigned int seals;	       /* seal: RFS_DECL_SEAL_* */
 	struct rfs_region_decl region; /* region */
 	struct rfs_view_decl view;     /* view */
 	struct rfs_dir_decl dir;       /* dir */

@@ -47,10 +47,20 @@ struct rfs_owner {
 };
 
 /* [region:NAME] */
+/* A region's seals (seals = shrink,grow,write,future_write): the bits of
+ * lib/mapping.h's RFS_SEAL_*, which fs/names.c checks they equal. */
+enum {
+	RFS_DECL_SEAL_SHRINK = 1u << 0,
+	RFS_DECL_SEAL_GROW = 1u << 1,
+	RFS_DECL_SEAL_WRITE = 1u << 2,
+	RFS_DECL_SEAL_FUTURE_WRITE = 1u << 3,
+};
+
 struct rfs_region_decl {
 	char *name; /* relative path, components separated by '/' */
 	uint64_t size;
 	bool prealloc;
+	unsigned int seals; /* RFS_DECL_SEAL_*: added once made, never taken away */
 	enum rfs_life lifetime;
 	struct rfs_owner owner;
 	int line; /* line of the section header, for later messages */
@@ -141,6 +151,10 @@ int rfs_parse_mode(const char *s, mode_t *out);
 
 /* yes/no, true/false, on/off, 1/0. */
 int rfs_parse_bool(const char *s, bool *out);
+
+/* Seal words joined by commas (shrink, grow, write, future_write; each at
+ * most once): their RFS_DECL_SEAL_* bits in *out. -EINVAL otherwise. */
+int rfs_parse_seals(const char *s, unsigned int *out);
 
 /* A tmpfs huge= mode (never, within_size, always, advise): its static
  * spelling, or NULL. */

@@ -193,6 +193,15 @@ int rfs_region_decl_set(struct rfs_region_decl *d, const char *key, const char *
 		return bool_value(key, value, &d->prealloc, err, errlen);
 	if (!strcmp(key, "lifetime"))
 		return lifetime_value(value, &d->lifetime, err, errlen);
+	if (!strcmp(key, "seals")) {
+		if (!rfs_parse_seals(value, &d->seals))
+			return 0;
+		rfs_set_err(
+			err, errlen,
+			"invalid seals '%s' (shrink, grow, write, future_write, joined by commas)",
+			value);
+		return -EINVAL;
+	}
 	rfs_set_err(err, errlen, "unknown key '%s'", key);
 	return -EINVAL;
 }

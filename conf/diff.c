@@ -26,7 +26,7 @@ bool rfs_view_decl_same(const struct rfs_view_decl *a, const struct rfs_view_dec
 bool rfs_region_decl_same(const struct rfs_region_decl *a, const struct rfs_region_decl *b)
 {
 	return a->size == b->size && a->prealloc == b->prealloc && a->lifetime == b->lifetime &&
-	       same_owner(&a->owner, &b->owner);
+	       a->seals == b->seals && same_owner(&a->owner, &b->owner);
 }
 
 bool rfs_dir_decl_same(const struct rfs_dir_decl *a, const struct rfs_dir_decl *b)

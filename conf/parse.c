@@ -124,6 +124,27 @@ int rfs_parse_bool(const char *s, bool *out)
 	return -EINVAL;
 }
 
+int rfs_parse_seals(const char *s, unsigned int *out)
+{
+	static const char *const words[] = {"shrink", "grow", "write", "future_write"};
+	unsigned int seals = 0;
+
+	while (s) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s), i;
+
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (len == strlen(words[i]) && !strncmp(s, words[i], len))
+				break;
+		if (i == sizeof(words) / sizeof(words[0]) || (seals & (1u << i)))
+			return -EINVAL;
+		seals |= 1u << i;
+		s = comma ? comma + 1 : NULL;
+	}
+	*out = seals;
+	return seals ? 0 : -EINVAL;
+}
+
 const char *rfs_parse_huge(const char *s)
 {
 	static const char *const modes[] = {"never", "within_size", "always", "advise"};

@@ -257,6 +257,8 @@ static int run(struct rfs_daemon *d, const struct rfs_command *cmd, char *err, s
 		return cmd_region(d, &cmd->region, err, errlen);
 	case RFS_CMD_VIEW:
 		return cmd_view(d, &cmd->view, err, errlen);
+	case RFS_CMD_SEAL:
+		return rfs_seal_region(d, cmd->name, cmd->seals, err, errlen);
 	case RFS_CMD_DIR:
 		return cmd_dir(d, &cmd->dir, err, errlen);
 	case RFS_CMD_REMOVE:

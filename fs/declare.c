@@ -13,6 +13,7 @@
 #include "fs/inval.h"
 #include "fs/names.h"
 #include "fs/path.h"
+#include "fs/holders.h"
 
 /* Create the file `name` with owner o (mode defaulting to def_mode),
  * contents map (NULL: a new region) and lifetime; returns it referenced. */
@@ -51,6 +52,9 @@ int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 		err = rfs_mapping_fallocate(map, 0, 0, r->size);
 	else
 		err = rfs_mapping_resize(map, r->size);
+	/* Sealed before it is named: nobody holds it yet. */
+	if (!err && r->seals)
+		err = rfs_mapping_seal(map, r->seals);
 	if (!err)
 		err = add_file(d, r->name, &r->owner, 0644, map, rfs_lifetime_of(r->lifetime),
 			       &node);
@@ -86,7 +90,11 @@ static struct rfs_mapping *window_open(struct rfs_daemon *d, struct rfs_view_spe
 	*err = lookup_region(d, region, &node);
 	if (*err)
 		return NULL;
-	if (asprintf(&label, "region:%s", region) < 0) {
+	/* A writable window of a region sealed against writes would write it. */
+	if (spec->access != RFS_VIEW_RO &&
+	    (rfs_mapping_seals(rfs_node_mapping(node)) & (RFS_SEAL_WRITE | RFS_SEAL_FUTURE_WRITE)))
+		*err = -EPERM;
+	else if (asprintf(&label, "region:%s", region) < 0) {
 		*err = -ENOMEM;
 	} else {
 		spec->file = label;
@@ -167,6 +175,10 @@ static void region_window_error(const struct rfs_view_decl *v, const char *where
 		snprintf(err, errlen, "%sview %s: no region %s", where, name, region);
 	else if (e == -EINVAL)
 		snprintf(err, errlen, "%sview %s: %s is not a region", where, name, region);
+	else if (e == -EPERM)
+		snprintf(err, errlen,
+			 "%sview %s: region %s is sealed against writes; only access=ro", where,
+			 name, region);
 	else
 		snprintf(err, errlen, "%sview %s: region %s: %s", where, name, region,
 			 strerror(-e));
@@ -342,5 +354,44 @@ out_err:
 	else if (e)
 		snprintf(err, errlen, "%s: %s", q, strerror(-e));
 	free(path);
+	return e;
+}
+
+int rfs_seal_region(struct rfs_daemon *d, const char *name, unsigned int seals, char *err,
+		    size_t errlen)
+{
+	char q[256], words[RFS_SEALS_TEXT];
+	struct rfs_node *node;
+	struct rfs_mapping *m;
+	unsigned int writers = 0;
+	int e = lookup_region(d, name, &node);
+
+	rfs_quote(name, q, sizeof(q));
+	if (e) {
+		snprintf(err, errlen,
+			 e == -EINVAL ? "seal %s: not a region (seals apply to regions)"
+				      : "seal %s: %s",
+			 q, strerror(-e));
+		return e;
+	}
+	m = rfs_node_mapping(node);
+	rfs_seals_text(seals, words);
+	/* Its writable windows would write it behind the seal. */
+	if ((seals & (RFS_SEAL_WRITE | RFS_SEAL_FUTURE_WRITE)) && rfs_region_windows(m)) {
+		snprintf(err, errlen, "seal %s %s: the region has windows (remove them first)", q,
+			 words);
+		e = -EBUSY;
+	} else {
+		e = rfs_holders_seal(d->holders, node, seals, &writers);
+		if (e == -EBUSY)
+			snprintf(err, errlen,
+				 "seal %s %s: %u writable open%s hold%s it (close %s first)", q,
+				 words, writers, writers == 1 ? "" : "s", writers == 1 ? "s" : "",
+				 writers == 1 ? "it" : "them");
+		else if (e)
+			snprintf(err, errlen, "seal %s %s: %s", q, words, strerror(-e));
+	}
+	/* Cached attributes stay right: seals change no byte or size. */
+	rfs_ns_forget(d->ns, node, 1);
 	return e;
 }

@@ -28,6 +28,13 @@ int rfs_add_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd);
 /* Take name (a region or view) out of the namespace; open files keep it.
  * -errno with why in err. */
 int rfs_remove_name(struct rfs_daemon *d, const char *name, char *err, size_t errlen);
+/*
+ * Add seals (RFS_SEAL_*) to the region called name, unless an open or a
+ * window that could break them holds it (holders.h). -errno with why in err:
+ * -EBUSY, -ENOENT, -EINVAL (not a region).
+ */
+int rfs_seal_region(struct rfs_daemon *d, const char *name, unsigned int seals, char *err,
+		    size_t errlen);
 /* A [dir:] section went from the config: its directory's default back to persist. */
 void rfs_drop_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd);
 

@@ -71,15 +71,36 @@ void rfs_holders_free(struct rfs_holders *h)
 	free(h);
 }
 
-struct rfs_open *rfs_holders_add(struct rfs_holders *h, const struct rfs_open *like)
+/* Would an open like o break node's seals? -EPERM, -EAGAIN or 0 (holders.h). */
+static int seals_refuse(const struct rfs_open *o)
+{
+	struct rfs_mapping *m = rfs_node_mapping(o->node);
+	unsigned int seals = m ? rfs_mapping_seals(m) : 0;
+
+	if (o->accmode == O_RDONLY || !seals)
+		return 0;
+	if (seals & (RFS_SEAL_WRITE | RFS_SEAL_FUTURE_WRITE))
+		return -EPERM;
+	return o->kernel && (seals & RFS_SEAL_GROW) ? -EAGAIN : 0;
+}
+
+int rfs_holders_add(struct rfs_holders *h, const struct rfs_open *like, struct rfs_open **out)
 {
 	struct rfs_open *o = malloc(sizeof(*o));
 	struct node_opens *n;
+	int err;
 
+	*out = NULL;
 	if (!o)
-		return NULL;
+		return -ENOMEM;
 	*o = *like;
 	pthread_mutex_lock(&h->lock);
+	err = seals_refuse(o);
+	if (err) {
+		pthread_mutex_unlock(&h->lock);
+		free(o);
+		return err;
+	}
 	n = find(h, o->node);
 	if (!n) {
 		n = calloc(1, sizeof(*n));
@@ -92,7 +113,7 @@ struct rfs_open *rfs_holders_add(struct rfs_holders *h, const struct rfs_open *l
 		if (!n) {
 			pthread_mutex_unlock(&h->lock);
 			free(o);
-			return NULL;
+			return -ENOMEM;
 		}
 	}
 	o->prev = NULL;
@@ -101,7 +122,31 @@ struct rfs_open *rfs_holders_add(struct rfs_holders *h, const struct rfs_open *l
 		n->first->prev = o;
 	n->first = o;
 	pthread_mutex_unlock(&h->lock);
-	return o;
+	*out = o;
+	return 0;
+}
+
+int rfs_holders_seal(struct rfs_holders *h, struct rfs_node *node, unsigned int seals,
+		     unsigned int *writers)
+{
+	unsigned int all = 0, kernel = 0;
+	struct node_opens *n;
+	int err = 0;
+
+	pthread_mutex_lock(&h->lock);
+	n = find(h, node);
+	for (struct rfs_open *o = n ? n->first : NULL; o; o = o->next) {
+		all += o->accmode != O_RDONLY;
+		kernel += o->accmode != O_RDONLY && o->kernel;
+	}
+	*writers = all;
+	if (((seals & RFS_SEAL_WRITE) && all) ||
+	    ((seals & (RFS_SEAL_FUTURE_WRITE | RFS_SEAL_GROW)) && kernel))
+		err = -EBUSY;
+	else
+		err = rfs_mapping_seal(rfs_node_mapping(node), seals);
+	pthread_mutex_unlock(&h->lock);
+	return err;
 }
 
 void rfs_holders_remove(struct rfs_holders *h, struct rfs_open *o)

@@ -40,9 +40,24 @@ int rfs_holders_new(struct rfs_holders **out);
  * files open). NULL is a no-op. */
 void rfs_holders_free(struct rfs_holders *h);
 
-/* Record an open like of (node, tid, uid, accmode, kernel): a new record
- * owned by h, or NULL (out of memory). */
-struct rfs_open *rfs_holders_add(struct rfs_holders *h, const struct rfs_open *like);
+/*
+ * Record an open like (node, tid, uid, accmode, kernel) in a new record
+ * owned by h, in *out. 0; -ENOMEM; -EPERM for a writable open of a region
+ * sealed write or future_write; -EAGAIN for a writable open served by the
+ * kernel of a region sealed grow, which the daemon must serve instead (the
+ * kernel would let a write grow it).
+ */
+int rfs_holders_add(struct rfs_holders *h, const struct rfs_open *like, struct rfs_open **out);
+
+/*
+ * Seal node's region (RFS_SEAL_* bits) unless an open that could break the
+ * seals holds it: a writable one for write, a writable one the kernel
+ * serves for future_write and grow (the daemon never sees its writes).
+ * Checked and set under the table's lock, so no such open can slip in
+ * between. 0, -EBUSY with the writable opens in *writers, or -EINVAL.
+ */
+int rfs_holders_seal(struct rfs_holders *h, struct rfs_node *node, unsigned int seals,
+		     unsigned int *writers);
 /* The open of o was released: forget and free it. */
 void rfs_holders_remove(struct rfs_holders *h, struct rfs_open *o);
 

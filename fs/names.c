@@ -1,6 +1,8 @@
 /* lib/'s enums in the control plane's words, conf/'s in lib/'s (names.h). */
 #include "fs/names.h"
 
+#include <stdio.h>
+
 const char *rfs_kind_name(enum rfs_kind kind)
 {
 	return kind == RFS_KIND_VIEW ? "view" : "region";
@@ -16,6 +18,34 @@ const char *rfs_access_name(const struct rfs_mapping_info *i)
 const char *rfs_lifetime_name(const struct rfs_node *node)
 {
 	return rfs_node_lifetime(node) == RFS_LIFETIME_CLOSE ? "close" : "persist";
+}
+
+/* conf/'s seal bits are lib/'s: declarations pass them as they are. */
+#define SAME_BIT(a, b) ((unsigned int)(a) == (unsigned int)(b))
+_Static_assert(SAME_BIT(RFS_DECL_SEAL_SHRINK, RFS_SEAL_SHRINK) &&
+		       SAME_BIT(RFS_DECL_SEAL_GROW, RFS_SEAL_GROW) &&
+		       SAME_BIT(RFS_DECL_SEAL_WRITE, RFS_SEAL_WRITE) &&
+		       SAME_BIT(RFS_DECL_SEAL_FUTURE_WRITE, RFS_SEAL_FUTURE_WRITE),
+	       "seal bits differ between conf/ and lib/");
+
+const char *rfs_seal_name(unsigned int i)
+{
+	static const char *const words[RFS_SEAL_COUNT] = {"shrink", "grow", "write",
+							  "future_write"};
+
+	return i < RFS_SEAL_COUNT ? words[i] : "?";
+}
+
+const char *rfs_seals_text(unsigned int seals, char buf[RFS_SEALS_TEXT])
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < RFS_SEAL_COUNT; i++)
+		if (seals & (1u << i))
+			len += (size_t)snprintf(buf + len, RFS_SEALS_TEXT - len, "%s%s",
+						len ? "," : "", rfs_seal_name(i));
+	return len ? buf : "-";
 }
 
 enum rfs_lifetime rfs_lifetime_of(enum rfs_life life)

@@ -55,16 +55,18 @@ static void passthrough_refused(struct rfs_daemon *d, int err)
 }
 
 /*
- * Take the open of m that reply_opened answers; FH_* or -errno. *fresh:
+ * Take the open of m that reply_opened answers (by the kernel only if
+ * kernel_ok); FH_* or -errno. *fresh:
  * a daemon open of a region the kernel served meanwhile, whose FUSE page
  * cache the kernel's writes went around.
  */
-static int take_open(struct rfs_daemon *d, struct rfs_mapping *m, int *id, bool *fresh)
+static int take_open(struct rfs_daemon *d, struct rfs_mapping *m, bool kernel_ok, int *id,
+		     bool *fresh)
 {
 	int err;
 
 	*id = -1;
-	if (rfs_region_serve_open(m, atomic_load(&d->passthrough), fresh)) {
+	if (rfs_region_serve_open(m, kernel_ok && atomic_load(&d->passthrough), fresh)) {
 		*id = rfs_passthrough_open(d->pt, m);
 		if (*id >= 0)
 			return FH_KERNEL;
@@ -115,18 +117,26 @@ static void reply_opened(fuse_req_t req, struct rfs_node *node, struct fuse_file
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct rfs_open like = {
 		.node = node, .tid = ctx->pid, .uid = ctx->uid, .accmode = fi->flags & O_ACCMODE};
+	/* A writer of a region sealed grow: the daemon refuses writes past its end. */
+	bool kernel_ok = like.accmode == O_RDONLY || !(rfs_mapping_seals(m) & RFS_SEAL_GROW);
 	struct rfs_open *o = NULL;
 	int id, fh, err;
 
 	rfs_bdi_tune(d);
-	fh = take_open(d, m, &id, &fresh);
-	if (fh >= 0) {
+	for (;;) {
+		fh = take_open(d, m, kernel_ok, &id, &fresh);
+		if (fh < 0)
+			break;
 		like.kernel = fh == FH_KERNEL;
-		o = rfs_holders_add(d->holders, &like);
-		if (!o) {
-			drop_open(d, m, like.kernel);
-			fh = -ENOMEM;
-		}
+		err = rfs_holders_add(d->holders, &like, &o);
+		if (!err)
+			break;
+		drop_open(d, m, like.kernel);
+		fh = err;
+		/* Sealed grow since kernel_ok was read: once more, by the daemon. */
+		if (err != -EAGAIN || !kernel_ok)
+			break;
+		kernel_ok = false;
 	}
 	if (fh < 0) {
 		fuse_reply_err(req, -fh);
@@ -172,6 +182,14 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	rfs_count(d, RFS_OP_open);
 	if (rfs_is_control(node)) {
 		rfs_control_open(req, node, fi);
+		return;
+	}
+	/* A writer of a region sealed against writes: refused before O_TRUNC
+	 * could change it (rfs_holders_add checks again, under its lock). */
+	if ((fi->flags & O_ACCMODE) != O_RDONLY && rfs_node_mapping(node) &&
+	    (rfs_mapping_seals(rfs_node_mapping(node)) &
+	     (RFS_SEAL_WRITE | RFS_SEAL_FUTURE_WRITE))) {
+		fuse_reply_err(req, EPERM);
 		return;
 	}
 	/* libfuse asks for atomic O_TRUNC: the open itself truncates. */
@@ -314,7 +332,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	 */
 	before = fi->writepage ? rfs_inval_ticket(d->inval)
 			       : rfs_inval_before_change(d, m, (uint64_t)off, size);
-	n = rfs_mapping_write(m, buf, size, (uint64_t)off);
+	n = fi->writepage ? rfs_mapping_write_back(m, buf, size, (uint64_t)off)
+			  : rfs_mapping_write(m, buf, size, (uint64_t)off);
 	if (n < 0) {
 		if (view && (n == -EIO || n == -ENOSPC))
 			rfs_add(&d->counters.faults, 1);

@@ -18,7 +18,7 @@
 
 static const char *const names[] = {
 	PREFIX "kind",	 PREFIX "size",	 PREFIX "capacity", PREFIX "backing", PREFIX "offset",
-	PREFIX "access", PREFIX "dirty", PREFIX "lifetime", PREFIX "private",
+	PREFIX "access", PREFIX "dirty", PREFIX "lifetime", PREFIX "private", PREFIX "seals",
 };
 
 /* Format attribute name of node into buf; its length, or -ENODATA. */
@@ -48,6 +48,11 @@ static int value_of(struct rfs_node *node, const char *name, char *buf, size_t s
 		return snprintf(buf, size, "%llu", (unsigned long long)i.dirty);
 	if (strcmp(attr, "access") == 0)
 		return snprintf(buf, size, "%s", rfs_access_name(&i));
+	if (strcmp(attr, "seals") == 0 && i.kind == RFS_KIND_REGION) {
+		char seals[RFS_SEALS_TEXT];
+
+		return snprintf(buf, size, "%s", rfs_seals_text(rfs_mapping_seals(m), seals));
+	}
 	if (i.kind != RFS_KIND_VIEW)
 		return -ENODATA;
 	if (strcmp(attr, "backing") == 0)

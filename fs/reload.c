@@ -10,6 +10,7 @@
 #include "fs/path.h"
 #include "fs/declare.h"
 #include "fs/log.h"
+#include "fs/names.h"
 
 /* A reload under way: the config read, what changed, the views opened. */
 struct reload {
@@ -18,6 +19,21 @@ struct reload {
 	struct rfs_diff *plan;
 	struct rfs_mapping **maps; /* by next's views: opened before anything changes */
 };
+
+/* Seals only accumulate: new ones are added, dropped ones stay (and say so). */
+static void update_seals(struct rfs_daemon *d, const struct rfs_region_decl *r,
+			 struct rfs_mapping *m)
+{
+	char why[RFS_ERR_MAX], kept[RFS_SEALS_TEXT];
+	unsigned int had = rfs_mapping_seals(m);
+
+	if ((r->seals & ~had) && rfs_seal_region(d, r->name, r->seals & ~had, why, sizeof(why)))
+		rfs_log(RFS_LOG_WARN, "reload: %s", why);
+	if (had & ~r->seals)
+		rfs_log(RFS_LOG_INFO,
+			"reload: region '%s' keeps its seals %s (seals only accumulate)", r->name,
+			rfs_seals_text(had & ~r->seals, kept));
+}
 
 /* Bring a region declared before and now in line with its new declaration. */
 static void update_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
@@ -33,10 +49,14 @@ static void update_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 		which |= r->owner.has_mode ? RFS_SET_MODE : 0;
 		which |= r->owner.has_uid ? RFS_SET_UID : 0;
 		which |= r->owner.has_gid ? RFS_SET_GID : 0;
-		if (rfs_node_mapping(node) &&
-		    rfs_mapping_kind(rfs_node_mapping(node)) == RFS_KIND_REGION &&
-		    rfs_ns_setattr(d->ns, node, which, &st))
-			rfs_log(RFS_LOG_WARN, "reload: region '%s' kept its old size", r->name);
+		struct rfs_mapping *m = rfs_node_mapping(node);
+
+		if (m && rfs_mapping_kind(m) == RFS_KIND_REGION) {
+			if (rfs_ns_setattr(d->ns, node, which, &st))
+				rfs_log(RFS_LOG_WARN, "reload: region '%s' kept its old size",
+					r->name);
+			update_seals(d, r, m);
+		}
 		/* Changed behind the kernel's back: drop its cached size and pages. */
 		rfs_inval_post(d->inval, rfs_ino(d, node), 0, 0);
 		rfs_ns_forget(d->ns, node, 1);

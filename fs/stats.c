@@ -27,6 +27,7 @@ struct stats_row {
 	char last_flush[32]; /* ISO 8601 UTC, "" if never */
 	const char *lifetime;
 	const char *deleted; /* "yes", "no", or NULL for a region */
+	unsigned int seals;  /* RFS_SEAL_* */
 };
 
 static void collect_row(const char *path, struct rfs_node *node, struct stats_row *r)
@@ -50,6 +51,7 @@ static void collect_row(const char *path, struct rfs_node *node, struct stats_ro
 		.deleted = i.kind == RFS_KIND_REGION ? NULL
 			   : deleted		     ? "yes"
 						     : "no",
+		.seals = rfs_mapping_seals(rfs_node_mapping(node)),
 	};
 	if (i.last_flush_ns) {
 		time_t sec = (time_t)(i.last_flush_ns / 1000000000);
@@ -63,17 +65,18 @@ static void collect_row(const char *path, struct rfs_node *node, struct stats_ro
 static int stats_line(void *ctx, const char *path, struct rfs_node *node)
 {
 	struct rfs_text *t = ctx;
+	char seals[RFS_SEALS_TEXT];
 	struct stats_row r;
 
 	collect_row(path, node, &r);
 	rfs_text_put_quoted(t, r.name);
 	rfs_text_printf(t, " %s %llu ", r.kind, (unsigned long long)r.size);
 	rfs_text_put_quoted(t, r.backing ? r.backing : "-");
-	rfs_text_printf(t, " %llu %s %u %llu %llu %s %s %s %llu\n", (unsigned long long)r.offset,
+	rfs_text_printf(t, " %llu %s %u %llu %llu %s %s %s %llu %s\n", (unsigned long long)r.offset,
 			r.access, r.opens, (unsigned long long)r.dirty,
 			(unsigned long long)r.resident, r.last_flush[0] ? r.last_flush : "-",
 			r.lifetime, r.deleted ? r.deleted : "-",
-			(unsigned long long)r.private_bytes);
+			(unsigned long long)r.private_bytes, rfs_seals_text(r.seals, seals));
 	return 0;
 }
 
@@ -90,7 +93,7 @@ static int stats_dir_line(void *ctx, const char *path, struct rfs_node *node)
 	if (!close_dir(node))
 		return 0;
 	rfs_text_put_quoted(t, path);
-	rfs_text_printf(t, " dir - - - - - - - - close - -\n");
+	rfs_text_printf(t, " dir - - - - - - - - close - - -\n");
 	return 0;
 }
 
@@ -105,7 +108,7 @@ static const char *served_by(struct rfs_daemon *d)
 void rfs_stats_render(struct rfs_daemon *d, const struct rfs_reader *who, struct rfs_text *t)
 {
 	rfs_text_printf(t, "name kind size backing offset access opens dirty resident last_flush "
-			   "lifetime deleted private\n");
+			   "lifetime deleted private seals\n");
 	rfs_ns_walk_as(d->ns, who, stats_line, t);
 	rfs_ns_walk_dirs(d->ns, who, stats_dir_line, t);
 	rfs_text_printf(t, "# regions: %s store%s, served by the %s\n",
@@ -191,9 +194,14 @@ static int json_row(void *ctx, const char *path, struct rfs_node *node)
 			(unsigned long long)r.resident, (unsigned long long)r.private_bytes,
 			r.lifetime);
 	if (r.last_flush[0])
-		rfs_text_printf(t, "\"%s\"}", r.last_flush);
+		rfs_text_printf(t, "\"%s\"", r.last_flush);
 	else
-		rfs_text_printf(t, "null}");
+		rfs_text_printf(t, "null");
+	rfs_text_printf(t, ", \"seals\": [");
+	for (unsigned int b = 0, n = 0; b < RFS_SEAL_COUNT; b++)
+		if (r.seals & (1u << b))
+			rfs_text_printf(t, "%s\"%s\"", n++ ? ", " : "", rfs_seal_name(b));
+	rfs_text_printf(t, "]}");
 	return 0;
 }
 
@@ -310,6 +318,12 @@ static uint64_t g_windows(const struct rfs_mapping_info *i, struct rfs_node *n)
 	return rfs_region_windows(rfs_node_mapping(n));
 }
 
+static uint64_t g_seals(const struct rfs_mapping_info *i, struct rfs_node *n)
+{
+	(void)i;
+	return rfs_mapping_seals(rfs_node_mapping(n));
+}
+
 static const struct gauge gauges[] = {
 	{"regionfs_mapping_size_bytes", "Size of the mapping (a view's window length).", g_size,
 	 ALL},
@@ -333,6 +347,9 @@ static const struct gauge gauges[] = {
 	 "Windows (views) of the region alive now; while it has any, or opens made then, its "
 	 "opens are served by the daemon, not by the kernel.",
 	 g_windows, REGIONS},
+	{"regionfs_region_seals",
+	 "Seals of the region, as bits: 1 shrink, 2 grow, 4 write, 8 future_write (0: none).",
+	 g_seals, REGIONS},
 };
 
 struct gauge_walk {

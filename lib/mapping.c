@@ -4,6 +4,7 @@
 #include "lib/guard.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -131,26 +132,80 @@ ssize_t rfs_mapping_read_into(struct rfs_mapping *m, void *buf, size_t len, uint
 	return err ? err : (ssize_t)done;
 }
 
-ssize_t rfs_mapping_write(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off)
+int rfs_mapping_seal(struct rfs_mapping *m, unsigned int seals)
 {
+	if (m->kind != RFS_KIND_REGION || (seals & ~(unsigned)RFS_SEALS_ALL))
+		return -EINVAL;
+	atomic_fetch_or(&m->seals, seals);
+	return 0;
+}
+
+unsigned int rfs_mapping_seals(const struct rfs_mapping *m)
+{
+	return atomic_load_explicit(&m->seals, memory_order_acquire);
+}
+
+/* May [off, off + len) be written, given the seals that apply (refuse)? */
+static int seals_allow_write(const struct rfs_mapping *m, unsigned int refuse, uint64_t off,
+			     uint64_t len)
+{
+	unsigned int seals = rfs_mapping_seals(m);
+
+	if (seals & refuse)
+		return -EPERM;
+	if ((seals & RFS_SEAL_GROW) && off + len > rfs_mapping_size(m))
+		return -EPERM;
+	return 0;
+}
+
+static ssize_t write_sealed(struct rfs_mapping *m, unsigned int refuse, const void *buf, size_t len,
+			    uint64_t off)
+{
+	int err;
+
 	if (len == 0)
 		return 0;
 	if (off + len < off)
 		return -EFBIG;
-	return m->ops->write(m, buf, len, off);
+	err = seals_allow_write(m, refuse, off, len);
+	return err ? err : m->ops->write(m, buf, len, off);
+}
+
+ssize_t rfs_mapping_write(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off)
+{
+	return write_sealed(m, RFS_SEAL_WRITE | RFS_SEAL_FUTURE_WRITE, buf, len, off);
+}
+
+ssize_t rfs_mapping_write_back(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off)
+{
+	return write_sealed(m, RFS_SEAL_WRITE, buf, len, off);
 }
 
 int rfs_mapping_resize(struct rfs_mapping *m, uint64_t size)
 {
+	unsigned int seals = rfs_mapping_seals(m);
+	uint64_t now = seals ? rfs_mapping_size(m) : 0;
+
+	if (((seals & RFS_SEAL_GROW) && size > now) || ((seals & RFS_SEAL_SHRINK) && size < now))
+		return -EPERM;
 	return m->ops->resize(m, size);
 }
 
 int rfs_mapping_fallocate(struct rfs_mapping *m, int mode, uint64_t off, uint64_t len)
 {
+	unsigned int seals = rfs_mapping_seals(m);
+
 	if (len == 0)
 		return -EINVAL;
 	if (off + len < off)
 		return -EFBIG;
+	/* As shmem: a punch is a write; allocating past the end grows. */
+	if (mode & FALLOC_FL_PUNCH_HOLE) {
+		if (seals & (RFS_SEAL_WRITE | RFS_SEAL_FUTURE_WRITE))
+			return -EPERM;
+	} else if ((seals & RFS_SEAL_GROW) && off + len > rfs_mapping_size(m)) {
+		return -EPERM;
+	}
 	return m->ops->fallocate(m, mode, off, len);
 }
 

@@ -198,8 +198,31 @@ ssize_t rfs_mapping_read_into(struct rfs_mapping *m, void *buf, size_t len, uint
  */
 void rfs_mapping_changing(struct rfs_mapping *m, uint64_t off, uint64_t len);
 
+/*
+ * Seals, as F_SEAL_* for a memfd, of a region by name: they only
+ * accumulate. shrink and grow refuse resizes down or up (and writes or
+ * fallocate past the end for grow); write refuses every write, punch and
+ * commit into it; future_write the same but for write-backs of mappings
+ * made before it (rfs_mapping_write_back). Refused changes are -EPERM.
+ * Who may still hold the region writable is the caller's to check first.
+ */
+enum {
+	RFS_SEAL_SHRINK = 1u << 0,
+	RFS_SEAL_GROW = 1u << 1,
+	RFS_SEAL_WRITE = 1u << 2,
+	RFS_SEAL_FUTURE_WRITE = 1u << 3,
+	RFS_SEALS_ALL = (1u << 4) - 1,
+};
+/* Add seals (RFS_SEAL_* bits); -EINVAL for anything but a region. */
+int rfs_mapping_seal(struct rfs_mapping *m, unsigned int seals);
+/* The seals so far (0 for views). Cheap: for the open path. */
+unsigned int rfs_mapping_seals(const struct rfs_mapping *m);
+
 /* Copy len bytes at off, growing a region as needed. Returns bytes written. */
 ssize_t rfs_mapping_write(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off);
+/* The same for a write-back of a client's mapping (mmap stores): a
+ * future_write seal lets those through, as memfd's lets old mappings write. */
+ssize_t rfs_mapping_write_back(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off);
 
 /* Set the size (ftruncate). -EFBIG past the kind's limit, -ENOSPC over the cap. */
 int rfs_mapping_resize(struct rfs_mapping *m, uint64_t size);

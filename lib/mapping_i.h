@@ -42,8 +42,9 @@ struct rfs_mapping_ops {
 struct rfs_mapping {
 	const struct rfs_mapping_ops *ops;
 	enum rfs_kind kind;
-	bool read_only; /* refuses writers (a ro view); fixed */
-	bool cow;	/* a cow view: commit and discard apply; fixed */
+	bool read_only;		    /* refuses writers (a ro view); fixed */
+	bool cow;		    /* a cow view: commit and discard apply; fixed */
+	_Atomic unsigned int seals; /* RFS_SEAL_* (regions); only ever gains bits */
 	/* The owner's reference plus one per read in flight: a read's reply
 	 * may still be reading memory when the owner lets go. */
 	_Atomic unsigned int refs;

@@ -10,7 +10,7 @@
  * its command model must accept exactly the lines rfs_command_parse()
  * accepts, with the same verb, name and declaration, field by field
  * (region, view of a file or of a region, dir, remove, flush, commit,
- * discard, reload). Invariants besides:
+ * discard, seal, reload). Invariants besides:
  *
  *  - success: only the fields of the verb are set, names pass
  *    rfs_name_check(), the declaration checks agree;
@@ -244,6 +244,20 @@ static bool ref_command(char **w, int n, struct rfs_command *ref)
 		return n == 2 &&
 		       (ref_name(w[1]) || (ref->verb == RFS_CMD_FLUSH && !strcmp(w[1], "all")));
 	}
+	if (!strcmp(v, "seal")) {
+		ref->verb = RFS_CMD_SEAL;
+		ref->name = n >= 2 ? w[1] : NULL;
+		if (n < 3 || !ref_name(w[1]))
+			return false;
+		for (i = 2; i < n; i++) {
+			unsigned int seals;
+
+			if (!ref_seals(w[i], &seals))
+				return false;
+			ref->seals |= seals;
+		}
+		return true;
+	}
 	if (!strcmp(v, "reload")) {
 		ref->verb = RFS_CMD_RELOAD;
 		return n == 1;
@@ -260,6 +274,8 @@ static const char *command_diff(const struct rfs_command *a, const struct rfs_co
 		return "verb";
 	if (!ref_str_eq(a->name, b->name))
 		return "name";
+	if (a->seals != b->seals)
+		return "seals";
 	d = ref_region_diff(&a->region, &b->region);
 	if (d)
 		return d;
@@ -301,7 +317,8 @@ static void check_success(const struct rfs_command *cmd)
 
 	why[0] = '\0';
 
-	CHECK(cmd->verb <= RFS_CMD_DIR, "verb %d", (int)cmd->verb);
+	CHECK(cmd->verb <= RFS_CMD_SEAL, "verb %d", (int)cmd->verb);
+	CHECK(!cmd->seals == (cmd->verb != RFS_CMD_SEAL), "seals for verb %d", (int)cmd->verb);
 	CHECK(region_empty(&cmd->region) == (cmd->verb != RFS_CMD_REGION) &&
 		      view_empty(&cmd->view) == (cmd->verb != RFS_CMD_VIEW) &&
 		      dir_empty(&cmd->dir) == (cmd->verb != RFS_CMD_DIR),

@@ -147,8 +147,8 @@ static const char *life_word(enum rfs_life l)
 static void region_as_command(const struct rfs_region_decl *r)
 {
 	struct rfs_command want = {.verb = RFS_CMD_REGION, .region = *r};
-	char buf[8][32];
-	const char *keys[9];
+	char buf[8][32], seals[64];
+	const char *keys[10];
 	size_t k = 0, i;
 
 	want.region.line = 0;
@@ -159,6 +159,16 @@ static void region_as_command(const struct rfs_region_decl *r)
 	k = owner_words(&r->owner, buf, k);
 	for (i = 0; i < k; i++)
 		keys[i] = buf[i];
+	if (r->seals) {
+		static const char *const words[] = {"shrink", "grow", "write", "future_write"};
+		size_t len = (size_t)snprintf(seals, sizeof(seals), "seals=");
+
+		for (unsigned int b = 0; b < 4; b++)
+			if (r->seals & (1u << b))
+				len += (size_t)snprintf(seals + len, sizeof(seals) - len, "%s%s",
+							len > 6 ? "," : "", words[b]);
+		keys[k++] = seals;
+	}
 	keys[k] = NULL;
 	check_as_command("region", r->name, keys, &want);
 }

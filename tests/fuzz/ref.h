@@ -149,6 +149,32 @@ static inline int ref_life(const char *s, enum rfs_life *out)
 	return 0;
 }
 
+/* Seal words (shrink grow write future_write: bits 1 2 4 8) joined by commas,
+ * none twice, none empty. */
+static inline int ref_seals(const char *s, unsigned int *out)
+{
+	static const char *const words[] = {"shrink", "grow", "write", "future_write"};
+	char buf[256], *save = NULL, *w;
+	unsigned int seals = 0;
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= sizeof(buf) || s[0] == ',' || s[len - 1] == ',' || strstr(s, ",,"))
+		return 0;
+	memcpy(buf, s, len + 1);
+	for (w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		unsigned int bit = 0;
+
+		for (unsigned int i = 0; i < 4; i++)
+			if (!strcmp(w, words[i]))
+				bit = 1u << i;
+		if (!bit || (seals & bit))
+			return 0;
+		seals |= bit;
+	}
+	*out = seals;
+	return 1;
+}
+
 static inline const char *ref_huge(const char *s)
 {
 	static const char *const modes[] = {"never", "within_size", "always", "advise"};
@@ -217,6 +243,8 @@ static inline int ref_region_key(struct rfs_region_decl *d, const char *k, const
 		return ref_bool(v, &d->prealloc);
 	if (!strcmp(k, "lifetime"))
 		return ref_life(v, &d->lifetime);
+	if (!strcmp(k, "seals"))
+		return ref_seals(v, &d->seals);
 	return 0;
 }
 
@@ -301,6 +329,8 @@ static inline const char *ref_region_diff(const struct rfs_region_decl *a,
 		return "prealloc";
 	if (a->lifetime != b->lifetime)
 		return "lifetime";
+	if (a->seals != b->seals)
+		return "seals";
 	if (a->line != b->line)
 		return "line";
 	return ref_owner_diff(&a->owner, &b->owner);

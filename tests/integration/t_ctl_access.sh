@@ -67,7 +67,7 @@ ok "stats.json shows root, uid 65534 and a group member exactly the rows stats s
 # Closing the root to others hides everything from them, counters stay.
 chmod 0711 "$MNT"
 "${as_nobody[@]}" cat "$MNT/.regionfs/stats" >"$RFS_WORK/closed.stats" || fail "uid 65534 cannot read stats of a 0711 root"
-assert_eq "name kind size backing offset access opens dirty resident last_flush lifetime deleted private" \
+assert_eq "name kind size backing offset access opens dirty resident last_flush lifetime deleted private seals" \
 	"$(grep -v '^#' "$RFS_WORK/closed.stats")" "stats of a 0711 root read by uid 65534"
 "${as_nobody[@]}" cat "$MNT/.regionfs/metrics" >"$RFS_WORK/closed.prom" || fail "uid 65534 cannot read metrics"
 if grep -q '^regionfs_mapping_' "$RFS_WORK/closed.prom"; then fail "metrics of a 0711 root list files to uid 65534"; fi

@@ -28,10 +28,10 @@ reclaimed() { awk '$1 == "regionfs_regions_reclaimed_total" { print $2 }' "$MNT/
 gone() { [[ ! -e "$MNT/$1" ]] && ! ls "$MNT/$(dirname "$1")" | grep -qx "$(basename "$1")"; }
 
 # --- how it is shown
-assert_eq "name kind size backing offset access opens dirty resident last_flush lifetime deleted private" \
+assert_eq "name kind size backing offset access opens dirty resident last_flush lifetime deleted private seals" \
 	"$(head -1 "$MNT/.regionfs/stats")" "stats header"
 assert_eq "close persist" "$(life_of cfgclose) $(life_of keep)" "stats lifetime of cfgclose, keep"
-assert_eq "ipc dir - - - - - - - - close - -" "$(awk '$1 == "ipc"' "$MNT/.regionfs/stats")" "stats line of dir ipc"
+assert_eq "ipc dir - - - - - - - - close - - -" "$(awk '$1 == "ipc"' "$MNT/.regionfs/stats")" "stats line of dir ipc"
 assert_eq "close persist close" \
 	"$(xattr_life cfgclose) $(xattr_life keep) $(xattr_life ipc)" \
 	"xattr user.regionfs.lifetime of cfgclose, keep, ipc"

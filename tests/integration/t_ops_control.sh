@@ -112,12 +112,12 @@ ok "control: view imgB offset=4000000 length=2000000 access=ro; cmp equal to the
 expect_errno EROFS,EACCES,EPERM "os.open(M + '/imgB', os.O_WRONLY)"
 ok "an ro view refuses opening for writing"
 
-assert_eq "name kind size backing offset access opens dirty resident last_flush lifetime deleted private" \
+assert_eq "name kind size backing offset access opens dirty resident last_flush lifetime deleted private seals" \
 	"$(head -1 "$MNT/.regionfs/stats")" "stats header"
 line=$(stats_of imgB)
 [[ -n "$line" ]] || fail "stats has no imgB line: $(cat "$MNT/.regionfs/stats")"
 read -r -a f <<<"$line"
-assert_eq 13 "${#f[@]}" "number of columns in '$line'"
+assert_eq 14 "${#f[@]}" "number of columns in '$line'"
 assert_eq "imgB view 2000000 $DATA/x.data 4000000 ro 0 0" "${f[*]:0:8}" "stats line of imgB (first 8 columns)"
 [[ "${f[8]}" =~ ^[0-9]+$ ]] || fail "resident column is not a number: $line"
 ((f[8] <= 2000000 + 2 * 4096)) || fail "resident ${f[8]} is more than the window: $line"
@@ -125,6 +125,7 @@ assert_eq - "${f[9]}" "last_flush of a view never flushed"
 assert_eq persist "${f[10]}" "lifetime of a view"
 assert_eq no "${f[11]}" "deleted column of a view whose backing file exists"
 assert_eq 0 "${f[12]}" "private bytes of a ro view"
+assert_eq - "${f[13]}" "seals of a view"
 exec 3<"$MNT/imgB"
 read -r -a f <<<"$(stats_of imgB)"
 assert_eq 1 "${f[6]}" "opens column with one fd open"

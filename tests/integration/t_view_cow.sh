@@ -67,7 +67,7 @@ rfs_mount -c "$W/cfg.ini" -o xattr
 CTL=$MNT/.regionfs/control
 
 # --- nothing private yet
-assert_eq "name kind size backing offset access opens dirty resident last_flush lifetime deleted private" \
+assert_eq "name kind size backing offset access opens dirty resident last_flush lifetime deleted private seals" \
 	"$(head -1 "$MNT/.regionfs/stats")" "stats header"
 private_is c 0
 assert_eq 0 "$(df_used)" "df used at mount"

@@ -317,6 +317,40 @@ START_TEST(noswap_key)
 }
 END_TEST
 
+START_TEST(seals_key)
+{
+	struct rfs_config cfg;
+	struct rfs_command cmd;
+	char err[RFS_ERR_MAX];
+	unsigned int seals;
+
+	ck_assert_int_eq(rfs_parse_seals("grow,shrink", &seals), 0);
+	ck_assert_uint_eq(seals, RFS_DECL_SEAL_GROW | RFS_DECL_SEAL_SHRINK);
+	ck_assert_int_eq(rfs_parse_seals("future_write", &seals), 0);
+	ck_assert_uint_eq(seals, RFS_DECL_SEAL_FUTURE_WRITE);
+	ck_assert_int_eq(rfs_parse_seals("grow,grow", &seals), -EINVAL);
+	ck_assert_int_eq(rfs_parse_seals("grow,", &seals), -EINVAL);
+	ck_assert_int_eq(rfs_parse_seals("", &seals), -EINVAL);
+	ck_assert_int_eq(rfs_parse_seals("writes", &seals), -EINVAL);
+	ck_assert_int_eq(load("[region:r]\nsize = 4K\nseals = write,shrink\n", &cfg, err), 0);
+	ck_assert_uint_eq(cfg.regions[0].seals, RFS_DECL_SEAL_WRITE | RFS_DECL_SEAL_SHRINK);
+	rfs_config_free(&cfg);
+	ck_assert_int_eq(load("[region:r]\nsize = 4K\nseals = tight\n", &cfg, err), -EINVAL);
+	ck_assert_str_eq(err, "t.ini:3: invalid seals 'tight' (shrink, grow, write, future_write, "
+			      "joined by commas) in [region:r]");
+	ck_assert_int_eq(
+		rfs_command_parse("seal 'my ring' grow write,shrink", &cmd, err, sizeof(err)), 0);
+	ck_assert_int_eq(cmd.verb, RFS_CMD_SEAL);
+	ck_assert_str_eq(cmd.name, "my ring");
+	ck_assert_uint_eq(cmd.seals,
+			  RFS_DECL_SEAL_GROW | RFS_DECL_SEAL_WRITE | RFS_DECL_SEAL_SHRINK);
+	rfs_command_free(&cmd);
+	ck_assert_int_eq(rfs_command_parse("seal ring", &cmd, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "usage: seal NAME shrink|grow|write|future_write[,...]");
+	rfs_command_free(&cmd);
+}
+END_TEST
+
 START_TEST(defaults)
 {
 	struct rfs_config cfg;
@@ -807,7 +841,7 @@ static Suite *config_suite(void)
 		{"modes_bools", {mode_parse, bool_parse}},
 		{"names", {name_check}},
 		{"sections_keys",
-		 {full_config, defaults, huge_key, noswap_key, allowed_roots, owners}},
+		 {full_config, defaults, huge_key, noswap_key, seals_key, allowed_roots, owners}},
 		{"errors", {error_lines, syntax_errors, decl_check_line, long_line, error_buffer}},
 		{"views", {views, decl_api, region_windows}},
 		{"overflow", {window_overflow}},

@@ -602,6 +602,42 @@ START_TEST(fallocate_punch)
 }
 END_TEST
 
+/* Seals as memfd's F_SEAL_*: only accumulate, each refusing its change with EPERM. */
+START_TEST(seals)
+{
+	char buf[16] = "sealed";
+
+	fill(m, 0, 2 * page, 0xab);
+	ck_assert_uint_eq(rfs_mapping_seals(m), 0);
+	ck_assert_int_eq(rfs_mapping_seal(m, RFS_SEAL_SHRINK), 0);
+	ck_assert_int_eq(rfs_mapping_resize(m, page), -EPERM);
+	ck_assert_int_eq(rfs_mapping_resize(m, 3 * page), 0);
+	ck_assert_int_eq(rfs_mapping_seal(m, RFS_SEAL_GROW), 0);
+	ck_assert_uint_eq(rfs_mapping_seals(m), RFS_SEAL_SHRINK | RFS_SEAL_GROW);
+	ck_assert_int_eq(rfs_mapping_resize(m, 4 * page), -EPERM);
+	ck_assert_int_eq(rfs_mapping_resize(m, 3 * page), 0); /* no change is no change */
+	ck_assert_int_eq(rfs_mapping_write(m, buf, 6, 3 * page - 3), -EPERM);
+	ck_assert_int_eq(rfs_mapping_fallocate(m, 0, 2 * page, 2 * page), -EPERM);
+	ck_assert_int_eq(rfs_mapping_fallocate(m, FALLOC_FL_KEEP_SIZE, 2 * page, 2 * page), -EPERM);
+	ck_assert_int_eq(rfs_mapping_write(m, buf, 6, 0), 6);
+	ck_assert_int_eq(
+		rfs_mapping_fallocate(m, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, page, page),
+		0);
+	ck_assert_int_eq(rfs_mapping_seal(m, RFS_SEAL_FUTURE_WRITE), 0);
+	ck_assert_int_eq(rfs_mapping_write(m, buf, 6, 0), -EPERM);
+	ck_assert_int_eq(rfs_mapping_write_back(m, buf, 6, 10), 6); /* an old mapping's */
+	ck_assert_int_eq(
+		rfs_mapping_fallocate(m, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, page),
+		-EPERM);
+	ck_assert_int_eq(rfs_mapping_seal(m, RFS_SEAL_WRITE), 0);
+	ck_assert_int_eq(rfs_mapping_write_back(m, buf, 6, 10), -EPERM);
+	ck_assert_uint_eq(rfs_mapping_seals(m), RFS_SEALS_ALL);
+	ck_assert_int_eq(rfs_mapping_seal(m, 1u << 7), -EINVAL);
+	ck_assert(all_bytes(m, 16, page - 16, 0xab));
+	ck_assert_uint_eq(rfs_mapping_size(m), 3 * page);
+}
+END_TEST
+
 START_TEST(fallocate_unsupported)
 {
 	static const int modes[] = {
@@ -901,7 +937,8 @@ static Suite *region_suite(void)
 		 {enospc, enospc_sparse, sparse_resize, free_returns_charge, reserve_shares_cap}},
 		{"fallocate",
 		 10,
-		 {fallocate_mode0, fallocate_keep_size, fallocate_punch, fallocate_unsupported}},
+		 {fallocate_mode0, fallocate_keep_size, fallocate_punch, fallocate_unsupported,
+		  seals}},
 		{"density", 10, {keep_size_hole_write_charges, keep_size_hole_read_no_alloc}},
 		{"seek", 10, {seek_data_hole}},
 		{"threads", 120, {threaded_resize}},
