@@ -360,7 +360,7 @@ out_err:
 int rfs_seal_region(struct rfs_daemon *d, const char *name, unsigned int seals, char *err,
 		    size_t errlen)
 {
-	char q[256], words[RFS_SEALS_TEXT];
+	char q[256];
 	struct rfs_node *node;
 	struct rfs_mapping *m;
 	unsigned int writers = 0;
@@ -369,27 +369,23 @@ int rfs_seal_region(struct rfs_daemon *d, const char *name, unsigned int seals, 
 	rfs_quote(name, q, sizeof(q));
 	if (e) {
 		snprintf(err, errlen,
-			 e == -EINVAL ? "seal %s: not a region (seals apply to regions)"
-				      : "seal %s: %s",
-			 q, strerror(-e));
+			 e == -EINVAL ? "%s: not a region (seals apply to regions)" : "%s: %s", q,
+			 strerror(-e));
 		return e;
 	}
 	m = rfs_node_mapping(node);
-	rfs_seals_text(seals, words);
 	/* Its writable windows would write it behind the seal. */
 	if ((seals & (RFS_SEAL_WRITE | RFS_SEAL_FUTURE_WRITE)) && rfs_region_windows(m)) {
-		snprintf(err, errlen, "seal %s %s: the region has windows (remove them first)", q,
-			 words);
+		snprintf(err, errlen, "%s: the region has windows (remove them first)", q);
 		e = -EBUSY;
 	} else {
 		e = rfs_holders_seal(d->holders, node, seals, &writers);
 		if (e == -EBUSY)
-			snprintf(err, errlen,
-				 "seal %s %s: %u writable open%s hold%s it (close %s first)", q,
-				 words, writers, writers == 1 ? "" : "s", writers == 1 ? "s" : "",
+			snprintf(err, errlen, "%s: %u writable open%s hold%s it (close %s first)",
+				 q, writers, writers == 1 ? "" : "s", writers == 1 ? "s" : "",
 				 writers == 1 ? "it" : "them");
 		else if (e)
-			snprintf(err, errlen, "seal %s %s: %s", q, words, strerror(-e));
+			snprintf(err, errlen, "%s: %s", q, strerror(-e));
 	}
 	/* Cached attributes stay right: seals change no byte or size. */
 	rfs_ns_forget(d->ns, node, 1);

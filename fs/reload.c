@@ -28,7 +28,7 @@ static void update_seals(struct rfs_daemon *d, const struct rfs_region_decl *r,
 	unsigned int had = rfs_mapping_seals(m);
 
 	if ((r->seals & ~had) && rfs_seal_region(d, r->name, r->seals & ~had, why, sizeof(why)))
-		rfs_log(RFS_LOG_WARN, "reload: %s", why);
+		rfs_log(RFS_LOG_WARN, "reload: seals of region %s", why);
 	if (had & ~r->seals)
 		rfs_log(RFS_LOG_INFO,
 			"reload: region '%s' keeps its seals %s (seals only accumulate)", r->name,

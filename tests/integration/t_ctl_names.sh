@@ -90,7 +90,7 @@ got = {}
 for tok, kind, back, rest in rows():
     assert b"\n" not in tok
     got[unq(tok)] = tok
-    assert kind == b"region" and back == b"-" and len(rest) == 9, (tok, kind, back, rest)
+    assert kind == b"region" and back == b"-" and len(rest) == 10, (tok, kind, back, rest)
 missing = [n for n in names if n not in got]
 assert not missing, "stats lacks %r; it has %r" % (missing, list(got.values()))
 assert got[b"with space"] == b"\"with space\"", got[b"with space"]
@@ -192,7 +192,7 @@ ok ".regionfs: not in ls -a or find, reachable by name (ls, cat); cp -a and tar 
 # --- a view whose backing file is unlinked
 echo "view del file=$DATA/del.data offset=0 length=65536 access=rw" >"$CTL" || fail "view del: $(cat "$CTL")"
 echo "view keep file=\"$SP/f\" length=4096 access=ro" >"$CTL" || fail "view keep: $(cat "$CTL")"
-col() { awk -v n="$1" 'NR > 1 && $1 == n { print $(NF - 1) }' "$MNT/.regionfs/stats"; }
+col() { awk -v n="$1" 'NR > 1 && $1 == n { print $(NF - 2) }' "$MNT/.regionfs/stats"; }
 assert_eq "no no" "$(col del) $(col keep)" "deleted column before the unlink"
 grep -q 'regionfs_view_backing_deleted{name="del".*} 0$' "$MNT/.regionfs/metrics" || fail "metric before unlink"
 exec 3<>"$MNT/del"

@@ -58,7 +58,7 @@ ok "seal ring shrink: truncate, ftruncate and O_TRUNC EPERM; a Python mmap reade
 
 # --- write: EBUSY while a writer holds it, then no writer can open it
 exec 7<>"$MNT/ring"
-rfs_ctl_refused EBUSY "seal ring write" "seal ring write: 1 writable open holds it (close it first)"
+rfs_ctl_refused EBUSY "seal ring write" "ring: 1 writable open holds it (close it first)"
 exec 7>&-
 rfs_ctl "seal ring write"
 expect_errno EPERM "os.open(M + '/ring', os.O_RDWR)"
@@ -74,22 +74,22 @@ ok "seal ring write: EBUSY under a writer; then rw/wo opens and writable mapping
 
 # --- accumulate; errors
 rfs_ctl_refused EBUSY "seal ring grow future_write" \
-	"seal ring grow,future_write: the region has windows (remove them first)"
+	"ring: the region has windows (remove them first)"
 rfs_ctl "remove ringr"
 rfs_ctl "seal ring grow future_write"
 rfs_ctl "view ringr region=ring access=ro"
 assert_eq "shrink,grow,write,future_write" "$(seals_of ring)" "seals accumulate"
 rfs_ctl_refused EINVAL "seal ring sideways" \
 	"invalid seals sideways (usage: seal NAME shrink|grow|write|future_write[,...])"
-rfs_ctl_refused ENOENT "seal nosuch grow" "seal nosuch: No such file or directory"
-rfs_ctl_refused EINVAL "seal ringr grow" "seal ringr: not a region (seals apply to regions)"
+rfs_ctl_refused ENOENT "seal nosuch grow" "nosuch: No such file or directory"
+rfs_ctl_refused EINVAL "seal ringr grow" "ringr: not a region (seals apply to regions)"
 ok "seals accumulate (future_write EBUSY while a window exists); a bad seal word, a missing name and a view are refused with their reason"
 
 # --- grow seal with a writer: the kernel would let it grow, the daemon would not
 rfs_ctl "region g size=8K"
 exec 7<>"$MNT/g"
 if [[ $served == kernel ]]; then
-	rfs_ctl_refused EBUSY "seal g grow" "seal g grow: 1 writable open holds it (close it first)"
+	rfs_ctl_refused EBUSY "seal g grow" "g: 1 writable open holds it (close it first)"
 	exec 7>&-
 	rfs_ctl "seal g grow"
 else
@@ -121,7 +121,7 @@ except OSError as e:
 fw=$!
 wait_until 10 grep -q mapped "$W/fw.out" || fail "the future_write holder did not map"
 if [[ $served == kernel ]]; then
-	rfs_ctl_refused EBUSY "seal fw future_write" "seal fw future_write: 1 writable open holds it (close it first)"
+	rfs_ctl_refused EBUSY "seal fw future_write" "fw: 1 writable open holds it (close it first)"
 	touch "$W/go"
 	wait "$fw" || fail "holder: $(cat "$W/fw.out")"
 	rfs_ctl "seal fw future_write"
