@@ -49,6 +49,15 @@ else
 	tests=("$here"/t_*.sh)
 fi
 
+# The regionfs mounts the tests make (lib.sh and t_ops_mount: rfs-mnt.*)
+# mounted now. A test killed before its EXIT trap ran (timeout -k, a kill
+# of the run) leaves its mount behind: found here, unmounted, counted as a
+# failure.
+test_mounts() {
+	findmnt -rn -t fuse.regionfs -o TARGET | grep -E "^${TMPDIR:-/tmp}/rfs-mnt\." | sort || true
+}
+mounts_before=$(test_mounts)
+
 pass=() failed=() skipped=()
 for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
@@ -57,6 +66,12 @@ for t in "${tests[@]}"; do
 	st=0
 	timeout -k 10 "$limit" bash "$t" 2>&1 | sed -u 's/^/    /' || st=${PIPESTATUS[0]}
 	took=$((SECONDS - start))
+	left=$(comm -13 <(echo "$mounts_before") <(test_mounts))
+	if [[ -n "$left" ]]; then
+		echo "    not ok - $name left mounted: $(xargs <<<"$left") (unmounted now)"
+		while read -r m; do umount -l "$m" && rmdir "$m"; done <<<"$left"
+		((st != 0 && st != 77)) || st=1
+	fi
 	case $st in
 	0) pass+=("$name"); echo "=== PASS $name (${took}s)" ;;
 	77) skipped+=("$name"); echo "=== SKIP $name" ;;
