@@ -38,7 +38,7 @@ enum sect_kind {
 static const char *const tracked_keys[] = {
 	"size",	      "mode",	   "uid",	    "gid",	  "prealloc", "file",	"offset",
 	"length",     "access",	   "allowed_roots", "xattr",	  "lifetime", "region", "huge",
-	"window_max", "writeback", "strict_dirty",  "owner_only", "noswap",
+	"window_max", "writeback", "strict_dirty",  "owner_only", "noswap",   "seals",
 };
 
 _Static_assert(sizeof(tracked_keys) / sizeof(tracked_keys[0]) <= 32, "parse_ctx.seen is 32 bits");

@@ -668,6 +668,8 @@ START_TEST(duplicates)
 		      "also be a directory)");
 	ck_load_error("[region:a]\nsize = 1\nsize = 2\n",
 		      "t.ini:3: key 'size' given twice in [region:a]");
+	ck_load_error("[region:s]\nseals = grow\nseals = shrink\n",
+		      "t.ini:3: key 'seals' given twice in [region:s]");
 	ck_load_error("[view:v]\nfile = /x\nmode = 0600\nmode = 0600\n",
 		      "t.ini:4: key 'mode' given twice in [view:v]");
 	ck_load_error("[regionfs]\nsize = 1G\n[regionfs]\n",
