@@ -155,6 +155,9 @@ int rfs_parse_bool(const char *s, bool *out);
 /* Seal words joined by commas (shrink, grow, write, future_write; each at
  * most once): their RFS_DECL_SEAL_* bits in *out. -EINVAL otherwise. */
 int rfs_parse_seals(const char *s, unsigned int *out);
+/* The word of seal bit i (RFS_DECL_SEAL_* is 1 << i), i < RFS_DECL_SEAL_COUNT. */
+#define RFS_DECL_SEAL_COUNT 4
+const char *rfs_seal_word(unsigned int i);
 
 /* A tmpfs huge= mode (never, within_size, always, advise): its static
  * spelling, or NULL. */

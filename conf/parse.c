@@ -124,19 +124,26 @@ int rfs_parse_bool(const char *s, bool *out)
 	return -EINVAL;
 }
 
+const char *rfs_seal_word(unsigned int i)
+{
+	static const char *const words[RFS_DECL_SEAL_COUNT] = {"shrink", "grow", "write",
+							       "future_write"};
+
+	return i < RFS_DECL_SEAL_COUNT ? words[i] : "?";
+}
+
 int rfs_parse_seals(const char *s, unsigned int *out)
 {
-	static const char *const words[] = {"shrink", "grow", "write", "future_write"};
 	unsigned int seals = 0;
 
 	while (s) {
 		const char *comma = strchr(s, ',');
 		size_t len = comma ? (size_t)(comma - s) : strlen(s), i;
 
-		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-			if (len == strlen(words[i]) && !strncmp(s, words[i], len))
+		for (i = 0; i < RFS_DECL_SEAL_COUNT; i++)
+			if (len == strlen(rfs_seal_word(i)) && !strncmp(s, rfs_seal_word(i), len))
 				break;
-		if (i == sizeof(words) / sizeof(words[0]) || (seals & (1u << i)))
+		if (i == RFS_DECL_SEAL_COUNT || (seals & (1u << i)))
 			return -EINVAL;
 		seals |= 1u << i;
 		s = comma ? comma + 1 : NULL;

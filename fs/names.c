@@ -25,26 +25,19 @@ const char *rfs_lifetime_name(const struct rfs_node *node)
 _Static_assert(SAME_BIT(RFS_DECL_SEAL_SHRINK, RFS_SEAL_SHRINK) &&
 		       SAME_BIT(RFS_DECL_SEAL_GROW, RFS_SEAL_GROW) &&
 		       SAME_BIT(RFS_DECL_SEAL_WRITE, RFS_SEAL_WRITE) &&
-		       SAME_BIT(RFS_DECL_SEAL_FUTURE_WRITE, RFS_SEAL_FUTURE_WRITE),
+		       SAME_BIT(RFS_DECL_SEAL_FUTURE_WRITE, RFS_SEAL_FUTURE_WRITE) &&
+		       SAME_BIT((1u << RFS_DECL_SEAL_COUNT) - 1, RFS_SEALS_ALL),
 	       "seal bits differ between conf/ and lib/");
-
-const char *rfs_seal_name(unsigned int i)
-{
-	static const char *const words[RFS_SEAL_COUNT] = {"shrink", "grow", "write",
-							  "future_write"};
-
-	return i < RFS_SEAL_COUNT ? words[i] : "?";
-}
 
 const char *rfs_seals_text(unsigned int seals, char buf[RFS_SEALS_TEXT])
 {
 	size_t len = 0;
 
 	buf[0] = '\0';
-	for (unsigned int i = 0; i < RFS_SEAL_COUNT; i++)
+	for (unsigned int i = 0; i < RFS_DECL_SEAL_COUNT; i++)
 		if (seals & (1u << i))
 			len += (size_t)snprintf(buf + len, RFS_SEALS_TEXT - len, "%s%s",
-						len ? "," : "", rfs_seal_name(i));
+						len ? "," : "", rfs_seal_word(i));
 	return len ? buf : "-";
 }
 

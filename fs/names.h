@@ -18,12 +18,10 @@ const char *rfs_access_name(const struct rfs_mapping_info *i);
 const char *rfs_lifetime_name(const struct rfs_node *node);
 
 /* A region's seals as stats shows them: "shrink,grow,write,future_write"
- * (those it has, in that order), or "-" for none. buf: RFS_SEALS_TEXT bytes. */
+ * (those it has, in that order, conf/'s words), or "-" for none. buf:
+ * RFS_SEALS_TEXT bytes. */
 #define RFS_SEALS_TEXT 40
 const char *rfs_seals_text(unsigned int seals, char buf[RFS_SEALS_TEXT]);
-/* The seal words one by one: the i-th of RFS_SEAL_COUNT, for metrics. */
-#define RFS_SEAL_COUNT 4
-const char *rfs_seal_name(unsigned int i);
 
 /* A declaration's lifetime (unset: inherit from the directory). */
 enum rfs_lifetime rfs_lifetime_of(enum rfs_life life);

@@ -198,9 +198,9 @@ static int json_row(void *ctx, const char *path, struct rfs_node *node)
 	else
 		rfs_text_printf(t, "null");
 	rfs_text_printf(t, ", \"seals\": [");
-	for (unsigned int b = 0, n = 0; b < RFS_SEAL_COUNT; b++)
+	for (unsigned int b = 0, n = 0; b < RFS_DECL_SEAL_COUNT; b++)
 		if (r.seals & (1u << b))
-			rfs_text_printf(t, "%s\"%s\"", n++ ? ", " : "", rfs_seal_name(b));
+			rfs_text_printf(t, "%s\"%s\"", n++ ? ", " : "", rfs_seal_word(b));
 	rfs_text_printf(t, "]}");
 	return 0;
 }
