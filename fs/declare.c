@@ -91,8 +91,7 @@ static struct rfs_mapping *window_open(struct rfs_daemon *d, struct rfs_view_spe
 	if (*err)
 		return NULL;
 	/* A writable window of a region sealed against writes would write it. */
-	if (spec->access != RFS_VIEW_RO &&
-	    (rfs_mapping_seals(rfs_node_mapping(node)) & (RFS_SEAL_WRITE | RFS_SEAL_FUTURE_WRITE)))
+	if (spec->access != RFS_VIEW_RO && rfs_mapping_refuses_writers(rfs_node_mapping(node)))
 		*err = -EPERM;
 	else if (asprintf(&label, "region:%s", region) < 0) {
 		*err = -ENOMEM;
@@ -375,7 +374,7 @@ int rfs_seal_region(struct rfs_daemon *d, const char *name, unsigned int seals, 
 	}
 	m = rfs_node_mapping(node);
 	/* Its writable windows would write it behind the seal. */
-	if ((seals & (RFS_SEAL_WRITE | RFS_SEAL_FUTURE_WRITE)) && rfs_region_windows(m)) {
+	if ((seals & RFS_SEALS_AGAINST_WRITES) && rfs_region_windows(m)) {
 		snprintf(err, errlen, "%s: the region has windows (remove them first)", q);
 		e = -EBUSY;
 	} else {

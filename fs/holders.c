@@ -79,7 +79,7 @@ static int seals_refuse(const struct rfs_open *o)
 
 	if (o->accmode == O_RDONLY || !seals)
 		return 0;
-	if (seals & (RFS_SEAL_WRITE | RFS_SEAL_FUTURE_WRITE))
+	if (seals & RFS_SEALS_AGAINST_WRITES)
 		return -EPERM;
 	return o->kernel && (seals & RFS_SEAL_GROW) ? -EAGAIN : 0;
 }

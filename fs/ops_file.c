@@ -187,8 +187,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* A writer of a region sealed against writes: refused before O_TRUNC
 	 * could change it (rfs_holders_add checks again, under its lock). */
 	if ((fi->flags & O_ACCMODE) != O_RDONLY && rfs_node_mapping(node) &&
-	    (rfs_mapping_seals(rfs_node_mapping(node)) &
-	     (RFS_SEAL_WRITE | RFS_SEAL_FUTURE_WRITE))) {
+	    rfs_mapping_refuses_writers(rfs_node_mapping(node))) {
 		fuse_reply_err(req, EPERM);
 		return;
 	}

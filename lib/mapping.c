@@ -145,6 +145,11 @@ unsigned int rfs_mapping_seals(const struct rfs_mapping *m)
 	return atomic_load_explicit(&m->seals, memory_order_acquire);
 }
 
+bool rfs_mapping_refuses_writers(const struct rfs_mapping *m)
+{
+	return rfs_mapping_seals(m) & RFS_SEALS_AGAINST_WRITES;
+}
+
 /* May [off, off + len) be written, given the seals that apply (refuse)? */
 static int seals_allow_write(const struct rfs_mapping *m, unsigned int refuse, uint64_t off,
 			     uint64_t len)
@@ -173,7 +178,7 @@ static ssize_t write_sealed(struct rfs_mapping *m, unsigned int refuse, const vo
 
 ssize_t rfs_mapping_write(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off)
 {
-	return write_sealed(m, RFS_SEAL_WRITE | RFS_SEAL_FUTURE_WRITE, buf, len, off);
+	return write_sealed(m, RFS_SEALS_AGAINST_WRITES, buf, len, off);
 }
 
 ssize_t rfs_mapping_write_back(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off)
@@ -201,7 +206,7 @@ int rfs_mapping_fallocate(struct rfs_mapping *m, int mode, uint64_t off, uint64_
 		return -EFBIG;
 	/* As shmem: a punch is a write; allocating past the end grows. */
 	if (mode & FALLOC_FL_PUNCH_HOLE) {
-		if (seals & (RFS_SEAL_WRITE | RFS_SEAL_FUTURE_WRITE))
+		if (seals & RFS_SEALS_AGAINST_WRITES)
 			return -EPERM;
 	} else if ((seals & RFS_SEAL_GROW) && off + len > rfs_mapping_size(m)) {
 		return -EPERM;

@@ -212,11 +212,15 @@ enum {
 	RFS_SEAL_WRITE = 1u << 2,
 	RFS_SEAL_FUTURE_WRITE = 1u << 3,
 	RFS_SEALS_ALL = (1u << 4) - 1,
+	/* The seals that refuse writes through new opens and mappings. */
+	RFS_SEALS_AGAINST_WRITES = RFS_SEAL_WRITE | RFS_SEAL_FUTURE_WRITE,
 };
 /* Add seals (RFS_SEAL_* bits); -EINVAL for anything but a region. */
 int rfs_mapping_seal(struct rfs_mapping *m, unsigned int seals);
 /* The seals so far (0 for views). Cheap: for the open path. */
 unsigned int rfs_mapping_seals(const struct rfs_mapping *m);
+/* May no new writer open m (sealed write or future_write)? */
+bool rfs_mapping_refuses_writers(const struct rfs_mapping *m);
 
 /* Copy len bytes at off, growing a region as needed. Returns bytes written. */
 ssize_t rfs_mapping_write(struct rfs_mapping *m, const void *buf, size_t len, uint64_t off);
