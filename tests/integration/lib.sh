@@ -185,12 +185,16 @@ _rfs_show_log() {
 	tail -n 60 "$RFS_LOG" | sed 's/^/# /' >&2
 }
 
+# rfs_mnt_dir: a new empty directory to mount on, named for the run
+# (run.sh's RFS_RUN), so run.sh finds the mounts its own tests left behind.
+rfs_mnt_dir() { mktemp -d "${TMPDIR:-/tmp}/rfs-mnt.${RFS_RUN:-0}.XXXXXX"; }
+
 # rfs_mount [DAEMON ARGS...]: start "$REGIONFS -f ARGS $MNT" on a new temp dir.
 rfs_mount() {
 	rfs_require
 	[[ -z "$RFS_PID" ]] || fail "rfs_mount: already mounted on $MNT"
 	_rfs_mounts=$((_rfs_mounts + 1))
-	MNT=$(mktemp -d "${TMPDIR:-/tmp}/rfs-mnt.XXXXXX")
+	MNT=$(rfs_mnt_dir)
 	# RFS_MNT_OWNER: for a daemon run as another user (t_user_mount).
 	[[ -z "${RFS_MNT_OWNER:-}" ]] || chown "$RFS_MNT_OWNER" "$MNT"
 	RFS_LOG=$RFS_WORK/daemon.$_rfs_mounts.log

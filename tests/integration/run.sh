@@ -49,12 +49,14 @@ else
 	tests=("$here"/t_*.sh)
 fi
 
-# The regionfs mounts the tests make (lib.sh and t_ops_mount: rfs-mnt.*)
-# mounted now. A test killed before its EXIT trap ran (timeout -k, a kill
-# of the run) leaves its mount behind: found here, unmounted, counted as a
-# failure.
+# The regionfs mounts this run's tests have now (lib.sh's rfs_mnt_dir names
+# them rfs-mnt.RUN.*; other runs on the machine have their own RUN). A test
+# killed before its EXIT trap ran (timeout -k, a kill of the run) leaves its
+# mount behind: found here, unmounted, counted as a failure.
+export RFS_RUN=$$
 test_mounts() {
-	findmnt -rn -t fuse.regionfs -o TARGET | grep -E "^${TMPDIR:-/tmp}/rfs-mnt\." | sort || true
+	findmnt -rn -t fuse.regionfs -o TARGET | grep -E "^${TMPDIR:-/tmp}/rfs-mnt\.$RFS_RUN\." | sort ||
+		true
 }
 mounts_before=$(test_mounts)
 

@@ -146,7 +146,7 @@ check_unmount() {
 	wait_until 5 no_daemon "$1" || fail "$2: regionfs still running 5 s after umount: $(daemon_pids "$1")"
 }
 
-m1=$(mktemp -d "${TMPDIR:-/tmp}/rfs-mnt.XXXXXX")
+m1=$(rfs_mnt_dir)
 OPS_MNTS+=("$m1")
 out=$(mount -t fuse.regionfs regionfs "$m1" -o config="$CFG" 2>&1) ||
 	fail "mount -t fuse.regionfs regionfs $m1 -o config=$CFG: $out"
@@ -162,7 +162,7 @@ read -r src _ type opts dump pass <<<"$example"
 assert_eq "regionfs fuse.regionfs" "$src $type" "source and type of the conf/fstab.example line"
 [[ "$opts" == *config=* ]] || fail "conf/fstab.example options lack config=: $opts"
 opts=$(sed -E "s|config=[^,]*|config=$CFG|" <<<"$opts")
-m2=$(mktemp -d "${TMPDIR:-/tmp}/rfs-mnt.XXXXXX")
+m2=$(rfs_mnt_dir)
 OPS_MNTS+=("$m2")
 printf '# test fstab\n%s %s %s %s %s %s\n' "$src" "$m2" "$type" "$opts" "$dump" "$pass" >"$W/fstab"
 out=$(mount -T "$W/fstab" "$m2" 2>&1) || fail "mount -T $W/fstab $m2 ($(tail -1 "$W/fstab")): $out"
@@ -190,8 +190,8 @@ mount_line() { findmnt -n -r -o SOURCE,FSTYPE,OPTIONS --target "$1"; }
 # mount_flag MNT FLAG: is FLAG among the mount's options?
 mount_flag() { [[ ",$(findmnt -n -r -o OPTIONS --target "$1")," == *",$2,"* ]]; }
 
-m3=$(mktemp -d "${TMPDIR:-/tmp}/rfs-mnt.XXXXXX")
-m4=$(mktemp -d "${TMPDIR:-/tmp}/rfs-mnt.XXXXXX")
+m3=$(rfs_mnt_dir)
+m4=$(rfs_mnt_dir)
 OPS_MNTS+=("$m3" "$m4")
 out=$(mount -t fuse.regionfs "tenant A" "$m3" -o size=8M,log="$W/a.log",relatime,nofail,_netdev 2>&1) ||
 	fail "mount -t fuse.regionfs 'tenant A' $m3 -o size=8M,...: $out"
@@ -236,7 +236,7 @@ if out=$(mount -o remount,ro "$W" 2>&1); then fail "remount of a non-mount succe
 ok "mount -o remount,ro / remount,rw (with and without -t): EROFS then writes again, bytes intact, same daemon ($pid); remount,size=16M refused, size unchanged"
 
 # An fstab line with the generic options an fstab carries; remount through it.
-m5=$(mktemp -d "${TMPDIR:-/tmp}/rfs-mnt.XXXXXX")
+m5=$(rfs_mnt_dir)
 OPS_MNTS+=("$m5")
 printf 'tenantC %s fuse.regionfs size=8M,nofail,_netdev,noatime,nosuid,nodev,noexec,x-systemd.automount,x-systemd.idle-timeout=60,comment=x,defaults 0 0\n' "$m5" >"$W/fstab2"
 out=$(mount -T "$W/fstab2" "$m5" 2>&1) || fail "mount -T with generic options: $out"
@@ -281,7 +281,7 @@ with open(sys.argv[1], "ab") as out:
         if b"session ended" in m:
             break
 EOF
-m6=$(mktemp -d "${TMPDIR:-/tmp}/rfs-mnt.XXXXXX")
+m6=$(rfs_mnt_dir)
 OPS_MNTS+=("$m6")
 unshare -m --propagation private bash -euc '
 	W=$1 M=$2 B=$3
