@@ -261,8 +261,10 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			fuse_reply_err(req, (int)-n);
 			return;
 		}
-		if (fuse_reply_buf(req, space, (size_t)n) == 0)
-			rfs_add(&d->counters.bytes_read, (uint64_t)n);
+		/* Counted before the reply: a reader that got its bytes sees them counted. */
+		rfs_add(&d->counters.bytes_read, (uint64_t)n);
+		if (fuse_reply_buf(req, space, (size_t)n) != 0)
+			rfs_add(&d->counters.bytes_read, -(uint64_t)n);
 		return;
 	}
 	err = rfs_mapping_read_begin(m, (uint64_t)off, size, &io);
@@ -279,14 +281,15 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	 * fault in the kernel's copy (a view's file truncated) fails the
 	 * reply, and the kernel answers the reader EIO.
 	 */
+	rfs_add(&d->counters.bytes_read, io.len); /* before the reply, as above */
 	if (io.n == 0)
 		err = fuse_reply_buf(req, NULL, 0);
 	else
 		err = fuse_reply_iov(req, io.iov, io.n);
+	if (err)
+		rfs_add(&d->counters.bytes_read, -(uint64_t)io.len);
 	if (err == -EFAULT)
 		rfs_add(&d->counters.faults, 1);
-	else if (!err)
-		rfs_add(&d->counters.bytes_read, io.len);
 	rfs_mapping_read_end(m, &io);
 }
 
