@@ -125,7 +125,7 @@ static int parse_args(char **argv, int argc, struct rfs_command *cmd, char *err,
 	if (strcmp(verb, "dir") == 0) {
 		cmd->verb = RFS_CMD_DIR;
 		e = take_name(argv, argc,
-			      "dir NAME [lifetime=persist|close] [mode=M] [uid=U] [gid=G]",
+			      "dir NAME [lifetime=persist|close] [size=N] [mode=M] [uid=U] [gid=G]",
 			      &cmd->dir.name, err, errlen);
 		if (!e)
 			e = set_keys(argv + 2, argc - 2, set_dir_key, &cmd->dir, err, errlen);

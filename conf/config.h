@@ -66,10 +66,12 @@ struct rfs_region_decl {
 	int line; /* line of the section header, for later messages */
 };
 
-/* [dir:NAME]: a directory, made if missing, and its default lifetime */
+/* [dir:NAME]: a directory, made if missing, its default lifetime and budget */
 struct rfs_dir_decl {
 	char *name;
 	enum rfs_life lifetime; /* UNSET: leave it as it is (or inherit, if made) */
+	uint64_t size;		/* budget: bytes of the regions below it; 0: none */
+	bool has_size;		/* size given (else the budget is left as it is) */
 	struct rfs_owner owner;
 	int line;
 };

@@ -215,6 +215,10 @@ int rfs_dir_decl_set(struct rfs_dir_decl *d, const char *key, const char *value,
 		return ret;
 	if (!strcmp(key, "lifetime"))
 		return lifetime_value(value, &d->lifetime, err, errlen);
+	if (!strcmp(key, "size")) {
+		d->has_size = true;
+		return size_value(key, value, RFS_OFF_MAX, &d->size, err, errlen);
+	}
 	rfs_set_err(err, errlen, "unknown key '%s'", key);
 	return -EINVAL;
 }

@@ -31,7 +31,8 @@ bool rfs_region_decl_same(const struct rfs_region_decl *a, const struct rfs_regi
 
 bool rfs_dir_decl_same(const struct rfs_dir_decl *a, const struct rfs_dir_decl *b)
 {
-	return a->lifetime == b->lifetime && same_owner(&a->owner, &b->owner);
+	return a->lifetime == b->lifetime && a->has_size == b->has_size && a->size == b->size &&
+	       same_owner(&a->owner, &b->owner);
 }
 
 static const struct rfs_view_decl *find_view(const struct rfs_config *c, const char *name)

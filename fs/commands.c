@@ -47,7 +47,7 @@ static int cmd_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd, char *er
 	int e = rfs_add_dir(d, dd);
 
 	if (e)
-		snprintf(err, errlen, "dir '%s': %s", dd->name, strerror(-e));
+		rfs_dir_error(dd, e, err, errlen);
 	return e;
 }
 

@@ -14,6 +14,7 @@
 #include "fs/names.h"
 #include "fs/path.h"
 #include "fs/holders.h"
+#include "fs/log.h"
 
 /* Create the file `name` with owner o (mode defaulting to def_mode),
  * contents map (NULL: a new region) and lifetime; returns it referenced. */
@@ -39,12 +40,33 @@ static int add_file(struct rfs_daemon *d, const char *name, const struct rfs_own
 	return err;
 }
 
+/* The store a region called name is to be made in (its directory's
+ * budget, or the mount's), held; the directories on the way are made. */
+static int store_for(struct rfs_daemon *d, const char *name, struct rfs_store **out)
+{
+	char *path = strdup(name), *leaf;
+	struct rfs_node *parent;
+	int err = path ? rfs_walk_parents(d, path, true, &parent, &leaf) : -ENOMEM;
+
+	free(path);
+	if (err)
+		return err;
+	*out = rfs_ns_store_of(d->ns, parent);
+	rfs_ns_forget(d->ns, parent, 1);
+	return 0;
+}
+
 int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 {
 	struct rfs_mapping *map;
+	struct rfs_store *store;
 	struct rfs_node *node;
-	int err = rfs_region_new(d->store, &map);
+	int err = store_for(d, r->name, &store);
 
+	if (err)
+		return err;
+	err = rfs_region_new(store, &map);
+	rfs_store_free(store); /* the region holds it */
 	if (err)
 		return err;
 	/* Sized before it is named: no opener may see (and cache) it empty. */
@@ -220,10 +242,11 @@ int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen)
 	for (size_t i = 0; i < d->cfg.n_dirs; i++) {
 		const struct rfs_dir_decl *dd = &d->cfg.dirs[i];
 		int e = rfs_add_dir(d, dd);
+		char why[RFS_ERR_MAX];
 
 		if (e) {
-			snprintf(err, errlen, "%s:%d: dir '%s': %s", file, dd->line, dd->name,
-				 strerror(-e));
+			rfs_dir_error(dd, e, why, sizeof(why));
+			snprintf(err, errlen, "%s:%d: %s", file, dd->line, why);
 			return e;
 		}
 	}
@@ -284,8 +307,11 @@ int rfs_add_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd)
 
 	if (err)
 		return err;
+	/* The budget first: what fails most often changes nothing. */
+	if (dd->has_size)
+		err = rfs_ns_set_budget(d->ns, dir, dd->size);
 	/* An existing directory takes the declared owner and lifetime too. */
-	if (which)
+	if (!err && which)
 		err = rfs_ns_setattr(d->ns, dir, which, &st);
 	if (!err && dd->lifetime != RFS_LIFE_UNSET)
 		err = rfs_ns_set_lifetime(d->ns, dir, rfs_lifetime_of(dd->lifetime));
@@ -301,8 +327,34 @@ void rfs_drop_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd)
 
 	if (rfs_lookup_path(d, dd->name, &dir) == 0) {
 		rfs_ns_set_lifetime(d->ns, dir, RFS_LIFETIME_PERSIST);
+		if (dd->has_size && dd->size)
+			rfs_drop_budget(d, dir, dd->name);
 		rfs_ns_forget(d->ns, dir, 1);
 	}
+}
+
+void rfs_drop_budget(struct rfs_daemon *d, struct rfs_node *dir, const char *name)
+{
+	int e = rfs_ns_set_budget(d->ns, dir, 0);
+
+	if (e)
+		rfs_log(RFS_LOG_WARN, "dir '%s': its budget stays: %s", name,
+			e == -EBUSY ? "regions below it keep their bytes there" : strerror(-e));
+}
+
+void rfs_dir_error(const struct rfs_dir_decl *dd, int e, char *err, size_t errlen)
+{
+	char name[128];
+	const char *why = strerror(-e);
+
+	rfs_quote(dd->name, name, sizeof(name));
+	if (e == -EBUSY && dd->has_size)
+		why = "regions below it keep their bytes where they are (a budget is given before "
+		      "a "
+		      "directory's regions, and shrinks or goes only as far as they let it)";
+	else if (e == -ENOSPC && dd->has_size)
+		why = "the budget does not fit in the free room of the budget (or cap) above it";
+	snprintf(err, errlen, "dir %s: %s", name, why);
 }
 
 /*

@@ -23,8 +23,10 @@ void rfs_view_error(const struct rfs_view_decl *v, const char *file, int e, char
 
 /* Add one declared region; -errno. */
 int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r);
-/* Make or update one declared directory; -errno. */
+/* Make or update one declared directory (its budget first); -errno. */
 int rfs_add_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd);
+/* Describe a failed rfs_add_dir as "dir 'x': why". */
+void rfs_dir_error(const struct rfs_dir_decl *dd, int e, char *err, size_t errlen);
 /* Take name (a region or view) out of the namespace; open files keep it.
  * -errno with why in err. */
 int rfs_remove_name(struct rfs_daemon *d, const char *name, char *err, size_t errlen);
@@ -35,7 +37,10 @@ int rfs_remove_name(struct rfs_daemon *d, const char *name, char *err, size_t er
  */
 int rfs_seal_region(struct rfs_daemon *d, const char *name, unsigned int seals, char *err,
 		    size_t errlen);
-/* A [dir:] section went from the config: its directory's default back to persist. */
+/* A [dir:] section went from the config: its directory's default back to
+ * persist, and its budget gone if nothing keeps bytes in it. */
 void rfs_drop_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd);
+/* Take dir's budget away, or log why it stays. */
+void rfs_drop_budget(struct rfs_daemon *d, struct rfs_node *dir, const char *name);
 
 #endif

@@ -135,12 +135,16 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	struct rfs_store_usage su;
 	struct rfs_ns_usage u;
 	struct statvfs sv;
+	/* Inside a budget, df tells the budget's size and use. */
+	struct rfs_store *s = rfs_ns_store_of(d->ns, rfs_node(d, ino));
 
 	rfs_count(d, RFS_OP_statfs);
 
-	(void)ino;
-	rfs_store_usage(d->store, &su);
+	rfs_store_usage(s, &su);
 	rfs_ns_usage(d->ns, &u);
+	if (rfs_store_parent(s))
+		u.nodes = su.files_used; /* its regions; the rest of the tree is elsewhere */
+	rfs_store_free(s);
 	memset(&sv, 0, sizeof(sv));
 	sv.f_bsize = 4096;
 	sv.f_frsize = 4096;

@@ -103,6 +103,33 @@ static void remove_old(struct reload *r)
 			rfs_remove_name(r->d, old->regions[i].name, why, sizeof(why));
 }
 
+/* Did the running config give the directory called name a budget? */
+static bool had_budget(const struct rfs_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_dirs; i++)
+		if (!strcmp(cfg->dirs[i].name, name))
+			return cfg->dirs[i].has_size && cfg->dirs[i].size;
+	return false;
+}
+
+/* A [dir:] section of the new config, brought in: a budget it no longer
+ * gives goes too. */
+static void update_dir(struct rfs_daemon *d, const struct rfs_dir_decl *dd)
+{
+	char why[RFS_ERR_MAX];
+	struct rfs_node *dir;
+	int e = rfs_add_dir(d, dd);
+
+	if (e) {
+		rfs_dir_error(dd, e, why, sizeof(why));
+		rfs_log(RFS_LOG_WARN, "reload: %s", why);
+	} else if (!dd->has_size && had_budget(&d->cfg, dd->name) &&
+		   rfs_lookup_path(d, dd->name, &dir) == 0) {
+		rfs_drop_budget(d, dir, dd->name);
+		rfs_ns_forget(d->ns, dir, 1);
+	}
+}
+
 /* Name the views opened, then directories, regions and the late windows. */
 static void add_new(struct reload *r)
 {
@@ -123,9 +150,7 @@ static void add_new(struct reload *r)
 		if (r->plan->old_dirs[i] == RFS_DIFF_REMOVED)
 			rfs_drop_dir(d, &d->cfg.dirs[i]);
 	for (size_t i = 0; i < next->n_dirs; i++)
-		if (rfs_add_dir(d, &next->dirs[i]))
-			rfs_log(RFS_LOG_WARN, "reload: dir '%s' could not be made or updated",
-				next->dirs[i].name);
+		update_dir(d, &next->dirs[i]);
 	/* A region declared before is brought in line, changed or not: its
 	 * size may have changed at run time. */
 	for (size_t i = 0; i < next->n_regions; i++) {

@@ -86,14 +86,33 @@ static bool close_dir(struct rfs_node *node)
 	return rfs_node_lifetime(node) == RFS_LIFETIME_CLOSE && !rfs_node_tag(node);
 }
 
+/* A directory's budget: its size and the bytes charged to it, or false. */
+static bool budget_of(struct rfs_node *dir, struct rfs_store_usage *u)
+{
+	struct rfs_store *s = rfs_node_budget(dir);
+
+	if (s)
+		rfs_store_usage(s, u);
+	return s;
+}
+
+/* A directory is a row where it makes close regions or has a budget:
+ * size is the budget, resident what is charged to it. */
 static int stats_dir_line(void *ctx, const char *path, struct rfs_node *node)
 {
 	struct rfs_text *t = ctx;
+	struct rfs_store_usage u;
+	bool budget = budget_of(node, &u);
 
-	if (!close_dir(node))
+	if (!close_dir(node) && !budget)
 		return 0;
 	rfs_text_put_quoted(t, path);
-	rfs_text_printf(t, " dir - - - - - - - - close - - -\n");
+	if (budget)
+		rfs_text_printf(t, " dir %llu - - - - - %llu - ", (unsigned long long)u.bytes_total,
+				(unsigned long long)u.bytes_used);
+	else
+		rfs_text_printf(t, " dir - - - - - - - - ");
+	rfs_text_printf(t, "%s - - -\n", close_dir(node) ? "close" : "persist");
 	return 0;
 }
 
@@ -208,13 +227,21 @@ static int json_row(void *ctx, const char *path, struct rfs_node *node)
 static int json_dir(void *ctx, const char *path, struct rfs_node *node)
 {
 	struct json_walk *w = ctx;
+	struct rfs_store_usage u;
+	bool budget = budget_of(node, &u);
 
-	if (!close_dir(node))
+	if (!close_dir(node) && !budget)
 		return 0;
 	rfs_text_printf(w->t, "%s\n    {", w->first ? "" : ",");
 	w->first = false;
 	put_json_name(w->t, "name", path);
-	rfs_text_printf(w->t, ", \"lifetime\": \"close\"}");
+	rfs_text_printf(w->t, ", \"lifetime\": \"%s\", ", close_dir(node) ? "close" : "persist");
+	if (budget)
+		rfs_text_printf(w->t, "\"budget\": %llu, \"budget_used\": %llu}",
+				(unsigned long long)u.bytes_total,
+				(unsigned long long)u.bytes_used);
+	else
+		rfs_text_printf(w->t, "\"budget\": null, \"budget_used\": null}");
 	return 0;
 }
 
@@ -375,6 +402,40 @@ static int gauge_line(void *ctx, const char *path, struct rfs_node *node)
 	return 0;
 }
 
+struct budget_walk {
+	struct rfs_text *t;
+	bool used; /* regionfs_budget_used_bytes, else regionfs_budget_bytes */
+};
+
+static int budget_line(void *ctx, const char *path, struct rfs_node *node)
+{
+	struct budget_walk *w = ctx;
+	struct rfs_store_usage u;
+
+	if (!budget_of(node, &u))
+		return 0;
+	rfs_text_printf(w->t, "regionfs_budget%s_bytes{dir=\"", w->used ? "_used" : "");
+	put_label(w->t, path);
+	rfs_text_printf(w->t, "\"} %llu\n",
+			(unsigned long long)(w->used ? u.bytes_used : u.bytes_total));
+	return 0;
+}
+
+static void budget_gauges(struct rfs_daemon *d, const struct rfs_reader *who, struct rfs_text *t)
+{
+	struct budget_walk w = {t, false};
+
+	rfs_text_printf(t, "# HELP regionfs_budget_bytes A directory's budget: the most its "
+			   "regions (and budgets below it) may take.\n"
+			   "# TYPE regionfs_budget_bytes gauge\n");
+	rfs_ns_walk_dirs(d->ns, who, budget_line, &w);
+	rfs_text_printf(t, "# HELP regionfs_budget_used_bytes Bytes charged to a directory's "
+			   "budget: its regions' pages and the budgets below it.\n"
+			   "# TYPE regionfs_budget_used_bytes gauge\n");
+	w.used = true;
+	rfs_ns_walk_dirs(d->ns, who, budget_line, &w);
+}
+
 static void counter(struct rfs_text *t, const char *name, const char *help, _Atomic uint64_t *v)
 {
 	rfs_text_printf(t, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
@@ -395,6 +456,7 @@ void rfs_metrics_render(struct rfs_daemon *d, const struct rfs_reader *who, stru
 				gauges[g].help, gauges[g].name);
 		rfs_ns_walk_as(d->ns, who, gauge_line, &w);
 	}
+	budget_gauges(d, who, t);
 	rfs_text_printf(t, "# HELP regionfs_requests_total Requests served, by operation.\n"
 			   "# TYPE regionfs_requests_total counter\n");
 	for (size_t i = 0; i < RFS_OP_COUNT; i++)

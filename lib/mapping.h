@@ -72,6 +72,8 @@ struct rfs_io {
 
 /* A new empty region, a new file of store, in *out. 0 or -errno. */
 int rfs_region_new(struct rfs_store *store, struct rfs_mapping **out);
+/* The store a region's bytes are in (held by it); NULL for a view. */
+struct rfs_store *rfs_region_store(const struct rfs_mapping *m);
 
 struct rfs_windows;
 

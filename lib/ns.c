@@ -9,6 +9,7 @@
 
 #include "lib/clock.h"
 #include "lib/rwlock.h"
+#include "lib/store.h"
 
 /* n now has the name e (just inserted) in dir. */
 static void set_home(struct rfs_node *n, struct rfs_node *dir, struct entry *e)
@@ -28,6 +29,7 @@ static void node_free(struct rfs_node *n)
 		rfs_mapping_free(n->map);
 	} else if (S_ISDIR(n->mode)) {
 		rfs_dir_destroy(&n->dir);
+		rfs_store_free(n->dir.budget); /* its regions may hold it on */
 	} else if (S_ISLNK(n->mode)) {
 		free(n->target);
 	}
@@ -45,8 +47,9 @@ static void maybe_free(struct rfs_ns *ns, struct rfs_node *n)
 	node_free(n);
 }
 
-static int node_new(struct rfs_ns *ns, mode_t mode, struct rfs_cred cred, struct rfs_mapping *map,
-		    struct rfs_node **out)
+/* A new node; a new region's bytes go to store. */
+static int node_new(struct rfs_store *store, mode_t mode, struct rfs_cred cred,
+		    struct rfs_mapping *map, struct rfs_node **out)
 {
 	struct rfs_node *n = calloc(1, sizeof(*n));
 	int64_t t = rfs_now_ns();
@@ -64,7 +67,7 @@ static int node_new(struct rfs_ns *ns, mode_t mode, struct rfs_cred cred, struct
 	if (S_ISREG(mode)) {
 		n->map = map;
 		if (!map)
-			err = rfs_region_new(ns->store, &n->map);
+			err = rfs_region_new(store, &n->map);
 		if (err) {
 			free(n);
 			return err;
@@ -125,7 +128,7 @@ int rfs_ns_new(struct rfs_store *store, mode_t root_mode, struct rfs_cred owner,
 	ns->store = store;
 	ns->next_ino = 1;
 	ns->all.all_next = ns->all.all_prev = &ns->all;
-	err = node_new(ns, S_IFDIR | (root_mode & 07777), owner, NULL, &ns->root);
+	err = node_new(store, S_IFDIR | (root_mode & 07777), owner, NULL, &ns->root);
 	if (err) {
 		free(ns);
 		return err;
@@ -255,12 +258,18 @@ int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 		err = -EPERM;
 		goto out_unlock;
 	}
+	/* The caller's region was made for some budget: this one? */
+	if (what->map && rfs_region_store(what->map) &&
+	    rfs_region_store(what->map) != rfs_ns_store_locked(ns, dir)) {
+		err = -EXDEV;
+		goto out_unlock;
+	}
 	if (dir->mode & S_ISGID) {
 		cred.gid = dir->gid;
 		if (S_ISDIR(mode))
 			mode |= S_ISGID;
 	}
-	err = node_new(ns, mode, cred, what->map, &n);
+	err = node_new(rfs_ns_store_locked(ns, dir), mode, cred, what->map, &n);
 	if (err)
 		goto out_unlock;
 	if (S_ISLNK(mode)) {
@@ -348,6 +357,8 @@ int rfs_ns_link(struct rfs_ns *ns, struct rfs_node *node, struct rfs_node *dir, 
 		err = -ENOENT;
 	else if (rfs_dir_find(&dir->dir, name))
 		err = -EEXIST;
+	else if (rfs_ns_budget_may_move(ns, node, dir))
+		err = -EXDEV;
 	else
 		err = rfs_dir_insert(&dir->dir, name, node);
 	if (!err) {
@@ -436,13 +447,17 @@ static void set_parent(struct rfs_node *node, struct rfs_node *from, struct rfs_
 	node->dir.parent = to;
 }
 
-static int rename_exchange(struct entry *a, struct rfs_node *adir, struct entry *b,
-			   struct rfs_node *bdir)
+static int rename_exchange(struct rfs_ns *ns, struct entry *a, struct rfs_node *adir,
+			   struct entry *b, struct rfs_node *bdir)
 {
 	struct rfs_node *an = a->node, *bn = b->node;
 
 	if ((is_dir(an) && within(bdir, an)) || (is_dir(bn) && within(adir, bn)))
 		return -EINVAL;
+	/* Swapping two budgets' places would carve each from the other's
+	 * parent at once: not worth its failure modes. */
+	if (rfs_ns_budget_may_move(ns, an, bdir) || rfs_ns_budget_may_move(ns, bn, adir))
+		return -EXDEV;
 	a->node = bn;
 	b->node = an;
 	if (an->home_entry == a)
@@ -459,7 +474,7 @@ int rfs_ns_rename(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from
 {
 	struct entry *src, *dst;
 	struct rfs_node *n;
-	int err = check_name(ns, to_dir, to);
+	int budget, err = check_name(ns, to_dir, to);
 
 	if (err)
 		return err;
@@ -483,7 +498,7 @@ int rfs_ns_rename(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from
 		goto out_unlock;
 	}
 	if (flags & RFS_RENAME_EXCHANGE) {
-		err = rename_exchange(src, from_dir, dst, to_dir);
+		err = rename_exchange(ns, src, from_dir, dst, to_dir);
 		goto out_stamp;
 	}
 	if (dst && flags & RFS_RENAME_NOREPLACE) {
@@ -496,6 +511,11 @@ int rfs_ns_rename(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from
 		err = -EINVAL;
 		goto out_unlock;
 	}
+	budget = rfs_ns_budget_may_move(ns, n, to_dir);
+	if (budget < 0) {
+		err = budget;
+		goto out_unlock;
+	}
 	if (dst) {
 		if (is_dir(n) && !is_dir(dst->node))
 			err = -ENOTDIR;
@@ -506,10 +526,15 @@ int rfs_ns_rename(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from
 		if (err)
 			goto out_unlock;
 	}
-	/* Insert before dropping anything, so a failed allocation changes nothing. */
+	/* Insert before dropping anything, so a failed allocation (or a
+	 * budget that does not fit where it goes) changes nothing. */
 	err = rfs_dir_insert(&to_dir->dir, to, n);
 	if (err)
 		goto out_unlock;
+	if (budget && (err = rfs_store_move(n->dir.budget, rfs_ns_store_locked(ns, to_dir)))) {
+		rfs_dir_erase(&to_dir->dir, to_dir->dir.tail);
+		goto out_unlock;
+	}
 	if (n->home_entry == src)
 		set_home(n, to_dir, to_dir->dir.tail); /* rfs_dir_insert appends */
 	if (dst)

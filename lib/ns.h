@@ -224,6 +224,27 @@ int rfs_ns_walk_dirs(struct rfs_ns *ns, const struct rfs_reader *who, rfs_walk_f
  */
 int rfs_ns_walk_as(struct rfs_ns *ns, const struct rfs_reader *who, rfs_walk_fn fn, void *ctx);
 
+/*
+ * Budgets. A directory with a budget keeps the regions made below it in a
+ * store of size bytes of its own (store.h's rfs_store_new_budget), carved
+ * from the store above it: a write, fallocate or mapped store past it fails
+ * as past the mount's cap, on every data path, and statfs inside it tells
+ * its size. Set on a directory with no region below it (-EBUSY otherwise;
+ * budgets below are carved from the new one, -ENOSPC if they do not fit),
+ * changed (-ENOSPC: no room above; -EBUSY: its regions use more) or, with
+ * size 0, taken away once nothing keeps bytes in it (-EBUSY). -EPERM for
+ * the root (the mount's cap is its budget) and special directories.
+ * Regions never change stores: link or rename of one, or of a directory
+ * holding one, into another budget is -EXDEV.
+ */
+int rfs_ns_set_budget(struct rfs_ns *ns, struct rfs_node *dir, uint64_t size);
+/* The store of node's part of the tree (a region's own; a directory's
+ * nearest budget; for other files their first name's directory's),
+ * held: the caller rfs_store_frees it. */
+struct rfs_store *rfs_ns_store_of(struct rfs_ns *ns, struct rfs_node *node);
+/* A directory's own budget, or NULL. ns->lock held (as in a walk). */
+struct rfs_store *rfs_node_budget(const struct rfs_node *dir);
+
 /* Totals for statfs. */
 struct rfs_ns_usage {
 	uint64_t nodes;

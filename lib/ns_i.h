@@ -8,6 +8,7 @@
  *   ns_attr.c  attributes: stat, setattr, times
  *   ns_life.c  open counts and the close lifetime of regions
  *   ns_walk.c  depth-first walks for the control plane
+ *   ns_budget.c  budgets: the store each part of the tree keeps regions in
  *
  * Locking is ns.h's: "ns->lock" below means struct rfs_ns's lock.
  */
@@ -48,6 +49,7 @@ struct dir {
 	uint64_t next_cookie;
 	struct rfs_node *parent; /* the root is its own parent */
 	size_t subdirs;
+	struct rfs_store *budget; /* its own store, held; NULL: regions go to its parent's */
 };
 
 struct rfs_node {
@@ -101,6 +103,15 @@ struct entry *rfs_dir_find(const struct dir *d, const char *name);
 /* Append an entry for node called name (it becomes d->tail): 0 or -ENOMEM. */
 int rfs_dir_insert(struct dir *d, const char *name, struct rfs_node *node);
 void rfs_dir_erase(struct dir *d, struct entry *e);
+
+/* ns_budget.c; ns->lock held. */
+/* The store regions made in dir keep their bytes in: its nearest budget's, or the mount's. */
+struct rfs_store *rfs_ns_store_locked(const struct rfs_ns *ns, const struct rfs_node *dir);
+/* May node get a name in to? 0; -EXDEV if a region of it would change
+ * stores; 1 if node is a budget that must be carved from to's store
+ * (rfs_store_move) as it moves. */
+int rfs_ns_budget_may_move(const struct rfs_ns *ns, const struct rfs_node *node,
+			   const struct rfs_node *to);
 
 /* ns.c; ns->lock held exclusive. */
 /* Take e's node out of directory d; the node loses a name, and may go. */

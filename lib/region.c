@@ -194,6 +194,7 @@ int rfs_region_new(struct rfs_store *store, struct rfs_mapping **out)
 		return err;
 	}
 	rfs_mapping_init(&m->hdr, &region_ops, RFS_KIND_REGION);
+	rfs_store_hold(store);
 	m->store = store;
 	m->fd = -1;
 	pthread_mutex_init(&m->use_lock, NULL);
@@ -203,6 +204,11 @@ int rfs_region_new(struct rfs_store *store, struct rfs_mapping **out)
 	return 0;
 }
 
+struct rfs_store *rfs_region_store(const struct rfs_mapping *mm)
+{
+	return rfs_mapping_kind(mm) == RFS_KIND_REGION ? to_region(mm)->store : NULL;
+}
+
 static void region_free(struct rfs_mapping *mm)
 {
 	struct region *m = to_region(mm);
@@ -210,6 +216,7 @@ static void region_free(struct rfs_mapping *mm)
 	/* Nothing uses it any more: no descriptor, no mapping. */
 	rfs_store_charge(m->store, -(int64_t)m->charged);
 	rfs_store_remove(m->store, &m->file);
+	rfs_store_free(m->store);
 	rfs_regwin_destroy(&m->win);
 	pthread_rwlock_destroy(&m->lock);
 	pthread_mutex_destroy(&m->use_lock);

@@ -37,15 +37,22 @@ struct rfs_store {
 	_Atomic uint64_t next_id;
 	_Atomic uint64_t files; /* live files, for the memfd store's file limit */
 	uint64_t max_files;	/* fixed */
-	/* The mount's size=, shared by regions and cow views' private pages:
-	 * the one place the cap is kept. Fixed. */
-	uint64_t cap;
-	uint64_t page; /* fixed */
-	int reconf;    /* tmpfs: a reconfiguration context of the instance, or -1 */
-	bool noswap;   /* tmpfs made with noswap; fixed */
+	uint64_t page;		/* fixed */
+	int reconf;		/* tmpfs: a reconfiguration context of the instance, or -1 */
+	bool noswap;		/* tmpfs made with noswap; fixed */
+	char *huge;		/* tmpfs huge= mode or NULL, for budgets made from it; fixed */
+	_Atomic unsigned int refs;
+	/* A budget: the store its cap is carved from (reserved there while it
+	 * lives), referenced. Changed by rfs_store_move, whose callers
+	 * serialize it with every other use of the budget (the namespace's lock). */
+	struct rfs_store *parent;
 	/* Guards the charges against the cap (and reconf's use). A tmpfs
 	 * counts its regions' bytes itself; a memfd store counts them here. */
 	pthread_mutex_t lock;
+	/* The instance's size=, shared by regions and cow views' private
+	 * pages: the one place the cap is kept. Protected by lock; only a
+	 * budget's changes (rfs_store_resize). */
+	uint64_t cap;
 	uint64_t memfd_bytes; /* memfd store: bytes regions allocated; protected by lock */
 	uint64_t reserved;    /* taken by rfs_store_reserve; protected by lock */
 };
@@ -213,6 +220,11 @@ int rfs_store_new_tuned(uint64_t cap, uint64_t max_files, enum rfs_store_kind wa
 	s->dir = -1;
 	s->reconf = -1;
 	s->cap = cap;
+	atomic_init(&s->refs, 1);
+	if (tune->huge && !(s->huge = strdup(tune->huge))) {
+		free(s);
+		return -ENOMEM;
+	}
 	s->page = (uint64_t)sysconf(_SC_PAGESIZE);
 	pthread_mutex_init(&s->lock, NULL);
 	s->max_files = max_files;
@@ -234,6 +246,7 @@ int rfs_store_new_tuned(uint64_t cap, uint64_t max_files, enum rfs_store_kind wa
 		} else if (tune->noswap) {
 			/* Memfds would swap: better no store than a silent one. */
 			pthread_mutex_destroy(&s->lock);
+			free(s->huge);
 			free(s);
 			return dir;
 		}
@@ -246,22 +259,135 @@ int rfs_store_new_tuned(uint64_t cap, uint64_t max_files, enum rfs_store_kind wa
 	return 0;
 }
 
+int rfs_store_new_budget(struct rfs_store *parent, uint64_t cap, struct rfs_store **out)
+{
+	struct rfs_store_tune tune = {.huge = parent->huge, .noswap = parent->noswap};
+	int err;
+
+	if (cap == 0)
+		return -EINVAL;
+	err = rfs_store_reserve(parent, (int64_t)cap);
+	if (err)
+		return err;
+	err = rfs_store_new_tuned(cap, parent->max_files, parent->kind, &tune, out);
+	if (err) {
+		rfs_store_reserve(parent, -(int64_t)cap);
+		return err;
+	}
+	rfs_store_hold(parent);
+	(*out)->parent = parent;
+	return 0;
+}
+
+void rfs_store_hold(struct rfs_store *s)
+{
+	atomic_fetch_add(&s->refs, 1);
+}
+
 void rfs_store_free(struct rfs_store *s)
 {
-	if (!s)
+	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
 	/* A detached mount goes with its last reference: nothing to unlink. */
 	if (s->dir >= 0)
 		close(s->dir);
 	if (s->reconf >= 0)
 		close(s->reconf);
+	/* Its files are gone (every region let go of it): the parent gets
+	 * the carved bytes back. */
+	if (s->parent) {
+		rfs_store_reserve(s->parent, -(int64_t)s->cap);
+		rfs_store_free(s->parent);
+	}
 	pthread_mutex_destroy(&s->lock);
+	free(s->huge);
 	free(s);
 }
 
-uint64_t rfs_store_cap(const struct rfs_store *s)
+/* Bytes the regions use now; called with s->lock held. */
+static uint64_t regions_used(struct rfs_store *s)
 {
-	return s->cap;
+	struct statvfs sv;
+
+	if (s->kind == RFS_STORE_TMPFS && fstatvfs(s->dir, &sv) == 0)
+		return (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize - s->page; /* the floor */
+	return s->memfd_bytes;
+}
+
+/* Set the instance's size for cap and reserved; s->lock held. tmpfs
+ * refuses a size below what its files use, checked by the kernel against
+ * concurrent writers too: -EBUSY. */
+static int resize_instance(struct rfs_store *s, uint64_t cap, uint64_t reserved)
+{
+	char size[32];
+
+	if (s->reconf < 0)
+		return 0;
+	snprintf(size, sizeof(size), "%" PRIu64, cap - reserved + s->page);
+	if (sys_fsconfig(s->reconf, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
+	    sys_fsconfig(s->reconf, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0) < 0)
+		return -EBUSY;
+	return 0;
+}
+
+int rfs_store_resize(struct rfs_store *s, uint64_t cap)
+{
+	uint64_t old;
+	int err = 0;
+
+	if (!s->parent || cap == 0)
+		return -EINVAL;
+	old = rfs_store_cap(s);
+	/* The parent gives the room first, and takes it back last. */
+	if (cap > old && (err = rfs_store_reserve(s->parent, (int64_t)(cap - old))))
+		return err;
+	pthread_mutex_lock(&s->lock);
+	if (s->reserved > cap || regions_used(s) > cap - s->reserved)
+		err = -EBUSY;
+	else if (s->kind == RFS_STORE_TMPFS && s->reconf < 0)
+		err = -EOPNOTSUPP; /* an instance we may not resize */
+	else
+		err = resize_instance(s, cap, s->reserved);
+	if (!err)
+		s->cap = cap;
+	pthread_mutex_unlock(&s->lock);
+	if (err ? cap > old : cap < old)
+		rfs_store_reserve(s->parent, (int64_t)old - (int64_t)cap);
+	return err;
+}
+
+int rfs_store_move(struct rfs_store *s, struct rfs_store *to)
+{
+	uint64_t cap = rfs_store_cap(s);
+	int err;
+
+	if (!s->parent)
+		return -EINVAL;
+	if (to == s->parent)
+		return 0;
+	err = rfs_store_reserve(to, (int64_t)cap);
+	if (err)
+		return err;
+	rfs_store_reserve(s->parent, -(int64_t)cap);
+	rfs_store_free(s->parent);
+	rfs_store_hold(to);
+	s->parent = to;
+	return 0;
+}
+
+struct rfs_store *rfs_store_parent(const struct rfs_store *s)
+{
+	return s->parent;
+}
+
+uint64_t rfs_store_cap(struct rfs_store *s)
+{
+	uint64_t cap;
+
+	pthread_mutex_lock(&s->lock);
+	cap = s->cap;
+	pthread_mutex_unlock(&s->lock);
+	return cap;
 }
 
 enum rfs_store_kind rfs_store_kind(const struct rfs_store *s)
@@ -370,43 +496,28 @@ void rfs_store_remove(struct rfs_store *s, struct rfs_store_file *f)
 
 int rfs_store_check(struct rfs_store *s, uint64_t bytes)
 {
-	uint64_t used;
+	uint64_t used, cap;
 
 	if (s->kind != RFS_STORE_MEMFD)
 		return 0;
 	pthread_mutex_lock(&s->lock);
 	used = s->memfd_bytes + s->reserved;
+	cap = s->cap;
 	pthread_mutex_unlock(&s->lock);
-	return bytes > s->cap || used > s->cap - bytes ? -ENOSPC : 0;
-}
-
-/* Bytes the regions use now; called with s->lock held. */
-static uint64_t regions_used(struct rfs_store *s)
-{
-	struct statvfs sv;
-
-	if (s->kind == RFS_STORE_TMPFS && fstatvfs(s->dir, &sv) == 0)
-		return (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize - s->page; /* the floor */
-	return s->memfd_bytes;
+	return bytes > cap || used > cap - bytes ? -ENOSPC : 0;
 }
 
 int rfs_store_reserve(struct rfs_store *s, int64_t bytes)
 {
 	uint64_t want;
-	char size[32];
 	int err = 0;
 
 	pthread_mutex_lock(&s->lock);
 	want = s->reserved + (uint64_t)bytes;
 	if (bytes > 0 && (want > s->cap || regions_used(s) > s->cap - want)) {
 		err = -ENOSPC;
-	} else if (s->reconf >= 0) {
-		/* tmpfs refuses a size below what its files use: that is our
-		 * ENOSPC, checked by the kernel against concurrent writers. */
-		snprintf(size, sizeof(size), "%" PRIu64, s->cap - want + s->page);
-		if (sys_fsconfig(s->reconf, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
-		    sys_fsconfig(s->reconf, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0) < 0)
-			err = -ENOSPC;
+	} else if (resize_instance(s, s->cap, want)) {
+		err = -ENOSPC;
 	}
 	if (!err)
 		s->reserved = want;
@@ -430,8 +541,8 @@ void rfs_store_usage(struct rfs_store *s, struct rfs_store_usage *u)
 	pthread_mutex_lock(&s->lock);
 	u->reserved = s->reserved;
 	u->bytes_used = regions_used(s) + u->reserved;
-	pthread_mutex_unlock(&s->lock);
 	u->bytes_total = s->cap;
+	pthread_mutex_unlock(&s->lock);
 	if (s->kind == RFS_STORE_TMPFS && fstatvfs(s->dir, &sv) == 0) {
 		u->files_total = sv.f_files - 1; /* the floor's inode is not for regions */
 		u->files_used = sv.f_files - sv.f_ffree - 1;

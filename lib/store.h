@@ -46,12 +46,34 @@ struct rfs_store_tune {
 /* rfs_store_new with tune (NULL: the defaults). */
 int rfs_store_new_tuned(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
 			const struct rfs_store_tune *tune, struct rfs_store **out);
-/* Remove every file and let go of the instance. */
+/*
+ * A budget: a store of cap bytes made as parent was (kind and tune), for a
+ * part of the namespace. Its cap is carved from parent, reserved there
+ * (rfs_store_reserve) for as long as it lives, so budgets nest and together
+ * never exceed the mount's cap; -ENOSPC if parent lacks the room.
+ */
+int rfs_store_new_budget(struct rfs_store *parent, uint64_t cap, struct rfs_store **out);
+/* A budget's new cap: -ENOSPC if its parent lacks the room, -EBUSY if its
+ * regions and reservations use more, -EOPNOTSUPP where the instance cannot
+ * be resized (made in a user namespace); -EINVAL for a store that is no budget. */
+int rfs_store_resize(struct rfs_store *s, uint64_t cap);
+/* Carve a budget from another store instead (its nesting changed): -ENOSPC
+ * if to lacks the room, and then nothing changes. */
+int rfs_store_move(struct rfs_store *s, struct rfs_store *to);
+/* The store a budget is carved from; NULL for the mount's store. */
+struct rfs_store *rfs_store_parent(const struct rfs_store *s);
+
+/*
+ * Stores are counted: each region holds its store, a budget its parent.
+ * rfs_store_free drops a reference; the last one lets go of the instance
+ * (whose files are gone by then) and gives a budget's bytes back.
+ */
+void rfs_store_hold(struct rfs_store *s);
 void rfs_store_free(struct rfs_store *s);
 
 enum rfs_store_kind rfs_store_kind(const struct rfs_store *s);
-/* The cap given at rfs_store_new: regions and reserved bytes together. */
-uint64_t rfs_store_cap(const struct rfs_store *s);
+/* The cap: regions and reserved bytes together. */
+uint64_t rfs_store_cap(struct rfs_store *s);
 const char *rfs_store_kind_name(const struct rfs_store *s);
 /* Are region pages kept out of swap (tune.noswap)? */
 bool rfs_store_noswap(const struct rfs_store *s);

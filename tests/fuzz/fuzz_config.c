@@ -209,6 +209,8 @@ static void dir_as_command(const struct rfs_dir_decl *d)
 	want.dir.line = 0;
 	if (d->lifetime != RFS_LIFE_UNSET)
 		snprintf(buf[k++], 32, "%s", life_word(d->lifetime));
+	if (d->has_size)
+		snprintf(buf[k++], 32, "size=%llu", (unsigned long long)d->size);
 	k = owner_words(&d->owner, buf, k);
 	for (i = 0; i < k; i++)
 		keys[i] = buf[i];

@@ -94,6 +94,8 @@ static enum rfs_diff_op model_dir(const struct rfs_config *a, size_t i, const st
 	for (size_t j = 0; j < b->n_dirs; j++)
 		if (!strcmp(d->name, b->dirs[j].name))
 			return d->lifetime == b->dirs[j].lifetime &&
+					       d->has_size == b->dirs[j].has_size &&
+					       d->size == b->dirs[j].size &&
 					       owner_eq(&d->owner, &b->dirs[j].owner)
 				       ? RFS_DIFF_SAME
 				       : RFS_DIFF_CHANGED;

@@ -256,6 +256,8 @@ static inline int ref_dir_key(struct rfs_dir_decl *d, const char *k, const char 
 		return r;
 	if (!strcmp(k, "lifetime"))
 		return ref_life(v, &d->lifetime);
+	if (!strcmp(k, "size"))
+		return (d->has_size = true) && ref_size(v, &d->size) && d->size <= REF_OFF_MAX;
 	return 0;
 }
 
@@ -362,6 +364,8 @@ static inline const char *ref_dir_diff(const struct rfs_dir_decl *a, const struc
 		return "name";
 	if (a->lifetime != b->lifetime)
 		return "lifetime";
+	if (a->has_size != b->has_size || a->size != b->size)
+		return "size";
 	if (a->line != b->line)
 		return "line";
 	return ref_owner_diff(&a->owner, &b->owner);

@@ -716,7 +716,10 @@ START_TEST(lifetimes)
 		      "t.ini:2: invalid lifetime 'forever' (persist or close) in [region:a]");
 	ck_load_error("[dir:d]\nlifetime = close\nlifetime = close\n",
 		      "t.ini:3: key 'lifetime' given twice in [dir:d]");
-	ck_load_error("[dir:d]\nsize = 1\n", "t.ini:2: unknown key 'size' in [dir:d]");
+	ck_load_error("[dir:d]\nsize = 1\nsize = 2\n",
+		      "t.ini:3: key 'size' given twice in [dir:d]");
+	ck_load_error("[dir:d]\nsize = lots\n",
+		      "t.ini:2: invalid size 'lots' (bytes, optional K/M/G/T suffix) in [dir:d]");
 	ck_load_error("[view:v]\nfile = /x\nlifetime = close\n",
 		      "t.ini:3: unknown key 'lifetime' in [view:v]");
 	/* A directory may hold declared files, but be none, nor be under one. */
@@ -731,6 +734,22 @@ START_TEST(lifetimes)
 		      "t.ini:2: name 'd' clashes with 'd/e' declared at line 1 (a file cannot "
 		      "also be a directory)");
 	ck_assert_int_eq(load("[region:d/e/f]\n[dir:d]\n[dir:d/e]\n[region:d/g]\n", &cfg, err), 0);
+	rfs_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(dir_budgets)
+{
+	struct rfs_config cfg;
+	char err[RFS_ERR_MAX];
+
+	ck_assert_int_eq(load("[dir:t1]\nsize = 64M\n[dir:t2]\nsize = 0\n[dir:t3]\n", &cfg, err),
+			 0);
+	ck_assert(cfg.dirs[0].has_size);
+	ck_assert_uint_eq(cfg.dirs[0].size, 64 << 20);
+	ck_assert(cfg.dirs[1].has_size);
+	ck_assert_uint_eq(cfg.dirs[1].size, 0);
+	ck_assert(!cfg.dirs[2].has_size);
 	rfs_config_free(&cfg);
 }
 END_TEST
@@ -752,7 +771,8 @@ START_TEST(dir_command)
 	ck_assert_int_eq(cmd.region.lifetime, RFS_LIFE_CLOSE);
 	rfs_command_free(&cmd);
 	ck_assert_int_eq(rfs_command_parse("dir", &cmd, err, sizeof(err)), -EINVAL);
-	ck_assert_str_eq(err, "usage: dir NAME [lifetime=persist|close] [mode=M] [uid=U] [gid=G]");
+	ck_assert_str_eq(
+		err, "usage: dir NAME [lifetime=persist|close] [size=N] [mode=M] [uid=U] [gid=G]");
 	ck_assert_int_eq(rfs_command_parse("dir d lifetime=now", &cmd, err, sizeof(err)), -EINVAL);
 	ck_assert_str_eq(err, "invalid lifetime 'now' (persist or close)");
 	ck_assert_int_eq(rfs_command_parse("dir .regionfs/x", &cmd, err, sizeof(err)), -EINVAL);
@@ -848,7 +868,7 @@ static Suite *config_suite(void)
 		{"views", {views, decl_api, region_windows}},
 		{"overflow", {window_overflow}},
 		{"duplicates", {duplicates}},
-		{"lifetimes", {lifetimes, dir_command}},
+		{"lifetimes", {lifetimes, dir_command, dir_budgets}},
 		{"files", {load_file, missing_file, shipped_files}},
 	};
 	size_t i, j;

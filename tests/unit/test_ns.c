@@ -1434,6 +1434,180 @@ START_TEST(close_race)
 }
 END_TEST
 
+/* Bytes charged to a store: its regions' pages and what is carved from it. */
+static uint64_t charged(struct rfs_store *s)
+{
+	struct rfs_store_usage u;
+
+	rfs_store_usage(s, &u);
+	return u.bytes_used;
+}
+
+/* Fill n with len bytes from offset 0; what the store took. */
+static ssize_t fill(struct rfs_node *n, size_t len)
+{
+	char *buf = malloc(len);
+	ssize_t r;
+
+	ck_assert_ptr_nonnull(buf);
+	memset(buf, 'b', len);
+	r = rfs_mapping_write(rfs_node_mapping(n), buf, len, 0);
+	free(buf);
+	return r;
+}
+
+START_TEST(budget_bounds_its_regions)
+{
+	struct rfs_node *a = mk(root, "a", S_IFDIR | 0755), *f, *g;
+	struct rfs_store *s;
+
+	ck_assert_int_eq(rfs_ns_set_budget(ns, a, 1 << 20), 0);
+	s = rfs_node_budget(a);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_eq(rfs_store_parent(s), store);
+	/* Carved from the mount's store from the start. */
+	ck_assert_uint_eq(used(), 1 << 20);
+	f = mk(a, "f", S_IFREG | 0644);
+	ck_assert_ptr_eq(rfs_region_store(rfs_node_mapping(f)), s);
+	ck_assert_int_eq(fill(f, 1 << 20), 1 << 20);
+	ck_assert_int_eq(rfs_mapping_write(rfs_node_mapping(f), "x", 1, 1 << 20), -ENOSPC);
+	/* Outside the budget there is room. */
+	g = mk(root, "g", S_IFREG | 0644);
+	ck_assert_int_eq(fill(g, 2 << 20), 2 << 20);
+	/* statfs's store: the budget inside it, the mount's outside. */
+	s = rfs_ns_store_of(ns, f);
+	ck_assert_ptr_eq(s, rfs_node_budget(a));
+	rfs_store_free(s);
+	s = rfs_ns_store_of(ns, a);
+	ck_assert_ptr_eq(s, rfs_node_budget(a));
+	rfs_store_free(s);
+	s = rfs_ns_store_of(ns, g);
+	ck_assert_ptr_eq(s, store);
+	rfs_store_free(s);
+	/* Shrinking below the use, taking it away: -EBUSY; growing: yes. */
+	ck_assert_int_eq(rfs_ns_set_budget(ns, a, 4096), -EBUSY);
+	ck_assert_int_eq(rfs_ns_set_budget(ns, a, 0), -EBUSY);
+	ck_assert_int_eq(rfs_ns_set_budget(ns, a, 2 << 20), 0);
+	ck_assert_int_eq(rfs_mapping_write(rfs_node_mapping(f), "x", 1, 1 << 20), 1);
+	ck_assert_uint_eq(used(), (2 << 20) + (2 << 20));
+	/* A budget larger than the room above: -ENOSPC, nothing changed. */
+	ck_assert_int_eq(rfs_ns_set_budget(ns, a, 1ULL << 31), -ENOSPC);
+	ck_assert_uint_eq(rfs_store_cap(rfs_node_budget(a)), 2 << 20);
+	/* Once its regions are gone the budget may go, and gives its room back. */
+	ck_assert_int_eq(rfs_ns_remove(ns, a, "f", false), 0);
+	ck_assert_int_eq(rfs_ns_set_budget(ns, a, 0), 0);
+	ck_assert_ptr_null(rfs_node_budget(a));
+	ck_assert_uint_eq(used(), 2 << 20);
+	ck_assert_int_eq(rfs_ns_set_budget(ns, root, 1 << 20), -EPERM);
+	ck_assert_int_eq(rfs_ns_set_budget(ns, g, 1 << 20), -ENOTDIR);
+}
+END_TEST
+
+START_TEST(budget_given_before_regions)
+{
+	struct rfs_node *a = mk(root, "a", S_IFDIR | 0755);
+	struct rfs_node *b = mk(a, "b", S_IFDIR | 0755);
+
+	mk(b, "f", S_IFREG | 0644);
+	ck_assert_int_eq(rfs_ns_set_budget(ns, a, 1 << 20), -EBUSY);
+	ck_assert_int_eq(rfs_ns_set_budget(ns, b, 1 << 20), -EBUSY);
+	ck_assert_ptr_null(rfs_node_budget(a));
+	ck_assert_uint_eq(used(), 0);
+}
+END_TEST
+
+START_TEST(budget_nesting)
+{
+	struct rfs_node *a = mk(root, "a", S_IFDIR | 0755);
+	struct rfs_node *b = mk(a, "b", S_IFDIR | 0755), *c = mk(a, "c", S_IFDIR | 0755);
+	struct rfs_store *sa, *sb;
+
+	/* The inner one first: giving the outer one later carves it anew. */
+	ck_assert_int_eq(rfs_ns_set_budget(ns, b, 1 << 20), 0);
+	ck_assert_int_eq(rfs_ns_set_budget(ns, a, 512 << 10), -ENOSPC);
+	ck_assert_int_eq(rfs_ns_set_budget(ns, a, 3 << 20), 0);
+	sa = rfs_node_budget(a);
+	sb = rfs_node_budget(b);
+	ck_assert_ptr_eq(rfs_store_parent(sb), sa);
+	ck_assert_uint_eq(charged(sa), 1 << 20);
+	ck_assert_uint_eq(used(), 3 << 20);
+	/* The outer one cannot shrink below what is carved from it. */
+	ck_assert_int_eq(rfs_ns_set_budget(ns, a, 512 << 10), -EBUSY);
+	/* Nor go while a budget is carved from it. */
+	ck_assert_int_eq(rfs_ns_set_budget(ns, a, 0), -EBUSY);
+	/* Regions of c count against a, b's are b's, and b's room is taken from a. */
+	ck_assert_int_eq(fill(mk(c, "f", S_IFREG | 0644), 3 << 20), 2 << 20);
+	ck_assert_int_eq(fill(mk(b, "g", S_IFREG | 0644), 1 << 20), 1 << 20);
+	ck_assert_uint_eq(charged(sa), 3 << 20);
+	/* A budget moves with its directory, carved from where it lands. */
+	ck_assert_int_eq(rfs_ns_rename(ns, a, "b", root, "b", 0), 0);
+	ck_assert_ptr_eq(rfs_store_parent(sb), store);
+	ck_assert_uint_eq(charged(sa), 2 << 20);
+	ck_assert_uint_eq(used(), 4 << 20);
+	/* Back it does not fit once a's own regions take the room. */
+	ck_assert_int_eq(fill(mk(c, "f2", S_IFREG | 0644), 1 << 20), 1 << 20);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "b", a, "b", 0), -ENOSPC);
+	ck_assert_ptr_eq(lk(root, "b"), b);
+	ck_assert_ptr_null(lk(a, "b"));
+	ck_assert_ptr_eq(rfs_store_parent(sb), store);
+}
+END_TEST
+
+START_TEST(budget_exdev)
+{
+	struct rfs_node *a = mk(root, "a", S_IFDIR | 0755), *d = mk(root, "d", S_IFDIR | 0755);
+	struct rfs_node *e = mk(root, "e", S_IFDIR | 0755), *f, *v;
+	struct rfs_new sym = {.mode = S_IFLNK | 0777, .cred = me, .target = "x"};
+
+	ck_assert_int_eq(rfs_ns_set_budget(ns, a, 1 << 20), 0);
+	f = mk(root, "f", S_IFREG | 0644);
+	mk(d, "inner", S_IFREG | 0644);
+	/* Regions, and directories holding them, stay on their side. */
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "f", a, "f", 0), -EXDEV);
+	ck_assert_int_eq(rfs_ns_link(ns, f, a, "f"), -EXDEV);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "d", a, "d", 0), -EXDEV);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "f", a, "f", RFS_RENAME_EXCHANGE), -ENOENT);
+	/* What keeps no bytes moves freely: symlinks, empty directories. */
+	ck_assert_int_eq(rfs_ns_create(ns, root, "l", &sym, &v), 0);
+	rfs_ns_forget(ns, v, 1);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "l", a, "l", 0), 0);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "e", a, "e", 0), 0);
+	/* Inside one budget everything moves. */
+	mk(e, "g", S_IFREG | 0644);
+	ck_assert_int_eq(rfs_ns_rename(ns, e, "g", a, "g", 0), 0);
+	ck_assert_int_eq(rfs_ns_link(ns, lk(a, "g"), e, "g2"), 0);
+	/* A region made for another store may not be named here. */
+	{
+		struct rfs_new what = {.mode = S_IFREG | 0644, .cred = me};
+		struct rfs_node *n;
+
+		ck_assert_int_eq(rfs_region_new(store, &what.map), 0);
+		ck_assert_int_eq(rfs_ns_create(ns, a, "h", &what, &n), -EXDEV);
+		rfs_mapping_free(what.map);
+	}
+}
+END_TEST
+
+START_TEST(budget_outlives_its_directory)
+{
+	struct rfs_node *a = mk(root, "a", S_IFDIR | 0755), *f;
+	struct rfs_store *s;
+
+	ck_assert_int_eq(rfs_ns_set_budget(ns, a, 1 << 20), 0);
+	s = rfs_node_budget(a);
+	f = mk_ref(a, "f", S_IFREG | 0644);
+	ck_assert_int_eq(fill(f, 4096), 4096);
+	/* Unlinked but open, then its directory removed: the region keeps
+	 * its store, and the store its carve, until the region goes. */
+	ck_assert_int_eq(rfs_ns_remove(ns, a, "f", false), 0);
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "a", true), 0);
+	ck_assert_ptr_eq(rfs_region_store(rfs_node_mapping(f)), s);
+	ck_assert_uint_eq(used(), 1 << 20);
+	rfs_ns_forget(ns, f, 1);
+	ck_assert_uint_eq(used(), 0);
+}
+END_TEST
+
 static Suite *ns_suite(void)
 {
 	Suite *s = suite_create("ns");
@@ -1461,6 +1635,9 @@ static Suite *ns_suite(void)
 		{"setattr", {setattr_fields}},
 		{"usage", {usage_counts}},
 		{"walk", {walk_as_reader}},
+		{"budgets",
+		 {budget_bounds_its_regions, budget_given_before_regions, budget_nesting,
+		  budget_exdev, budget_outlives_its_directory}},
 	};
 	size_t i, j;
 
