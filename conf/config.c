@@ -28,6 +28,7 @@ enum sect_kind {
 	SECT_REGION,
 	SECT_VIEW,
 	SECT_DIR,
+	SECT_OWNER,
 };
 
 /*
@@ -36,9 +37,10 @@ enum sect_kind {
  * last value; fuzz_config's model of the grammar catches that.
  */
 static const char *const tracked_keys[] = {
-	"size",	      "mode",	   "uid",	    "gid",	  "prealloc", "file",	"offset",
-	"length",     "access",	   "allowed_roots", "xattr",	  "lifetime", "region", "huge",
-	"window_max", "writeback", "strict_dirty",  "owner_only", "noswap",   "seals",
+	"size",	  "mode",   "uid",	  "gid",	   "prealloc",	   "file",
+	"offset", "length", "access",	  "allowed_roots", "xattr",	   "lifetime",
+	"region", "huge",   "window_max", "writeback",	   "strict_dirty", "owner_only",
+	"noswap", "seals",  "user_size",  "group_size",
 };
 
 _Static_assert(sizeof(tracked_keys) / sizeof(tracked_keys[0]) <= 32, "parse_ctx.seen is 32 bits");
@@ -221,6 +223,30 @@ static int dir_open(struct parse_ctx *ctx, const char *name)
 	return 0;
 }
 
+/* [user:NAME] or [group:NAME]: once per owner. */
+static int owner_open(struct parse_ctx *ctx, const char *name, bool group)
+{
+	struct rfs_config *cfg = ctx->cfg;
+	struct rfs_owner_budget *b;
+	char why[RFS_ERR_MAX];
+	uint32_t id;
+
+	if (rfs_owner_id(name, group, &id, why, sizeof(why)))
+		return fail_at(ctx, ctx->lineno, "%s in [%s]", why, ctx->title);
+	for (size_t i = 0; i < cfg->n_owners; i++)
+		if (cfg->owners[i].group == group && cfg->owners[i].id == id)
+			return fail_at(ctx, ctx->lineno, "%s %u given twice (first at line %d)",
+				       group ? "group" : "user", id, cfg->owners[i].line);
+	b = reallocarray(cfg->owners, cfg->n_owners + 1, sizeof(*b));
+	if (!b)
+		return fail_nomem(ctx);
+	cfg->owners = b;
+	b[cfg->n_owners++] =
+		(struct rfs_owner_budget){.group = group, .id = id, .line = ctx->lineno};
+	ctx->kind = SECT_OWNER;
+	return 0;
+}
+
 /* Whole-declaration checks, reported at the section's header line. */
 static int section_close(struct parse_ctx *ctx)
 {
@@ -234,6 +260,8 @@ static int section_close(struct parse_ctx *ctx)
 		ret = rfs_view_decl_check(&cfg->views[cfg->n_views - 1], why, sizeof(why));
 	else if (ctx->kind == SECT_DIR)
 		ret = rfs_dir_decl_check(&cfg->dirs[cfg->n_dirs - 1], why, sizeof(why));
+	else if (ctx->kind == SECT_OWNER && !cfg->owners[cfg->n_owners - 1].has_size)
+		ret = (rfs_set_err(why, sizeof(why), "missing key 'size'"), -EINVAL);
 	ctx->kind = SECT_NONE;
 	if (ret)
 		return fail_at(ctx, ctx->sect_line, "%s in [%s]", why, ctx->title);
@@ -283,6 +311,9 @@ static int section_open(struct parse_ctx *ctx, const char *raw, size_t len)
 			return view_open(ctx, name);
 		if (klen == 3 && !memcmp(title, "dir", klen))
 			return dir_open(ctx, name);
+		if ((klen == 4 && !memcmp(title, "user", klen)) ||
+		    (klen == 5 && !memcmp(title, "group", klen)))
+			return owner_open(ctx, name, klen == 5);
 	}
 	return fail_at(ctx, ctx->lineno, "unknown section [%s]", title);
 }
@@ -417,9 +448,12 @@ static int on_key(void *user, const char *section, const char *key, const char *
 	else if (ctx->kind == SECT_VIEW)
 		ret = rfs_view_decl_set(&ctx->cfg->views[ctx->cfg->n_views - 1], key, value, why,
 					sizeof(why));
-	else
+	else if (ctx->kind == SECT_DIR)
 		ret = rfs_dir_decl_set(&ctx->cfg->dirs[ctx->cfg->n_dirs - 1], key, value, why,
 				       sizeof(why));
+	else
+		ret = rfs_owner_budget_set(&ctx->cfg->owners[ctx->cfg->n_owners - 1], key, value,
+					   why, sizeof(why));
 	if (ret == -ENOMEM)
 		return !fail_nomem(ctx);
 	if (ret)
@@ -519,6 +553,7 @@ void rfs_config_free(struct rfs_config *cfg)
 	free(cfg->regions);
 	free(cfg->views);
 	free(cfg->dirs);
+	free(cfg->owners);
 	free(cfg->allowed_roots);
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));

@@ -89,6 +89,15 @@ struct rfs_view_decl {
 	int line;
 };
 
+/* [user:NAME], [group:NAME]: one owner's budget, instead of user_size or group_size */
+struct rfs_owner_budget {
+	bool group;
+	uint32_t id;   /* NAME: a name (resolved at load) or a number */
+	uint64_t size; /* bytes of regions it may own; 0: no budget for it */
+	bool has_size;
+	int line;
+};
+
 struct rfs_config {
 	char *path;    /* file the config came from (NULL for strings) */
 	uint64_t size; /* cap on region memory; 0 = not set (default applies) */
@@ -99,6 +108,8 @@ struct rfs_config {
 	bool owner_only;     /* only the mounting user may use the mount */
 	const char *huge;    /* the region store's tmpfs huge= mode (static); NULL: never */
 	bool noswap;	     /* the region store's tmpfs noswap: region pages never swapped */
+	uint64_t user_size;  /* every user's budget (bytes of regions owned); 0: none */
+	uint64_t group_size; /* every group's; 0: none */
 	uint64_t window_max; /* bytes of backing files views map at once; 0: default */
 	bool has_window_max;
 	char **allowed_roots; /* NULL-terminated; directories run-time views may use */
@@ -109,6 +120,8 @@ struct rfs_config {
 	size_t n_views;
 	struct rfs_dir_decl *dirs;
 	size_t n_dirs;
+	struct rfs_owner_budget *owners;
+	size_t n_owners;
 };
 
 /* Load a config file. On error, err holds "path:line: reason". */
@@ -127,6 +140,11 @@ void rfs_config_free(struct rfs_config *cfg);
  */
 int rfs_region_decl_set(struct rfs_region_decl *d, const char *key, const char *value, char *err,
 			size_t errlen);
+/* The one key of [user:] and [group:]: size. */
+int rfs_owner_budget_set(struct rfs_owner_budget *b, const char *key, const char *value, char *err,
+			 size_t errlen);
+/* Does the config give any budget by owner? */
+bool rfs_config_has_owner_budgets(const struct rfs_config *cfg);
 int rfs_view_decl_set(struct rfs_view_decl *d, const char *key, const char *value, char *err,
 		      size_t errlen);
 int rfs_dir_decl_set(struct rfs_dir_decl *d, const char *key, const char *value, char *err,

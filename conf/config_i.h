@@ -25,4 +25,7 @@ __attribute__((format(printf, 3, 4))) void rfs_set_err(char *err, size_t errlen,
 int rfs_global_set(struct rfs_config *cfg, const char *key, const char *value, char *err,
 		   size_t errlen);
 
+/* A user (group) named by name or number: its id, or -EINVAL with why in err. */
+int rfs_owner_id(const char *s, bool group, uint32_t *out, char *err, size_t errlen);
+
 #endif

@@ -419,10 +419,39 @@ static int roots_add(struct rfs_config *cfg, const char *value, char *err, size_
 	}
 }
 
+int rfs_owner_id(const char *s, bool group, uint32_t *out, char *err, size_t errlen)
+{
+	return id_value(s, group, out, err, errlen);
+}
+
+int rfs_owner_budget_set(struct rfs_owner_budget *b, const char *key, const char *value, char *err,
+			 size_t errlen)
+{
+	if (strcmp(key, "size")) {
+		rfs_set_err(err, errlen, "unknown key '%s'", key);
+		return -EINVAL;
+	}
+	b->has_size = true;
+	return size_value(key, value, UINT64_MAX, &b->size, err, errlen);
+}
+
+bool rfs_config_has_owner_budgets(const struct rfs_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_owners; i++)
+		if (cfg->owners[i].size)
+			return true;
+	return cfg->user_size || cfg->group_size;
+}
+
 int rfs_global_set(struct rfs_config *cfg, const char *key, const char *value, char *err,
 		   size_t errlen)
 {
 	int ret;
+
+	if (!strcmp(key, "user_size"))
+		return size_value(key, value, UINT64_MAX, &cfg->user_size, err, errlen);
+	if (!strcmp(key, "group_size"))
+		return size_value(key, value, UINT64_MAX, &cfg->group_size, err, errlen);
 
 	if (!strcmp(key, "size")) {
 		ret = size_value(key, value, UINT64_MAX, &cfg->size, err, errlen);

@@ -35,6 +35,18 @@ bool rfs_dir_decl_same(const struct rfs_dir_decl *a, const struct rfs_dir_decl *
 	       same_owner(&a->owner, &b->owner);
 }
 
+bool rfs_owner_budgets_same(const struct rfs_config *a, const struct rfs_config *b)
+{
+	if (a->user_size != b->user_size || a->group_size != b->group_size ||
+	    a->n_owners != b->n_owners)
+		return false;
+	for (size_t i = 0; i < a->n_owners; i++)
+		if (a->owners[i].group != b->owners[i].group ||
+		    a->owners[i].id != b->owners[i].id || a->owners[i].size != b->owners[i].size)
+			return false;
+	return true;
+}
+
 static const struct rfs_view_decl *find_view(const struct rfs_config *c, const char *name)
 {
 	for (size_t i = 0; i < c->n_views; i++)

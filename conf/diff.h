@@ -46,5 +46,7 @@ void rfs_diff_free(struct rfs_diff *diff);
 bool rfs_view_decl_same(const struct rfs_view_decl *a, const struct rfs_view_decl *b);
 bool rfs_region_decl_same(const struct rfs_region_decl *a, const struct rfs_region_decl *b);
 bool rfs_dir_decl_same(const struct rfs_dir_decl *a, const struct rfs_dir_decl *b);
+/* The same budgets by owner (user_size, group_size, [user:], [group:] in order)? */
+bool rfs_owner_budgets_same(const struct rfs_config *a, const struct rfs_config *b);
 
 #endif

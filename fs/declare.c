@@ -15,6 +15,7 @@
 #include "fs/path.h"
 #include "fs/holders.h"
 #include "fs/log.h"
+#include "lib/ledger.h"
 
 /* Create the file `name` with owner o (mode defaulting to def_mode),
  * contents map (NULL: a new region) and lifetime; returns it referenced. */
@@ -234,9 +235,35 @@ void rfs_view_error(const struct rfs_view_decl *v, const char *file, int e, char
 		snprintf(err, errlen, "%sview %s: %s: %s", where, name, path, strerror(-e));
 }
 
+int rfs_set_owner_budgets(struct rfs_daemon *d, const struct rfs_config *cfg)
+{
+	struct rfs_ledger *l = atomic_load(&d->ledger);
+	int err = 0;
+
+	if (!l && !rfs_config_has_owner_budgets(cfg))
+		return 0;
+	if (!l && (err = rfs_ledger_new(&l)))
+		return err;
+	rfs_ledger_clear_limits(l);
+	rfs_ledger_set_default(l, RFS_OWNER_USER, cfg->user_size);
+	rfs_ledger_set_default(l, RFS_OWNER_GROUP, cfg->group_size);
+	for (size_t i = 0; i < cfg->n_owners && !err; i++)
+		err = rfs_ledger_set(l, cfg->owners[i].group ? RFS_OWNER_GROUP : RFS_OWNER_USER,
+				     cfg->owners[i].id, cfg->owners[i].size);
+	atomic_store(&d->ledger, l);
+	/* Counts every region anew: the kernel served some uncounted so far. */
+	rfs_ns_set_ledger(d->ns, l);
+	return err;
+}
+
 int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen)
 {
 	const char *file = d->cfg.path ? d->cfg.path : "config";
+
+	if (rfs_set_owner_budgets(d, &d->cfg)) {
+		snprintf(err, errlen, "%s: budgets by owner: %s", file, strerror(ENOMEM));
+		return -ENOMEM;
+	}
 
 	/* Directories first: regions declared in them take their lifetime. */
 	for (size_t i = 0; i < d->cfg.n_dirs; i++) {

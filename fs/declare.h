@@ -21,6 +21,9 @@ int rfs_add_view_mapping(struct rfs_daemon *d, const struct rfs_view_decl *v,
 void rfs_view_error(const struct rfs_view_decl *v, const char *file, int e, char *err,
 		    size_t errlen);
 
+/* Budgets by owner from cfg (user_size, group_size, [user:], [group:]):
+ * the ledger made if needed, its limits set, every region counted anew. */
+int rfs_set_owner_budgets(struct rfs_daemon *d, const struct rfs_config *cfg);
 /* Add one declared region; -errno. */
 int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r);
 /* Make or update one declared directory (its budget first); -errno. */

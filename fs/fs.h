@@ -53,11 +53,14 @@ struct rfs_counters {
 };
 
 struct rfs_daemon {
-	struct rfs_ns *ns;	     /* the namespace; has its own locking */
-	struct rfs_windows *win;     /* views' backing files; has its own locking */
-	struct rfs_inval *inval;     /* cache invalidation queue (fs/inval.h); fixed */
-	struct rfs_uring *uring;     /* -o io_uring transport (fs/uring.h), or NULL */
-	struct rfs_store *store;     /* regions' bytes (lib/store.h); has its own locking */
+	struct rfs_ns *ns;	 /* the namespace; has its own locking */
+	struct rfs_windows *win; /* views' backing files; has its own locking */
+	struct rfs_inval *inval; /* cache invalidation queue (fs/inval.h); fixed */
+	struct rfs_uring *uring; /* -o io_uring transport (fs/uring.h), or NULL */
+	struct rfs_store *store; /* regions' bytes (lib/store.h); has its own locking */
+	/* Budgets by owner (lib/ledger.h), made by the first config that
+	 * gives one (then kept), or NULL; own lock. Set under ctl_lock. */
+	struct rfs_ledger *_Atomic ledger;
 	struct rfs_passthrough *pt;  /* backing ids of region opens (fs/passthrough.h) */
 	struct rfs_holders *holders; /* who holds files open (fs/holders.h); own lock */
 	struct rfs_wire *wire;	     /* fs/wire.c's INIT state */

@@ -23,6 +23,7 @@
 #include "fs/views.h"
 #include "fs/wire.h"
 #include "lib/guard.h"
+#include "lib/ledger.h"
 #include "fs/declare.h"
 #include "fs/holders.h"
 #include "fs/log.h"
@@ -453,6 +454,7 @@ static int model_init(struct rfs_daemon *d, const struct options *o, uint64_t ca
 static void model_fini(struct rfs_daemon *d)
 {
 	rfs_ns_free(d->ns); /* flushes every view */
+	rfs_ledger_free(d->ledger);
 	rfs_windows_free(d->win);
 	rfs_holders_free(d->holders);
 	rfs_inval_free(d->inval);

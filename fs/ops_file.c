@@ -117,8 +117,10 @@ static void reply_opened(fuse_req_t req, struct rfs_node *node, struct fuse_file
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct rfs_open like = {
 		.node = node, .tid = ctx->pid, .uid = ctx->uid, .accmode = fi->flags & O_ACCMODE};
-	/* A writer of a region sealed grow: the daemon refuses writes past its end. */
-	bool kernel_ok = like.accmode == O_RDONLY || !(rfs_mapping_seals(m) & RFS_SEAL_GROW);
+	/* A writer of a region sealed grow: the daemon refuses writes past its
+	 * end; of a region whose owner has a budget: the daemon counts. */
+	bool kernel_ok = like.accmode == O_RDONLY ||
+			 (!(rfs_mapping_seals(m) & RFS_SEAL_GROW) && !rfs_region_counted(m));
 	struct rfs_open *o = NULL;
 	int id, fh, err;
 

@@ -145,6 +145,9 @@ static void add_new(struct reload *r)
 		}
 		r->maps[i] = NULL;
 	}
+	/* Before the regions, which are counted as they are made. */
+	if (!rfs_owner_budgets_same(&d->cfg, next) && rfs_set_owner_budgets(d, next))
+		rfs_log(RFS_LOG_WARN, "reload: budgets by owner: %s", strerror(ENOMEM));
 	/* Before the regions: new ones in these directories take their lifetime. */
 	for (size_t i = 0; i < d->cfg.n_dirs; i++)
 		if (r->plan->old_dirs[i] == RFS_DIFF_REMOVED)

@@ -9,6 +9,7 @@
 #include "fs/names.h"
 #include "fs/views.h"
 #include "fs/uring.h"
+#include "fs/stats_budgets.h"
 
 static const char *const op_names[] = {
 #define RFS_OP_NAME(name) #name,
@@ -86,23 +87,13 @@ static bool close_dir(struct rfs_node *node)
 	return rfs_node_lifetime(node) == RFS_LIFETIME_CLOSE && !rfs_node_tag(node);
 }
 
-/* A directory's budget: its size and the bytes charged to it, or false. */
-static bool budget_of(struct rfs_node *dir, struct rfs_store_usage *u)
-{
-	struct rfs_store *s = rfs_node_budget(dir);
-
-	if (s)
-		rfs_store_usage(s, u);
-	return s;
-}
-
 /* A directory is a row where it makes close regions or has a budget:
  * size is the budget, resident what is charged to it. */
 static int stats_dir_line(void *ctx, const char *path, struct rfs_node *node)
 {
 	struct rfs_text *t = ctx;
 	struct rfs_store_usage u;
-	bool budget = budget_of(node, &u);
+	bool budget = rfs_budget_of(node, &u);
 
 	if (!close_dir(node) && !budget)
 		return 0;
@@ -130,54 +121,10 @@ void rfs_stats_render(struct rfs_daemon *d, const struct rfs_reader *who, struct
 			   "lifetime deleted private seals\n");
 	rfs_ns_walk_as(d->ns, who, stats_line, t);
 	rfs_ns_walk_dirs(d->ns, who, stats_dir_line, t);
+	rfs_stats_owner_lines(d, who, t);
 	rfs_text_printf(t, "# regions: %s store%s, served by the %s\n",
 			rfs_store_kind_name(d->store),
 			rfs_store_noswap(d->store) ? " (noswap)" : "", served_by(d));
-}
-
-/*
- * A JSON string: UTF-8 text with quotes, backslashes and control characters
- * escaped. JSON cannot carry bytes that are not UTF-8: each becomes U+FFFD,
- * and the row's *_token field (stats' quoting, which control accepts) keeps
- * the exact name.
- */
-static void put_json_string(struct rfs_text *t, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n;
-
-	rfs_text_printf(t, "\"");
-	while (*p) {
-		n = rfs_utf8_len((const char *)p);
-		if (n > 1) {
-			rfs_text_printf(t, "%.*s", (int)n, (const char *)p);
-		} else if (n == 0) {
-			rfs_text_printf(t, "\\ufffd");
-			n = 1;
-		} else if (*p == '"' || *p == '\\') {
-			rfs_text_printf(t, "\\%c", *p);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			rfs_text_printf(t, "\\u%04x", *p);
-		} else {
-			rfs_text_printf(t, "%c", *p);
-		}
-		p += n;
-	}
-	rfs_text_printf(t, "\"");
-}
-
-/* "key": "text", "key_token": "quoted": the name for jq, the name for control. */
-static void put_json_name(struct rfs_text *t, const char *key, const char *s)
-{
-	struct rfs_text token = {0};
-
-	rfs_text_put_quoted(&token, s);
-	t->failed |= token.failed;
-	rfs_text_printf(t, "\"%s\": ", key);
-	put_json_string(t, s);
-	rfs_text_printf(t, ", \"%s_token\": ", key);
-	put_json_string(t, token.buf ? token.buf : "");
-	free(token.buf);
 }
 
 struct json_walk {
@@ -194,11 +141,11 @@ static int json_row(void *ctx, const char *path, struct rfs_node *node)
 	collect_row(path, node, &r);
 	rfs_text_printf(t, "%s\n    {", w->first ? "" : ",");
 	w->first = false;
-	put_json_name(t, "name", r.name);
+	rfs_text_put_json_name(t, "name", r.name);
 	rfs_text_printf(t, ", \"kind\": \"%s\", \"size\": %llu, ", r.kind,
 			(unsigned long long)r.size);
 	if (r.backing) {
-		put_json_name(t, "backing", r.backing);
+		rfs_text_put_json_name(t, "backing", r.backing);
 		rfs_text_printf(t, ", \"offset\": %llu, \"deleted\": %s",
 				(unsigned long long)r.offset,
 				!strcmp(r.deleted, "yes") ? "true" : "false");
@@ -228,13 +175,13 @@ static int json_dir(void *ctx, const char *path, struct rfs_node *node)
 {
 	struct json_walk *w = ctx;
 	struct rfs_store_usage u;
-	bool budget = budget_of(node, &u);
+	bool budget = rfs_budget_of(node, &u);
 
 	if (!close_dir(node) && !budget)
 		return 0;
 	rfs_text_printf(w->t, "%s\n    {", w->first ? "" : ",");
 	w->first = false;
-	put_json_name(w->t, "name", path);
+	rfs_text_put_json_name(w->t, "name", path);
 	rfs_text_printf(w->t, ", \"lifetime\": \"%s\", ", close_dir(node) ? "close" : "persist");
 	if (budget)
 		rfs_text_printf(w->t, "\"budget\": %llu, \"budget_used\": %llu}",
@@ -254,35 +201,15 @@ void rfs_stats_json_render(struct rfs_daemon *d, const struct rfs_reader *who, s
 			"\"noswap\": %s, \"served_by\": ",
 			RFS_VERSION, rfs_store_kind_name(d->store),
 			rfs_store_noswap(d->store) ? "true" : "false");
-	put_json_string(t, served_by(d));
+	rfs_text_put_json_string(t, served_by(d));
 	rfs_text_printf(t, "},\n  \"mappings\": [");
 	rfs_ns_walk_as(d->ns, who, json_row, &w);
 	rfs_text_printf(t, "%s],\n  \"dirs\": [", w.first ? "" : "\n  ");
 	w.first = true;
 	rfs_ns_walk_dirs(d->ns, who, json_dir, &w);
-	rfs_text_printf(t, "%s]\n}\n", w.first ? "" : "\n  ");
-}
-
-/*
- * A Prometheus label value: UTF-8 text with backslash, double quote and
- * newline escaped, as the format requires. A byte that is not UTF-8 cannot
- * be carried; it is shown as the text \xHH, the escape stats would use.
- */
-static void put_label(struct rfs_text *t, const char *s)
-{
-	while (*s) {
-		size_t u = rfs_utf8_len(s);
-
-		if (*s == '\\' || *s == '"')
-			rfs_text_printf(t, "\\%c", *s);
-		else if (*s == '\n')
-			rfs_text_printf(t, "\\n");
-		else if (!u)
-			rfs_text_printf(t, "\\\\x%02x", (unsigned char)*s);
-		else
-			rfs_text_printf(t, "%.*s", (int)u, s);
-		s += u ? u : 1;
-	}
+	rfs_text_printf(t, "%s],\n  \"owners\": [", w.first ? "" : "\n  ");
+	rfs_json_owners(d, who, t);
+	rfs_text_printf(t, "]\n}\n");
 }
 
 struct gauge {
@@ -394,46 +321,12 @@ static int gauge_line(void *ctx, const char *path, struct rfs_node *node)
 	    (w->g->shown == REGIONS && i.kind != RFS_KIND_REGION))
 		return 0;
 	rfs_text_printf(w->t, "%s{name=\"", w->g->name);
-	put_label(w->t, path);
+	rfs_text_put_label(w->t, path);
 	rfs_text_printf(w->t, "\",kind=\"%s\",access=\"%s\",backing=\"", rfs_kind_name(i.kind),
 			rfs_access_name(&i));
-	put_label(w->t, i.backing ? i.backing : "");
+	rfs_text_put_label(w->t, i.backing ? i.backing : "");
 	rfs_text_printf(w->t, "\"} %llu\n", (unsigned long long)w->g->value(&i, node));
 	return 0;
-}
-
-struct budget_walk {
-	struct rfs_text *t;
-	bool used; /* regionfs_budget_used_bytes, else regionfs_budget_bytes */
-};
-
-static int budget_line(void *ctx, const char *path, struct rfs_node *node)
-{
-	struct budget_walk *w = ctx;
-	struct rfs_store_usage u;
-
-	if (!budget_of(node, &u))
-		return 0;
-	rfs_text_printf(w->t, "regionfs_budget%s_bytes{dir=\"", w->used ? "_used" : "");
-	put_label(w->t, path);
-	rfs_text_printf(w->t, "\"} %llu\n",
-			(unsigned long long)(w->used ? u.bytes_used : u.bytes_total));
-	return 0;
-}
-
-static void budget_gauges(struct rfs_daemon *d, const struct rfs_reader *who, struct rfs_text *t)
-{
-	struct budget_walk w = {t, false};
-
-	rfs_text_printf(t, "# HELP regionfs_budget_bytes A directory's budget: the most its "
-			   "regions (and budgets below it) may take.\n"
-			   "# TYPE regionfs_budget_bytes gauge\n");
-	rfs_ns_walk_dirs(d->ns, who, budget_line, &w);
-	rfs_text_printf(t, "# HELP regionfs_budget_used_bytes Bytes charged to a directory's "
-			   "budget: its regions' pages and the budgets below it.\n"
-			   "# TYPE regionfs_budget_used_bytes gauge\n");
-	w.used = true;
-	rfs_ns_walk_dirs(d->ns, who, budget_line, &w);
 }
 
 static void counter(struct rfs_text *t, const char *name, const char *help, _Atomic uint64_t *v)
@@ -456,7 +349,7 @@ void rfs_metrics_render(struct rfs_daemon *d, const struct rfs_reader *who, stru
 				gauges[g].help, gauges[g].name);
 		rfs_ns_walk_as(d->ns, who, gauge_line, &w);
 	}
-	budget_gauges(d, who, t);
+	rfs_metrics_budgets(d, who, t);
 	rfs_text_printf(t, "# HELP regionfs_requests_total Requests served, by operation.\n"
 			   "# TYPE regionfs_requests_total counter\n");
 	for (size_t i = 0; i < RFS_OP_COUNT; i++)

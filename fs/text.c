@@ -55,3 +55,70 @@ void rfs_text_put_quoted(struct rfs_text *t, const char *s)
 	if (q != small)
 		free(q);
 }
+
+/*
+ * A JSON string: UTF-8 text with quotes, backslashes and control characters
+ * escaped. JSON cannot carry bytes that are not UTF-8: each becomes U+FFFD,
+ * and the row's *_token field (stats' quoting, which control accepts) keeps
+ * the exact name.
+ */
+void rfs_text_put_json_string(struct rfs_text *t, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	rfs_text_printf(t, "\"");
+	while (*p) {
+		n = rfs_utf8_len((const char *)p);
+		if (n > 1) {
+			rfs_text_printf(t, "%.*s", (int)n, (const char *)p);
+		} else if (n == 0) {
+			rfs_text_printf(t, "\\ufffd");
+			n = 1;
+		} else if (*p == '"' || *p == '\\') {
+			rfs_text_printf(t, "\\%c", *p);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			rfs_text_printf(t, "\\u%04x", *p);
+		} else {
+			rfs_text_printf(t, "%c", *p);
+		}
+		p += n;
+	}
+	rfs_text_printf(t, "\"");
+}
+
+/* "key": "text", "key_token": "quoted": the name for jq, the name for control. */
+void rfs_text_put_json_name(struct rfs_text *t, const char *key, const char *s)
+{
+	struct rfs_text token = {0};
+
+	rfs_text_put_quoted(&token, s);
+	t->failed |= token.failed;
+	rfs_text_printf(t, "\"%s\": ", key);
+	rfs_text_put_json_string(t, s);
+	rfs_text_printf(t, ", \"%s_token\": ", key);
+	rfs_text_put_json_string(t, token.buf ? token.buf : "");
+	free(token.buf);
+}
+
+/*
+ * A Prometheus label value: UTF-8 text with backslash, double quote and
+ * newline escaped, as the format requires. A byte that is not UTF-8 cannot
+ * be carried; it is shown as the text \xHH, the escape stats would use.
+ */
+void rfs_text_put_label(struct rfs_text *t, const char *s)
+{
+	while (*s) {
+		size_t u = rfs_utf8_len(s);
+
+		if (*s == '\\' || *s == '"')
+			rfs_text_printf(t, "\\%c", *s);
+		else if (*s == '\n')
+			rfs_text_printf(t, "\\n");
+		else if (!u)
+			rfs_text_printf(t, "\\\\x%02x", (unsigned char)*s);
+		else
+			rfs_text_printf(t, "%.*s", (int)u, s);
+		s += u ? u : 1;
+	}
+}

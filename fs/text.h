@@ -21,4 +21,15 @@ void rfs_text_printf(struct rfs_text *t, const char *fmt, ...)
 /* s as one word in control's quoting (conf/quote.h): what stats prints, remove takes. */
 void rfs_text_put_quoted(struct rfs_text *t, const char *s);
 
+/*
+ * A JSON string: UTF-8 text with quotes, backslashes and control characters
+ * escaped; a byte that is not UTF-8 becomes U+FFFD.
+ */
+void rfs_text_put_json_string(struct rfs_text *t, const char *s);
+/* "key": "text", "key_token": "quoted": the name for jq, the name for control. */
+void rfs_text_put_json_name(struct rfs_text *t, const char *key, const char *s);
+/* A Prometheus label value (backslash, quote and newline escaped; a byte
+ * that is not UTF-8 as the text \xHH). */
+void rfs_text_put_label(struct rfs_text *t, const char *s);
+
 #endif

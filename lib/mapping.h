@@ -23,7 +23,6 @@
 #include <sys/uio.h>
 
 #include "lib/store.h"
-#include "lib/store.h"
 
 /* Largest region: bounded so its address-space reservation always fits. */
 #define RFS_REGION_MAX (1ULL << 42) /* 4 TiB */
@@ -74,6 +73,20 @@ struct rfs_io {
 int rfs_region_new(struct rfs_store *store, struct rfs_mapping **out);
 /* The store a region's bytes are in (held by it); NULL for a view. */
 struct rfs_store *rfs_region_store(const struct rfs_mapping *m);
+
+struct rfs_ledger;
+/*
+ * Who owns a region, for budgets by owner (ledger.h; l NULL: none): at
+ * creation and at each chown its allocated bytes move to the new owners,
+ * -ENOSPC if they have no room (nothing changed). From then on every change
+ * made through it is checked against and charged to them. No-op for views.
+ */
+int rfs_region_set_owner(struct rfs_mapping *m, struct rfs_ledger *l, uid_t uid, gid_t gid);
+/* The same without the check, after rfs_ledger_reset_use: count it again. */
+void rfs_region_recount(struct rfs_mapping *m, struct rfs_ledger *l, uid_t uid, gid_t gid);
+/* Is its owner or group limited? Then the daemon must serve its writers:
+ * the kernel's would go around the count. */
+bool rfs_region_counted(struct rfs_mapping *m);
 
 struct rfs_windows;
 

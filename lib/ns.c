@@ -47,9 +47,9 @@ static void maybe_free(struct rfs_ns *ns, struct rfs_node *n)
 	node_free(n);
 }
 
-/* A new node; a new region's bytes go to store. */
-static int node_new(struct rfs_store *store, mode_t mode, struct rfs_cred cred,
-		    struct rfs_mapping *map, struct rfs_node **out)
+/* A new node; a new region's bytes go to store, its owners are counted in ledger. */
+static int node_new(struct rfs_store *store, struct rfs_ledger *ledger, mode_t mode,
+		    struct rfs_cred cred, struct rfs_mapping *map, struct rfs_node **out)
 {
 	struct rfs_node *n = calloc(1, sizeof(*n));
 	int64_t t = rfs_now_ns();
@@ -68,6 +68,10 @@ static int node_new(struct rfs_store *store, mode_t mode, struct rfs_cred cred,
 		n->map = map;
 		if (!map)
 			err = rfs_region_new(store, &n->map);
+		/* A declared region may be over its owner's budget already. */
+		if (!err && (err = rfs_region_set_owner(n->map, ledger, cred.uid, cred.gid)) &&
+		    !map)
+			rfs_mapping_free(n->map);
 		if (err) {
 			free(n);
 			return err;
@@ -128,7 +132,7 @@ int rfs_ns_new(struct rfs_store *store, mode_t root_mode, struct rfs_cred owner,
 	ns->store = store;
 	ns->next_ino = 1;
 	ns->all.all_next = ns->all.all_prev = &ns->all;
-	err = node_new(store, S_IFDIR | (root_mode & 07777), owner, NULL, &ns->root);
+	err = node_new(store, NULL, S_IFDIR | (root_mode & 07777), owner, NULL, &ns->root);
 	if (err) {
 		free(ns);
 		return err;
@@ -269,7 +273,7 @@ int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 		if (S_ISDIR(mode))
 			mode |= S_ISGID;
 	}
-	err = node_new(rfs_ns_store_locked(ns, dir), mode, cred, what->map, &n);
+	err = node_new(rfs_ns_store_locked(ns, dir), ns->ledger, mode, cred, what->map, &n);
 	if (err)
 		goto out_unlock;
 	if (S_ISLNK(mode)) {

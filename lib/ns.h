@@ -245,6 +245,14 @@ struct rfs_store *rfs_ns_store_of(struct rfs_ns *ns, struct rfs_node *node);
 /* A directory's own budget, or NULL. ns->lock held (as in a walk). */
 struct rfs_store *rfs_node_budget(const struct rfs_node *dir);
 
+/*
+ * Budgets by owner (ledger.h): regions are counted in l from now on (NULL:
+ * nowhere), each one's bytes counted anew. Call again after changing l's
+ * limits. Regions made later are counted at creation and at each chown
+ * (-ENOSPC when the new owner has no room).
+ */
+void rfs_ns_set_ledger(struct rfs_ns *ns, struct rfs_ledger *l);
+
 /* Totals for statfs. */
 struct rfs_ns_usage {
 	uint64_t nodes;

@@ -119,6 +119,14 @@ int rfs_ns_setattr(struct rfs_ns *ns, struct rfs_node *n, unsigned int which, co
 	if (which & RFS_SET_SIZE)
 		atomic_store(&n->mtime, t);
 	pthread_rwlock_wrlock(&ns->lock);
+	/* A region's bytes go to its new owners' budgets, if they have room. */
+	if (which & (RFS_SET_UID | RFS_SET_GID) && S_ISREG(n->mode) && n->map &&
+	    (err = rfs_region_set_owner(n->map, ns->ledger,
+					which & RFS_SET_UID ? st->st_uid : n->uid,
+					which & RFS_SET_GID ? st->st_gid : n->gid))) {
+		pthread_rwlock_unlock(&ns->lock);
+		return err;
+	}
 	if (which & RFS_SET_MODE)
 		n->mode = (n->mode & S_IFMT) | (st->st_mode & 07777);
 	if (which & RFS_SET_UID)

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "lib/ledger.h"
 #include "lib/store.h"
 
 struct rfs_store *rfs_ns_store_locked(const struct rfs_ns *ns, const struct rfs_node *dir)
@@ -139,4 +140,18 @@ int rfs_ns_set_budget(struct rfs_ns *ns, struct rfs_node *dir, uint64_t size)
 	}
 	pthread_rwlock_unlock(&ns->lock);
 	return err;
+}
+
+void rfs_ns_set_ledger(struct rfs_ns *ns, struct rfs_ledger *l)
+{
+	pthread_rwlock_wrlock(&ns->lock);
+	ns->ledger = l;
+	/* Count every region's bytes anew: limits may have changed, and the
+	 * kernel served some of them uncounted until now. */
+	if (l)
+		rfs_ledger_reset_use(l);
+	for (struct rfs_node *n = ns->all.all_next; n != &ns->all; n = n->all_next)
+		if (S_ISREG(n->mode) && n->map)
+			rfs_region_recount(n->map, l, n->uid, n->gid);
+	pthread_rwlock_unlock(&ns->lock);
 }

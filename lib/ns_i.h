@@ -8,7 +8,8 @@
  *   ns_attr.c  attributes: stat, setattr, times
  *   ns_life.c  open counts and the close lifetime of regions
  *   ns_walk.c  depth-first walks for the control plane
- *   ns_budget.c  budgets: the store each part of the tree keeps regions in
+ *   ns_budget.c  budgets: the store each part of the tree keeps regions in,
+ *                and the ledger that counts regions by owner
  *
  * Locking is ns.h's: "ns->lock" below means struct rfs_ns's lock.
  */
@@ -82,9 +83,10 @@ struct rfs_node {
 /* All fields protected by lock unless marked otherwise. */
 struct rfs_ns {
 	pthread_rwlock_t lock;
-	struct rfs_store *store; /* regions' bytes; fixed */
-	struct rfs_node *root;	 /* fixed */
-	struct rfs_node all;	 /* list head of every node; only all_prev/all_next used */
+	struct rfs_store *store;   /* regions' bytes; fixed */
+	struct rfs_ledger *ledger; /* budgets by owner, or NULL */
+	struct rfs_node *root;	   /* fixed */
+	struct rfs_node all;	   /* list head of every node; only all_prev/all_next used */
 	uint64_t next_ino;
 	uint64_t nodes;
 };

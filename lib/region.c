@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/ledger.h"
 #include "lib/regwin.h"
 #include "lib/rwlock.h"
 
@@ -47,6 +48,13 @@ struct region {
 	unsigned int users; /* opens and operations in flight; protected by use_lock */
 	int fd;		    /* the store file while users > 0; protected by use_lock */
 	uint64_t charged;   /* memfd store: bytes charged for it; protected by use_lock */
+	/* Budgets by owner (ledger.h): the ledger its owners are counted in
+	 * (NULL: none), who they are, and the bytes charged to them. All
+	 * protected by use_lock. */
+	struct rfs_ledger *ledger;
+	uid_t uid;
+	gid_t gid;
+	uint64_t owned;
 
 	pthread_rwlock_t lock; /* shared: copying from mem; exclusive: (re)mapping, shrinking */
 	char *mem;	       /* protected by lock; NULL while reserve == 0 */
@@ -159,23 +167,120 @@ static bool all_resident(const struct region *m, uint64_t off, size_t len)
 }
 
 /*
- * memfd store: tell it how this region's allocation moved since the last
- * settle. Under use_lock, so concurrent writers each count their own pages.
+ * Tell those who count this region's allocation (a memfd store, the
+ * owners' ledger) how it moved since the last settle. Under use_lock, so
+ * concurrent writers each count their own pages.
  */
 static void settle(struct region *m)
 {
+	bool memfd = rfs_store_kind(m->store) == RFS_STORE_MEMFD;
 	struct stat st;
 	uint64_t now;
 
-	if (rfs_store_kind(m->store) != RFS_STORE_MEMFD)
-		return;
 	pthread_mutex_lock(&m->use_lock);
-	if (fstat(m->fd, &st) == 0) {
+	if ((memfd || m->ledger) && fstat(m->fd, &st) == 0) {
 		now = (uint64_t)st.st_blocks * 512;
-		rfs_store_charge(m->store, (int64_t)(now - m->charged));
+		if (memfd)
+			rfs_store_charge(m->store, (int64_t)(now - m->charged));
 		m->charged = now;
+		rfs_ledger_charge(m->ledger, m->uid, m->gid, (int64_t)(now - m->owned));
+		m->owned = now;
 	}
 	pthread_mutex_unlock(&m->use_lock);
+}
+
+/*
+ * May filling [off, off + len) take memory? Those who count it (a memfd
+ * store's cap, a limited owner's budget) are asked first: -ENOSPC. The
+ * store file is in use.
+ */
+static int may_take(struct region *m, uint64_t off, uint64_t len)
+{
+	bool memfd = rfs_store_kind(m->store) == RFS_STORE_MEMFD, owners;
+	struct rfs_ledger *l;
+	uid_t uid;
+	gid_t gid;
+	int err = 0;
+
+	pthread_mutex_lock(&m->use_lock);
+	l = m->ledger;
+	uid = m->uid;
+	gid = m->gid;
+	pthread_mutex_unlock(&m->use_lock);
+	owners = rfs_ledger_limited(l, uid, gid);
+	if ((!memfd && !owners) || !may_allocate(m->fd, off, off + len))
+		return 0;
+	if (memfd)
+		err = rfs_store_check(m->store, len);
+	if (!err && owners)
+		err = rfs_ledger_check(l, uid, gid, len);
+	return err;
+}
+
+/* The bytes its store file has allocated. use_lock held. */
+static uint64_t allocated(struct region *m)
+{
+	struct stat st;
+
+	return rfs_store_stat(m->store, &m->file, &st) == 0 ? (uint64_t)st.st_blocks * 512 : 0;
+}
+
+int rfs_region_set_owner(struct rfs_mapping *mm, struct rfs_ledger *l, uid_t uid, gid_t gid)
+{
+	struct region *m = to_region(mm);
+	uint64_t now;
+	int err = 0;
+
+	if (rfs_mapping_kind(mm) != RFS_KIND_REGION || (!l && !m->ledger))
+		return 0;
+	pthread_mutex_lock(&m->use_lock);
+	now = allocated(m);
+	rfs_ledger_charge(m->ledger, m->uid, m->gid, -(int64_t)m->owned);
+	if (rfs_ledger_limited(l, uid, gid))
+		err = rfs_ledger_check(l, uid, gid, now);
+	if (err) {
+		rfs_ledger_charge(m->ledger, m->uid, m->gid, (int64_t)m->owned);
+	} else {
+		m->ledger = l;
+		m->uid = uid;
+		m->gid = gid;
+		m->owned = rfs_ledger_charge(l, uid, gid, (int64_t)now) ? 0 : now;
+	}
+	pthread_mutex_unlock(&m->use_lock);
+	return err;
+}
+
+void rfs_region_recount(struct rfs_mapping *mm, struct rfs_ledger *l, uid_t uid, gid_t gid)
+{
+	struct region *m = to_region(mm);
+
+	if (rfs_mapping_kind(mm) != RFS_KIND_REGION)
+		return;
+	pthread_mutex_lock(&m->use_lock);
+	m->ledger = l;
+	m->uid = uid;
+	m->gid = gid;
+	m->owned = l ? allocated(m) : 0;
+	if (rfs_ledger_charge(l, uid, gid, (int64_t)m->owned))
+		m->owned = 0;
+	pthread_mutex_unlock(&m->use_lock);
+}
+
+bool rfs_region_counted(struct rfs_mapping *mm)
+{
+	struct region *m = to_region(mm);
+	struct rfs_ledger *l;
+	uid_t uid;
+	gid_t gid;
+
+	if (rfs_mapping_kind(mm) != RFS_KIND_REGION)
+		return false;
+	pthread_mutex_lock(&m->use_lock);
+	l = m->ledger;
+	uid = m->uid;
+	gid = m->gid;
+	pthread_mutex_unlock(&m->use_lock);
+	return rfs_ledger_limited(l, uid, gid);
 }
 
 static const struct rfs_mapping_ops region_ops;
@@ -215,6 +320,7 @@ static void region_free(struct rfs_mapping *mm)
 
 	/* Nothing uses it any more: no descriptor, no mapping. */
 	rfs_store_charge(m->store, -(int64_t)m->charged);
+	rfs_ledger_charge(m->ledger, m->uid, m->gid, -(int64_t)m->owned);
 	rfs_store_remove(m->store, &m->file);
 	rfs_store_free(m->store);
 	rfs_regwin_destroy(&m->win);
@@ -388,9 +494,8 @@ static ssize_t region_write(struct rfs_mapping *mm, const void *buf, size_t len,
 	err = get_use(m);
 	if (err)
 		return err;
-	/* A memfd store checks its cap itself: only filling holes costs. */
-	if (rfs_store_kind(m->store) == RFS_STORE_MEMFD && may_allocate(m->fd, off, off + len))
-		n = rfs_store_check(m->store, len);
+	/* Only filling holes costs. */
+	n = may_take(m, off, len);
 	if (n == 0) {
 		n = pwrite(m->fd, buf, len, (off_t)off);
 		if (n < 0)
@@ -440,9 +545,8 @@ static int region_fallocate(struct rfs_mapping *mm, int mode, uint64_t off, uint
 	err = get_use(m);
 	if (err)
 		return err;
-	if (!(mode & FALLOC_FL_PUNCH_HOLE) && rfs_store_kind(m->store) == RFS_STORE_MEMFD &&
-	    may_allocate(m->fd, off, off + len))
-		err = rfs_store_check(m->store, len);
+	if (!(mode & FALLOC_FL_PUNCH_HOLE))
+		err = may_take(m, off, len);
 	pthread_rwlock_wrlock(&m->lock);
 	if (!err && fallocate(m->fd, mode, (off_t)off, (off_t)len) < 0)
 		err = -errno;

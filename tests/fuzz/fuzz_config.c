@@ -367,6 +367,8 @@ static const char *cfg_diff(const struct rfs_config *a, const struct rfs_config 
 		return "size";
 	if (a->window_max != b->window_max || a->has_window_max != b->has_window_max)
 		return "window_max";
+	if (a->user_size != b->user_size || a->group_size != b->group_size)
+		return "user_size or group_size";
 	if (a->xattr != b->xattr || a->writeback != b->writeback ||
 	    a->strict_dirty != b->strict_dirty || a->owner_only != b->owner_only ||
 	    a->noswap != b->noswap)
@@ -487,6 +489,10 @@ static enum ref_verdict ref_global_key(struct ref_model *m, const char *k, char 
 		return ref_bool(v, &c->owner_only);
 	if (!strcmp(k, "noswap"))
 		return ref_bool(v, &c->noswap);
+	if (!strcmp(k, "user_size"))
+		return ref_size(v, &c->user_size);
+	if (!strcmp(k, "group_size"))
+		return ref_size(v, &c->group_size);
 	if (!strcmp(k, "huge"))
 		return (c->huge = ref_huge(v)) != NULL;
 	if (strcmp(k, "allowed_roots"))
@@ -544,6 +550,9 @@ static enum ref_verdict ref_open(struct ref_model *m, char *title, int lineno)
 		return REF_REFUSE;
 	*name++ = '\0';
 	name += strspn(name, " ");
+	/* Owners' budgets name users and groups (NSS): not modelled. */
+	if (!strcmp(title, "user") || !strcmp(title, "group"))
+		return REF_PASS;
 	if (strcmp(title, "region") && strcmp(title, "view") && strcmp(title, "dir"))
 		return REF_REFUSE;
 	if (!ref_name(name))

@@ -194,3 +194,114 @@ rm -rf "${MNT:?}/t1" "${MNT:?}/team a" "$MNT/outside"
 wait_until 5 bash -c "[[ \$(python3 -c 'import os,sys; s=os.statvfs(sys.argv[1]); print((s.f_blocks-s.f_bfree)*s.f_frsize)' '$MNT') -lt $((2 * MiB)) ]]" ||
 	fail "the mount's use after removing everything: $(statfs "$MNT")"
 ok "removing budgeted directories gives their room back to the mount"
+
+# ================================================================ budgets by owner
+rfs_unmount
+cat >"$W/owners.ini" <<EOF
+[regionfs]
+size = 96M
+user_size = 4M
+
+[user:60002]
+size = 6M
+
+[group:60010]
+size = 5M
+
+[dir:shared]
+mode = 1777
+EOF
+rfs_mount -c "$W/owners.ini"
+as() { local u=$1 g=$2; shift 2; setpriv --reuid="$u" --regid="$g" --clear-groups "$@"; }
+mkdir -m 1777 "$MNT/shared/u1" "$MNT/shared/u2"
+as 60001 60001 python3 "$W/pub/fill.py" "$MNT/shared/u1" a "$W/pub/o1.out" &
+p1=$!
+as 60002 60002 python3 "$W/pub/fill.py" "$MNT/shared/u2" b "$W/pub/o2.out" &
+p2=$!
+wait "$p1" || fail "user 60001's writer failed"
+wait "$p2" || fail "user 60002's writer failed"
+got1=$(head -1 "$W/pub/o1.out")
+got2=$(head -1 "$W/pub/o2.out")
+((got1 <= 4 * MiB && got1 >= 4 * MiB - 64 * 1024)) || fail "user 60001 (user_size 4M) wrote $got1 bytes"
+((got2 <= 6 * MiB && got2 >= 6 * MiB - 64 * 1024)) || fail "user 60002 ([user:60002] 6M) wrote $got2 bytes"
+echo 3 >/proc/sys/vm/drop_caches
+for out in "$W/pub/o1.out" "$W/pub/o2.out"; do
+	tail -n +2 "$out" | while read -r path n sum; do
+		assert_size "$path" "$n"
+		assert_eq "$sum" "$(sha256sum <"$path" | cut -d' ' -f1)" "sha256 of $path"
+	done
+done
+# Root is not held to user_size.
+head -c $((8 * MiB)) /dev/zero >"$MNT/shared/root.bin" || fail "root's 8M past user_size"
+ok "user_size 4M and [user:60002] 6M: two users filling at once stop at $got1 and $got2 bytes (ENOSPC), all read back; root passes"
+
+# A group's budget holds whoever in it owns the bytes.
+as 60003 60010 python3 "$W/pub/fill.py" "$MNT/shared" g "$W/pub/g.out"
+gotg=$(head -1 "$W/pub/g.out")
+((gotg <= 4 * MiB)) || fail "user 60003 of group 60010 wrote $gotg bytes past its own 4M"
+py "os.close(os.open(M + '/shared/grp', os.O_WRONLY | os.O_CREAT)); os.chown(M + '/shared/grp', 0, 60010)"
+py "
+fd = os.open(M + '/shared/grp', os.O_WRONLY)
+n = os.write(fd, b'g' * (2 << 20))
+assert n <= (5 << 20) - $gotg, n
+try:
+    os.write(fd, b'g' * (1 << 20))
+    raise SystemExit('a write past group 60010 budget succeeded')
+except OSError as e:
+    assert e.errno == errno.ENOSPC, e
+"
+ok "[group:60010] 5M: root's writes to a file of group 60010 stop at what is left of it"
+
+# chown into a full budget: ENOSPC, nothing changed.
+expect_errno ENOSPC "os.chown(M + '/shared/root.bin', 60001, -1)"
+assert_eq "0" "$(stat -c %u "$MNT/shared/root.bin")" "owner after a refused chown"
+# Their writers are served by the daemon, which counts; root's by the kernel.
+exec 7>>"$MNT/shared/u1/f0"
+exec 8>>"$MNT/shared/root.bin"
+as 60001 60001 sh -c "exec 9>>'$MNT/shared/u1/f1'; cat '$MNT/.regionfs/holders' >'$W/pub/holders'"
+exec 7>&- 8>&-
+if [[ $served == kernel ]]; then
+	grep -q "^shared/u1/f1 .* 60001 w daemon$" "$W/pub/holders" || fail "a limited user's writer is not daemon-served: $(cat "$W/pub/holders")"
+	grep -q "^shared/root.bin .* 0 w kernel$" "$W/pub/holders" || fail "root's writer is not kernel-served: $(cat "$W/pub/holders")"
+fi
+# A mapped store past the budget: ENOSPC at msync (the daemon serves it).
+truncate -s 1M "$MNT/shared/u1/f0"
+st=0
+(as 60001 60001 python3 -c '
+import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+os.ftruncate(fd, 2 << 20)
+m = mmap.mmap(fd, 2 << 20)
+for off in range(1 << 20, 2 << 20, 4096):
+    m[off] = 1
+try:
+    m.flush()
+except OSError as e:
+    sys.exit(3 if e.errno == 28 else 4)
+' "$MNT/shared/u1/f1"
+	exit $?) 2>"$W/mmap2.err" || st=$?
+((st == 3)) || fail "mapped stores past a user's budget: status $st, not ENOSPC at msync"
+ok "chown into a full budget ENOSPC (owner kept); limited users' writers daemon-served; mapped stores past the budget ENOSPC at msync"
+
+# stats, metrics, stats.json; each user sees only their own row.
+grep -q "^user:60001 user $((4 * MiB)) - - - - - [0-9]* - - - - -$" "$MNT/.regionfs/stats" || fail "stats: no row for user 60001"
+grep -q '^regionfs_owner_budget_bytes{kind="group",id="60010",name="[^"]*"} '$((5 * MiB))'$' "$MNT/.regionfs/metrics" ||
+	fail "metrics: no budget of group 60010"
+rows=$(as 60002 60002 grep -c '^user:' "$MNT/.regionfs/stats")
+assert_eq "1" "$rows" "user rows user 60002 sees"
+as 60002 60002 grep -q '^user:60002 ' "$MNT/.regionfs/stats" || fail "user 60002 does not see its own budget"
+py "
+import json
+o = {(x['kind'], x['id']): x for x in json.load(open(M + '/.regionfs/stats.json'))['owners']}
+assert o[('user', 60002)]['budget'] == 6 << 20, o
+assert o[('user', 60002)]['used'] >= (6 << 20) - 65536, o
+"
+ok "stats rows, metrics and stats.json show each budget by owner; a user sees only its own"
+
+# reload: a larger user_size lets them write on; counted anew.
+sed -i 's/^user_size = 4M$/user_size = 8M/' "$W/owners.ini"
+rfs_ctl "reload"
+as 60001 60001 sh -c "head -c $((2 * MiB)) /dev/zero >'$MNT/shared/u1/after'" || fail "user 60001 after user_size went to 8M"
+as 60001 60001 sh -c "head -c $((4 * MiB)) /dev/zero >'$MNT/shared/u1/over'" 2>/dev/null && fail "user 60001 wrote past 8M"
+rm -rf "${MNT:?}/shared/"*
+ok "reload to user_size 8M: room for 2M more, not for 6M"

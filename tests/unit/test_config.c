@@ -743,6 +743,29 @@ START_TEST(dir_budgets)
 	struct rfs_config cfg;
 	char err[RFS_ERR_MAX];
 
+	ck_assert_int_eq(load("[regionfs]\nuser_size = 1G\ngroup_size = 2G\n"
+			      "[user:1000]\nsize = 4G\n[group:root]\nsize = 0\n",
+			      &cfg, err),
+			 0);
+	ck_assert_uint_eq(cfg.user_size, 1ULL << 30);
+	ck_assert_uint_eq(cfg.group_size, 2ULL << 30);
+	ck_assert_uint_eq(cfg.n_owners, 2);
+	ck_assert(!cfg.owners[0].group);
+	ck_assert_uint_eq(cfg.owners[0].id, 1000);
+	ck_assert_uint_eq(cfg.owners[0].size, 4ULL << 30);
+	ck_assert(cfg.owners[1].group);
+	ck_assert_uint_eq(cfg.owners[1].id, 0);
+	ck_assert(rfs_config_has_owner_budgets(&cfg));
+	rfs_config_free(&cfg);
+	ck_load_error("[user:1000]\n", "t.ini:1: missing key 'size' in [user:1000]");
+	ck_load_error("[user:1000]\nsize = 1\n[user:1000]\nsize = 2\n",
+		      "t.ini:3: user 1000 given twice (first at line 1)");
+	ck_load_error("[group:1]\nmode = 1\n", "t.ini:2: unknown key 'mode' in [group:1]");
+	ck_load_error("[user:no-such-user-here]\nsize = 1\n",
+		      "t.ini:1: unknown user 'no-such-user-here' in [user:no-such-user-here]");
+	ck_load_error("[regionfs]\nuser_size = 1\nuser_size = 1\n",
+		      "t.ini:3: key 'user_size' given twice in [regionfs]");
+
 	ck_assert_int_eq(load("[dir:t1]\nsize = 64M\n[dir:t2]\nsize = 0\n[dir:t3]\n", &cfg, err),
 			 0);
 	ck_assert(cfg.dirs[0].has_size);
