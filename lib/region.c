@@ -190,13 +190,13 @@ static void settle(struct region *m)
 }
 
 /*
- * May filling [off, off + len) take memory? Those who count it (a memfd
- * store's cap, a limited owner's budget) are asked first: -ENOSPC. The
- * store file is in use.
+ * May filling [off, off + len) take memory? Those who count it (a store
+ * the kernel cannot hold to its cap, a limited owner's budget) are asked
+ * first: -ENOSPC. The store file is in use.
  */
 static int may_take(struct region *m, uint64_t off, uint64_t len)
 {
-	bool memfd = rfs_store_kind(m->store) == RFS_STORE_MEMFD, owners;
+	bool store = rfs_store_daemon_checks(m->store), owners;
 	struct rfs_ledger *l;
 	uid_t uid;
 	gid_t gid;
@@ -208,9 +208,9 @@ static int may_take(struct region *m, uint64_t off, uint64_t len)
 	gid = m->gid;
 	pthread_mutex_unlock(&m->use_lock);
 	owners = rfs_ledger_limited(l, uid, gid);
-	if ((!memfd && !owners) || !may_allocate(m->fd, off, off + len))
+	if ((!store && !owners) || !may_allocate(m->fd, off, off + len))
 		return 0;
-	if (memfd)
+	if (store)
 		err = rfs_store_check(m->store, len);
 	if (!err && owners)
 		err = rfs_ledger_check(l, uid, gid, len);

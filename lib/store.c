@@ -494,17 +494,34 @@ void rfs_store_remove(struct rfs_store *s, struct rfs_store_file *f)
 	unlinkat(s->dir, name, 0);
 }
 
+/* Can the kernel not hold regions to the cap? s->lock held. */
+static bool daemon_checks(const struct rfs_store *s)
+{
+	return s->kind == RFS_STORE_MEMFD || (s->reconf < 0 && s->reserved);
+}
+
+bool rfs_store_daemon_checks(struct rfs_store *s)
+{
+	bool checks;
+
+	pthread_mutex_lock(&s->lock);
+	checks = daemon_checks(s);
+	pthread_mutex_unlock(&s->lock);
+	return checks;
+}
+
 int rfs_store_check(struct rfs_store *s, uint64_t bytes)
 {
-	uint64_t used, cap;
+	uint64_t used = 0, cap;
+	bool checks;
 
-	if (s->kind != RFS_STORE_MEMFD)
-		return 0;
 	pthread_mutex_lock(&s->lock);
-	used = s->memfd_bytes + s->reserved;
+	checks = daemon_checks(s);
+	if (checks)
+		used = regions_used(s) + s->reserved;
 	cap = s->cap;
 	pthread_mutex_unlock(&s->lock);
-	return bytes > cap || used > cap - bytes ? -ENOSPC : 0;
+	return checks && (bytes > cap || used > cap - bytes) ? -ENOSPC : 0;
 }
 
 int rfs_store_reserve(struct rfs_store *s, int64_t bytes)

@@ -100,10 +100,13 @@ int rfs_store_set_times(struct rfs_store *s, const struct rfs_store_file *f,
 void rfs_store_remove(struct rfs_store *s, struct rfs_store_file *f);
 
 /*
- * memfd stores only (0 for tmpfs, where the kernel does this): may bytes
- * more be allocated? -ENOSPC if not. After a change, tell the store how
- * the file's allocation moved.
+ * Where the kernel cannot hold regions to the cap (memfds; a tmpfs made in
+ * a user namespace, which we may not shrink, once bytes are reserved from
+ * it), the daemon checks: may bytes more be allocated? -ENOSPC if not; 0
+ * where the kernel checks. After a change, tell a memfd store how the
+ * file's allocation moved (charge).
  */
+bool rfs_store_daemon_checks(struct rfs_store *s);
 int rfs_store_check(struct rfs_store *s, uint64_t bytes);
 void rfs_store_charge(struct rfs_store *s, int64_t delta);
 

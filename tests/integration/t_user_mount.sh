@@ -85,6 +85,23 @@ kill -0 "$RFS_PID" && nobody test -d "$MNT/.regionfs" || fail "daemon gone"
 nobody cmp "$U/scratch/src" "$MNT/a" || fail "region a changed"
 ok "mmap stores over the cap: msync ENOSPC, $n write-backs refused (metrics, log); region a intact"
 
+# --- a budget in a user's mount: its room is taken from the cap, which the
+# daemon checks (a tmpfs made in a user namespace cannot be shrunk)
+nobody rm -f "$MNT/h" "$MNT/a"
+printf 'dir tenant size=1M\n' | nobody tee "$MNT/.regionfs/control" >/dev/null ||
+	fail "dir tenant size=1M: $(nobody cat "$MNT/.regionfs/control")"
+out=$(nobody dd if=/dev/zero of="$MNT/tenant/f" bs=64k count=32 2>&1) && fail "2 MiB fit a 1M budget"
+[[ $out == *"No space left on device"* ]] || fail "dd over the budget: $out"
+out=$(nobody dd if=/dev/zero of="$MNT/outside" bs=64k count=64 2>&1) && fail "4 MiB fit beside a 1M budget in a 4M cap"
+[[ $out == *"No space left on device"* ]] || fail "dd beside the budget: $out"
+used=$(nobody python3 -c '
+import os, sys
+t = os.statvfs(sys.argv[1]); b = os.statvfs(sys.argv[1] + "/tenant")
+print(t.f_blocks * t.f_frsize, (t.f_blocks - t.f_bfree) * t.f_frsize, b.f_blocks * b.f_frsize)' "$MNT")
+assert_eq "$((4 << 20)) $((4 << 20)) $((1 << 20))" "$used" "df of the mount and of the budget"
+nobody rm -rf "$MNT/tenant" "$MNT/outside"
+ok "a 1M budget in a user's 4M mount: ENOSPC inside it and beside it, the two together never past the cap"
+
 # --- over io_uring too, when the suite runs with it
 if [[ " ${RFS_MOUNT_OPTS:-} " == *" io_uring "* ]]; then
 	n=$(nobody awk '$1 == "regionfs_io_uring_requests_total" { print $2 }' "$MNT/.regionfs/metrics")
