@@ -31,7 +31,7 @@ struct rfs_wire;
 	X(lookup) X(forget) X(getattr) X(setattr) X(readlink) X(mknod)          \
 	X(mkdir) X(unlink) X(rmdir) X(symlink) X(rename) X(link) X(open)        \
 	X(read) X(write) X(flush) X(release) X(fsync) X(readdir) X(statfs)      \
-	X(create) X(fallocate) X(lseek) X(getxattr)
+	X(create) X(fallocate) X(lseek) X(getxattr) X(opendir)
 /* clang-format on */
 
 enum rfs_op {

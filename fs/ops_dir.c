@@ -140,7 +140,8 @@ static int emit(void *ctx, const char *name, struct rfs_node *node, uint64_t nex
 	return 0;
 }
 
-static void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
+static void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus,
+		 struct fuse_file_info *fi)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
 	struct listing l = {.req = req, .d = d, .plus = plus, .size = size};
@@ -152,7 +153,8 @@ static void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool pl
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	err = rfs_ns_readdir(d->ns, rfs_node(d, ino), (uint64_t)off, emit, &l);
+	err = rfs_ns_readdir(d->ns, rfs_node(d, ino), (uint64_t)off,
+			     (struct rfs_listing *)(uintptr_t)fi->fh, emit, &l);
 	if (err)
 		fuse_reply_err(req, -err);
 	else
@@ -160,18 +162,43 @@ static void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool pl
 	free(l.buf);
 }
 
+/* An open directory is a listing of it (lib/ns.h): linear, and it ends. */
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+	struct rfs_listing *l;
+	int err;
+
+	rfs_count(d, RFS_OP_opendir);
+	err = rfs_ns_listing_open(d->ns, rfs_node(d, ino), &l);
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	fi->fh = (uintptr_t)l;
+	if (fuse_reply_open(req, fi)) /* the opener was interrupted */
+		rfs_ns_listing_close(d->ns, l);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+
+	(void)ino;
+	rfs_ns_listing_close(d->ns, (struct rfs_listing *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
-	(void)fi;
-	list(req, ino, size, off, false);
+	list(req, ino, size, off, false, fi);
 }
 
 static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			   struct fuse_file_info *fi)
 {
-	(void)fi;
-	list(req, ino, size, off, true);
+	list(req, ino, size, off, true, fi);
 }
 
 static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
@@ -191,6 +218,8 @@ void rfs_ops_dir(struct fuse_lowlevel_ops *ops)
 	ops->unlink = op_unlink;
 	ops->rmdir = op_rmdir;
 	ops->rename = op_rename;
+	ops->opendir = op_opendir;
+	ops->releasedir = op_releasedir;
 	ops->readdir = op_readdir;
 	ops->readdirplus = op_readdirplus;
 	ops->fsyncdir = op_fsyncdir;

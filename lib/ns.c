@@ -58,6 +58,7 @@ static int node_new(struct rfs_store *store, struct rfs_ledger *ledger, mode_t m
 	if (!n)
 		return -ENOMEM;
 	n->mode = mode;
+	n->type = mode & S_IFMT;
 	n->uid = cred.uid;
 	n->gid = cred.gid;
 	atomic_init(&n->refs, 0);
@@ -313,6 +314,7 @@ int rfs_ns_create_special(struct rfs_ns *ns, struct rfs_node *dir, const char *n
 	if (!n)
 		return -ENOMEM;
 	n->mode = mode;
+	n->type = mode & S_IFMT;
 	n->uid = cred.uid;
 	n->gid = cred.gid;
 	n->sealed = true;
@@ -563,12 +565,12 @@ struct rfs_node *rfs_mapping_node(const struct rfs_mapping *m)
 
 struct rfs_mapping *rfs_node_mapping(const struct rfs_node *node)
 {
-	return S_ISREG(node->mode) ? node->map : NULL;
+	return S_ISREG(node->type) ? node->map : NULL;
 }
 
 mode_t rfs_node_type(const struct rfs_node *node)
 {
-	return node->mode & S_IFMT;
+	return node->type;
 }
 
 int rfs_ns_readlink(struct rfs_ns *ns, struct rfs_node *node, char *buf, size_t size)

@@ -179,17 +179,30 @@ mode_t rfs_node_type(const struct rfs_node *node);
 int rfs_ns_readlink(struct rfs_ns *ns, struct rfs_node *node, char *buf, size_t size);
 
 /*
+ * An open listing of a directory (opendir to closedir): it resumes where it
+ * left off in O(1), so listing n entries costs O(n) however often it stops,
+ * and it ends: a listing from cookie 0 shows at most the entries there are
+ * then (rewinddir starts anew). Close it before the directory can go.
+ */
+struct rfs_listing;
+int rfs_ns_listing_open(struct rfs_ns *ns, struct rfs_node *dir, struct rfs_listing **out);
+void rfs_ns_listing_close(struct rfs_ns *ns, struct rfs_listing *l);
+
+/*
  * Walk dir's entries from cookie (0 = start), in a stable order that
- * survives concurrent changes. emit() gets each entry with the cookie that
- * resumes after it; it returns non-zero to stop (the entry was not taken).
+ * survives concurrent changes: every entry present throughout comes once,
+ * one renamed or made meanwhile at most once. l: the open listing this is
+ * part of, or NULL (then resuming walks from the start, and there is no
+ * end bound). emit() gets each entry with the cookie that resumes after
+ * it; it returns non-zero to stop (the entry was not taken).
  * "." and ".." come first. Special nodes at the root (the control plane's
  * directory) are left out, so tar, cp -a, rsync and find pass them by; they
  * stay reachable by name (lookup). Runs under the shared lock: emit must not call
  * back into ns except rfs_ns_ref and rfs_ns_stat_locked.
  */
 typedef int (*rfs_emit_fn)(void *ctx, const char *name, struct rfs_node *node, uint64_t next);
-int rfs_ns_readdir(struct rfs_ns *ns, struct rfs_node *dir, uint64_t cookie, rfs_emit_fn emit,
-		   void *ctx);
+int rfs_ns_readdir(struct rfs_ns *ns, struct rfs_node *dir, uint64_t cookie, struct rfs_listing *l,
+		   rfs_emit_fn emit, void *ctx);
 void rfs_ns_stat_locked(struct rfs_node *node, struct stat *st);
 
 /*

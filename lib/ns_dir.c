@@ -62,6 +62,9 @@ int rfs_dir_insert(struct dir *d, const char *name, struct rfs_node *node)
 
 void rfs_dir_erase(struct dir *d, struct entry *e)
 {
+	for (struct rfs_listing *l = d->listings; l; l = l->next_listing)
+		if (l->next == e)
+			l->next = e->next;
 	rfs_hash_remove(&d->names, &e->link);
 	if (e->prev)
 		e->prev->next = e->next;
@@ -74,26 +77,86 @@ void rfs_dir_erase(struct dir *d, struct entry *e)
 	free(e);
 }
 
-int rfs_ns_readdir(struct rfs_ns *ns, struct rfs_node *dir, uint64_t cookie, rfs_emit_fn emit,
-		   void *ctx)
+int rfs_ns_listing_open(struct rfs_ns *ns, struct rfs_node *dir, struct rfs_listing **out)
 {
+	struct rfs_listing *l;
+
+	if (!is_dir(dir))
+		return -ENOTDIR;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->dir = dir;
+	pthread_rwlock_wrlock(&ns->lock);
+	l->next_listing = dir->dir.listings;
+	if (l->next_listing)
+		l->next_listing->prev_listing = l;
+	dir->dir.listings = l;
+	pthread_rwlock_unlock(&ns->lock);
+	*out = l;
+	return 0;
+}
+
+void rfs_ns_listing_close(struct rfs_ns *ns, struct rfs_listing *l)
+{
+	if (!l)
+		return;
+	pthread_rwlock_wrlock(&ns->lock);
+	if (l->prev_listing)
+		l->prev_listing->next_listing = l->next_listing;
+	else
+		l->dir->dir.listings = l->next_listing;
+	if (l->next_listing)
+		l->next_listing->prev_listing = l->prev_listing;
+	pthread_rwlock_unlock(&ns->lock);
+	free(l);
+}
+
+/* The first entry of d after cookie: the list is in cookie order. */
+static struct entry *after(const struct dir *d, uint64_t cookie)
+{
+	struct entry *e = d->head;
+
+	while (e && e->cookie <= cookie)
+		e = e->next;
+	return e;
+}
+
+int rfs_ns_readdir(struct rfs_ns *ns, struct rfs_node *dir, uint64_t cookie, struct rfs_listing *l,
+		   rfs_emit_fn emit, void *ctx)
+{
+	uint64_t end = UINT64_MAX;
 	struct entry *e;
 	int err = 0;
 
 	pthread_rwlock_rdlock(&ns->lock);
-	if (!is_dir(dir)) {
+	if (!is_dir(dir) || (l && l->dir != dir)) {
 		err = -ENOTDIR;
 		goto out_unlock;
 	}
+	/* A listing from the start sees the entries there are now, and no
+	 * later ones: an entry renamed meanwhile takes a new cookie, and
+	 * would otherwise come round again without end. */
+	if (l && cookie == 0)
+		l->end = dir->dir.next_cookie;
+	if (l)
+		end = l->end;
 	if (cookie < COOKIE_DOT && emit(ctx, ".", dir, COOKIE_DOT))
 		goto out_unlock;
 	if (cookie < COOKIE_DOTDOT && emit(ctx, "..", dir->dir.parent, COOKIE_DOTDOT))
 		goto out_unlock;
-	for (e = dir->dir.head; e; e = e->next) {
-		if (e->cookie <= cookie || (dir == ns->root && e->node->sealed))
+	/* Where this listing left off, without walking what it passed. */
+	e = l && l->resume && l->resume == cookie ? l->next : after(&dir->dir, cookie);
+	for (; e && e->cookie < end; e = e->next) {
+		if (dir == ns->root && e->node->sealed)
 			continue;
 		if (emit(ctx, e->name, e->node, e->cookie))
 			break;
+		cookie = e->cookie;
+	}
+	if (l) {
+		l->next = e;
+		l->resume = cookie;
 	}
 out_unlock:
 	pthread_rwlock_unlock(&ns->lock);

@@ -40,6 +40,21 @@ struct entry {
 };
 
 /*
+ * Where an open listing of a directory stands (ns.h's rfs_ns_listing): the
+ * entry it emits next, found again in O(1) however many entries it passed.
+ * An erase moves cursors off the erased entry. In the directory's list of
+ * listings; all under ns->lock (a listing moves its own cursor under the
+ * shared lock: the kernel serializes the readdirs of one open directory).
+ */
+struct rfs_listing {
+	struct rfs_node *dir;
+	struct entry *next; /* NULL: at the end */
+	uint64_t resume;    /* the cookie that resumes at next; 0: none yet */
+	uint64_t end;	    /* entries made from this cookie on are not listed */
+	struct rfs_listing *prev_listing, *next_listing;
+};
+
+/*
  * A directory's entries: a hash table to find a name and, beside it, a
  * list in insertion (cookie) order, which readdir and the walks follow, so
  * a cookie stays valid however the table grows.
@@ -50,12 +65,14 @@ struct dir {
 	uint64_t next_cookie;
 	struct rfs_node *parent; /* the root is its own parent */
 	size_t subdirs;
-	struct rfs_store *budget; /* its own store, held; NULL: regions go to its parent's */
+	struct rfs_store *budget;     /* its own store, held; NULL: regions go to its parent's */
+	struct rfs_listing *listings; /* open listings of it */
 };
 
 struct rfs_node {
 	uint64_t ino;
 	mode_t mode; /* type and permission bits */
+	mode_t type; /* S_IFMT bits of mode, fixed: for readers without the lock */
 	uid_t uid;
 	gid_t gid;
 	nlink_t nlink; /* names; a directory has at most one */

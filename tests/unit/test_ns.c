@@ -347,7 +347,7 @@ START_TEST(name_length)
 
 	g = mk(root, n255, S_IFREG | 0644);
 	ck_assert_ptr_eq(lk(root, n255), g);
-	ck_assert_int_eq(rfs_ns_readdir(ns, root, 0, collect, l), 0);
+	ck_assert_int_eq(rfs_ns_readdir(ns, root, 0, NULL, collect, l), 0);
 	ck_assert_int_eq(count_name(l, n255), 1);
 	ck_assert_int_eq(rfs_ns_remove(ns, root, n255, false), 0);
 	ck_assert_int_eq(rfs_ns_rename(ns, root, "f", root, n255, 0), 0);
@@ -734,7 +734,7 @@ START_TEST(readdir_all)
 		snprintf(name, sizeof(name), "e%03d", i);
 		mk(d, name, i % 3 ? S_IFREG | 0644 : S_IFDIR | 0755);
 	}
-	ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, collect, l), 0);
+	ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, NULL, collect, l), 0);
 	ck_assert_int_eq(l->n, 102);
 	ck_assert_str_eq(l->names[0], ".");
 	ck_assert_ptr_eq(l->nodes[0], d);
@@ -749,7 +749,7 @@ START_TEST(readdir_all)
 
 	/* The root is its own "..". */
 	memset(l, 0, sizeof(*l));
-	ck_assert_int_eq(rfs_ns_readdir(ns, root, 0, collect, l), 0);
+	ck_assert_int_eq(rfs_ns_readdir(ns, root, 0, NULL, collect, l), 0);
 	ck_assert_int_eq(l->n, 3);
 	ck_assert_str_eq(l->names[0], ".");
 	ck_assert_str_eq(l->names[1], "..");
@@ -758,10 +758,10 @@ START_TEST(readdir_all)
 
 	/* Empty directory: just the two. Not a directory: -ENOTDIR. */
 	memset(l, 0, sizeof(*l));
-	ck_assert_int_eq(rfs_ns_readdir(ns, lk(d, "e000"), 0, collect, l), 0);
+	ck_assert_int_eq(rfs_ns_readdir(ns, lk(d, "e000"), 0, NULL, collect, l), 0);
 	ck_assert_int_eq(l->n, 2);
 	memset(l, 0, sizeof(*l));
-	ck_assert_int_eq(rfs_ns_readdir(ns, lk(d, "e001"), 0, collect, l), -ENOTDIR);
+	ck_assert_int_eq(rfs_ns_readdir(ns, lk(d, "e001"), 0, NULL, collect, l), -ENOTDIR);
 	ck_assert_int_eq(l->n, 0);
 	free(l);
 }
@@ -782,7 +782,7 @@ START_TEST(readdir_hides_reserved)
 	rfs_ns_forget(ns, f, 1);
 	mk(root, "z", S_IFREG | 0644);
 	ck_assert_ptr_eq(lk(root, RFS_NS_RESERVED), ctl);
-	ck_assert_int_eq(rfs_ns_readdir(ns, root, 0, collect, l), 0);
+	ck_assert_int_eq(rfs_ns_readdir(ns, root, 0, NULL, collect, l), 0);
 	ck_assert_int_eq(l->n, 4);
 	ck_assert_int_eq(count_name(l, RFS_NS_RESERVED), 0);
 	ck_assert_int_eq(count_name(l, "d"), 1);
@@ -792,22 +792,85 @@ START_TEST(readdir_hides_reserved)
 		struct listing *r = calloc(1, sizeof(*r));
 
 		ck_assert_ptr_nonnull(r);
-		ck_assert_int_eq(rfs_ns_readdir(ns, root, l->next[i], collect, r), 0);
+		ck_assert_int_eq(rfs_ns_readdir(ns, root, l->next[i], NULL, collect, r), 0);
 		ck_assert_int_eq(r->n, 3 - i);
 		ck_assert_int_eq(count_name(r, RFS_NS_RESERVED), 0);
 		free(r);
 	}
 	/* Its own entries are listed, and so is a ".regionfs" below the root. */
 	memset(l, 0, sizeof(*l));
-	ck_assert_int_eq(rfs_ns_readdir(ns, ctl, 0, collect, l), 0);
+	ck_assert_int_eq(rfs_ns_readdir(ns, ctl, 0, NULL, collect, l), 0);
 	ck_assert_int_eq(l->n, 3);
 	ck_assert_int_eq(count_name(l, "stats"), 1);
 	mk(d, RFS_NS_RESERVED, S_IFREG | 0644);
 	memset(l, 0, sizeof(*l));
-	ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, collect, l), 0);
+	ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, NULL, collect, l), 0);
 	ck_assert_int_eq(count_name(l, RFS_NS_RESERVED), 1);
 	rfs_ns_forget(ns, ctl, 1);
 	free(l);
+}
+END_TEST
+
+/*
+ * An open listing under renames, creations and removals in the same
+ * directory: every entry present throughout comes exactly once, and the
+ * listing ends (a renamed entry takes a new cookie: without the listing's
+ * end bound it would come round again).
+ */
+START_TEST(readdir_listing_under_renames)
+{
+	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755);
+	struct listing *batch = calloc(1, sizeof(*batch));
+	struct rfs_listing *cur;
+	int seen[200] = {0}, calls = 0, total = 0, renamed = 0;
+	uint64_t cookie = 0;
+	char name[32], to[32];
+
+	ck_assert_ptr_nonnull(batch);
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "s%03d", i);
+		mk(d, name, S_IFREG | 0644);
+	}
+	ck_assert_int_eq(rfs_ns_listing_open(ns, d, &cur), 0);
+	for (;;) {
+		memset(batch, 0, sizeof(*batch));
+		batch->limit = 7;
+		ck_assert_int_eq(rfs_ns_readdir(ns, d, cookie, cur, collect, batch), 0);
+		if (batch->n == 0)
+			break;
+		ck_assert_int_lt(++calls, 1000);
+		for (int i = 0; i < batch->n; i++) {
+			int k;
+
+			total++;
+			if (sscanf(batch->names[i], "s%d", &k) == 1)
+				seen[k]++;
+		}
+		cookie = batch->next[batch->n - 1];
+		/* Between batches: rename one listed and one not yet listed
+		 * entry (odd numbers only), make one and remove one. */
+		for (int k = 1; k < 200 && renamed < 2 * calls; k += 2) {
+			snprintf(name, sizeof(name), "s%03d", k);
+			if (!lk(d, name))
+				continue;
+			snprintf(to, sizeof(to), "r%03d-%d", k, calls);
+			ck_assert_int_eq(rfs_ns_rename(ns, d, name, d, to, 0), 0);
+			renamed++;
+		}
+		snprintf(name, sizeof(name), "n%d", calls);
+		mk(d, name, S_IFREG | 0644);
+		snprintf(name, sizeof(name), "n%d", calls - 1);
+		if (calls > 1)
+			ck_assert_int_eq(rfs_ns_remove(ns, d, name, false), 0);
+	}
+	rfs_ns_listing_close(ns, cur);
+	/* Every even entry (never renamed) exactly once; nothing twice. */
+	for (int k = 0; k < 200; k += 2)
+		ck_assert_msg(seen[k] == 1, "s%03d seen %d times", k, seen[k]);
+	for (int k = 1; k < 200; k += 2)
+		ck_assert_int_le(seen[k], 1);
+	ck_assert_int_le(total, 202 + calls);
+	free(batch);
 }
 END_TEST
 
@@ -824,23 +887,23 @@ START_TEST(readdir_resume)
 		snprintf(name, sizeof(name), "e%02d", i);
 		mk(d, name, S_IFREG | 0644);
 	}
-	ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, collect, all), 0);
+	ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, NULL, collect, all), 0);
 	ck_assert_int_eq(all->n, 42);
 	/* Stop after every possible count, then resume: together exactly all. */
 	for (stop = 1; stop < 42; stop++) {
 		memset(l, 0, sizeof(*l));
 		l->limit = stop;
-		ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, collect, l), 0);
+		ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, NULL, collect, l), 0);
 		ck_assert_int_eq(l->n, stop);
 		l->limit = 0;
-		ck_assert_int_eq(rfs_ns_readdir(ns, d, l->next[stop - 1], collect, l), 0);
+		ck_assert_int_eq(rfs_ns_readdir(ns, d, l->next[stop - 1], NULL, collect, l), 0);
 		ck_assert_int_eq(l->n, 42);
 		for (i = 0; i < 42; i++)
 			ck_assert_str_eq(l->names[i], all->names[i]);
 	}
 	/* Resuming from the last cookie gives nothing more. */
 	memset(l, 0, sizeof(*l));
-	ck_assert_int_eq(rfs_ns_readdir(ns, d, all->next[41], collect, l), 0);
+	ck_assert_int_eq(rfs_ns_readdir(ns, d, all->next[41], NULL, collect, l), 0);
 	ck_assert_int_eq(l->n, 0);
 	free(l);
 	free(all);
@@ -860,7 +923,7 @@ START_TEST(readdir_remove_during)
 		mk(d, name, S_IFREG | 0644);
 	}
 	l->limit = 2 + 10; /* ".", "..", e00..e09 */
-	ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, collect, l), 0);
+	ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, NULL, collect, l), 0);
 	ck_assert_int_eq(l->n, 12);
 	ck_assert_str_eq(l->names[11], "e09");
 	/* Remove the entry the cookie points after, one before it, and one not
@@ -870,7 +933,7 @@ START_TEST(readdir_remove_during)
 	ck_assert_int_eq(rfs_ns_remove(ns, d, "e15", false), 0);
 	mk(d, "new", S_IFREG | 0644);
 	l->limit = 0;
-	ck_assert_int_eq(rfs_ns_readdir(ns, d, l->next[11], collect, l), 0);
+	ck_assert_int_eq(rfs_ns_readdir(ns, d, l->next[11], NULL, collect, l), 0);
 	for (i = 0; i < 20; i++) {
 		snprintf(name, sizeof(name), "e%02d", i);
 		ck_assert_int_eq(count_name(l, name), i == 15 ? 0 : 1);
@@ -944,7 +1007,7 @@ START_TEST(removed_dir_lives)
 	rfs_ns_stat(ns, d, &st);
 	ck_assert(S_ISDIR(st.st_mode));
 	ck_assert_uint_eq(st.st_nlink, 0);
-	ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, collect, l), 0);
+	ck_assert_int_eq(rfs_ns_readdir(ns, d, 0, NULL, collect, l), 0);
 	ck_assert_int_eq(l->n, 2);
 	ck_assert_uint_eq(nodes(), 2);
 	rfs_ns_forget(ns, d, 1);
@@ -984,7 +1047,7 @@ START_TEST(removed_dir_parent_gone_readdir)
 	struct rfs_node *b = orphan_dir();
 	mode_t dotdot = 0;
 
-	ck_assert_int_eq(rfs_ns_readdir(ns, b, 0, stat_each, &dotdot), 0);
+	ck_assert_int_eq(rfs_ns_readdir(ns, b, 0, NULL, stat_each, &dotdot), 0);
 	ck_assert_msg(S_ISDIR(dotdot), "\"..\" of a removed directory is not a directory (0%o)",
 		      (unsigned int)dotdot);
 	rfs_ns_forget(ns, b, 1);
@@ -1625,7 +1688,8 @@ static Suite *ns_suite(void)
 		{"rename_exchange", {rename_exchange_files, rename_exchange_dirs}},
 		{"dirs", {dir_nlink, setgid_inherit, dir_times}},
 		{"readdir",
-		 {readdir_all, readdir_hides_reserved, readdir_resume, readdir_remove_during}},
+		 {readdir_all, readdir_hides_reserved, readdir_resume, readdir_remove_during,
+		  readdir_listing_under_renames}},
 		{"lifetime",
 		 {removed_file_lives, forget_named_keeps, removed_dir_lives,
 		  removed_dir_parent_gone_readdir, removed_dir_parent_gone_lookup}},
