@@ -169,6 +169,19 @@ void rfs_holders_remove(struct rfs_holders *h, struct rfs_open *o)
 	free(o);
 }
 
+bool rfs_holders_kernel_writer(struct rfs_holders *h, struct rfs_node *node)
+{
+	struct node_opens *n;
+	bool found = false;
+
+	pthread_mutex_lock(&h->lock);
+	n = find(h, node);
+	for (struct rfs_open *o = n ? n->first : NULL; o && !found; o = o->next)
+		found = o->kernel && o->accmode != O_RDONLY;
+	pthread_mutex_unlock(&h->lock);
+	return found;
+}
+
 /* A holder as the walk saw it, resolved to a process after the walk. */
 struct seen {
 	char *path;

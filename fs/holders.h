@@ -60,6 +60,9 @@ int rfs_holders_seal(struct rfs_holders *h, struct rfs_node *node, unsigned int 
 		     unsigned int *writers);
 /* The open of o was released: forget and free it. */
 void rfs_holders_remove(struct rfs_holders *h, struct rfs_open *o);
+/* Does a writer the kernel serves hold node open? Its mapped stores change
+ * the store file unseen, so the kernel must not cache node's attributes. */
+bool rfs_holders_kernel_writer(struct rfs_holders *h, struct rfs_node *node);
 
 /* The holders file: a header, then one line per open of every file who
  * could find with ls and stat (rfs_ns_walk_as); who NULL: all. */

@@ -6,6 +6,9 @@
 #include <string.h>
 #include <time.h>
 
+/* A notice's off for the attributes alone (no page is at that offset). */
+#define ATTR_ONLY UINT64_MAX
+
 struct notice {
 	struct notice *next;
 	fuse_ino_t ino;
@@ -53,6 +56,8 @@ static void *worker(void *arg)
 		} else if (n->name) {
 			fuse_lowlevel_notify_inval_entry(q->se, n->ino, n->name, strlen(n->name));
 			/* The directory's size and times changed too. */
+			fuse_lowlevel_notify_inval_inode(q->se, n->ino, -1, 0);
+		} else if (n->off == ATTR_ONLY) {
 			fuse_lowlevel_notify_inval_inode(q->se, n->ino, -1, 0);
 		} else
 			fuse_lowlevel_notify_inval_inode(q->se, n->ino, (off_t)n->off,
@@ -151,6 +156,11 @@ void rfs_inval_post(struct rfs_inval *q, fuse_ino_t ino, uint64_t off, uint64_t 
 	n->off = off;
 	n->len = len;
 	enqueue(q, n);
+}
+
+void rfs_inval_post_attr(struct rfs_inval *q, fuse_ino_t ino)
+{
+	rfs_inval_post(q, ino, ATTR_ONLY, 0);
 }
 
 void rfs_inval_post_entry(struct rfs_inval *q, fuse_ino_t parent, const char *name)

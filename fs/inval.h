@@ -37,6 +37,9 @@ void rfs_inval_free(struct rfs_inval *q);
 /* Queue a notice: the kernel's cache of ino for [off, off + len). */
 void rfs_inval_post(struct rfs_inval *q, fuse_ino_t ino, uint64_t off, uint64_t len);
 
+/* Queue a notice: the kernel's cached attributes of ino (size, times, ...). */
+void rfs_inval_post_attr(struct rfs_inval *q, fuse_ino_t ino);
+
 /* Queue a notice: the kernel's cached lookup of name in directory parent. */
 void rfs_inval_post_entry(struct rfs_inval *q, fuse_ino_t parent, const char *name);
 

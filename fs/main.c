@@ -414,9 +414,16 @@ out_err:
 /* The model: the store, the namespace with its declarations, the views'
  * windows, the invalidation queue (idle until the session starts it) and
  * the control plane. model_fini undoes whatever part of it was made. */
-static int model_init(struct rfs_daemon *d, const struct options *o, uint64_t cap, char *err,
-		      size_t errlen)
+static int model_init(struct rfs_daemon *d, const struct options *o, uint64_t cap,
+		      enum rfs_atime atime, char *err, size_t errlen)
 {
+	struct rfs_store_tune tune = {
+		.huge = d->cfg.huge,
+		.noswap = d->cfg.noswap,
+		.atime = atime == RFS_ATIME_NO	     ? RFS_STORE_NOATIME
+			 : atime == RFS_ATIME_STRICT ? RFS_STORE_STRICTATIME
+						     : RFS_STORE_RELATIME,
+	};
 	enum rfs_store_kind kind =
 		o->store && strcmp(o->store, "memfd") == 0 ? RFS_STORE_MEMFD : RFS_STORE_TMPFS;
 	int e = 0;
@@ -425,8 +432,7 @@ static int model_init(struct rfs_daemon *d, const struct options *o, uint64_t ca
 	raise_fd_limit();
 	preload_unwinder();
 	rfs_guard_init();
-	e = rfs_store_new_tuned(cap, store_files(), kind,
-				&(struct rfs_store_tune){d->cfg.huge, d->cfg.noswap}, &d->store);
+	e = rfs_store_new_tuned(cap, store_files(), kind, &tune, &d->store);
 	if (e && d->cfg.noswap)
 		snprintf(err, errlen, "noswap: %s",
 			 e == -EOPNOTSUPP ? "memfds can swap; it needs the tmpfs store"
@@ -571,7 +577,7 @@ int main(int argc, char *argv[])
 	if (ret >= 0)
 		goto out_args;
 	block_reload_signals(); /* before any thread: they inherit the mask */
-	ret = model_init(&d, &r.o, cap, err, sizeof(err));
+	ret = model_init(&d, &r.o, cap, r.mo.atime, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "regionfs: %s\n", err);
 		ret = EXIT_USAGE;

@@ -133,7 +133,7 @@ static int emit(void *ctx, const char *name, struct rfs_node *node, uint64_t nex
 		rfs_ns_ref(l->d->ns, node);
 		e.ino = rfs_ino(l->d, node);
 		e.generation = e.attr.st_ino;
-		e.attr_timeout = l->d->timeout;
+		e.attr_timeout = rfs_attr_timeout(l->d, node);
 		e.entry_timeout = l->d->timeout;
 	}
 	l->used += fuse_add_direntry_plus(l->req, l->buf + l->used, room, name, &e, (off_t)next);

@@ -109,7 +109,7 @@ static void end_open(struct rfs_daemon *d, struct rfs_node *node, struct fuse_fi
  * across opens (see the top of this file).
  */
 static void reply_opened(fuse_req_t req, struct rfs_node *node, struct fuse_file_info *fi,
-			 const struct fuse_entry_param *e)
+			 struct fuse_entry_param *e)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
 	struct rfs_mapping *m = rfs_node_mapping(node);
@@ -154,6 +154,14 @@ static void reply_opened(fuse_req_t req, struct rfs_node *node, struct fuse_file
 	if (!region)
 		rfs_view_check_deleted(m, NULL);
 	rfs_node_opened(node);
+	/* The attributes the kernel cached before (with a long timeout) would
+	 * hide this writer's mapped stores: ask for them again. */
+	if (fh == FH_KERNEL && like.accmode != O_RDONLY) {
+		if (e)
+			e->attr_timeout = 0;
+		else
+			rfs_inval_post_attr(d->inval, rfs_ino(d, node));
+	}
 	if (fh == FH_KERNEL)
 		err = e ? rfs_passthrough_reply_create(req, e, fi, id)
 			: rfs_passthrough_reply_open(req, fi, id);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "fs/fs.h"
+#include "fs/holders.h"
 #include "fs/inval.h"
 
 void rfs_fill_entry(struct rfs_daemon *d, struct rfs_node *node, struct fuse_entry_param *e)
@@ -17,8 +18,18 @@ void rfs_fill_entry(struct rfs_daemon *d, struct rfs_node *node, struct fuse_ent
 	rfs_ns_stat(d->ns, node, &e->attr);
 	/* Node addresses can be reused once forgotten; st_ino never is. */
 	e->generation = e->attr.st_ino;
-	e->attr_timeout = d->timeout;
+	e->attr_timeout = rfs_attr_timeout(d, node);
 	e->entry_timeout = d->timeout;
+}
+
+double rfs_attr_timeout(struct rfs_daemon *d, struct rfs_node *node)
+{
+	/* A writer the kernel serves may store through a mapping, which
+	 * moves the store file's mtime (tmpfs stamps each first store to a
+	 * page) where no request shows it: stat must ask each time. */
+	return rfs_node_type(node) == S_IFREG && rfs_holders_kernel_writer(d->holders, node)
+		       ? 0
+		       : d->timeout;
 }
 
 struct rfs_cred rfs_req_cred(fuse_req_t req)
@@ -76,13 +87,14 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
+	struct rfs_node *node = rfs_node(d, ino);
 	struct stat st;
 
 	rfs_count(d, RFS_OP_getattr);
 
 	(void)fi;
-	rfs_ns_stat(d->ns, rfs_node(d, ino), &st);
-	fuse_reply_attr(req, &st, d->timeout);
+	rfs_ns_stat(d->ns, node, &st);
+	fuse_reply_attr(req, &st, rfs_attr_timeout(d, node));
 }
 
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
@@ -126,7 +138,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		return;
 	}
 	rfs_ns_stat(d->ns, node, &st);
-	fuse_reply_attr(req, &st, d->timeout);
+	fuse_reply_attr(req, &st, rfs_attr_timeout(d, node));
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)

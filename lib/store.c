@@ -30,17 +30,22 @@
 #define MOUNT_ATTR_NODEV	 0x00000004
 #define MOUNT_ATTR_NOEXEC	 0x00000008
 #endif
+#ifndef MOUNT_ATTR_NOATIME
+#define MOUNT_ATTR_NOATIME     0x00000010
+#define MOUNT_ATTR_STRICTATIME 0x00000020
+#endif
 
 struct rfs_store {
 	enum rfs_store_kind kind;
 	int dir; /* tmpfs: the instance's root (a detached mount); -1 for memfds */
 	_Atomic uint64_t next_id;
-	_Atomic uint64_t files; /* live files, for the memfd store's file limit */
-	uint64_t max_files;	/* fixed */
-	uint64_t page;		/* fixed */
-	int reconf;		/* tmpfs: a reconfiguration context of the instance, or -1 */
-	bool noswap;		/* tmpfs made with noswap; fixed */
-	char *huge;		/* tmpfs huge= mode or NULL, for budgets made from it; fixed */
+	_Atomic uint64_t files;	    /* live files, for the memfd store's file limit */
+	uint64_t max_files;	    /* fixed */
+	uint64_t page;		    /* fixed */
+	int reconf;		    /* tmpfs: a reconfiguration context of the instance, or -1 */
+	bool noswap;		    /* tmpfs made with noswap; fixed */
+	char *huge;		    /* tmpfs huge= mode or NULL, for budgets made from it; fixed */
+	enum rfs_store_atime atime; /* the same; fixed */
 	_Atomic unsigned int refs;
 	/* A budget: the store its cap is carved from (reserved there while it
 	 * lives), referenced. Changed by rfs_store_move, whose callers
@@ -97,7 +102,11 @@ static int make_tmpfs(uint64_t cap, uint64_t max_files, const struct rfs_store_t
 		err = -errno;
 	mnt = err ? -1
 		  : sys_fsmount(fs, FSMOUNT_CLOEXEC,
-				MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+				MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+					(tune->atime == RFS_STORE_NOATIME ? MOUNT_ATTR_NOATIME
+					 : tune->atime == RFS_STORE_STRICTATIME
+						 ? MOUNT_ATTR_STRICTATIME
+						 : 0));
 	if (!err && mnt < 0)
 		err = -errno;
 	close(fs);
@@ -221,6 +230,7 @@ int rfs_store_new_tuned(uint64_t cap, uint64_t max_files, enum rfs_store_kind wa
 	s->reconf = -1;
 	s->cap = cap;
 	atomic_init(&s->refs, 1);
+	s->atime = tune->atime;
 	if (tune->huge && !(s->huge = strdup(tune->huge))) {
 		free(s);
 		return -ENOMEM;
@@ -261,7 +271,8 @@ int rfs_store_new_tuned(uint64_t cap, uint64_t max_files, enum rfs_store_kind wa
 
 int rfs_store_new_budget(struct rfs_store *parent, uint64_t cap, struct rfs_store **out)
 {
-	struct rfs_store_tune tune = {.huge = parent->huge, .noswap = parent->noswap};
+	struct rfs_store_tune tune = {
+		.huge = parent->huge, .noswap = parent->noswap, .atime = parent->atime};
 	int err;
 
 	if (cap == 0)

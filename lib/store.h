@@ -35,6 +35,13 @@ struct rfs_store;
  */
 int rfs_store_new(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
 		  struct rfs_store **out);
+/* When a read moves a region file's atime, as mount(8)'s atime options. */
+enum rfs_store_atime {
+	RFS_STORE_RELATIME = 0, /* the kernel's default */
+	RFS_STORE_NOATIME,
+	RFS_STORE_STRICTATIME,
+};
+
 /* How the tmpfs instance is made (tmpfs's own mount options). */
 struct rfs_store_tune {
 	const char *huge; /* huge= mode; NULL: the kernel's default, never */
@@ -42,6 +49,10 @@ struct rfs_store_tune {
 	 * region pages never go to swap. A store that cannot have it fails
 	 * with -EINVAL (the kernel refused it) or -EOPNOTSUPP (memfds). */
 	bool noswap;
+	/* Reads the kernel serves from its files touch their atime as this
+	 * says: the namespace's mount's atime option, so that the atime the
+	 * daemon reports moves as the mount promises. */
+	enum rfs_store_atime atime;
 };
 /* rfs_store_new with tune (NULL: the defaults). */
 int rfs_store_new_tuned(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
