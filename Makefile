@@ -109,7 +109,7 @@ integration: $(BUILD)/regionfs
 # t_region_windows (about one run in four, replies fail with EFAULT, "fuse:
 # writing device: Bad address", and a worker never leaves its read at
 # unmount). The plain and ASan passes run both.
-TSAN_TESTS := t_basic t_stress t_view_basic t_lifetime t_ops_control t_ctl_names t_mmap t_budgets
+TSAN_TESTS := t_basic t_stress t_view_basic t_lifetime t_ops_control t_ctl_names t_mmap t_budgets t_readdir t_times
 tsan: test-deps
 	@$(MAKE) --no-print-directory SANITIZE=thread all unit
 	@REGIONFS=$(abspath build-thread/regionfs) SANITIZE=thread tests/integration/run.sh $(TSAN_TESTS)
