@@ -87,7 +87,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 
 	rfs_count(d, RFS_OP_rename);
 
-	if (flags & ~(unsigned int)(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+	if (flags & ~(unsigned int)(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
@@ -95,8 +95,11 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 		f |= RFS_RENAME_NOREPLACE;
 	if (flags & RENAME_EXCHANGE)
 		f |= RFS_RENAME_EXCHANGE;
-	fuse_reply_err(req, -rfs_ns_rename(d->ns, rfs_node(d, parent), name, rfs_node(d, newparent),
-					   newname, f));
+	if (flags & RENAME_WHITEOUT)
+		f |= RFS_RENAME_WHITEOUT;
+	fuse_reply_err(req,
+		       -rfs_ns_rename_as(d->ns, rfs_node(d, parent), name, rfs_node(d, newparent),
+					 newname, f, rfs_req_cred(req)));
 }
 
 struct listing {

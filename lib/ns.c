@@ -478,15 +478,36 @@ static int rename_exchange(struct rfs_ns *ns, struct entry *a, struct rfs_node *
 int rfs_ns_rename(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from,
 		  struct rfs_node *to_dir, const char *to, unsigned int flags)
 {
-	struct entry *src, *dst;
-	struct rfs_node *n;
+	return rfs_ns_rename_as(ns, from_dir, from, to_dir, to, flags, (struct rfs_cred){0, 0});
+}
+
+/* The whiteout of a name renamed away: a character device 0:0, as tmpfs's. */
+static int whiteout_new(struct rfs_cred cred, struct rfs_node **out)
+{
+	int err = node_new(NULL, NULL, S_IFCHR, cred, NULL, out);
+
+	if (!err) {
+		(*out)->rdev = 0;
+		atomic_init(&(*out)->lifetime, RFS_LIFETIME_PERSIST);
+	}
+	return err;
+}
+
+int rfs_ns_rename_as(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from,
+		     struct rfs_node *to_dir, const char *to, unsigned int flags,
+		     struct rfs_cred cred)
+{
+	struct entry *src, *dst, *moved, *we = NULL;
+	struct rfs_node *n, *w = NULL;
 	int budget, err = check_name(ns, to_dir, to);
 
 	if (err)
 		return err;
-	if (flags & ~(RFS_RENAME_NOREPLACE | RFS_RENAME_EXCHANGE) ||
-	    (flags & RFS_RENAME_NOREPLACE && flags & RFS_RENAME_EXCHANGE))
+	if (flags & ~(RFS_RENAME_NOREPLACE | RFS_RENAME_EXCHANGE | RFS_RENAME_WHITEOUT) ||
+	    (flags & RFS_RENAME_EXCHANGE && flags & (RFS_RENAME_NOREPLACE | RFS_RENAME_WHITEOUT)))
 		return -EINVAL;
+	if (flags & RFS_RENAME_WHITEOUT && (err = whiteout_new(cred, &w)))
+		return err;
 	pthread_rwlock_wrlock(&ns->lock);
 	if (!is_dir(from_dir) || !is_dir(to_dir)) {
 		err = -ENOTDIR;
@@ -533,20 +554,36 @@ int rfs_ns_rename(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from
 			goto out_unlock;
 	}
 	/* Insert before dropping anything, so a failed allocation (or a
-	 * budget that does not fit where it goes) changes nothing. */
+	 * budget that does not fit where it goes) changes nothing. The
+	 * whiteout takes the old name beside the entry leaving it (the table
+	 * holds both for a moment, under the lock). */
 	err = rfs_dir_insert(&to_dir->dir, to, n);
 	if (err)
 		goto out_unlock;
+	moved = to_dir->dir.tail; /* rfs_dir_insert appends */
+	if (w && (err = rfs_dir_insert(&from_dir->dir, from, w))) {
+		rfs_dir_erase(&to_dir->dir, moved);
+		goto out_unlock;
+	}
+	we = w ? from_dir->dir.tail : NULL;
 	if (budget && (err = rfs_store_move(n->dir.budget, rfs_ns_store_locked(ns, to_dir)))) {
-		rfs_dir_erase(&to_dir->dir, to_dir->dir.tail);
+		if (we)
+			rfs_dir_erase(&from_dir->dir, we);
+		rfs_dir_erase(&to_dir->dir, moved);
 		goto out_unlock;
 	}
 	if (n->home_entry == src)
-		set_home(n, to_dir, to_dir->dir.tail); /* rfs_dir_insert appends */
+		set_home(n, to_dir, moved);
 	if (dst)
 		rfs_ns_drop_entry(ns, to_dir, dst);
 	rfs_dir_erase(&from_dir->dir, src);
 	set_parent(n, from_dir, to_dir);
+	if (w) {
+		w->nlink = 1;
+		set_home(w, from_dir, we);
+		node_publish(ns, w);
+		w = NULL;
+	}
 out_stamp:
 	if (!err) {
 		atomic_store(&n->ctime, rfs_now_ns());
@@ -555,6 +592,8 @@ out_stamp:
 	}
 out_unlock:
 	pthread_rwlock_unlock(&ns->lock);
+	if (w)
+		node_free(w);
 	return err;
 }
 

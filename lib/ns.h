@@ -135,9 +135,16 @@ int rfs_ns_link(struct rfs_ns *ns, struct rfs_node *node, struct rfs_node *dir, 
 /* unlink(2) (dir false) or rmdir(2) (dir true). */
 int rfs_ns_remove(struct rfs_ns *ns, struct rfs_node *dir, const char *name, bool is_dir);
 
-/* rename(2); flags as renameat2(2): RFS_RENAME_NOREPLACE, RFS_RENAME_EXCHANGE. */
+/* rename(2); flags as renameat2(2): RFS_RENAME_NOREPLACE, RFS_RENAME_EXCHANGE,
+ * RFS_RENAME_WHITEOUT (the old name becomes a whiteout, a character device
+ * 0:0 owned by cred, as overlayfs wants of its upper directory). */
 #define RFS_RENAME_NOREPLACE (1 << 0)
 #define RFS_RENAME_EXCHANGE  (1 << 1)
+#define RFS_RENAME_WHITEOUT  (1 << 2)
+int rfs_ns_rename_as(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from,
+		     struct rfs_node *to_dir, const char *to, unsigned int flags,
+		     struct rfs_cred cred);
+/* The same by root (no whiteout owner to name). */
 int rfs_ns_rename(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from,
 		  struct rfs_node *to_dir, const char *to, unsigned int flags);
 

@@ -874,6 +874,31 @@ START_TEST(readdir_listing_under_renames)
 }
 END_TEST
 
+START_TEST(rename_whiteout)
+{
+	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755), *f = mk(root, "f", S_IFREG | 0644), *w;
+	const struct rfs_cred bob = {.uid = 2000, .gid = 2000};
+	struct stat st;
+	uint64_t before = nodes();
+
+	ck_assert_int_eq(rfs_ns_rename_as(ns, root, "f", d, "g", RFS_RENAME_WHITEOUT, bob), 0);
+	ck_assert_ptr_eq(lk(d, "g"), f);
+	w = lk(root, "f");
+	ck_assert_ptr_nonnull(w);
+	rfs_ns_stat(ns, w, &st);
+	ck_assert(S_ISCHR(st.st_mode));
+	ck_assert_uint_eq(st.st_rdev, 0);
+	ck_assert_uint_eq(st.st_uid, 2000);
+	ck_assert_uint_eq(nodes(), before + 1);
+	ck_assert_int_eq(rfs_ns_rename_as(ns, d, "g", root, "f",
+					  RFS_RENAME_WHITEOUT | RFS_RENAME_EXCHANGE, bob),
+			 -EINVAL);
+	ck_assert_int_eq(rfs_ns_rename_as(ns, d, "nope", root, "x", RFS_RENAME_WHITEOUT, bob),
+			 -ENOENT);
+	ck_assert_uint_eq(nodes(), before + 1);
+}
+END_TEST
+
 START_TEST(readdir_resume)
 {
 	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755);
@@ -1685,7 +1710,7 @@ static Suite *ns_suite(void)
 		{"rename",
 		 {rename_plain, rename_over_file, rename_noreplace, rename_same_node,
 		  rename_into_subtree, rename_type_errors}},
-		{"rename_exchange", {rename_exchange_files, rename_exchange_dirs}},
+		{"rename_exchange", {rename_exchange_files, rename_exchange_dirs, rename_whiteout}},
 		{"dirs", {dir_nlink, setgid_inherit, dir_times}},
 		{"readdir",
 		 {readdir_all, readdir_hides_reserved, readdir_resume, readdir_remove_during,
