@@ -80,6 +80,10 @@ struct rfs_daemon {
 	struct rfs_config cfg;
 	struct fuse_session *se; /* fixed after mount */
 	double timeout;		 /* entry and attribute cache timeout, seconds */
+	/* Every node's generation, random per mount: node numbers restart at 1
+	 * in the next mount, and a file handle kept from this one (an NFS
+	 * client's) must find no file there rather than another. Fixed. */
+	uint32_t generation;
 	bool writeback;		 /* -o writeback: kernel writeback cache; fixed */
 	bool strict_dirty;	 /* -o strict_dirty: keep the kernel's FUSE dirty limit */
 	const char *mountpoint;	 /* fixed after mount */
@@ -109,17 +113,21 @@ static inline struct rfs_daemon *rfs_daemon(fuse_req_t req)
 }
 
 /*
- * Node ids are node pointers; the kernel holds a reference (lookup count)
- * for every id it knows, so the node outlives every request naming it.
+ * Node ids are the namespace's node numbers (st_ino; the root's is 1, as
+ * FUSE's), never reused while it lives, so a file handle the kernel built
+ * from one names that node or none (export support, ops_inode.c). The
+ * kernel holds a reference (lookup count) for every id it sends, so the
+ * node outlives every request naming it.
  */
 static inline struct rfs_node *rfs_node(struct rfs_daemon *d, fuse_ino_t ino)
 {
-	return ino == FUSE_ROOT_ID ? rfs_ns_root(d->ns) : (struct rfs_node *)(uintptr_t)ino;
+	return rfs_ns_node(d->ns, ino);
 }
 
 static inline fuse_ino_t rfs_ino(struct rfs_daemon *d, struct rfs_node *node)
 {
-	return node == rfs_ns_root(d->ns) ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)node;
+	(void)d;
+	return rfs_node_ino(node);
 }
 
 /* Is node one of the control plane's (fs/control.h)? Then its handlers serve it. */

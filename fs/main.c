@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "fs/uring.h"
 #include "fs/views.h"
 #include "fs/wire.h"
+#include "lib/clock.h"
 #include "lib/guard.h"
 #include "lib/ledger.h"
 #include "fs/declare.h"
@@ -243,6 +245,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
 	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
 		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+	/* File handles outlive the kernel's caches: it asks for "." of a node
+	 * id it no longer knows (ops_inode.c), as NFS and open_by_handle_at need. */
+	if (conn->capable & FUSE_CAP_EXPORT_SUPPORT)
+		conn->want |= FUSE_CAP_EXPORT_SUPPORT;
 }
 
 /* Whole pages, as tmpfs rounds its size= (size=512 holds one page). */
@@ -429,6 +435,8 @@ static int model_init(struct rfs_daemon *d, const struct options *o, uint64_t ca
 	int e = 0;
 
 	pthread_mutex_init(&d->ctl_lock, NULL);
+	if (getrandom(&d->generation, sizeof(d->generation), 0) != sizeof(d->generation))
+		d->generation = (uint32_t)rfs_now_ns() ^ (uint32_t)getpid();
 	raise_fd_limit();
 	preload_unwinder();
 	rfs_guard_init();

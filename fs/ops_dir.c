@@ -135,7 +135,7 @@ static int emit(void *ctx, const char *name, struct rfs_node *node, uint64_t nex
 	if (!dot) {
 		rfs_ns_ref(l->d->ns, node);
 		e.ino = rfs_ino(l->d, node);
-		e.generation = e.attr.st_ino;
+		e.generation = l->d->generation;
 		e.attr_timeout = rfs_attr_timeout(l->d, node);
 		e.entry_timeout = l->d->timeout;
 	}

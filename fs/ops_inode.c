@@ -16,8 +16,7 @@ void rfs_fill_entry(struct rfs_daemon *d, struct rfs_node *node, struct fuse_ent
 	memset(e, 0, sizeof(*e));
 	e->ino = rfs_ino(d, node);
 	rfs_ns_stat(d->ns, node, &e->attr);
-	/* Node addresses can be reused once forgotten; st_ino never is. */
-	e->generation = e->attr.st_ino;
+	e->generation = d->generation;
 	e->attr_timeout = rfs_attr_timeout(d, node);
 	e->entry_timeout = d->timeout;
 }
@@ -45,9 +44,15 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct rfs_daemon *d = rfs_daemon(req);
 	struct fuse_entry_param e;
 	struct rfs_node *node;
-	int err = rfs_ns_lookup(d->ns, rfs_node(d, parent), name, &node);
+	int err;
 
 	rfs_count(d, RFS_OP_lookup);
+	/* "." of a node id from a file handle, which the kernel may have
+	 * forgotten (export support): that node if it still lives, else ESTALE. */
+	if (strcmp(name, ".") == 0)
+		err = rfs_ns_find(d->ns, parent, &node);
+	else
+		err = rfs_ns_lookup(d->ns, rfs_node(d, parent), name, &node);
 
 	if (err == -ENOENT) {
 		/* A negative entry: the kernel caches "no such name" until it

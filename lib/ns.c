@@ -36,17 +36,6 @@ static void node_free(struct rfs_node *n)
 	free(n);
 }
 
-/* Free n if nothing holds it any more. ns->lock held exclusive. */
-static void maybe_free(struct rfs_ns *ns, struct rfs_node *n)
-{
-	if (n->nlink || atomic_load(&n->refs) || n == ns->root)
-		return;
-	n->all_prev->all_next = n->all_next;
-	n->all_next->all_prev = n->all_prev;
-	ns->nodes--;
-	node_free(n);
-}
-
 /* A new node; a new region's bytes go to store, its owners are counted in ledger. */
 static int node_new(struct rfs_store *store, struct rfs_ledger *ledger, mode_t mode,
 		    struct rfs_cred cred, struct rfs_mapping *map, struct rfs_node **out)
@@ -85,24 +74,67 @@ static int node_new(struct rfs_store *store, struct rfs_ledger *ledger, mode_t m
 	return 0;
 }
 
-/* Link a new node into the node list. ns->lock held exclusive. */
-static void node_publish(struct rfs_ns *ns, struct rfs_node *n)
+static bool ino_eq(const struct rfs_hash_link *l, const void *key)
 {
-	n->ino = ns->next_ino++;
+	return rfs_hash_entry(l, struct rfs_node, by_ino)->ino == *(const uint64_t *)key;
+}
+
+static uint64_t ino_hash(uint64_t ino)
+{
+	return rfs_hash_mix(ino, 0);
+}
+
+/* Number a new node and add it to the node list and the table of numbers:
+ * 0 or -ENOMEM. ns->lock held exclusive. */
+static int node_publish(struct rfs_ns *ns, struct rfs_node *n)
+{
+	int err;
+
+	n->ino = ns->next_ino;
+	err = rfs_hash_insert(&ns->inos, &n->by_ino, ino_hash(n->ino));
+	if (err) {
+		n->ino = 0;
+		return err;
+	}
+	ns->next_ino++;
 	n->all_next = &ns->all;
 	n->all_prev = ns->all.all_prev;
 	ns->all.all_prev->all_next = n;
 	ns->all.all_prev = n;
 	ns->nodes++;
+	return 0;
+}
+
+/* Undo node_publish. ns->lock held exclusive. */
+static void node_unpublish(struct rfs_ns *ns, struct rfs_node *n)
+{
+	rfs_hash_remove(&ns->inos, &n->by_ino);
+	n->all_prev->all_next = n->all_next;
+	n->all_next->all_prev = n->all_prev;
+	ns->nodes--;
+}
+
+/* Free n if nothing holds it any more. ns->lock held exclusive. */
+static void maybe_free(struct rfs_ns *ns, struct rfs_node *n)
+{
+	if (n->nlink || atomic_load(&n->refs) || n == ns->root)
+		return;
+	node_unpublish(ns, n);
+	node_free(n);
 }
 
 /* Give a new node its first name, in dir, and the caller's reference. ns->lock exclusive. */
 static int attach_new(struct rfs_ns *ns, struct rfs_node *dir, const char *name, struct rfs_node *n)
 {
-	int err = rfs_dir_insert(&dir->dir, name, n);
+	int err = node_publish(ns, n);
 
 	if (err)
 		return err;
+	err = rfs_dir_insert(&dir->dir, name, n);
+	if (err) {
+		node_unpublish(ns, n);
+		return err;
+	}
 	n->nlink = 1;
 	if (is_dir(n)) {
 		n->dir.parent = dir;
@@ -110,7 +142,6 @@ static int attach_new(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 	}
 	set_home(n, dir, dir->dir.tail);
 	atomic_store(&n->refs, 1);
-	node_publish(ns, n);
 	return 0;
 }
 
@@ -131,17 +162,20 @@ int rfs_ns_new(struct rfs_store *store, mode_t root_mode, struct rfs_cred owner,
 	if (!ns)
 		return -ENOMEM;
 	ns->store = store;
-	ns->next_ino = 1;
+	ns->next_ino = 1; /* the root's: FUSE's root id */
 	ns->all.all_next = ns->all.all_prev = &ns->all;
+	rfs_hash_init(&ns->inos);
 	err = node_new(store, NULL, S_IFDIR | (root_mode & 07777), owner, NULL, &ns->root);
+	if (!err && (err = node_publish(ns, ns->root)))
+		node_free(ns->root);
 	if (err) {
+		rfs_hash_destroy(&ns->inos);
 		free(ns);
 		return err;
 	}
 	ns->root->nlink = 1;
 	ns->root->dir.parent = ns->root;
 	atomic_init(&ns->root->lifetime, RFS_LIFETIME_PERSIST);
-	node_publish(ns, ns->root);
 	rfs_rwlock_init(&ns->lock); /* nothing takes it shared twice in one thread */
 	*out = ns;
 	return 0;
@@ -157,6 +191,7 @@ void rfs_ns_free(struct rfs_ns *ns)
 		next = n->all_next;
 		node_free(n);
 	}
+	rfs_hash_destroy(&ns->inos);
 	pthread_rwlock_destroy(&ns->lock);
 	free(ns);
 }
@@ -164,6 +199,43 @@ void rfs_ns_free(struct rfs_ns *ns)
 struct rfs_node *rfs_ns_root(struct rfs_ns *ns)
 {
 	return ns->root;
+}
+
+static struct rfs_node *find_locked(struct rfs_ns *ns, uint64_t ino)
+{
+	struct rfs_hash_link *l = rfs_hash_find(&ns->inos, ino_hash(ino), ino_eq, &ino);
+
+	return l ? rfs_hash_entry(l, struct rfs_node, by_ino) : NULL;
+}
+
+struct rfs_node *rfs_ns_node(struct rfs_ns *ns, uint64_t ino)
+{
+	struct rfs_node *n;
+
+	pthread_rwlock_rdlock(&ns->lock);
+	n = find_locked(ns, ino);
+	pthread_rwlock_unlock(&ns->lock);
+	return n;
+}
+
+int rfs_ns_find(struct rfs_ns *ns, uint64_t ino, struct rfs_node **out)
+{
+	struct rfs_node *n;
+
+	/* Shared is enough: a node is freed (maybe_free) only under the
+	 * exclusive lock, which sees the reference taken here. */
+	pthread_rwlock_rdlock(&ns->lock);
+	n = find_locked(ns, ino);
+	if (n)
+		atomic_fetch_add(&n->refs, 1);
+	pthread_rwlock_unlock(&ns->lock);
+	*out = n;
+	return n ? 0 : -ESTALE;
+}
+
+uint64_t rfs_node_ino(const struct rfs_node *node)
+{
+	return node->ino;
 }
 
 void rfs_ns_ref(struct rfs_ns *ns, struct rfs_node *node)
@@ -561,7 +633,7 @@ int rfs_ns_rename_as(struct rfs_ns *ns, struct rfs_node *from_dir, const char *f
 	if (err)
 		goto out_unlock;
 	moved = to_dir->dir.tail; /* rfs_dir_insert appends */
-	if (w && (err = rfs_dir_insert(&from_dir->dir, from, w))) {
+	if (w && ((err = node_publish(ns, w)) || (err = rfs_dir_insert(&from_dir->dir, from, w)))) {
 		rfs_dir_erase(&to_dir->dir, moved);
 		goto out_unlock;
 	}
@@ -581,7 +653,6 @@ int rfs_ns_rename_as(struct rfs_ns *ns, struct rfs_node *from_dir, const char *f
 	if (w) {
 		w->nlink = 1;
 		set_home(w, from_dir, we);
-		node_publish(ns, w);
 		w = NULL;
 	}
 out_stamp:
@@ -591,6 +662,8 @@ out_stamp:
 		rfs_ns_stamp_dir(to_dir);
 	}
 out_unlock:
+	if (w && w->ino)
+		node_unpublish(ns, w);
 	pthread_rwlock_unlock(&ns->lock);
 	if (w)
 		node_free(w);

@@ -64,6 +64,18 @@ void rfs_ns_free(struct rfs_ns *ns);
 
 struct rfs_node *rfs_ns_root(struct rfs_ns *ns);
 
+/*
+ * Numbers: every node has one (its st_ino, which the driver uses as its
+ * node id), never reused while the namespace lives; the root's is 1.
+ */
+uint64_t rfs_node_ino(const struct rfs_node *node);
+/* The node numbered ino, for a caller that knows something holds it (a
+ * reference it counts); NULL if no node has that number. */
+struct rfs_node *rfs_ns_node(struct rfs_ns *ns, uint64_t ino);
+/* The node numbered ino, referenced, for a caller holding nothing (a file
+ * handle kept across cache drops): -ESTALE if no node has that number now. */
+int rfs_ns_find(struct rfs_ns *ns, uint64_t ino, struct rfs_node **out);
+
 void rfs_ns_ref(struct rfs_ns *ns, struct rfs_node *node);
 /* Drop n references; the node may be freed. */
 void rfs_ns_forget(struct rfs_ns *ns, struct rfs_node *node, uint64_t n);

@@ -70,7 +70,8 @@ struct dir {
 };
 
 struct rfs_node {
-	uint64_t ino;
+	uint64_t ino;		     /* st_ino and the driver's node id; 0 until published */
+	struct rfs_hash_link by_ino; /* in ns->inos while published */
 	mode_t mode; /* type and permission bits */
 	mode_t type; /* S_IFMT bits of mode, fixed: for readers without the lock */
 	uid_t uid;
@@ -104,7 +105,8 @@ struct rfs_ns {
 	struct rfs_ledger *ledger; /* budgets by owner, or NULL */
 	struct rfs_node *root;	   /* fixed */
 	struct rfs_node all;	   /* list head of every node; only all_prev/all_next used */
-	uint64_t next_ino;
+	struct rfs_hash inos;	   /* every published node, by ino */
+	uint64_t next_ino;	   /* never reused: a number names one node for the mount's life */
 	uint64_t nodes;
 };
 

@@ -899,6 +899,39 @@ START_TEST(rename_whiteout)
 }
 END_TEST
 
+/* Node numbers: the root's is 1; each node is found by its number while it
+ * lives (named or referenced), never after; numbers are not reused. */
+START_TEST(numbers_find_nodes)
+{
+	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755), *f = mk(d, "f", S_IFREG | 0644), *g, *w;
+	uint64_t fi = rfs_node_ino(f), gi;
+
+	ck_assert_uint_eq(rfs_node_ino(root), 1);
+	ck_assert_ptr_eq(rfs_ns_node(ns, 1), root);
+	ck_assert_ptr_eq(rfs_ns_node(ns, fi), f);
+	ck_assert_ptr_null(rfs_ns_node(ns, fi + 1000));
+	/* Found by number, referenced: it outlives its last name. */
+	ck_assert_int_eq(rfs_ns_find(ns, fi, &g), 0);
+	ck_assert_ptr_eq(g, f);
+	ck_assert_int_eq(rfs_ns_remove(ns, d, "f", false), 0);
+	ck_assert_ptr_eq(rfs_ns_node(ns, fi), f);
+	rfs_ns_forget(ns, f, 1);
+	ck_assert_ptr_null(rfs_ns_node(ns, fi));
+	ck_assert_int_eq(rfs_ns_find(ns, fi, &g), -ESTALE);
+	ck_assert_ptr_null(g);
+	/* A new node takes a new number; a whiteout gets one too. */
+	g = mk(d, "f", S_IFREG | 0644);
+	gi = rfs_node_ino(g);
+	ck_assert_uint_gt(gi, fi);
+	ck_assert_int_eq(rfs_ns_rename_as(ns, d, "f", root, "g", RFS_RENAME_WHITEOUT, me), 0);
+	w = lk(d, "f");
+	ck_assert_ptr_nonnull(w);
+	ck_assert_uint_gt(rfs_node_ino(w), gi);
+	ck_assert_ptr_eq(rfs_ns_node(ns, rfs_node_ino(w)), w);
+	ck_assert_ptr_eq(rfs_ns_node(ns, gi), g);
+}
+END_TEST
+
 START_TEST(readdir_resume)
 {
 	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755);
@@ -1722,6 +1755,7 @@ static Suite *ns_suite(void)
 		 {close_last_user_removes, close_unused_stays, close_unlinked_reopen,
 		  close_follows_renames, close_no_hard_links, dir_default_lifetime, close_race}},
 		{"setattr", {setattr_fields}},
+		{"numbers", {numbers_find_nodes}},
 		{"usage", {usage_counts}},
 		{"walk", {walk_as_reader}},
 		{"budgets",
