@@ -31,7 +31,8 @@ struct rfs_wire;
 	X(lookup) X(forget) X(getattr) X(setattr) X(readlink) X(mknod)          \
 	X(mkdir) X(unlink) X(rmdir) X(symlink) X(rename) X(link) X(open)        \
 	X(read) X(write) X(flush) X(release) X(fsync) X(readdir) X(statfs)      \
-	X(create) X(fallocate) X(lseek) X(getxattr) X(opendir)
+	X(create) X(fallocate) X(lseek) X(getxattr) X(opendir) X(setxattr)     \
+	X(listxattr) X(removexattr)
 /* clang-format on */
 
 enum rfs_op {
@@ -84,11 +85,12 @@ struct rfs_daemon {
 	 * in the next mount, and a file handle kept from this one (an NFS
 	 * client's) must find no file there rather than another. Fixed. */
 	uint32_t generation;
-	bool writeback;		 /* -o writeback: kernel writeback cache; fixed */
-	bool strict_dirty;	 /* -o strict_dirty: keep the kernel's FUSE dirty limit */
-	const char *mountpoint;	 /* fixed after mount */
-	atomic_bool bdi_tuned;	 /* rfs_bdi_tune ran (at the first open) */
-	uint64_t window_max;	 /* views' mapped-bytes budget; fixed */
+	bool writeback;		/* -o writeback: kernel writeback cache; fixed */
+	bool xattr_facts;	/* -o xattr: user.regionfs.* shown (ops_xattr.c); fixed */
+	bool strict_dirty;	/* -o strict_dirty: keep the kernel's FUSE dirty limit */
+	const char *mountpoint; /* fixed after mount */
+	atomic_bool bdi_tuned;	/* rfs_bdi_tune ran (at the first open) */
+	uint64_t window_max;	/* views' mapped-bytes budget; fixed */
 	struct rfs_counters counters;
 
 	/* Serializes control commands and reloads; guards cfg (which they

@@ -249,6 +249,11 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * id it no longer knows (ops_inode.c), as NFS and open_by_handle_at need. */
 	if (conn->capable & FUSE_CAP_EXPORT_SUPPORT)
 		conn->want |= FUSE_CAP_EXPORT_SUPPORT;
+	/* The kernel enforces ACLs the namespace keeps; the umask reaches the
+	 * namespace, which must not apply it under a default ACL. */
+	if ((conn->capable & (FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK)) ==
+	    (FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK))
+		conn->want |= FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK;
 }
 
 /* Whole pages, as tmpfs rounds its size= (size=512 holds one page). */
@@ -494,8 +499,8 @@ static int session_start(struct rfs_daemon *d, struct run *r)
 	rfs_ops_inode(&r->ops);
 	rfs_ops_dir(&r->ops);
 	rfs_ops_file(&r->ops);
-	if (r->o.xattr || d->cfg.xattr)
-		rfs_ops_xattr(&r->ops); /* opt-in: see fs/ops_xattr.c */
+	d->xattr_facts = r->o.xattr || d->cfg.xattr;
+	rfs_ops_xattr(&r->ops);
 	d->se = fuse_session_new(&r->args, &r->ops, sizeof(r->ops), d);
 	if (!d->se)
 		return 1;
@@ -510,7 +515,7 @@ static int session_start(struct rfs_daemon *d, struct run *r)
 		return 1;
 	}
 	d->pt = rfs_passthrough_new(fuse_session_fd(d->se));
-	if (r->o.io_uring && !(d->uring = rfs_uring_new(d->se)))
+	if (r->o.io_uring && !(d->uring = rfs_uring_new(d)))
 		return 1;
 	if (rfs_wire_attach(d) || (!r->cl.foreground && rfs_log_keep_stderr()) ||
 	    fuse_daemonize(r->cl.foreground))

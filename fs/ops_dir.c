@@ -26,8 +26,11 @@ static void make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
 		 const char *target, dev_t rdev)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
-	struct rfs_new what = {
-		.mode = mode, .cred = rfs_req_cred(req), .target = target, .rdev = rdev};
+	struct rfs_new what = {.mode = mode,
+			       .cred = rfs_req_cred(req),
+			       .target = target,
+			       .rdev = rdev,
+			       .umask = fuse_req_ctx(req)->umask};
 	struct rfs_node *node = NULL;
 	int err;
 

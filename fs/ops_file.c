@@ -118,9 +118,13 @@ static void reply_opened(fuse_req_t req, struct rfs_node *node, struct fuse_file
 	struct rfs_open like = {
 		.node = node, .tid = ctx->pid, .uid = ctx->uid, .accmode = fi->flags & O_ACCMODE};
 	/* A writer of a region sealed grow: the daemon refuses writes past its
-	 * end; of a region whose owner has a budget: the daemon counts. */
+	 * end; of a region whose owner has a budget: the daemon counts; of a
+	 * set-user-ID file (or one with capabilities) not root: the daemon
+	 * drops them at its first write (FUSE_WRITE_KILL_SUIDGID), which the
+	 * kernel would not ask of a backing file. */
 	bool kernel_ok = like.accmode == O_RDONLY ||
-			 (!(rfs_mapping_seals(m) & RFS_SEAL_GROW) && !rfs_region_counted(m));
+			 (!(rfs_mapping_seals(m) & RFS_SEAL_GROW) && !rfs_region_counted(m) &&
+			  (ctx->uid == 0 || !rfs_ns_holds_priv(d->ns, node)));
 	struct rfs_open *o = NULL;
 	int id, fh, err;
 
@@ -218,16 +222,21 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		      struct fuse_file_info *fi)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
-	struct rfs_new what = {.mode = S_IFREG | (mode & 07777), .cred = rfs_req_cred(req)};
+	struct rfs_new what = {.mode = S_IFREG | (mode & 07777),
+			       .cred = rfs_req_cred(req),
+			       .umask = fuse_req_ctx(req)->umask};
 	struct rfs_node *dir = rfs_node(d, parent), *node;
 	struct fuse_entry_param e;
 	int err;
 
 	rfs_count(d, RFS_OP_create);
+	/* "/": an O_TMPFILE open (fs/wire.c), a file with no name yet. */
+	if (strcmp(name, "/") == 0)
+		name = NULL;
 	err = rfs_ns_create(d->ns, dir, name, &what, &node);
 	/* Lost a race with another creator: open what it made, unless O_EXCL;
 	 * if that went meanwhile (a close region's last user left), create. */
-	while (err == -EEXIST && !(fi->flags & O_EXCL)) {
+	while (name && err == -EEXIST && !(fi->flags & O_EXCL)) {
 		err = rfs_ns_lookup(d->ns, dir, name, &node);
 		if (err == -ENOENT)
 			err = rfs_ns_create(d->ns, dir, name, &what, &node);

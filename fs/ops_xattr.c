@@ -1,14 +1,17 @@
 /*
- * user.regionfs.* extended attributes: what stats says about one file,
- * read-only. Opt-in (-o xattr): with getxattr implemented, the kernel asks
- * for security.capability before every write (libfuse 3.14 cannot negotiate
- * FUSE_HANDLE_KILLPRIV_V2), one extra round trip per write(); without it,
- * libfuse answers ENOSYS once and the kernel stops asking.
+ * Extended attributes: what the namespace keeps (user.*, trusted.*,
+ * security.*, POSIX ACLs; lib/ns_xattr.c), and with -o xattr the
+ * read-only user.regionfs.* facts stats gives for each file. Implementing
+ * getxattr costs no round trip per write: the kernel asks for
+ * security.capability once per inode, not per write, because INIT
+ * negotiates FUSE_HANDLE_KILLPRIV_V2 (fs/wire.c), which makes the daemon
+ * the one that drops set-user-ID and capabilities on write.
  */
 #include "fs/ops_xattr.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fs/fs.h"
@@ -64,14 +67,14 @@ static int value_of(struct rfs_node *node, const char *name, char *buf, size_t s
 	return -ENODATA;
 }
 
-static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+static bool ours(const char *name)
 {
-	struct rfs_daemon *d = rfs_daemon(req);
-	char buf[4096 + 64];
-	int n;
+	return strncmp(name, PREFIX, strlen(PREFIX)) == 0;
+}
 
-	rfs_count(d, RFS_OP_getxattr);
-	n = value_of(rfs_node(d, ino), name, buf, sizeof(buf));
+/* Reply to a getxattr or listxattr with n bytes of buf, or the error n. */
+static void reply_value(fuse_req_t req, int n, const char *buf, size_t size)
+{
 	if (n < 0)
 		fuse_reply_err(req, -n);
 	else if (size == 0)
@@ -82,42 +85,80 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 		fuse_reply_buf(req, buf, (size_t)n);
 }
 
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct rfs_daemon *d = rfs_daemon(req);
+	struct rfs_node *node = rfs_node(d, ino);
+	char facts[4096 + 64], *buf;
+	int n;
+
+	rfs_count(d, RFS_OP_getxattr);
+	if (ours(name)) {
+		n = d->xattr_facts ? value_of(node, name, facts, sizeof(facts)) : -ENODATA;
+		reply_value(req, n, facts, size);
+		return;
+	}
+	buf = size ? malloc(size) : NULL;
+	if (size && !buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = rfs_ns_getxattr(d->ns, node, name, buf, size);
+	reply_value(req, n, buf, size);
+	free(buf);
+}
+
 static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
 	struct rfs_node *node = rfs_node(d, ino);
-	char list[512], probe[4096 + 64];
-	size_t len = 0;
+	char probe[4096 + 64], *list;
+	int n = rfs_ns_listxattr(d->ns, node, fuse_req_ctx(req)->uid == 0, NULL, 0);
+	size_t len, cap;
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	rfs_count(d, RFS_OP_listxattr);
+	if (n < 0) {
+		fuse_reply_err(req, -n);
+		return;
+	}
+	/* The namespace's names, then ours; the list may grow meanwhile (ERANGE). */
+	cap = (size_t)n + sizeof(names) / sizeof(names[0]) * 32;
+	list = malloc(cap);
+	if (!list) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = rfs_ns_listxattr(d->ns, node, fuse_req_ctx(req)->uid == 0, list, (size_t)n);
+	len = n < 0 ? 0 : (size_t)n;
+	for (size_t i = 0; n >= 0 && d->xattr_facts && i < sizeof(names) / sizeof(names[0]); i++) {
 		if (value_of(node, names[i], probe, sizeof(probe)) < 0)
 			continue;
 		memcpy(list + len, names[i], strlen(names[i]) + 1);
 		len += strlen(names[i]) + 1;
 	}
-	if (size == 0)
-		fuse_reply_xattr(req, len);
-	else if (len > size)
-		fuse_reply_err(req, ERANGE);
-	else
-		fuse_reply_buf(req, list, len);
+	reply_value(req, n < 0 ? n : (int)len, list, size);
+	free(list);
 }
 
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
 			size_t size, int flags)
 {
-	(void)ino;
-	(void)value;
-	(void)size;
-	(void)flags;
-	/* Ours are facts, not settings; others have nowhere to live. */
-	fuse_reply_err(req, strncmp(name, PREFIX, strlen(PREFIX)) == 0 ? EPERM : ENOTSUP);
+	struct rfs_daemon *d = rfs_daemon(req);
+
+	rfs_count(d, RFS_OP_setxattr);
+	/* Ours are facts, not settings. */
+	fuse_reply_err(req, ours(name) ? EPERM
+				       : -rfs_ns_setxattr(d->ns, rfs_node(d, ino), name, value,
+							  size, flags));
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	(void)ino;
-	fuse_reply_err(req, strncmp(name, PREFIX, strlen(PREFIX)) == 0 ? EPERM : ENOTSUP);
+	struct rfs_daemon *d = rfs_daemon(req);
+
+	rfs_count(d, RFS_OP_removexattr);
+	fuse_reply_err(req,
+		       ours(name) ? EPERM : -rfs_ns_removexattr(d->ns, rfs_node(d, ino), name));
 }
 
 void rfs_ops_xattr(struct fuse_lowlevel_ops *ops)

@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "fs/fs.h"
+#include "fs/wire.h"
 #include "lib/guard.h"
 #include "fs/log.h"
 
@@ -99,6 +100,7 @@ struct worker {
 };
 
 struct rfs_uring {
+	struct rfs_daemon *d; /* whose session it serves; fixed */
 	struct fuse_session *se;
 	int fd; /* the session's /dev/fuse */
 	size_t payload_max;
@@ -170,6 +172,7 @@ static int serve(struct worker *w)
 		memcpy(start, &ih, sizeof(ih));
 		memcpy(start + sizeof(ih), w->hdr.op_in, op);
 		serving = w;
+		rfs_wire_inspect(w->u->d, start, ih.len);
 		fuse_session_process_buf(w->u->se,
 					 &(struct fuse_buf){.mem = start, .size = ih.len});
 		serving = NULL;
@@ -323,14 +326,15 @@ void *rfs_uring_reply_space(size_t *cap)
 	return w->buf + HEADROOM;
 }
 
-struct rfs_uring *rfs_uring_new(struct fuse_session *se)
+struct rfs_uring *rfs_uring_new(struct rfs_daemon *d)
 {
 	struct rfs_uring *u = calloc(1, sizeof(*u));
 
 	if (!u)
 		return NULL;
-	u->se = se;
-	u->fd = fuse_session_fd(se);
+	u->d = d;
+	u->se = d->se;
+	u->fd = fuse_session_fd(d->se);
 	return u;
 }
 

@@ -21,8 +21,8 @@ struct fuse_session;
 struct rfs_daemon;
 struct rfs_uring;
 
-/* A transport for se, idle until rfs_uring_start. NULL if out of memory. */
-struct rfs_uring *rfs_uring_new(struct fuse_session *se);
+/* A transport for d's session, idle until rfs_uring_start. NULL if out of memory. */
+struct rfs_uring *rfs_uring_new(struct rfs_daemon *d);
 
 /* INIT, on the wire (fs/wire.c): did the kernel offer it? Take it in the reply. */
 bool rfs_uring_offered(const struct fuse_init_in *in);

@@ -11,11 +11,63 @@
 #include "fs/uring.h"
 #include "fs/log.h"
 
+#ifndef FUSE_HANDLE_KILLPRIV_V2
+#define FUSE_HANDLE_KILLPRIV_V2 (1u << 28)
+#endif
+#ifndef FUSE_WRITE_KILL_SUIDGID
+#define FUSE_WRITE_KILL_SUIDGID (1u << 2)
+#endif
+#ifndef FUSE_OPEN_KILL_SUIDGID
+#define FUSE_OPEN_KILL_SUIDGID (1u << 0)
+#endif
+#ifndef FATTR_KILL_SUIDGID
+#define FATTR_KILL_SUIDGID (1u << 11)
+#endif
+
 /* INIT as the kernel offered it: read by one thread, answered maybe by another. */
 struct rfs_wire {
 	_Atomic uint64_t unique; /* of the INIT request, until it is answered */
-	atomic_bool passthrough, uring;
+	atomic_bool passthrough, uring, killpriv;
 };
+
+/* Does req (len bytes from /dev/fuse or a ring) ask the daemon to drop
+ * set-user-ID and capabilities (FUSE_HANDLE_KILLPRIV_V2)? libfuse 3.14
+ * does not pass the flags on. */
+static bool asks_kill(const struct fuse_in_header *ih, size_t len)
+{
+	const void *arg = ih + 1;
+
+	len -= sizeof(*ih);
+	switch (ih->opcode) {
+	case FUSE_WRITE:
+		return len >= sizeof(struct fuse_write_in) &&
+		       ((const struct fuse_write_in *)arg)->write_flags & FUSE_WRITE_KILL_SUIDGID;
+	case FUSE_OPEN:
+		return len >= sizeof(struct fuse_open_in) &&
+		       ((const struct fuse_open_in *)arg)->open_flags & FUSE_OPEN_KILL_SUIDGID;
+	case FUSE_SETATTR:
+		return len >= sizeof(struct fuse_setattr_in) &&
+		       ((const struct fuse_setattr_in *)arg)->valid & FATTR_KILL_SUIDGID;
+	default:
+		return false;
+	}
+}
+
+void rfs_wire_inspect(struct rfs_daemon *d, void *req, size_t len)
+{
+	struct fuse_in_header *ih = req;
+
+	if (len < sizeof(*ih))
+		return;
+	/* O_TMPFILE comes as a create of the name "/", which no file can
+	 * have (ops_file.c): the request and its reply are a create's. */
+	if (ih->opcode == FUSE_TMPFILE)
+		ih->opcode = FUSE_CREATE;
+	if (!asks_kill(ih, len))
+		return;
+	/* Before the request itself, as the kernel drops them before writing. */
+	rfs_ns_kill_priv(d->ns, rfs_node(d, ih->nodeid));
+}
 
 static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 {
@@ -30,7 +82,10 @@ static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 		atomic_store(&init->passthrough,
 			     rfs_passthrough_offered(in, (size_t)n - sizeof(*ih)));
 		atomic_store(&init->uring, rfs_uring_offered(in));
+		atomic_store(&init->killpriv, in->flags & FUSE_HANDLE_KILLPRIV_V2);
 		atomic_store(&init->unique, ih->unique);
+	} else if (n > 0) {
+		rfs_wire_inspect(d, buf, (size_t)n);
 	}
 	return n;
 }
@@ -50,6 +105,10 @@ static ssize_t write_init_reply(struct rfs_daemon *d, int fd, struct iovec *iov,
 	rfs_data_path_decide(d, ok && atomic_load(&init->passthrough));
 	if (atomic_load(&d->passthrough))
 		rfs_passthrough_accept(out, iov[1].iov_len);
+	/* The daemon drops set-user-ID on write (rfs_wire_inspect), so the
+	 * kernel need not ask for security.capability before every write. */
+	if (ok && atomic_load(&init->killpriv))
+		out->flags |= FUSE_HANDLE_KILLPRIV_V2;
 	if (uring)
 		rfs_uring_accept(out);
 	else if (d->uring)

@@ -4,11 +4,15 @@
  * predates: it takes the kernel's offers of FUSE passthrough
  * (fs/passthrough.c) and FUSE over io_uring (fs/uring.c) in the INIT reply,
  * adds backing ids to passthrough open replies, hands replies of ring
- * requests to their ring, and is the one place where an errno the client
- * would misread is translated (EMFILE, the daemon's own limit, is ENFILE).
+ * requests to their ring, negotiates FUSE_HANDLE_KILLPRIV_V2 and acts on
+ * the flags that come with it, and is the one place where an errno the
+ * client would misread is translated (EMFILE, the daemon's own limit, is
+ * ENFILE).
  */
 #ifndef REGIONFS_WIRE_H
 #define REGIONFS_WIRE_H
+
+#include <stddef.h>
 
 struct rfs_daemon;
 
@@ -17,6 +21,16 @@ struct rfs_daemon;
  * serving. d->pt and d->uring, when set, take part. 0 or -errno.
  */
 int rfs_wire_attach(struct rfs_daemon *d);
+
+/*
+ * A request as the kernel sent it (len bytes), before libfuse decodes it:
+ * what it asks that libfuse 3.14 would not pass on is done here (a write,
+ * truncating open or setattr by a caller without CAP_FSETID drops the
+ * file's set-user-ID, set-group-ID and security.capability), and an
+ * O_TMPFILE open becomes the create that libfuse can decode (ops_file.c).
+ * The rings (fs/uring.c) call it too.
+ */
+void rfs_wire_inspect(struct rfs_daemon *d, void *req, size_t len);
 
 /* Free the layer's state once the session is gone. */
 void rfs_wire_detach(struct rfs_daemon *d);

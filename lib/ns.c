@@ -33,6 +33,7 @@ static void node_free(struct rfs_node *n)
 	} else if (S_ISLNK(n->mode)) {
 		free(n->target);
 	}
+	rfs_xattrs_free(n->xattrs);
 	free(n);
 }
 
@@ -120,6 +121,7 @@ static void maybe_free(struct rfs_ns *ns, struct rfs_node *n)
 	if (n->nlink || atomic_load(&n->refs) || n == ns->root)
 		return;
 	node_unpublish(ns, n);
+	rfs_ns_xattrs_release(ns, n);
 	node_free(n);
 }
 
@@ -130,6 +132,12 @@ static int attach_new(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 
 	if (err)
 		return err;
+	/* O_TMPFILE: no name yet; link may give it its first. */
+	if (!name) {
+		n->linkable = true;
+		atomic_store(&n->refs, 1);
+		return 0;
+	}
 	err = rfs_dir_insert(&dir->dir, name, n);
 	if (err) {
 		node_unpublish(ns, n);
@@ -162,6 +170,11 @@ int rfs_ns_new(struct rfs_store *store, mode_t root_mode, struct rfs_cred owner,
 	if (!ns)
 		return -ENOMEM;
 	ns->store = store;
+	struct rfs_store_usage u;
+
+	rfs_store_usage(store, &u);
+	/* As tmpfs's pool for them: 1 KiB for each inode the store may have. */
+	ns->xattr_room = u.files_total * 1024;
 	ns->next_ino = 1; /* the root's: FUSE's root id */
 	ns->all.all_next = ns->all.all_prev = &ns->all;
 	rfs_hash_init(&ns->inos);
@@ -316,18 +329,18 @@ int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 	struct rfs_cred cred = what->cred;
 	mode_t mode = what->mode;
 	struct rfs_node *n;
-	int err = check_name(ns, dir, name);
+	int err = name ? check_name(ns, dir, name) : 0;
 
 	if (err)
 		return err;
-	if (S_ISLNK(mode) && !what->target)
+	if ((S_ISLNK(mode) && !what->target) || (!name && !S_ISREG(mode)))
 		return -EINVAL;
 	pthread_rwlock_wrlock(&ns->lock);
 	if (!is_dir(dir) || dir->nlink == 0) {
 		err = is_dir(dir) ? -ENOENT : -ENOTDIR;
 		goto out_unlock;
 	}
-	if (rfs_dir_find(&dir->dir, name)) {
+	if (name && rfs_dir_find(&dir->dir, name)) {
 		err = -EEXIST;
 		goto out_unlock;
 	}
@@ -346,9 +359,19 @@ int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 		if (S_ISDIR(mode))
 			mode |= S_ISGID;
 	}
+	/* Where the directory gives an ACL, it limits the mode instead (not
+	 * a symlink's, always 0777). */
+	if (!S_ISLNK(mode) && !rfs_ns_has_default_acl(dir))
+		mode &= ~(what->umask & 0777);
 	err = node_new(rfs_ns_store_locked(ns, dir), ns->ledger, mode, cred, what->map, &n);
 	if (err)
 		goto out_unlock;
+	if (!S_ISLNK(mode) && (err = rfs_ns_acl_inherit(ns, dir, n))) {
+		if (what->map)
+			n->map = NULL; /* still the caller's */
+		node_free(n);
+		goto out_unlock;
+	}
 	if (S_ISLNK(mode)) {
 		n->target = strdup(what->target);
 		if (!n->target) {
@@ -364,10 +387,12 @@ int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 	if (err) {
 		if (what->map)
 			n->map = NULL; /* still the caller's */
+		rfs_ns_xattrs_release(ns, n);
 		node_free(n);
 		goto out_unlock;
 	}
-	rfs_ns_stamp_dir(dir);
+	if (name)
+		rfs_ns_stamp_dir(dir);
 	*out = n;
 out_unlock:
 	pthread_rwlock_unlock(&ns->lock);
@@ -427,11 +452,11 @@ int rfs_ns_link(struct rfs_ns *ns, struct rfs_node *node, struct rfs_node *dir, 
 	pthread_rwlock_wrlock(&ns->lock);
 	if (is_dir(node) || node->sealed || dir->sealed)
 		err = -EPERM;
-	else if (atomic_load(&node->lifetime) == RFS_LIFETIME_CLOSE)
+	else if (atomic_load(&node->lifetime) == RFS_LIFETIME_CLOSE && node->nlink)
 		err = -EMLINK; /* its last close removes its one name */
 	else if (!is_dir(dir))
 		err = -ENOTDIR;
-	else if (dir->nlink == 0 || node->nlink == 0)
+	else if (dir->nlink == 0 || (node->nlink == 0 && !node->linkable))
 		err = -ENOENT;
 	else if (rfs_dir_find(&dir->dir, name))
 		err = -EEXIST;
@@ -440,6 +465,9 @@ int rfs_ns_link(struct rfs_ns *ns, struct rfs_node *node, struct rfs_node *dir, 
 	else
 		err = rfs_dir_insert(&dir->dir, name, node);
 	if (!err) {
+		if (node->linkable) /* an O_TMPFILE file's first name */
+			set_home(node, dir, dir->dir.tail);
+		node->linkable = false;
 		node->nlink++;
 		atomic_fetch_add(&node->refs, 1);
 		atomic_store(&node->ctime, rfs_now_ns());

@@ -91,11 +91,14 @@ struct rfs_new {
 	dev_t rdev;		 /* S_IFCHR, S_IFBLK */
 	struct rfs_mapping *map; /* S_IFREG: contents, taken over on success; NULL: a new region */
 	enum rfs_lifetime lifetime; /* regions and directories; views are always persist */
+	mode_t umask;		    /* taken from mode unless the directory has a default ACL */
 };
 
 /*
  * Create a node called name in dir, referenced. A regular file gets a new
- * empty region. -EEXIST if the name is taken.
+ * empty region. -EEXIST if the name is taken. With name NULL, a regular
+ * file with no name (O_TMPFILE), made as if in dir; rfs_ns_link may give
+ * it its first name.
  */
 int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 		  const struct rfs_new *what, struct rfs_node **out);
@@ -290,5 +293,33 @@ struct rfs_ns_usage {
 	uint64_t nodes;
 };
 void rfs_ns_usage(struct rfs_ns *ns, struct rfs_ns_usage *u);
+
+/*
+ * Extended attributes (ns_xattr.c): user.*, trusted.*, security.* and the
+ * POSIX ACLs system.posix_acl_access and system.posix_acl_default, kept as
+ * tmpfs keeps them; whoever may read or write which is the caller's (the
+ * kernel's) to decide. Any other name is -EOPNOTSUPP; a control-plane node
+ * takes none (-EPERM). Setting an access ACL sets the mode's permission
+ * bits from it (and keeps no ACL the mode says all of); chmod rewrites it;
+ * a new node takes its directory's default ACL (rfs_ns_create).
+ */
+/* Value of name into buf (size 0: only its length): its length, -ENODATA, -ERANGE. */
+int rfs_ns_getxattr(struct rfs_ns *ns, struct rfs_node *n, const char *name, void *buf,
+		    size_t size);
+/* flags: XATTR_CREATE (-EEXIST), XATTR_REPLACE (-ENODATA). -EINVAL for a
+ * malformed ACL, -ENOSPC when the namespace's attribute bytes are used up. */
+int rfs_ns_setxattr(struct rfs_ns *ns, struct rfs_node *n, const char *name, const void *value,
+		    size_t size, int flags);
+int rfs_ns_removexattr(struct rfs_ns *ns, struct rfs_node *n, const char *name);
+/* The names, each NUL-terminated, into buf (size 0: only their length);
+ * trusted.* only for a privileged caller. Length or -ERANGE. */
+int rfs_ns_listxattr(struct rfs_ns *ns, struct rfs_node *n, bool privileged, char *buf,
+		     size_t size);
+/* A write, truncate or chown by a caller without CAP_FSETID: a regular
+ * file loses set-user-ID, set-group-ID (if group-executable) and
+ * security.capability, as the kernel's file_remove_privs would do. */
+void rfs_ns_kill_priv(struct rfs_ns *ns, struct rfs_node *n);
+/* Has n what rfs_ns_kill_priv would drop? */
+bool rfs_ns_holds_priv(struct rfs_ns *ns, struct rfs_node *n);
 
 #endif

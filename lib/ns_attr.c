@@ -127,8 +127,10 @@ int rfs_ns_setattr(struct rfs_ns *ns, struct rfs_node *n, unsigned int which, co
 		pthread_rwlock_unlock(&ns->lock);
 		return err;
 	}
-	if (which & RFS_SET_MODE)
+	if (which & RFS_SET_MODE) {
 		n->mode = (n->mode & S_IFMT) | (st->st_mode & 07777);
+		rfs_ns_acl_chmod(n);
+	}
 	if (which & RFS_SET_UID)
 		n->uid = st->st_uid;
 	if (which & RFS_SET_GID)

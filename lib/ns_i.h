@@ -72,12 +72,13 @@ struct dir {
 struct rfs_node {
 	uint64_t ino;		     /* st_ino and the driver's node id; 0 until published */
 	struct rfs_hash_link by_ino; /* in ns->inos while published */
-	mode_t mode; /* type and permission bits */
-	mode_t type; /* S_IFMT bits of mode, fixed: for readers without the lock */
+	mode_t mode;		     /* type and permission bits */
+	mode_t type;		     /* S_IFMT bits of mode, fixed: for readers without the lock */
 	uid_t uid;
 	gid_t gid;
 	nlink_t nlink; /* names; a directory has at most one */
 	bool sealed;   /* special: its name and, for a directory, its entries are fixed */
+	bool linkable; /* made by O_TMPFILE and never named: link may name it */
 	void *tag;     /* the caller's mark on a special node; fixed */
 	_Atomic uint64_t refs;
 	_Atomic uint32_t opens;
@@ -89,6 +90,7 @@ struct rfs_node {
 	struct rfs_node *home;
 	struct entry *home_entry;
 	_Atomic int64_t atime, mtime, ctime; /* ns since the epoch */
+	struct rfs_xattrs *xattrs;	     /* extended attributes (ns_xattr.c), or NULL */
 	struct rfs_node *all_prev, *all_next;
 	union {
 		struct dir dir;		 /* S_IFDIR */
@@ -107,6 +109,8 @@ struct rfs_ns {
 	struct rfs_node all;	   /* list head of every node; only all_prev/all_next used */
 	struct rfs_hash inos;	   /* every published node, by ino */
 	uint64_t next_ino;	   /* never reused: a number names one node for the mount's life */
+	uint64_t xattr_room; /* bytes extended attributes may take, all nodes together; fixed */
+	uint64_t xattr_used; /* bytes they take */
 	uint64_t nodes;
 };
 
@@ -133,6 +137,20 @@ struct rfs_store *rfs_ns_store_locked(const struct rfs_ns *ns, const struct rfs_
  * (rfs_store_move) as it moves. */
 int rfs_ns_budget_may_move(const struct rfs_ns *ns, const struct rfs_node *node,
 			   const struct rfs_node *to);
+
+/* ns_xattr.c; ns->lock held (exclusive to change). */
+struct rfs_xattrs;
+void rfs_xattrs_free(struct rfs_xattrs *x);
+/* Free n's attributes, their bytes back to the pool. */
+void rfs_ns_xattrs_release(struct rfs_ns *ns, struct rfs_node *n);
+/* Does dir give new nodes an ACL? (Then no umask applies to them.) */
+bool rfs_ns_has_default_acl(const struct rfs_node *dir);
+/* A new node n in dir takes dir's default ACL: n's mode is limited by it, n
+ * gets an access ACL unless the mode says it all, a directory also the
+ * default ACL. 0, or -ENOMEM/-ENOSPC with n's attributes gone. */
+int rfs_ns_acl_inherit(struct rfs_ns *ns, const struct rfs_node *dir, struct rfs_node *n);
+/* n's mode changed (chmod): its access ACL, if any, follows. */
+void rfs_ns_acl_chmod(struct rfs_node *n);
 
 /* ns.c; ns->lock held exclusive. */
 /* Take e's node out of directory d; the node loses a name, and may go. */

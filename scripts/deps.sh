@@ -8,7 +8,7 @@ pkgs="build-essential pkg-config libfuse3-dev fuse3 libinih-dev liburing-dev che
 deb="dpkg-dev debhelper fakeroot lintian"
 case "${1:-build}" in
 deb) pkgs="$pkgs $deb" ;;
-test) pkgs="$pkgs $deb debootstrap python3 python3-prometheus-client jq sqlite3 util-linux attr inotify-tools fio psmisc clang libclang-rt-14-dev clang-format groff-base" ;;
+test) pkgs="$pkgs $deb debootstrap python3 python3-prometheus-client jq sqlite3 util-linux attr acl inotify-tools fio psmisc clang libclang-rt-14-dev clang-format groff-base" ;;
 esac
 
 missing=""

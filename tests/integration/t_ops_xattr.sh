@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # user.regionfs.* extended attributes: shown by getfattr with -o xattr (or
-# config xattr = yes), read-only (EPERM), absent otherwise ("Operation not
-# supported"); the GETXATTR round trips per write they cost, counted in
-# .regionfs/metrics.
+# config xattr = yes), read-only (EPERM), absent otherwise (ENODATA) while
+# other attributes are kept (t_xattr); the GETXATTR round trips 1,000
+# writes cost, counted in .regionfs/metrics: about one per open, not one per
+# write (FUSE_HANDLE_KILLPRIV_V2), with and without -o xattr.
 . "$(dirname "$0")/lib.sh"
 
 rfs_require
@@ -87,15 +88,15 @@ out=$(setfattr -n user.regionfs.kind -v view "$MNT/reg" 2>&1) && fail "setfattr 
 expect_errno EPERM "os.setxattr(M + '/img', 'user.regionfs.backing', b'/etc/shadow')"
 expect_errno EPERM "os.setxattr(M + '/img', 'user.regionfs.new', b'1')"
 expect_errno EPERM "os.removexattr(M + '/img', 'user.regionfs.offset')"
-expect_errno ENOTSUP "os.setxattr(M + '/reg', 'user.other', b'1')"
+py "os.setxattr(M + '/reg', 'user.other', b'1'); assert os.getxattr(M + '/reg', 'user.other') == b'1'"
 assert_eq region "$(getfattr --absolute-names --only-values -n user.regionfs.kind "$MNT/reg")" "kind after refused setfattr"
 assert_eq "$DATA/x.data" "$(getfattr --absolute-names --only-values -n user.regionfs.backing "$MNT/img")" "backing after refused setxattr"
-ok "user.regionfs.* are read-only: setfattr/removexattr EPERM (setfattr says so), others ENOTSUP"
+ok "user.regionfs.* are read-only: setfattr/removexattr EPERM (setfattr says so); user.other is kept"
 
 with=$(writes_cost w4k)
 cmp -n 4096000 "$MNT/w4k" /dev/zero || fail "w4k does not hold the 4096000 zeros written"
 echo "# GETXATTR round trips for 1000 dd bs=4k writes with -o xattr: $with"
-((with >= 1000)) || fail "with -o xattr, 1000 writes cost $with GETXATTR requests (want >= 1000)"
+((with <= 2)) || fail "with -o xattr, 1000 writes cost $with GETXATTR requests (want at most 2: one per open)"
 ok "with -o xattr, 1000 dd bs=4k writes cost $with GETXATTR round trips"
 rfs_unmount
 
@@ -104,11 +105,12 @@ rfs_mount -c "$W/cfg.ini"
 for f in img reg; do
 	out=$(getfattr --absolute-names -d -m user.regionfs "$MNT/$f" 2>&1) && [[ -n "$out" ]] && fail "getfattr -d on $f without -o xattr printed: $out"
 	out=$(getfattr --absolute-names -n user.regionfs.kind "$MNT/$f" 2>&1) && fail "getfattr --absolute-names -n user.regionfs.kind on $f without -o xattr worked: $out"
-	[[ "$out" == *"Operation not supported"* ]] || fail "getfattr --absolute-names -n user.regionfs.kind on $f: '$out', want Operation not supported"
+	[[ "$out" == *"No such attribute"* ]] || fail "getfattr --absolute-names -n user.regionfs.kind on $f: '$out', want No such attribute"
 done
-expect_errno ENOTSUP "os.getxattr(M + '/img', 'user.regionfs.backing')"
-expect_errno ENOTSUP "os.getxattr(M + '/reg', 'security.capability')"
-ok "without -o xattr: getfattr fails with Operation not supported"
+expect_errno ENODATA "os.getxattr(M + '/img', 'user.regionfs.backing')"
+expect_errno ENODATA "os.getxattr(M + '/reg', 'security.capability')"
+expect_errno EPERM "os.setxattr(M + '/reg', 'user.regionfs.kind', b'view')"
+ok "without -o xattr: getfattr of user.regionfs.* says No such attribute; they stay unsettable"
 without=$(writes_cost w4k)
 cmp -n 4096000 "$MNT/w4k" /dev/zero || fail "w4k does not hold the 4096000 zeros written"
 writes=$("$PYSYS" "$PROM" "$W/metrics" 'regionfs_requests_total{op=write}') || fail "no write counter"
@@ -119,9 +121,8 @@ else
 	((writes >= 1000)) || fail "only $writes write requests counted for 1000 dd writes"
 fi
 echo "# GETXATTR round trips for 1000 dd bs=4k writes without -o xattr: $without (write requests: $writes)"
-assert_eq 0 "$without" "GETXATTR requests for 1000 writes without -o xattr"
-assert_eq 0 "$(getxattr_count)" "getxattr requests served without -o xattr"
-ok "without -o xattr, 1000 dd bs=4k writes cost 0 GETXATTR round trips (with: $with)"
+((without <= 2)) || fail "without -o xattr, 1000 writes cost $without GETXATTR requests (want at most 2)"
+ok "without -o xattr, 1000 dd bs=4k writes cost $without GETXATTR round trips (with: $with)"
 rfs_unmount
 
 # --- config xattr = yes

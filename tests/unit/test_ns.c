@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -932,6 +933,93 @@ START_TEST(numbers_find_nodes)
 }
 END_TEST
 
+/* Extended attributes: kept per node, flags as setxattr's, a pool shared
+ * by the namespace (ENOSPC when used up, back when removed or freed). */
+START_TEST(xattrs_kept_and_bounded)
+{
+	struct rfs_node *f = mk(root, "f", S_IFREG | 0644);
+	static char big[65536];
+	char buf[16], name[32];
+	int i, n = 0;
+
+	ck_assert_int_eq(rfs_ns_setxattr(ns, f, "user.a", "v1", 2, 0), 0);
+	ck_assert_int_eq(rfs_ns_getxattr(ns, f, "user.a", buf, sizeof(buf)), 2);
+	ck_assert_mem_eq(buf, "v1", 2);
+	ck_assert_int_eq(rfs_ns_getxattr(ns, f, "user.a", buf, 1), -ERANGE);
+	ck_assert_int_eq(rfs_ns_setxattr(ns, f, "user.a", "x", 1, XATTR_CREATE), -EEXIST);
+	ck_assert_int_eq(rfs_ns_setxattr(ns, f, "user.b", "x", 1, XATTR_REPLACE), -ENODATA);
+	ck_assert_int_eq(rfs_ns_setxattr(ns, f, "other.b", "x", 1, 0), -EOPNOTSUPP);
+	ck_assert_int_eq(rfs_ns_setxattr(ns, f, "user.", "x", 1, 0), -EINVAL);
+	ck_assert_int_eq(rfs_ns_listxattr(ns, f, false, NULL, 0), 7);
+	ck_assert_int_eq(rfs_ns_setxattr(ns, f, "trusted.t", "x", 1, 0), 0);
+	ck_assert_int_eq(rfs_ns_listxattr(ns, f, false, NULL, 0), 7);
+	ck_assert_int_eq(rfs_ns_listxattr(ns, f, true, NULL, 0), 17);
+	ck_assert_int_eq(rfs_ns_listxattr(ns, f, true, buf, 8), -ERANGE);
+	/* Fill the pool with 64 KiB values; then nothing more fits. */
+	for (i = 0; i < 10000; i++) {
+		snprintf(name, sizeof(name), "user.big%d", i);
+		if (rfs_ns_setxattr(ns, f, name, big, sizeof(big), 0))
+			break;
+		n++;
+	}
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_lt(n, 10000);
+	ck_assert_int_eq(rfs_ns_setxattr(ns, f, name, big, sizeof(big), 0), -ENOSPC);
+	ck_assert_int_eq(rfs_ns_removexattr(ns, f, "user.big0"), 0);
+	ck_assert_int_eq(rfs_ns_removexattr(ns, f, "user.big0"), -ENODATA);
+	ck_assert_int_eq(rfs_ns_setxattr(ns, f, name, big, sizeof(big), 0), 0);
+	/* A freed node gives its bytes back. */
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "f", false), 0);
+	f = mk(root, "g", S_IFREG | 0644);
+	ck_assert_int_eq(rfs_ns_setxattr(ns, f, "user.big", big, sizeof(big), 0), 0);
+}
+END_TEST
+
+/* Set-user-ID, set-group-ID where group-executable, and capabilities go. */
+START_TEST(kill_priv)
+{
+	struct rfs_node *f = mk(root, "f", S_IFREG | 06755), *g = mk(root, "g", S_IFREG | 02745);
+	struct stat st;
+
+	ck_assert(rfs_ns_holds_priv(ns, f));
+	rfs_ns_kill_priv(ns, f);
+	rfs_ns_stat(ns, f, &st);
+	ck_assert_uint_eq(st.st_mode & 07777, 0755);
+	ck_assert(!rfs_ns_holds_priv(ns, f));
+	ck_assert(!rfs_ns_holds_priv(ns, g)); /* set-group-ID without x: a lock mark */
+	rfs_ns_kill_priv(ns, g);
+	rfs_ns_stat(ns, g, &st);
+	ck_assert_uint_eq(st.st_mode & 07777, 02745);
+	ck_assert_int_eq(rfs_ns_setxattr(ns, g, "security.capability", "c", 1, 0), 0);
+	ck_assert(rfs_ns_holds_priv(ns, g));
+	rfs_ns_kill_priv(ns, g);
+	ck_assert_int_eq(rfs_ns_getxattr(ns, g, "security.capability", NULL, 0), -ENODATA);
+}
+END_TEST
+
+/* O_TMPFILE: a region with no name, found by number; link names it once. */
+START_TEST(tmpfile_then_link)
+{
+	struct rfs_new what = {.mode = S_IFREG | 0666, .cred = me, .umask = 022};
+	struct rfs_node *t = NULL, *d = mk(root, "d", S_IFDIR | 0755);
+	struct stat st;
+
+	ck_assert_int_eq(rfs_ns_create(ns, d, NULL, &what, &t), 0);
+	rfs_ns_stat(ns, t, &st);
+	ck_assert_uint_eq(st.st_nlink, 0);
+	ck_assert_uint_eq(st.st_mode, S_IFREG | 0644);
+	ck_assert_ptr_eq(rfs_ns_node(ns, st.st_ino), t);
+	ck_assert_int_eq(rfs_ns_link(ns, t, d, "named"), 0);
+	ck_assert_ptr_eq(lk(d, "named"), t);
+	ck_assert_int_eq(rfs_ns_remove(ns, d, "named", false), 0);
+	/* unlinked again: no more names for it */
+	ck_assert_int_eq(rfs_ns_link(ns, t, d, "again"), -ENOENT);
+	what.mode = S_IFDIR | 0755;
+	ck_assert_int_eq(rfs_ns_create(ns, d, NULL, &what, &t), -EINVAL);
+	rfs_ns_forget(ns, t, 2);
+}
+END_TEST
+
 START_TEST(readdir_resume)
 {
 	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755);
@@ -1756,6 +1844,7 @@ static Suite *ns_suite(void)
 		  close_follows_renames, close_no_hard_links, dir_default_lifetime, close_race}},
 		{"setattr", {setattr_fields}},
 		{"numbers", {numbers_find_nodes}},
+		{"xattrs", {xattrs_kept_and_bounded, kill_priv, tmpfile_then_link}},
 		{"usage", {usage_counts}},
 		{"walk", {walk_as_reader}},
 		{"budgets",
