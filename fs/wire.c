@@ -4,12 +4,16 @@
 #include <errno.h>
 #include <linux/fuse.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "fs/fs.h"
 #include "fs/passthrough.h"
 #include "fs/uring.h"
 #include "fs/log.h"
+#include "lib/clock.h"
 
 #ifndef FUSE_HANDLE_KILLPRIV_V2
 #define FUSE_HANDLE_KILLPRIV_V2 (1u << 28)
@@ -23,6 +27,85 @@
 #ifndef FATTR_KILL_SUIDGID
 #define FATTR_KILL_SUIDGID (1u << 11)
 #endif
+
+/*
+ * FUSE_STATX (Linux 6.6+), which libfuse 3.14 answers ENOSYS: its argument
+ * begins as GETATTR's, so it is served as a GETATTR whose reply becomes
+ * a statx reply with the birth time. The thread that reads a request also
+ * serves it and, for GETATTR, replies at once: the request's unique and
+ * its node's birth time wait here for that reply.
+ */
+#define OP_STATX 52
+
+struct sx_time {
+	int64_t sec;
+	uint32_t nsec;
+	int32_t reserved;
+};
+
+struct statx_out {
+	uint64_t attr_valid;
+	uint32_t attr_valid_nsec;
+	uint32_t flags;
+	uint64_t spare[2];
+	struct {
+		uint32_t mask, blksize;
+		uint64_t attributes;
+		uint32_t nlink, uid, gid;
+		uint16_t mode, spare0;
+		uint64_t ino, size, blocks, attributes_mask;
+		struct sx_time atime, btime, ctime, mtime;
+		uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+		uint64_t spare2[14];
+	} stat;
+};
+_Static_assert(sizeof(struct statx_out) == 288, "struct fuse_statx_out of the FUSE protocol");
+
+static __thread struct {
+	uint64_t unique; /* of the STATX request this thread serves, or 0 */
+	int64_t btime;	 /* its node's */
+	struct fuse_out_header oh;
+	struct statx_out out;
+} pending_statx;
+
+static struct sx_time sx_time(uint64_t sec, uint32_t nsec)
+{
+	return (struct sx_time){.sec = (int64_t)sec, .nsec = nsec};
+}
+
+/* The GETATTR reply in iov as the STATX reply the kernel asked for, in statx. */
+static void statx_reply(struct iovec *iov, int count)
+{
+	const struct fuse_attr_out *in = iov[1].iov_base;
+	const struct fuse_attr *a = &in->attr;
+	struct statx_out *o = &pending_statx.out;
+
+	if (count != 2 || iov[1].iov_len < sizeof(*in))
+		return;
+	memset(o, 0, sizeof(*o));
+	o->attr_valid = in->attr_valid;
+	o->attr_valid_nsec = in->attr_valid_nsec;
+	o->stat.mask = STATX_BASIC_STATS | STATX_BTIME;
+	o->stat.blksize = a->blksize;
+	o->stat.nlink = a->nlink;
+	o->stat.uid = a->uid;
+	o->stat.gid = a->gid;
+	o->stat.mode = (uint16_t)a->mode;
+	o->stat.ino = a->ino;
+	o->stat.size = a->size;
+	o->stat.blocks = a->blocks;
+	o->stat.atime = sx_time(a->atime, a->atimensec);
+	o->stat.mtime = sx_time(a->mtime, a->mtimensec);
+	o->stat.ctime = sx_time(a->ctime, a->ctimensec);
+	o->stat.btime = (struct sx_time){.sec = pending_statx.btime / RFS_NS_PER_SEC,
+					 .nsec = (uint32_t)(pending_statx.btime % RFS_NS_PER_SEC)};
+	o->stat.rdev_major = major(a->rdev);
+	o->stat.rdev_minor = minor(a->rdev);
+	pending_statx.oh = *(const struct fuse_out_header *)iov[0].iov_base;
+	pending_statx.oh.len = (uint32_t)(sizeof(pending_statx.oh) + sizeof(*o));
+	iov[0] = (struct iovec){.iov_base = &pending_statx.oh, .iov_len = sizeof(pending_statx.oh)};
+	iov[1] = (struct iovec){.iov_base = o, .iov_len = sizeof(*o)};
+}
 
 /* INIT as the kernel offered it: read by one thread, answered maybe by another. */
 struct rfs_wire {
@@ -63,6 +146,11 @@ void rfs_wire_inspect(struct rfs_daemon *d, void *req, size_t len)
 	 * have (ops_file.c): the request and its reply are a create's. */
 	if (ih->opcode == FUSE_TMPFILE)
 		ih->opcode = FUSE_CREATE;
+	if (ih->opcode == OP_STATX && len >= sizeof(*ih) + sizeof(struct fuse_getattr_in)) {
+		ih->opcode = FUSE_GETATTR;
+		pending_statx.unique = ih->unique;
+		pending_statx.btime = rfs_node_btime(rfs_node(d, ih->nodeid));
+	}
 	if (!asks_kill(ih, len))
 		return;
 	/* Before the request itself, as the kernel drops them before writing. */
@@ -133,6 +221,11 @@ static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 	if (oh->error == -EMFILE)
 		((struct fuse_out_header *)iov[0].iov_base)->error = -ENFILE;
 	rfs_passthrough_rewrite(iov, count);
+	if (pending_statx.unique && oh->unique == pending_statx.unique) {
+		pending_statx.unique = 0;
+		if (oh->error == 0)
+			statx_reply(iov, count);
+	}
 	if (rfs_uring_capture(iov, count, &n))
 		return n;
 	if (init && oh->unique == init)

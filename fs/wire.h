@@ -5,9 +5,9 @@
  * (fs/passthrough.c) and FUSE over io_uring (fs/uring.c) in the INIT reply,
  * adds backing ids to passthrough open replies, hands replies of ring
  * requests to their ring, negotiates FUSE_HANDLE_KILLPRIV_V2 and acts on
- * the flags that come with it, and is the one place where an errno the
- * client would misread is translated (EMFILE, the daemon's own limit, is
- * ENFILE).
+ * the flags that come with it, serves FUSE_TMPFILE and FUSE_STATX through
+ * requests libfuse knows, and is the one place where an errno the client
+ * would misread is translated (EMFILE, the daemon's own limit, is ENFILE).
  */
 #ifndef REGIONFS_WIRE_H
 #define REGIONFS_WIRE_H
@@ -27,7 +27,8 @@ int rfs_wire_attach(struct rfs_daemon *d);
  * what it asks that libfuse 3.14 would not pass on is done here (a write,
  * truncating open or setattr by a caller without CAP_FSETID drops the
  * file's set-user-ID, set-group-ID and security.capability), and an
- * O_TMPFILE open becomes the create that libfuse can decode (ops_file.c).
+ * O_TMPFILE open becomes the create that libfuse can decode (ops_file.c),
+ * and a STATX a GETATTR whose reply gets the birth time.
  * The rings (fs/uring.c) call it too.
  */
 void rfs_wire_inspect(struct rfs_daemon *d, void *req, size_t len);

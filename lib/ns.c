@@ -55,6 +55,7 @@ static int node_new(struct rfs_store *store, struct rfs_ledger *ledger, mode_t m
 	atomic_init(&n->atime, t);
 	atomic_init(&n->mtime, t);
 	atomic_init(&n->ctime, t);
+	n->btime = t;
 	if (S_ISREG(mode)) {
 		n->map = map;
 		if (!map)
@@ -420,6 +421,7 @@ int rfs_ns_create_special(struct rfs_ns *ns, struct rfs_node *dir, const char *n
 	atomic_init(&n->atime, rfs_now_ns());
 	atomic_init(&n->mtime, atomic_load(&n->atime));
 	atomic_init(&n->ctime, atomic_load(&n->atime));
+	n->btime = atomic_load(&n->atime);
 	if (S_ISDIR(mode))
 		rfs_dir_init(&n->dir);
 	pthread_rwlock_wrlock(&ns->lock);

@@ -69,6 +69,8 @@ struct rfs_node *rfs_ns_root(struct rfs_ns *ns);
  * node id), never reused while the namespace lives; the root's is 1.
  */
 uint64_t rfs_node_ino(const struct rfs_node *node);
+/* When node was made (statx's birth time), ns since the epoch; fixed. */
+int64_t rfs_node_btime(const struct rfs_node *node);
 /* The node numbered ino, for a caller that knows something holds it (a
  * reference it counts); NULL if no node has that number. */
 struct rfs_node *rfs_ns_node(struct rfs_ns *ns, uint64_t ino);

@@ -144,6 +144,11 @@ int rfs_ns_setattr(struct rfs_ns *ns, struct rfs_node *n, unsigned int which, co
 	return 0;
 }
 
+int64_t rfs_node_btime(const struct rfs_node *node)
+{
+	return node->btime;
+}
+
 void rfs_ns_touch(struct rfs_node *node)
 {
 	int64_t t = rfs_now_ns();

@@ -90,6 +90,7 @@ struct rfs_node {
 	struct rfs_node *home;
 	struct entry *home_entry;
 	_Atomic int64_t atime, mtime, ctime; /* ns since the epoch */
+	int64_t btime;			     /* made; fixed */
 	struct rfs_xattrs *xattrs;	     /* extended attributes (ns_xattr.c), or NULL */
 	struct rfs_node *all_prev, *all_next;
 	union {
