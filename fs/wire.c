@@ -18,6 +18,7 @@
 #ifndef FUSE_HANDLE_KILLPRIV_V2
 #define FUSE_HANDLE_KILLPRIV_V2 (1u << 28)
 #endif
+#define ALLOW_IDMAP_FLAG2 (1u << 8) /* FUSE_ALLOW_IDMAP >> 32 (Linux 6.12+) */
 #ifndef FUSE_WRITE_KILL_SUIDGID
 #define FUSE_WRITE_KILL_SUIDGID (1u << 2)
 #endif
@@ -110,7 +111,7 @@ static void statx_reply(struct iovec *iov, int count)
 /* INIT as the kernel offered it: read by one thread, answered maybe by another. */
 struct rfs_wire {
 	_Atomic uint64_t unique; /* of the INIT request, until it is answered */
-	atomic_bool passthrough, uring, killpriv;
+	atomic_bool passthrough, uring, killpriv, idmap;
 };
 
 /* Does req (len bytes from /dev/fuse or a ring) ask the daemon to drop
@@ -171,6 +172,9 @@ static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 			     rfs_passthrough_offered(in, (size_t)n - sizeof(*ih)));
 		atomic_store(&init->uring, rfs_uring_offered(in));
 		atomic_store(&init->killpriv, in->flags & FUSE_HANDLE_KILLPRIV_V2);
+		atomic_store(&init->idmap, (size_t)n - sizeof(*ih) >= sizeof(*in) &&
+						   in->flags & FUSE_INIT_EXT &&
+						   in->flags2 & ALLOW_IDMAP_FLAG2);
 		atomic_store(&init->unique, ih->unique);
 	} else if (n > 0) {
 		rfs_wire_inspect(d, buf, (size_t)n);
@@ -197,6 +201,12 @@ static ssize_t write_init_reply(struct rfs_daemon *d, int fd, struct iovec *iov,
 	 * kernel need not ask for security.capability before every write. */
 	if (ok && atomic_load(&init->killpriv))
 		out->flags |= FUSE_HANDLE_KILLPRIV_V2;
+	/* Idmapped mounts: the kernel maps the ids of what is created and the
+	 * permission checks (default_permissions) are its own. */
+	if (ok && atomic_load(&init->idmap)) {
+		out->flags |= FUSE_INIT_EXT;
+		out->flags2 |= ALLOW_IDMAP_FLAG2;
+	}
 	if (uring)
 		rfs_uring_accept(out);
 	else if (d->uring)

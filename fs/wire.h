@@ -4,8 +4,8 @@
  * predates: it takes the kernel's offers of FUSE passthrough
  * (fs/passthrough.c) and FUSE over io_uring (fs/uring.c) in the INIT reply,
  * adds backing ids to passthrough open replies, hands replies of ring
- * requests to their ring, negotiates FUSE_HANDLE_KILLPRIV_V2 and acts on
- * the flags that come with it, serves FUSE_TMPFILE and FUSE_STATX through
+ * requests to their ring, negotiates FUSE_HANDLE_KILLPRIV_V2 (and acts on
+ * the flags that come with it) and FUSE_ALLOW_IDMAP, serves FUSE_TMPFILE and FUSE_STATX through
  * requests libfuse knows, and is the one place where an errno the client
  * would misread is translated (EMFILE, the daemon's own limit, is ENFILE).
  */

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Idmapped mounts (mount_setattr MOUNT_ATTR_IDMAP) of a regionfs mount, as
+# of a tmpfs: owners seen through the idmapped mount are mapped (1000 on
+# the mount shows as 2000), what uid 2000 creates through it is owned by
+# 1000 on the mount, and the kernel's permission checks use the mapped
+# owners. FUSE allows it from Linux 6.12 (FUSE_ALLOW_IDMAP); both data paths.
+. "$(dirname "$0")/lib.sh"
+
+[[ $(id -u) == 0 ]] || skip "idmapped mounts need root"
+command -v setpriv >/dev/null || fail "setpriv missing (util-linux)"
+IFS=. read -r major minor _ <<<"$(uname -r)"
+((major > 6 || (major == 6 && minor >= 12))) || skip "FUSE allows idmapped mounts from Linux 6.12 (this is $(uname -r))"
+PROBE=$RFS_TESTDIR/idmap_probe.py
+W=$RFS_WORK
+chmod 755 "$W" # uid 2000 walks to the idmapped mount
+mkdir "$W/t" "$W/m"
+mount -t tmpfs -o size=1M,mode=755 none "$W/t"
+want=$(python3 "$PROBE" "$W/t" "$W/m" 2>&1) || { umount "$W/t"; fail "the probe fails on tmpfs: $want"; }
+umount "$W/t"
+[[ $want == *"owner through the idmapped mount: 2000:2000"* && $want == *"owners on the mount itself: 1000:1000 1000:1000"* ]] ||
+	fail "tmpfs does not map owners here: $want"
+
+for path in kernel daemon; do
+	opts=()
+	[[ $path == daemon ]] && opts=(-o passthrough=off)
+	rfs_mount -o size=16M "${opts[@]}"
+	got=$(python3 "$PROBE" "$MNT" "$W/m" 2>&1) || fail "$path: the probe failed: $got"
+	if [[ "$want" != "$got" ]]; then
+		diff <(echo "$want") <(echo "$got") | sed 's/^/# /' >&2
+		fail "$path data path: the idmapped mount differs from tmpfs's (< tmpfs, > regionfs)"
+	fi
+	rfs_unmount
+	ok "$path data path: an idmapped mount maps owners, creation and permission checks as on tmpfs"
+done
