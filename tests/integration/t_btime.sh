@@ -11,13 +11,13 @@ libc = ctypes.CDLL(None, use_errno=True)
 STATX_BTIME, AT_SYMLINK_NOFOLLOW = 0x800, 0x100
 class T(ctypes.Structure):
     _fields_ = [("sec", ctypes.c_int64), ("nsec", ctypes.c_uint32), ("r", ctypes.c_int32)]
-class Statx(ctypes.Structure):
+class Statx(ctypes.Structure):  # struct statx: 256 bytes
     _fields_ = [("mask", ctypes.c_uint32), ("blksize", ctypes.c_uint32),
                 ("attributes", ctypes.c_uint64), ("nlink", ctypes.c_uint32),
                 ("uid", ctypes.c_uint32), ("gid", ctypes.c_uint32), ("mode", ctypes.c_uint16),
                 ("pad", ctypes.c_uint16), ("ino", ctypes.c_uint64), ("size", ctypes.c_uint64),
                 ("blocks", ctypes.c_uint64), ("amask", ctypes.c_uint64), ("atime", T),
-                ("btime", T), ("ctime", T), ("mtime", T), ("rest", ctypes.c_uint64 * 14)]
+                ("btime", T), ("ctime", T), ("mtime", T), ("rest", ctypes.c_uint64 * 16)]
 def sx(path, fd=-100):
     s = Statx()
     if libc.statx(fd, path.encode(), AT_SYMLINK_NOFOLLOW | (0x1000 if not path else 0),
