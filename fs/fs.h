@@ -32,7 +32,7 @@ struct rfs_wire;
 	X(mkdir) X(unlink) X(rmdir) X(symlink) X(rename) X(link) X(open)        \
 	X(read) X(write) X(flush) X(release) X(fsync) X(readdir) X(statfs)      \
 	X(create) X(fallocate) X(lseek) X(getxattr) X(opendir) X(setxattr)     \
-	X(listxattr) X(removexattr)
+	X(listxattr) X(removexattr) X(ioctl)
 /* clang-format on */
 
 enum rfs_op {

@@ -32,6 +32,7 @@
 #include "fs/ops_dir.h"
 #include "fs/ops_file.h"
 #include "fs/ops_inode.h"
+#include "fs/ops_ioctl.h"
 #include "fs/ops_xattr.h"
 
 #define EXIT_USAGE 2 /* bad command line or config: nothing mounted */
@@ -249,6 +250,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * id it no longer knows (ops_inode.c), as NFS and open_by_handle_at need. */
 	if (conn->capable & FUSE_CAP_EXPORT_SUPPORT)
 		conn->want |= FUSE_CAP_EXPORT_SUPPORT;
+	/* lsattr and chattr of directories (fs/ops_ioctl.c) */
+	if (conn->capable & FUSE_CAP_IOCTL_DIR)
+		conn->want |= FUSE_CAP_IOCTL_DIR;
 	/* The kernel enforces ACLs the namespace keeps; the umask reaches the
 	 * namespace, which must not apply it under a default ACL. */
 	if ((conn->capable & (FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK)) ==
@@ -501,6 +505,7 @@ static int session_start(struct rfs_daemon *d, struct run *r)
 	rfs_ops_file(&r->ops);
 	d->xattr_facts = r->o.xattr || d->cfg.xattr;
 	rfs_ops_xattr(&r->ops);
+	rfs_ops_ioctl(&r->ops);
 	d->se = fuse_session_new(&r->args, &r->ops, sizeof(r->ops), d);
 	if (!d->se)
 		return 1;

@@ -192,6 +192,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
 	struct rfs_node *node = rfs_node(d, ino);
+	int err;
 
 	rfs_count(d, RFS_OP_open);
 	if (rfs_is_control(node)) {
@@ -205,15 +206,13 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	/* libfuse asks for atomic O_TRUNC: the open itself truncates. */
-	if (fi->flags & O_TRUNC) {
-		struct stat st = {.st_size = 0};
-		int err = rfs_ns_setattr(d->ns, node, RFS_SET_SIZE, &st);
-
-		if (err) {
-			fuse_reply_err(req, -err);
-			return;
-		}
+	/* chattr +i, +a; then libfuse's atomic O_TRUNC: the open itself truncates. */
+	err = rfs_ns_may_open(node, fi->flags);
+	if (!err && fi->flags & O_TRUNC)
+		err = rfs_ns_setattr(d->ns, node, RFS_SET_SIZE, &(struct stat){.st_size = 0});
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
 	}
 	open_mapping(req, node, fi);
 }
@@ -437,6 +436,12 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 	rfs_count(d, RFS_OP_fallocate);
 	if (!m || off < 0 || len <= 0) {
 		fuse_reply_err(req, m ? EINVAL : EOPNOTSUPP);
+		return;
+	}
+	/* As vfs_fallocate for S_IMMUTABLE and S_APPEND. */
+	if (rfs_ns_iflags(node) & FS_IMMUTABLE_FL ||
+	    (rfs_ns_iflags(node) & FS_APPEND_FL && mode & ~FALLOC_FL_KEEP_SIZE)) {
+		fuse_reply_err(req, EPERM);
 		return;
 	}
 	before = rfs_inval_ticket(d->inval);

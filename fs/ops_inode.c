@@ -133,6 +133,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		attr->st_atim = now;
 	if (to_set & FUSE_SET_ATTR_MTIME_NOW)
 		attr->st_mtim = now;
+	if (to_set & (FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW))
+		which |= RFS_SET_TOUCH;
 	before = rfs_inval_ticket(d->inval);
 	err = rfs_ns_setattr(d->ns, node, which, attr);
 	/* A region resized under its windows: they see it once we reply. */

@@ -262,6 +262,11 @@ int rfs_mapping_set_times(struct rfs_mapping *m, const struct timespec times[2])
 	return m->ops->set_times ? m->ops->set_times(m, times) : 0;
 }
 
+int rfs_mapping_set_noatime(struct rfs_mapping *m, bool on)
+{
+	return m->ops->set_noatime ? m->ops->set_noatime(m, on) : 0;
+}
+
 int rfs_mapping_open(struct rfs_mapping *m)
 {
 	return m->ops->open ? m->ops->open(m) : 0;

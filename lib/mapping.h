@@ -154,6 +154,9 @@ uint64_t rfs_mapping_allocated(const struct rfs_mapping *m);
 int rfs_mapping_stat(const struct rfs_mapping *m, struct stat *st);
 /* Set the contents' access and modification times (regions; others: 0). */
 int rfs_mapping_set_times(struct rfs_mapping *m, const struct timespec times[2]);
+/* chattr +A of its file: reads of a region's own file stop moving its
+ * atime (a no-op for views, whose atime is the namespace's). 0 or -errno. */
+int rfs_mapping_set_noatime(struct rfs_mapping *m, bool on);
 
 /*
  * A file of the namespace was opened on m, or closed: while a region has

@@ -19,6 +19,7 @@ struct rfs_mapping_ops {
 	void (*close)(struct rfs_mapping *m);
 	int (*backing_fd)(struct rfs_mapping *m);
 	int (*set_times)(struct rfs_mapping *m, const struct timespec times[2]);
+	int (*set_noatime)(struct rfs_mapping *m, bool on);
 	int (*read_begin)(struct rfs_mapping *m, uint64_t off, size_t len, struct rfs_io *io);
 	void (*read_end)(struct rfs_mapping *m, struct rfs_io *io);
 	/* Optional: tell the others of [off, off + len) (rfs_mapping_changing). */

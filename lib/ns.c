@@ -345,7 +345,7 @@ int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 		err = -EEXIST;
 		goto out_unlock;
 	}
-	if (dir->sealed) {
+	if (dir->sealed || immutable(dir)) {
 		err = -EPERM;
 		goto out_unlock;
 	}
@@ -452,7 +452,7 @@ int rfs_ns_link(struct rfs_ns *ns, struct rfs_node *node, struct rfs_node *dir, 
 	if (err)
 		return err;
 	pthread_rwlock_wrlock(&ns->lock);
-	if (is_dir(node) || node->sealed || dir->sealed)
+	if (is_dir(node) || fixed(node) || dir->sealed || immutable(dir))
 		err = -EPERM;
 	else if (atomic_load(&node->lifetime) == RFS_LIFETIME_CLOSE && node->nlink)
 		err = -EMLINK; /* its last close removes its one name */
@@ -516,7 +516,7 @@ int rfs_ns_remove(struct rfs_ns *ns, struct rfs_node *dir, const char *name, boo
 		err = -ENOENT;
 		goto out_unlock;
 	}
-	if (e->node->sealed)
+	if (!may_delete(dir, e->node))
 		err = -EPERM;
 	else if (want_dir && !is_dir(e->node))
 		err = -ENOTDIR;
@@ -622,7 +622,8 @@ int rfs_ns_rename_as(struct rfs_ns *ns, struct rfs_node *from_dir, const char *f
 		goto out_unlock;
 	}
 	n = src->node;
-	if (n->sealed || from_dir->sealed || to_dir->sealed || (dst && dst->node->sealed)) {
+	if (!may_delete(from_dir, n) ||
+	    (dst ? !may_delete(to_dir, dst->node) : to_dir->sealed || immutable(to_dir))) {
 		err = -EPERM;
 		goto out_unlock;
 	}

@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <linux/fs.h>
 
 #include "lib/mapping.h"
 
@@ -176,6 +177,7 @@ enum {
 	RFS_SET_ATIME = 1 << 4,
 	RFS_SET_MTIME = 1 << 5,
 	RFS_SET_CTIME = 1 << 6,
+	RFS_SET_TOUCH = 1 << 7, /* the times set are now (utimes(NULL)), not given */
 };
 /*
  * Apply the fields of st named by which. Size applies to regular files
@@ -188,6 +190,22 @@ enum {
  */
 int rfs_ns_setattr(struct rfs_ns *ns, struct rfs_node *node, unsigned int which,
 		   const struct stat *st);
+
+/*
+ * chattr's inode flags, those tmpfs keeps: immutable (+i: no change to the
+ * node, its names or, for a directory, its entries), append-only (+a:
+ * writes only at the end; names, owner and mode stay; a directory takes
+ * new entries only), nodump and noatime (kept for the tools that read them).
+ */
+#define RFS_NS_IFLAGS (FS_IMMUTABLE_FL | FS_APPEND_FL | FS_NODUMP_FL | FS_NOATIME_FL)
+unsigned int rfs_ns_iflags(const struct rfs_node *node);
+/* Replace them: -EOPNOTSUPP for any other flag, -EPERM on the control plane.
+ * Who may is the caller's to check (the kernel's fileattr rules). */
+int rfs_ns_set_iflags(struct rfs_ns *ns, struct rfs_node *node, unsigned int flags);
+/* May node be opened with open(2)'s flags as its inode flags go? 0 or
+ * -EPERM (writing an immutable file; writing an append-only one without
+ * O_APPEND, or truncating it). */
+int rfs_ns_may_open(const struct rfs_node *node, int flags);
 
 /* The node whose contents a mapping is (set when the node is created;
  * NULL once the node is freed while something else holds the mapping). */

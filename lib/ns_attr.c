@@ -2,6 +2,7 @@
 #include "lib/ns_i.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -73,7 +74,17 @@ static bool valid_ts(struct timespec ts)
  */
 static int setattr_check(const struct rfs_node *n, unsigned int which, const struct stat *st)
 {
+	unsigned int given = which & (RFS_SET_ATIME | RFS_SET_MTIME) && !(which & RFS_SET_TOUCH)
+				     ? RFS_SET_ATIME | RFS_SET_MTIME
+				     : 0;
+
 	if (n->sealed && which & (RFS_SET_MODE | RFS_SET_UID | RFS_SET_GID | RFS_SET_SIZE))
+		return -EPERM;
+	/* As the kernel's notify_change and truncate for S_IMMUTABLE and S_APPEND. */
+	if (immutable(n) && which & ~RFS_SET_CTIME)
+		return -EPERM;
+	if (rfs_ns_iflags(n) & FS_APPEND_FL &&
+	    which & (RFS_SET_MODE | RFS_SET_UID | RFS_SET_GID | RFS_SET_SIZE | given))
 		return -EPERM;
 	if (which & RFS_SET_SIZE && !S_ISREG(n->mode))
 		return S_ISDIR(n->mode) ? -EISDIR : -EINVAL;
@@ -147,6 +158,41 @@ int rfs_ns_setattr(struct rfs_ns *ns, struct rfs_node *n, unsigned int which, co
 int64_t rfs_node_btime(const struct rfs_node *node)
 {
 	return node->btime;
+}
+
+unsigned int rfs_ns_iflags(const struct rfs_node *node)
+{
+	return atomic_load_explicit(&node->iflags, memory_order_relaxed);
+}
+
+int rfs_ns_set_iflags(struct rfs_ns *ns, struct rfs_node *n, unsigned int flags)
+{
+	int err;
+
+	if (flags & ~RFS_NS_IFLAGS)
+		return -EOPNOTSUPP;
+	if (n->sealed)
+		return -EPERM;
+	/* A region's own file serves reads too (the kernel's, the daemon's). */
+	if (S_ISREG(n->mode) && n->map && (flags ^ rfs_ns_iflags(n)) & FS_NOATIME_FL &&
+	    (err = rfs_mapping_set_noatime(n->map, flags & FS_NOATIME_FL)))
+		return err;
+	pthread_rwlock_wrlock(&ns->lock);
+	atomic_store_explicit(&n->iflags, flags, memory_order_relaxed);
+	pthread_rwlock_unlock(&ns->lock);
+	atomic_store(&n->ctime, rfs_now_ns());
+	return 0;
+}
+
+int rfs_ns_may_open(const struct rfs_node *n, int flags)
+{
+	unsigned int f = rfs_ns_iflags(n);
+
+	if ((flags & O_ACCMODE) == O_RDONLY && !(flags & O_TRUNC))
+		return 0;
+	if (f & FS_IMMUTABLE_FL || (f & FS_APPEND_FL && (flags & O_TRUNC || !(flags & O_APPEND))))
+		return -EPERM;
+	return 0;
 }
 
 void rfs_ns_touch(struct rfs_node *node)

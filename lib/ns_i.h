@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/fs.h>
 
 #include "lib/hash.h"
 #include "lib/ns.h"
@@ -79,7 +80,9 @@ struct rfs_node {
 	nlink_t nlink; /* names; a directory has at most one */
 	bool sealed;   /* special: its name and, for a directory, its entries are fixed */
 	bool linkable; /* made by O_TMPFILE and never named: link may name it */
-	void *tag;     /* the caller's mark on a special node; fixed */
+	/* chattr's FS_*_FL (RFS_NS_IFLAGS): changed under ns->lock, read lock-free */
+	_Atomic unsigned int iflags;
+	void *tag; /* the caller's mark on a special node; fixed */
 	_Atomic uint64_t refs;
 	_Atomic uint32_t opens;
 	atomic_bool used; /* opened at least once */
@@ -118,6 +121,25 @@ struct rfs_ns {
 static inline bool is_dir(const struct rfs_node *n)
 {
 	return S_ISDIR(n->mode);
+}
+
+/* chattr +i: nothing about n may change (nor, for a directory, its entries). */
+static inline bool immutable(const struct rfs_node *n)
+{
+	return atomic_load_explicit(&n->iflags, memory_order_relaxed) & FS_IMMUTABLE_FL;
+}
+
+/* +i or +a: n keeps its names, owner and mode; a directory's entries stay. */
+static inline bool fixed(const struct rfs_node *n)
+{
+	return n->sealed || atomic_load_explicit(&n->iflags, memory_order_relaxed) &
+				    (FS_IMMUTABLE_FL | FS_APPEND_FL);
+}
+
+/* May n's name in directory d go (unlink, rmdir, rename, be replaced)? */
+static inline bool may_delete(const struct rfs_node *d, const struct rfs_node *n)
+{
+	return !fixed(d) && !fixed(n);
 }
 
 /* ns_dir.c; ns->lock held (exclusive to change). */

@@ -183,12 +183,10 @@ int rfs_ns_setxattr(struct rfs_ns *ns, struct rfs_node *n, const char *name, con
 {
 	bool acl_access = strcmp(name, RFS_ACL_ACCESS) == 0;
 	bool acl_default = strcmp(name, RFS_ACL_DEFAULT) == 0;
-	int err = known(name);
+	int err = fixed(n) ? -EPERM : known(name);
 
 	if (err)
 		return err;
-	if (n->sealed)
-		return -EPERM;
 	if ((acl_access || acl_default) && (err = rfs_acl_check(value, size)))
 		return err;
 	if (acl_default && !is_dir(n))
@@ -210,12 +208,10 @@ int rfs_ns_setxattr(struct rfs_ns *ns, struct rfs_node *n, const char *name, con
 
 int rfs_ns_removexattr(struct rfs_ns *ns, struct rfs_node *n, const char *name)
 {
-	int err = known(name);
+	int err = fixed(n) ? -EPERM : known(name);
 
 	if (err)
 		return err;
-	if (n->sealed)
-		return -EPERM;
 	pthread_rwlock_wrlock(&ns->lock);
 	if (find(n->xattrs, name))
 		drop(ns, n, name);

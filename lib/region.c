@@ -374,6 +374,13 @@ static int region_set_times(struct rfs_mapping *mm, const struct timespec times[
 	return rfs_store_set_times(m->store, &m->file, times);
 }
 
+static int region_set_noatime(struct rfs_mapping *mm, bool on)
+{
+	struct region *m = to_region(mm);
+
+	return rfs_store_set_noatime(m->store, &m->file, on);
+}
+
 /* pread until len bytes or the end of the file; *got says how many came. */
 static int pread_all(int fd, char *buf, size_t len, uint64_t off, size_t *got)
 {
@@ -595,6 +602,7 @@ static const struct rfs_mapping_ops region_ops = {
 	.close = region_close,
 	.backing_fd = region_backing_fd,
 	.set_times = region_set_times,
+	.set_noatime = region_set_noatime,
 	.read_begin = region_read_begin,
 	.read_end = region_read_end,
 	.read_into = region_read_into,

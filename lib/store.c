@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h>
@@ -489,6 +491,27 @@ int rfs_store_set_times(struct rfs_store *s, const struct rfs_store_file *f,
 		r = utimensat(s->dir, name, times, 0);
 	}
 	return r < 0 ? -errno : 0;
+}
+
+int rfs_store_set_noatime(struct rfs_store *s, const struct rfs_store_file *f, bool on)
+{
+	char name[24];
+	int fd = f->fd, flags, err = 0;
+
+	if (s->kind != RFS_STORE_MEMFD) {
+		file_name(f->id, name);
+		fd = openat(s->dir, name, O_RDONLY | O_CLOEXEC | O_NOATIME);
+		if (fd < 0)
+			return -errno;
+	}
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+		err = -errno;
+	flags = on ? flags | FS_NOATIME_FL : flags & ~FS_NOATIME_FL;
+	if (!err && ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)
+		err = -errno;
+	if (fd != f->fd)
+		close(fd);
+	return err;
 }
 
 void rfs_store_remove(struct rfs_store *s, struct rfs_store_file *f)

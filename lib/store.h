@@ -107,6 +107,8 @@ int rfs_store_stat(struct rfs_store *s, const struct rfs_store_file *f, struct s
 /* Set f's access and modification times (utimensat semantics). */
 int rfs_store_set_times(struct rfs_store *s, const struct rfs_store_file *f,
 			const struct timespec times[2]);
+/* Set or clear f's FS_NOATIME_FL (chattr +A). */
+int rfs_store_set_noatime(struct rfs_store *s, const struct rfs_store_file *f, bool on);
 /* Delete f; its bytes go once no descriptor or mapping holds them. */
 void rfs_store_remove(struct rfs_store *s, struct rfs_store_file *f);
 

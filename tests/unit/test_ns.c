@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1020,6 +1021,47 @@ START_TEST(tmpfile_then_link)
 }
 END_TEST
 
+/* chattr flags: +i and +a refuse what tmpfs refuses, at the namespace. */
+START_TEST(iflags_refuse)
+{
+	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755), *f = mk(d, "f", S_IFREG | 0644);
+	struct stat st = {.st_mode = 0600, .st_size = 0};
+
+	ck_assert_int_eq(rfs_ns_set_iflags(ns, f, FS_COMPR_FL), -EOPNOTSUPP);
+	ck_assert_int_eq(rfs_ns_set_iflags(ns, f, FS_IMMUTABLE_FL), 0);
+	ck_assert_uint_eq(rfs_ns_iflags(f), FS_IMMUTABLE_FL);
+	ck_assert_int_eq(rfs_ns_may_open(f, O_RDONLY), 0);
+	ck_assert_int_eq(rfs_ns_may_open(f, O_WRONLY | O_APPEND), -EPERM);
+	ck_assert_int_eq(rfs_ns_setattr(ns, f, RFS_SET_MODE, &st), -EPERM);
+	ck_assert_int_eq(rfs_ns_setattr(ns, f, RFS_SET_ATIME | RFS_SET_TOUCH, &st), -EPERM);
+	ck_assert_int_eq(rfs_ns_setxattr(ns, f, "user.a", "1", 1, 0), -EPERM);
+	ck_assert_int_eq(rfs_ns_remove(ns, d, "f", false), -EPERM);
+	ck_assert_int_eq(rfs_ns_rename(ns, d, "f", root, "g", 0), -EPERM);
+	ck_assert_int_eq(rfs_ns_link(ns, f, root, "g"), -EPERM);
+	/* append-only: appends and touch only */
+	ck_assert_int_eq(rfs_ns_set_iflags(ns, f, FS_APPEND_FL), 0);
+	ck_assert_int_eq(rfs_ns_may_open(f, O_WRONLY | O_APPEND), 0);
+	ck_assert_int_eq(rfs_ns_may_open(f, O_WRONLY), -EPERM);
+	ck_assert_int_eq(rfs_ns_may_open(f, O_WRONLY | O_APPEND | O_TRUNC), -EPERM);
+	ck_assert_int_eq(rfs_ns_setattr(ns, f, RFS_SET_SIZE, &st), -EPERM);
+	ck_assert_int_eq(rfs_ns_setattr(ns, f, RFS_SET_MTIME, &st), -EPERM);
+	ck_assert_int_eq(rfs_ns_setattr(ns, f, RFS_SET_MTIME | RFS_SET_TOUCH, &st), 0);
+	ck_assert_int_eq(rfs_ns_remove(ns, d, "f", false), -EPERM);
+	ck_assert_int_eq(rfs_ns_set_iflags(ns, f, 0), 0);
+	/* a directory: +i takes no entries, +a takes new ones only */
+	ck_assert_int_eq(rfs_ns_set_iflags(ns, d, FS_IMMUTABLE_FL), 0);
+	ck_assert_int_eq(rfs_ns_create(ns, d, "n", &(struct rfs_new){.mode = S_IFREG | 0644}, &f),
+			 -EPERM);
+	ck_assert_int_eq(rfs_ns_set_iflags(ns, d, FS_APPEND_FL), 0);
+	f = mk(d, "n", S_IFREG | 0644);
+	ck_assert_int_eq(rfs_ns_remove(ns, d, "n", false), -EPERM);
+	ck_assert_int_eq(rfs_ns_rename(ns, d, "n", root, "n", 0), -EPERM);
+	mk(root, "m", S_IFREG | 0644);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "m", d, "m", 0), 0);
+	ck_assert_int_eq(rfs_ns_set_iflags(ns, d, 0), 0);
+}
+END_TEST
+
 START_TEST(readdir_resume)
 {
 	struct rfs_node *d = mk(root, "d", S_IFDIR | 0755);
@@ -1845,6 +1887,7 @@ static Suite *ns_suite(void)
 		{"setattr", {setattr_fields}},
 		{"numbers", {numbers_find_nodes}},
 		{"xattrs", {xattrs_kept_and_bounded, kill_priv, tmpfile_then_link}},
+		{"iflags", {iflags_refuse}},
 		{"usage", {usage_counts}},
 		{"walk", {walk_as_reader}},
 		{"budgets",
