@@ -10,6 +10,7 @@
 
 #include "fs/commands.h"
 #include "fs/holders.h"
+#include "fs/ops_inode.h"
 #include "fs/stats.h"
 
 /* The tags of the special nodes: which control file a node is. */
@@ -76,8 +77,8 @@ int rfs_control_init(struct rfs_daemon *d)
 static void render_for(fuse_req_t req, enum ctl_kind kind, struct rfs_text *t)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	struct rfs_reader who = {.uid = ctx->uid, .gid = ctx->gid};
+	struct rfs_cred cred = rfs_req_cred(req);
+	struct rfs_reader who = {.uid = cred.uid, .gid = cred.gid};
 	gid_t small[64], *groups = small;
 	int n = fuse_req_getgroups(req, 64, small);
 

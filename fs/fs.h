@@ -87,6 +87,7 @@ struct rfs_daemon {
 	uint32_t generation;
 	bool writeback;		/* -o writeback: kernel writeback cache; fixed */
 	bool xattr_facts;	/* -o xattr: user.regionfs.* shown (ops_xattr.c); fixed */
+	bool idmap;		/* -o idmap: FUSE_ALLOW_IDMAP asked for (fs/wire.c); fixed */
 	bool strict_dirty;	/* -o strict_dirty: keep the kernel's FUSE dirty limit */
 	const char *mountpoint; /* fixed after mount */
 	atomic_bool bdi_tuned;	/* rfs_bdi_tune ran (at the first open) */

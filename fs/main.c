@@ -57,6 +57,7 @@ struct options {
 	char *passthrough;
 	char *huge;
 	int noswap;
+	int idmap;
 	char *store;
 	char *log;
 	int owner_only;
@@ -103,6 +104,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("passthrough=%s", passthrough, 0),
 	OPT("huge=%s", huge, 0),
 	OPT("noswap", noswap, 1),
+	OPT("idmap", idmap, 1),
 	OPT("store=%s", store, 0),
 	OPT("owner_only", owner_only, 1),
 	OPT("log=%s", log, 0),
@@ -140,6 +142,8 @@ static void usage(const char *prog)
 	       "                             always, advise (README, Performance)\n"
 	       "    -o noswap                region pages never go to swap (the store's tmpfs\n"
 	       "                             noswap: Linux 6.4+, as root)\n"
+	       "    -o idmap                 allow idmapped mounts of it (Linux 6.12+); the\n"
+	       "                             kernel then names callers only when they create\n"
 	       "    -o owner_only            only the mounting user may use the mount (run as\n"
 	       "                             root, regionfs adds allow_other otherwise)\n"
 	       "    -o log=PATH              log to the file PATH (appended), not to stderr or\n"
@@ -313,6 +317,7 @@ static int configure(struct rfs_daemon *d, const struct options *o, uint64_t *ca
 	d->cfg.noswap = d->cfg.noswap || o->noswap;
 	d->no_passthrough = o->passthrough && strcmp(o->passthrough, "off") == 0;
 	d->writeback = o->writeback || d->cfg.writeback;
+	d->idmap = o->idmap;
 	d->strict_dirty = o->strict_dirty || d->cfg.strict_dirty;
 	d->timeout = CACHE_TIMEOUT;
 	return 0;

@@ -115,8 +115,9 @@ static void reply_opened(fuse_req_t req, struct rfs_node *node, struct fuse_file
 	struct rfs_mapping *m = rfs_node_mapping(node);
 	bool region = rfs_mapping_kind(m) == RFS_KIND_REGION, fresh;
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct rfs_cred cred = rfs_req_cred(req);
 	struct rfs_open like = {
-		.node = node, .tid = ctx->pid, .uid = ctx->uid, .accmode = fi->flags & O_ACCMODE};
+		.node = node, .tid = ctx->pid, .uid = cred.uid, .accmode = fi->flags & O_ACCMODE};
 	/* A writer of a region sealed grow: the daemon refuses writes past its
 	 * end; of a region whose owner has a budget: the daemon counts; of a
 	 * set-user-ID file (or one with capabilities) not root: the daemon
@@ -124,7 +125,7 @@ static void reply_opened(fuse_req_t req, struct rfs_node *node, struct fuse_file
 	 * kernel would not ask of a backing file. */
 	bool kernel_ok = like.accmode == O_RDONLY ||
 			 (!(rfs_mapping_seals(m) & RFS_SEAL_GROW) && !rfs_region_counted(m) &&
-			  (ctx->uid == 0 || !rfs_ns_holds_priv(d->ns, node)));
+			  (cred.uid == 0 || !rfs_ns_holds_priv(d->ns, node)));
 	struct rfs_open *o = NULL;
 	int id, fh, err;
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -31,11 +32,36 @@ double rfs_attr_timeout(struct rfs_daemon *d, struct rfs_node *node)
 		       : d->timeout;
 }
 
+/* The fsuid and fsgid of process pid, into c where /proc tells them. */
+static void proc_cred(pid_t pid, struct rfs_cred *c)
+{
+	char path[64], line[256];
+	unsigned int real, eff, saved, fs;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Uid: %u %u %u %u", &real, &eff, &saved, &fs) == 4)
+			c->uid = fs;
+		else if (sscanf(line, "Gid: %u %u %u %u", &real, &eff, &saved, &fs) == 4)
+			c->gid = fs;
+	}
+	fclose(f);
+}
+
 struct rfs_cred rfs_req_cred(fuse_req_t req)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct rfs_cred c = {.uid = ctx->uid, .gid = ctx->gid};
 
+	/* -o idmap: the kernel names the caller only in requests that create
+	 * (FUSE_INVALID_UIDGID in the rest). The caller waits for our reply,
+	 * so its pid is its own until we answer. */
+	if (c.uid == (uid_t)-1 || c.gid == (gid_t)-1)
+		proc_cred(ctx->pid, &c);
 	return c;
 }
 

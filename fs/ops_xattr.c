@@ -16,6 +16,7 @@
 
 #include "fs/fs.h"
 #include "fs/names.h"
+#include "fs/ops_inode.h"
 
 #define PREFIX "user.regionfs."
 
@@ -113,7 +114,8 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	struct rfs_daemon *d = rfs_daemon(req);
 	struct rfs_node *node = rfs_node(d, ino);
 	char probe[4096 + 64], *list;
-	int n = rfs_ns_listxattr(d->ns, node, fuse_req_ctx(req)->uid == 0, NULL, 0);
+	bool privileged = rfs_req_cred(req).uid == 0;
+	int n = rfs_ns_listxattr(d->ns, node, privileged, NULL, 0);
 	size_t len, cap;
 
 	rfs_count(d, RFS_OP_listxattr);
@@ -128,7 +130,7 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	n = rfs_ns_listxattr(d->ns, node, fuse_req_ctx(req)->uid == 0, list, (size_t)n);
+	n = rfs_ns_listxattr(d->ns, node, privileged, list, (size_t)n);
 	len = n < 0 ? 0 : (size_t)n;
 	for (size_t i = 0; n >= 0 && d->xattr_facts && i < sizeof(names) / sizeof(names[0]); i++) {
 		if (value_of(node, names[i], probe, sizeof(probe)) < 0)

@@ -201,9 +201,10 @@ static ssize_t write_init_reply(struct rfs_daemon *d, int fd, struct iovec *iov,
 	 * kernel need not ask for security.capability before every write. */
 	if (ok && atomic_load(&init->killpriv))
 		out->flags |= FUSE_HANDLE_KILLPRIV_V2;
-	/* Idmapped mounts: the kernel maps the ids of what is created and the
-	 * permission checks (default_permissions) are its own. */
-	if (ok && atomic_load(&init->idmap)) {
+	/* -o idmap: the kernel maps the ids of what is created and checks
+	 * permissions itself (default_permissions); other requests then come
+	 * without the caller's ids (rfs_req_cred finds them). */
+	if (ok && d->idmap && atomic_load(&init->idmap)) {
 		out->flags |= FUSE_INIT_EXT;
 		out->flags2 |= ALLOW_IDMAP_FLAG2;
 	}
