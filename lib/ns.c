@@ -76,28 +76,16 @@ static int node_new(struct rfs_store *store, struct rfs_ledger *ledger, mode_t m
 	return 0;
 }
 
-static bool ino_eq(const struct rfs_hash_link *l, const void *key)
-{
-	return rfs_hash_entry(l, struct rfs_node, by_ino)->ino == *(const uint64_t *)key;
-}
-
-static uint64_t ino_hash(uint64_t ino)
-{
-	return rfs_hash_mix(ino, 0);
-}
-
 /* Number a new node and add it to the node list and the table of numbers:
  * 0 or -ENOMEM. ns->lock held exclusive. */
 static int node_publish(struct rfs_ns *ns, struct rfs_node *n)
 {
 	int err;
 
-	n->ino = ns->next_ino;
-	err = rfs_hash_insert(&ns->inos, &n->by_ino, ino_hash(n->ino));
-	if (err) {
-		n->ino = 0;
+	err = rfs_itable_set(ns->by_ino, ns->next_ino, n);
+	if (err)
 		return err;
-	}
+	n->ino = ns->next_ino;
 	ns->next_ino++;
 	n->all_next = &ns->all;
 	n->all_prev = ns->all.all_prev;
@@ -110,7 +98,7 @@ static int node_publish(struct rfs_ns *ns, struct rfs_node *n)
 /* Undo node_publish. ns->lock held exclusive. */
 static void node_unpublish(struct rfs_ns *ns, struct rfs_node *n)
 {
-	rfs_hash_remove(&ns->inos, &n->by_ino);
+	rfs_itable_set(ns->by_ino, n->ino, NULL); /* frees, never fails */
 	n->all_prev->all_next = n->all_next;
 	n->all_next->all_prev = n->all_prev;
 	ns->nodes--;
@@ -178,12 +166,13 @@ int rfs_ns_new(struct rfs_store *store, mode_t root_mode, struct rfs_cred owner,
 	ns->xattr_room = u.files_total * 1024;
 	ns->next_ino = 1; /* the root's: FUSE's root id */
 	ns->all.all_next = ns->all.all_prev = &ns->all;
-	rfs_hash_init(&ns->inos);
-	err = node_new(store, NULL, S_IFDIR | (root_mode & 07777), owner, NULL, &ns->root);
+	err = rfs_itable_new(&ns->by_ino);
+	if (!err)
+		err = node_new(store, NULL, S_IFDIR | (root_mode & 07777), owner, NULL, &ns->root);
 	if (!err && (err = node_publish(ns, ns->root)))
 		node_free(ns->root);
 	if (err) {
-		rfs_hash_destroy(&ns->inos);
+		rfs_itable_free(ns->by_ino);
 		free(ns);
 		return err;
 	}
@@ -205,7 +194,7 @@ void rfs_ns_free(struct rfs_ns *ns)
 		next = n->all_next;
 		node_free(n);
 	}
-	rfs_hash_destroy(&ns->inos);
+	rfs_itable_free(ns->by_ino);
 	pthread_rwlock_destroy(&ns->lock);
 	free(ns);
 }
@@ -215,21 +204,9 @@ struct rfs_node *rfs_ns_root(struct rfs_ns *ns)
 	return ns->root;
 }
 
-static struct rfs_node *find_locked(struct rfs_ns *ns, uint64_t ino)
-{
-	struct rfs_hash_link *l = rfs_hash_find(&ns->inos, ino_hash(ino), ino_eq, &ino);
-
-	return l ? rfs_hash_entry(l, struct rfs_node, by_ino) : NULL;
-}
-
 struct rfs_node *rfs_ns_node(struct rfs_ns *ns, uint64_t ino)
 {
-	struct rfs_node *n;
-
-	pthread_rwlock_rdlock(&ns->lock);
-	n = find_locked(ns, ino);
-	pthread_rwlock_unlock(&ns->lock);
-	return n;
+	return rfs_itable_get(ns->by_ino, ino); /* held by the caller: no lock */
 }
 
 int rfs_ns_find(struct rfs_ns *ns, uint64_t ino, struct rfs_node **out)
@@ -239,7 +216,7 @@ int rfs_ns_find(struct rfs_ns *ns, uint64_t ino, struct rfs_node **out)
 	/* Shared is enough: a node is freed (maybe_free) only under the
 	 * exclusive lock, which sees the reference taken here. */
 	pthread_rwlock_rdlock(&ns->lock);
-	n = find_locked(ns, ino);
+	n = rfs_itable_get(ns->by_ino, ino);
 	if (n)
 		atomic_fetch_add(&n->refs, 1);
 	pthread_rwlock_unlock(&ns->lock);

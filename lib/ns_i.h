@@ -23,6 +23,7 @@
 #include <linux/fs.h>
 
 #include "lib/hash.h"
+#include "lib/itable.h"
 #include "lib/ns.h"
 
 #define NAME_MAX_BYTES	 255
@@ -71,10 +72,9 @@ struct dir {
 };
 
 struct rfs_node {
-	uint64_t ino;		     /* st_ino and the driver's node id; 0 until published */
-	struct rfs_hash_link by_ino; /* in ns->inos while published */
-	mode_t mode;		     /* type and permission bits */
-	mode_t type;		     /* S_IFMT bits of mode, fixed: for readers without the lock */
+	uint64_t ino; /* st_ino and the driver's node id; 0 until published */
+	mode_t mode;  /* type and permission bits */
+	mode_t type;  /* S_IFMT bits of mode, fixed: for readers without the lock */
 	uid_t uid;
 	gid_t gid;
 	nlink_t nlink; /* names; a directory has at most one */
@@ -111,7 +111,7 @@ struct rfs_ns {
 	struct rfs_ledger *ledger; /* budgets by owner, or NULL */
 	struct rfs_node *root;	   /* fixed */
 	struct rfs_node all;	   /* list head of every node; only all_prev/all_next used */
-	struct rfs_hash inos;	   /* every published node, by ino */
+	struct rfs_itable *by_ino; /* every published node, by ino; lock-free readers */
 	uint64_t next_ino;	   /* never reused: a number names one node for the mount's life */
 	uint64_t xattr_room; /* bytes extended attributes may take, all nodes together; fixed */
 	uint64_t xattr_used; /* bytes they take */
