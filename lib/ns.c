@@ -162,8 +162,11 @@ int rfs_ns_new(struct rfs_store *store, mode_t root_mode, struct rfs_cred owner,
 	struct rfs_store_usage u;
 
 	rfs_store_usage(store, &u);
-	/* As tmpfs's pool for them: 1 KiB for each inode the store may have. */
-	ns->xattr_room = u.files_total * 1024;
+	/* As tmpfs's pool for them, 1 KiB for each inode the store may have,
+	 * but no more than 1 KiB per page of the cap: the daemon's memory. */
+	ns->xattr_room =
+		(u.files_total < u.bytes_total / 4096 ? u.files_total : u.bytes_total / 4096) *
+		1024;
 	ns->next_ino = 1; /* the root's: FUSE's root id */
 	ns->all.all_next = ns->all.all_prev = &ns->all;
 	err = rfs_itable_new(&ns->by_ino);
