@@ -118,68 +118,60 @@ bool rfs_acl_to_mode(const void *value, size_t size, mode_t *mode)
 	return plain;
 }
 
+/* The entry that holds the group class's bits: the mask, else the owning group. */
+static size_t group_class(const unsigned char *v, size_t size)
+{
+	size_t group = 0;
+
+	for (size_t i = 0; i < count(size); i++) {
+		if (tag(v, i) == TAG_MASK)
+			return i;
+		if (tag(v, i) == TAG_GROUP_OBJ)
+			group = i;
+	}
+	return group;
+}
+
 void rfs_acl_chmod(void *value, size_t size, mode_t mode)
 {
 	unsigned char *v = value;
-	size_t group = count(size), mask = count(size);
 
 	for (size_t i = 0; i < count(size); i++) {
-		switch (tag(v, i)) {
-		case TAG_USER_OBJ:
+		if (tag(v, i) == TAG_USER_OBJ)
 			set_perm(v, i, (mode >> 6) & 7);
-			break;
-		case TAG_GROUP_OBJ:
-			group = i;
-			break;
-		case TAG_MASK:
-			mask = i;
-			break;
-		case TAG_OTHER:
+		else if (tag(v, i) == TAG_OTHER)
 			set_perm(v, i, mode & 7);
-			break;
-		}
 	}
-	/* The group bits are the mask's where there is one. */
-	set_perm(v, mask < count(size) ? mask : group, (mode >> 3) & 7);
+	set_perm(v, group_class(v, size), (mode >> 3) & 7);
 }
 
 bool rfs_acl_inherit(const void *dflt, size_t size, void *access, mode_t *mode)
 {
 	unsigned char *v = access;
 	mode_t m = *mode & 0777;
-	size_t group = count(size), mask = count(size);
 	bool plain = true;
+	size_t g;
 
 	memcpy(v, dflt, size);
 	for (size_t i = 0; i < count(size); i++) {
 		unsigned int p = perm(v, i);
 
-		switch (tag(v, i)) {
-		case TAG_USER_OBJ:
+		if (tag(v, i) == TAG_USER_OBJ) {
 			p &= (m >> 6) & 7;
 			set_perm(v, i, p);
 			m = (m & ~(mode_t)0700) | (mode_t)p << 6;
-			break;
-		case TAG_OTHER:
+		} else if (tag(v, i) == TAG_OTHER) {
 			p &= m & 7;
 			set_perm(v, i, p);
 			m = (m & ~(mode_t)07) | p;
-			break;
-		case TAG_GROUP_OBJ:
-			group = i;
-			break;
-		case TAG_MASK:
-			mask = i;
-			plain = false;
-			break;
-		default:
-			plain = false;
+		} else if (tag(v, i) != TAG_GROUP_OBJ) {
+			plain = false; /* named entries, a mask */
 		}
 	}
 	/* The group bits and the mask (or the owning group) limit each other. */
-	group = mask < count(size) ? mask : group;
-	set_perm(v, group, perm(v, group) & ((m >> 3) & 7));
-	m = (m & ~(mode_t)070) | (mode_t)perm(v, group) << 3;
+	g = group_class(v, size);
+	set_perm(v, g, perm(v, g) & ((m >> 3) & 7));
+	m = (m & ~(mode_t)070) | (mode_t)perm(v, g) << 3;
 	*mode = (*mode & ~(mode_t)0777) | m;
 	return plain;
 }

@@ -1,7 +1,7 @@
 """An idmapped mount of a directory's file system (uid and gid 1000 on it are
 2000 through the idmapped mount), and what is made and allowed through it:
 one line per case, the same on tmpfs and on regionfs (t_idmap.sh). Run as
-root. Usage: idmap_probe.py SOURCE TARGET
+root. Usage: idmap_probe.py --target TARGET SOURCE
 """
 import ctypes
 import errno
@@ -11,7 +11,7 @@ import sys
 import time
 
 libc = ctypes.CDLL(None, use_errno=True)
-src, target = sys.argv[1], sys.argv[2]
+target, src = sys.argv[2], sys.argv[3]  # --target TARGET SOURCE
 class MountAttr(ctypes.Structure):
     _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
                 ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]

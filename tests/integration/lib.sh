@@ -124,6 +124,43 @@ wait_until() {
 	done
 }
 
+# ---------------------------------------------------------------- against tmpfs
+
+# on_tmpfs VAR COMMAND...: run "COMMAND... DIR" with DIR a fresh tmpfs (mode
+# 0755, 4 MiB), its output in VAR; fails if the command does. The tmpfs is
+# unmounted (after chattr -ia over it) whatever happened.
+on_tmpfs() {
+	local -n _out=$1
+	local t st=0
+	shift
+	t=$(mktemp -d)
+	chmod 755 "$t"
+	mount -t tmpfs -o size=4M,mode=755 none "$t" || { rmdir "$t"; fail "cannot mount a tmpfs to compare with"; }
+	_out=$("$@" "$t" 2>&1) || st=$?
+	chattr -R -ia "$t" 2>/dev/null || true
+	umount "$t"
+	rmdir "$t"
+	((st == 0)) || fail "on tmpfs, $*: exit $st: $_out"
+}
+
+# same_as_tmpfs WANT GOT WHAT: fail, showing the difference, unless GOT is WANT.
+same_as_tmpfs() {
+	[[ "$1" == "$2" ]] && return 0
+	diff <(echo "$1") <(echo "$2") | sed 's/^/# /' >&2
+	fail "$3: differs from tmpfs (< tmpfs, > regionfs)"
+}
+
+# path_opts PATH: the mount options that serve regions by PATH: kernel (the
+# default), daemon (-o passthrough=off) or memfd (-o store=memfd).
+path_opts() {
+	case $1 in
+	kernel) ;;
+	daemon) echo "-o passthrough=off" ;;
+	memfd) echo "-o store=memfd" ;;
+	*) fail "path_opts: no data path $1" ;;
+	esac
+}
+
 # ---------------------------------------------------------------- mounting
 
 rfs_require() {

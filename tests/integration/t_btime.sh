@@ -52,21 +52,12 @@ fd = os.open(d, os.O_TMPFILE | os.O_RDWR, 0o600)
 out.append("O_TMPFILE: btime %s" % sx("", fd)[0])
 print("\n".join(out))
 '
-T=$(mktemp -d)
-mount -t tmpfs -o size=1M none "$T" || { rmdir "$T"; skip "cannot mount a tmpfs to compare with"; }
-want=$(python3 -c "$probe" "$T" 2>&1) || { umount "$T"; rmdir "$T"; fail "the probe fails on tmpfs: $want"; }
-umount "$T"
-rmdir "$T"
-
+on_tmpfs want python3 -c "$probe"
 for path in kernel daemon; do
-	opts=()
-	[[ $path == daemon ]] && opts=(-o passthrough=off)
-	rfs_mount -o size=16M "${opts[@]}"
+	# shellcheck disable=SC2046
+	rfs_mount -o size=16M $(path_opts $path)
 	got=$(python3 -c "$probe" "$MNT" 2>&1) || fail "$path: the probe failed: $got"
-	if [[ "$want" != "$got" ]]; then
-		diff <(echo "$want") <(echo "$got") | sed 's/^/# /' >&2
-		fail "$path data path: statx birth times differ from tmpfs (< tmpfs, > regionfs)"
-	fi
+	same_as_tmpfs "$want" "$got" "$path data path: statx birth times"
 	birth=$(stat -c %w "$MNT/later")
 	[[ $birth != "-" ]] || fail "$path: stat -c %w shows no birth time"
 	rfs_unmount

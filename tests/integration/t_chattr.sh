@@ -12,24 +12,13 @@
 command -v chattr >/dev/null || fail "chattr missing (e2fsprogs)"
 command -v setpriv >/dev/null || fail "setpriv missing (util-linux)"
 PROBE=$RFS_TESTDIR/chattr_probe.py
-T=$(mktemp -d)
-mount -t tmpfs -o size=1M,mode=755 none "$T"
-want=$(python3 "$PROBE" "$T" 2>&1) || { chattr -R -ia "$T" 2>/dev/null; umount "$T"; rmdir "$T"; fail "the probe fails on tmpfs: $want"; }
-chattr -R -ia "$T" 2>/dev/null || true
-umount "$T"
-rmdir "$T"
-
+on_tmpfs want python3 "$PROBE"
 for path in kernel daemon memfd; do
-	opts=()
-	[[ $path == daemon ]] && opts=(-o passthrough=off)
-	[[ $path == memfd ]] && opts=(-o store=memfd)
-	rfs_mount -o size=16M "${opts[@]}"
+	# shellcheck disable=SC2046
+	rfs_mount -o size=16M $(path_opts $path)
 	got=$(python3 "$PROBE" "$MNT" 2>&1) || fail "$path: the probe failed: $got"
 	chattr -R -ia "$MNT" 2>/dev/null || true
-	if [[ "$want" != "$got" ]]; then
-		diff <(echo "$want") <(echo "$got") | sed 's/^/# /' >&2
-		fail "$path: chattr flags differ from tmpfs (< tmpfs, > regionfs)"
-	fi
+	same_as_tmpfs "$want" "$got" "$path: chattr flags"
 	rfs_unmount
 	ok "$path: $(wc -l <<<"$got") cases of chattr +i, +a, +d, +A on files and directories answer as on tmpfs"
 done

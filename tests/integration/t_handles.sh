@@ -7,7 +7,6 @@
 . "$(dirname "$0")/lib.sh"
 
 [[ $(id -u) == 0 ]] || skip "open_by_handle_at needs CAP_DAC_READ_SEARCH (root)"
-W=$RFS_WORK
 probe='
 import ctypes, errno, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
@@ -67,17 +66,12 @@ drop_caches()
 out.append(opened(hf, os.O_RDONLY))
 print(" | ".join(str(x) for x in out))
 '
-mkdir "$W/tmpfs"
-mount -t tmpfs -o size=1M none "$W/tmpfs"
-want=$(python3 -c "$probe" "$W/tmpfs" 2>&1) || { umount "$W/tmpfs"; fail "the probe fails on tmpfs: $want"; }
-umount "$W/tmpfs"
-
+on_tmpfs want python3 -c "$probe"
 for path in kernel daemon; do
-	opts=()
-	[[ $path == daemon ]] && opts=(-o passthrough=off)
-	rfs_mount -o size=16M "${opts[@]}"
+	# shellcheck disable=SC2046
+	rfs_mount -o size=16M $(path_opts $path)
 	got=$(python3 -c "$probe" "$MNT" 2>&1) || fail "$path: $got"
-	assert_eq "$want" "$got" "file handles after drop_caches ($path data path)"
+	same_as_tmpfs "$want" "$got" "file handles after drop_caches ($path data path)"
 	rfs_unmount
 	ok "$path data path: handles of a file, a hard link and a directory open them after drop_caches (also after a rename); a removed file's is ESTALE: as on tmpfs ($got)"
 done

@@ -12,22 +12,12 @@
 [[ $(id -u) == 0 ]] || skip "the probe sets trusted.* and runs parts as uid 65534 (root)"
 command -v setfacl >/dev/null || fail "setfacl missing (apt-get install acl)"
 PROBE=$RFS_TESTDIR/xattr_probe.py
-T=$(mktemp -d)
-chmod 755 "$T"
-mount -t tmpfs -o size=4M,mode=755 none "$T"
-want=$(python3 "$PROBE" "$T" 2>&1) || { umount "$T"; rmdir "$T"; fail "the probe fails on tmpfs: $want"; }
-umount "$T"
-rmdir "$T"
-
+on_tmpfs want python3 "$PROBE"
 for path in kernel daemon; do
-	opts=()
-	[[ $path == daemon ]] && opts=(-o passthrough=off)
-	rfs_mount -o size=16M "${opts[@]}"
+	# shellcheck disable=SC2046
+	rfs_mount -o size=16M $(path_opts $path)
 	got=$(python3 "$PROBE" "$MNT" 2>&1) || fail "$path: the probe failed: $got"
-	if [[ "$want" != "$got" ]]; then
-		diff <(echo "$want") <(echo "$got") | sed 's/^/# /' >&2
-		fail "$path data path: differs from tmpfs (< tmpfs, > regionfs)"
-	fi
+	same_as_tmpfs "$want" "$got" "$path data path"
 	rfs_unmount
 	ok "$path data path: $(wc -l <<<"$got") cases of xattrs, ACLs, set-user-ID on write and O_TMPFILE answer as on tmpfs"
 done
