@@ -41,6 +41,7 @@ RACY = {
     "pool_": {errno.ENOENT, errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR,
               errno.EINVAL, errno.ENOSPC},
     "pool_link": {errno.EPERM},  # link() of a directory
+    "pool_xattr": {errno.ENODATA, errno.EPERM},  # removed meanwhile; user.* of a symlink
     "control": {errno.ENOENT, errno.EEXIST},  # remove of a gone name, region of one there
     "ctl_region_io": {errno.ENOENT},  # opened after a remove
 }
@@ -50,6 +51,8 @@ def racy(op, err):
     return any(op.startswith(k) and err in v for k, v in RACY.items())
 _libc = ctypes.CDLL(None, use_errno=True)
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
+ACL_NAMED = bytes.fromhex("02000000" "01000600ffffffff" "02000400e8030000" "04000400ffffffff"
+                          "10000400ffffffff" "20000000ffffffff")
 
 
 def renameat2(old, new, flags):
@@ -241,6 +244,30 @@ class Worker(threading.Thread):
     def pool_rmdir(self):
         os.rmdir(self.name())
 
+    def pool_xattr(self):
+        n, k, r = self.name(), f"user.k{self.rng.randrange(4)}", self.rng.random()
+        if r < 0.4:
+            os.setxattr(n, k, self.rng.randbytes(self.rng.randrange(0, 512)))
+        elif r < 0.6:
+            os.getxattr(n, k)
+        elif r < 0.8:
+            os.listxattr(n)
+        elif r < 0.9:
+            os.removexattr(n, k)
+        else:  # an access ACL: user::rw- user:1000:r-- group::r-- mask::r-- other::---
+            os.setxattr(n, "system.posix_acl_access", ACL_NAMED)
+
+    def pool_tmpfile(self):
+        d = f"{self.pool}/d{self.rng.randrange(4)}"
+        fd = os.open(d, os.O_TMPFILE | os.O_RDWR, 0o600)
+        try:
+            os.pwrite(fd, self.rng.randbytes(self.rng.randrange(1, 8192)), 0)
+            if _libc.linkat(fd, b"", -100, self.name().encode(), 0x1000) != 0:
+                e = ctypes.get_errno()
+                raise OSError(e, os.strerror(e), "linkat")
+        finally:
+            os.close(fd)
+
     def pool_stat(self):
         d = f"{self.pool}/d{self.rng.randrange(4)}"
         for e in os.listdir(d):
@@ -293,7 +320,7 @@ class Worker(threading.Thread):
             (self.pool_create, 6), (self.pool_write, 6), (self.pool_read, 6),
             (self.pool_truncate, 3), (self.pool_rename, 6), (self.pool_link, 2),
             (self.pool_unlink, 5), (self.pool_mkdir, 2), (self.pool_rmdir, 2),
-            (self.pool_stat, 2),
+            (self.pool_stat, 2), (self.pool_xattr, 4), (self.pool_tmpfile, 1),
             (self.control, 3), (self.stats, 2), (self.ctl_region_io, 3),
         ]
         funcs = [f for f, _ in table]
