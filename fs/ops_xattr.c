@@ -113,24 +113,23 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
 	struct rfs_node *node = rfs_node(d, ino);
-	char probe[4096 + 64], *list;
+	char probe[4096 + 64], *list = NULL;
 	bool privileged = rfs_req_cred(req).uid == 0;
-	int n = rfs_ns_listxattr(d->ns, node, privileged, NULL, 0);
-	size_t len, cap;
+	size_t len, facts = sizeof(names) / sizeof(names[0]) * 32;
+	int n = -ERANGE;
 
 	rfs_count(d, RFS_OP_listxattr);
-	if (n < 0) {
-		fuse_reply_err(req, -n);
-		return;
+	/* The namespace's names, then ours. Another thread may add names
+	 * between counting and copying: count again, a few times. */
+	for (int tries = 0; n == -ERANGE && tries < 8; tries++) {
+		n = rfs_ns_listxattr(d->ns, node, privileged, NULL, 0);
+		free(list);
+		list = n < 0 ? NULL : malloc((size_t)n + facts);
+		if (n >= 0 && !list)
+			n = -ENOMEM;
+		if (n >= 0)
+			n = rfs_ns_listxattr(d->ns, node, privileged, list, (size_t)n);
 	}
-	/* The namespace's names, then ours; the list may grow meanwhile (ERANGE). */
-	cap = (size_t)n + sizeof(names) / sizeof(names[0]) * 32;
-	list = malloc(cap);
-	if (!list) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	n = rfs_ns_listxattr(d->ns, node, privileged, list, (size_t)n);
 	len = n < 0 ? 0 : (size_t)n;
 	for (size_t i = 0; n >= 0 && d->xattr_facts && i < sizeof(names) / sizeof(names[0]); i++) {
 		if (value_of(node, names[i], probe, sizeof(probe)) < 0)

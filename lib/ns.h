@@ -331,8 +331,9 @@ int rfs_ns_getxattr(struct rfs_ns *ns, struct rfs_node *n, const char *name, voi
 int rfs_ns_setxattr(struct rfs_ns *ns, struct rfs_node *n, const char *name, const void *value,
 		    size_t size, int flags);
 int rfs_ns_removexattr(struct rfs_ns *ns, struct rfs_node *n, const char *name);
-/* The names, each NUL-terminated, into buf (size 0: only their length);
- * trusted.* only for a privileged caller. Length or -ERANGE. */
+/* The names, each NUL-terminated, into buf of size bytes (buf NULL: only
+ * their length); trusted.* only for a privileged caller. Length, or -ERANGE
+ * if they do not fit (a length asked for before may be too small now). */
 int rfs_ns_listxattr(struct rfs_ns *ns, struct rfs_node *n, bool privileged, char *buf,
 		     size_t size);
 /* A write, truncate or chown by a caller without CAP_FSETID: a regular

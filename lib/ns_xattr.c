@@ -236,11 +236,11 @@ int rfs_ns_listxattr(struct rfs_ns *ns, struct rfs_node *n, bool privileged, cha
 		/* trusted.* exist only for those who may read them, as on tmpfs */
 		if (!privileged && strncmp(name, "trusted.", 8) == 0)
 			continue;
-		if (size && len + l > size) {
+		if (buf && len + l > size) {
 			ret = -ERANGE;
 			break;
 		}
-		if (size)
+		if (buf)
 			memcpy(buf + len, name, l);
 		len += l;
 	}

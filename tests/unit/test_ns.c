@@ -956,6 +956,8 @@ START_TEST(xattrs_kept_and_bounded)
 	ck_assert_int_eq(rfs_ns_listxattr(ns, f, false, NULL, 0), 7);
 	ck_assert_int_eq(rfs_ns_listxattr(ns, f, true, NULL, 0), 17);
 	ck_assert_int_eq(rfs_ns_listxattr(ns, f, true, buf, 8), -ERANGE);
+	/* A buffer sized for none while names exist: ERANGE, not a count. */
+	ck_assert_int_eq(rfs_ns_listxattr(ns, f, true, buf, 0), -ERANGE);
 	/* Fill the pool with 64 KiB values; then nothing more fits. */
 	for (i = 0; i < 10000; i++) {
 		snprintf(name, sizeof(name), "user.big%d", i);
