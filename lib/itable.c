@@ -15,6 +15,9 @@ struct page {
 };
 
 struct rfs_itable {
+	/* The highest page ever set: new ids (handed out in order) go there,
+	 * so it is kept even when empty, lest each create make it again. */
+	uint64_t high;
 	_Atomic(struct page *) top[1u << TOP_BITS];
 };
 
@@ -49,14 +52,26 @@ int rfs_itable_set(struct rfs_itable *t, uint64_t id, void *p)
 		pg = calloc(1, sizeof(*pg));
 		if (!pg)
 			return -ENOMEM;
+		if (hi > t->high) {
+			/* Ids have moved on: the page they left goes if it is empty. */
+			struct page *left =
+				atomic_load_explicit(&t->top[t->high], memory_order_relaxed);
+
+			if (left && left->used == 0) {
+				atomic_store_explicit(&t->top[t->high], NULL, memory_order_relaxed);
+				free(left);
+			}
+			t->high = hi;
+		}
 		/* Release: a reader that sees the page sees it zeroed. */
 		atomic_store_explicit(&t->top[hi], pg, memory_order_release);
 	}
 	old = atomic_load_explicit(&pg->slot[id & (PAGE_IDS - 1)], memory_order_relaxed);
 	atomic_store_explicit(&pg->slot[id & (PAGE_IDS - 1)], p, memory_order_release);
 	pg->used += (p != NULL) - (old != NULL);
-	if (pg->used == 0) {
-		/* Empty: no reader may be in it (none holds one of its ids). */
+	if (pg->used == 0 && hi < t->high) {
+		/* Empty, and below where ids are handed out: no reader may be in
+		 * it (none holds one of its ids), and no id will come to it. */
 		atomic_store_explicit(&t->top[hi], NULL, memory_order_relaxed);
 		free(pg);
 	}

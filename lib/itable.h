@@ -8,7 +8,8 @@
  * exact for a number whose entry no set is changing meanwhile, which holds
  * for a number the caller keeps alive (the kernel's reference to a node);
  * a page of the table is freed only once it holds no entry, so no such
- * reader can be in it.
+ * reader can be in it, and only below the highest page set, where ids are
+ * handed out.
  */
 #ifndef REGIONFS_ITABLE_H
 #define REGIONFS_ITABLE_H
