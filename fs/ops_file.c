@@ -439,10 +439,9 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 		fuse_reply_err(req, m ? EINVAL : EOPNOTSUPP);
 		return;
 	}
-	/* As vfs_fallocate for S_IMMUTABLE and S_APPEND. */
-	if (rfs_ns_iflags(node) & FS_IMMUTABLE_FL ||
-	    (rfs_ns_iflags(node) & FS_APPEND_FL && mode & ~FALLOC_FL_KEEP_SIZE)) {
-		fuse_reply_err(req, EPERM);
+	err = rfs_ns_may_fallocate(node, mode);
+	if (err) {
+		fuse_reply_err(req, -err);
 		return;
 	}
 	before = rfs_inval_ticket(d->inval);

@@ -22,6 +22,15 @@ static const struct {
 	{FS_NOATIME_FL, FS_XFLAG_NOATIME},
 };
 
+/* Reply with size bytes of out, if the caller's buffer takes them. */
+static void reply_out(fuse_req_t req, const void *out, size_t size, size_t out_bufsz)
+{
+	if (out_bufsz < size)
+		fuse_reply_err(req, EINVAL);
+	else
+		fuse_reply_ioctl(req, 0, out, size);
+}
+
 static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		     struct fuse_file_info *fi, unsigned flags, const void *in_buf, size_t in_bufsz,
 		     size_t out_bufsz)
@@ -40,10 +49,7 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg
 	switch (cmd) {
 	case FS_IOC_GETFLAGS:
 		value = (int)iflags;
-		if (out_bufsz < sizeof(value))
-			fuse_reply_err(req, EINVAL);
-		else
-			fuse_reply_ioctl(req, 0, &value, sizeof(value));
+		reply_out(req, &value, sizeof(value), out_bufsz);
 		return;
 	case FS_IOC_SETFLAGS:
 		if (in_bufsz < sizeof(value)) {
@@ -67,10 +73,7 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg
 		for (size_t i = 0; i < sizeof(xflags) / sizeof(xflags[0]); i++)
 			if (iflags & xflags[i].flag)
 				fsx.fsx_xflags |= xflags[i].xflag;
-		if (out_bufsz < sizeof(fsx))
-			fuse_reply_err(req, EINVAL);
-		else
-			fuse_reply_ioctl(req, 0, &fsx, sizeof(fsx));
+		reply_out(req, &fsx, sizeof(fsx), out_bufsz);
 		return;
 	case FS_IOC_FSSETXATTR:
 		/* tmpfs takes the flags only in their FS_IOC_SETFLAGS form */

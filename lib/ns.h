@@ -206,6 +206,9 @@ int rfs_ns_set_iflags(struct rfs_ns *ns, struct rfs_node *node, unsigned int fla
  * -EPERM (writing an immutable file; writing an append-only one without
  * O_APPEND, or truncating it). */
 int rfs_ns_may_open(const struct rfs_node *node, int flags);
+/* May node take fallocate(2) with mode? 0 or -EPERM (immutable; append-only
+ * unless FALLOC_FL_KEEP_SIZE is all of mode), as vfs_fallocate decides. */
+int rfs_ns_may_fallocate(const struct rfs_node *node, int mode);
 
 /* The node whose contents a mapping is (set when the node is created;
  * NULL once the node is freed while something else holds the mapping). */

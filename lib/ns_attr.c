@@ -195,6 +195,15 @@ int rfs_ns_may_open(const struct rfs_node *n, int flags)
 	return 0;
 }
 
+int rfs_ns_may_fallocate(const struct rfs_node *n, int mode)
+{
+	unsigned int f = rfs_ns_iflags(n);
+
+	if (f & FS_IMMUTABLE_FL || (f & FS_APPEND_FL && mode & ~FALLOC_FL_KEEP_SIZE))
+		return -EPERM;
+	return 0;
+}
+
 void rfs_ns_touch(struct rfs_node *node)
 {
 	int64_t t = rfs_now_ns();
