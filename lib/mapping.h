@@ -71,6 +71,11 @@ struct rfs_io {
 
 /* A new empty region, a new file of store, in *out. 0 or -errno. */
 int rfs_region_new(struct rfs_store *store, struct rfs_mapping **out);
+/* The region that is file id of store, left by an earlier process (a
+ * restart); rfs_store_adopt's errors. */
+int rfs_region_adopt(struct rfs_store *store, uint64_t id, struct rfs_mapping **out);
+/* The number of a region's file in its store; 0 for a view. */
+uint64_t rfs_region_file(const struct rfs_mapping *m);
 /* The store a region's bytes are in (held by it); NULL for a view. */
 struct rfs_store *rfs_region_store(const struct rfs_mapping *m);
 

@@ -39,10 +39,11 @@ static void node_free(struct rfs_node *n)
 
 /* A new node; a new region's bytes go to store, its owners are counted in ledger. */
 static int node_new(struct rfs_store *store, struct rfs_ledger *ledger, mode_t mode,
-		    struct rfs_cred cred, struct rfs_mapping *map, struct rfs_node **out)
+		    struct rfs_cred cred, struct rfs_mapping *map, uint64_t file,
+		    struct rfs_node **out)
 {
 	struct rfs_node *n = calloc(1, sizeof(*n));
-	int64_t t = rfs_now_ns();
+	int64_t t = op_now();
 	int err = 0;
 
 	if (!n)
@@ -59,7 +60,8 @@ static int node_new(struct rfs_store *store, struct rfs_ledger *ledger, mode_t m
 	if (S_ISREG(mode)) {
 		n->map = map;
 		if (!map)
-			err = rfs_region_new(store, &n->map);
+			err = file ? rfs_region_adopt(store, file, &n->map)
+				   : rfs_region_new(store, &n->map);
 		/* A declared region may be over its owner's budget already. */
 		if (!err && (err = rfs_region_set_owner(n->map, ledger, cred.uid, cred.gid)) &&
 		    !map)
@@ -80,13 +82,23 @@ static int node_new(struct rfs_store *store, struct rfs_ledger *ledger, mode_t m
  * 0 or -ENOMEM. ns->lock held exclusive. */
 static int node_publish(struct rfs_ns *ns, struct rfs_node *n)
 {
+	/* Special nodes have numbers of their own, so that a process made as
+	 * its predecessor numbers them as it did, before or after a replay. */
+	uint64_t *next = n->sealed ? &ns->next_special : &ns->next_ino;
 	int err;
 
-	err = rfs_itable_set(ns->by_ino, ns->next_ino, n);
+	if (ns->replay_ino) {
+		*next = ns->replay_ino;
+		ns->replay_ino = 0;
+	}
+	if (n->sealed && *next >= RFS_NS_FIRST_INO)
+		return -ENOSPC;
+	if (rfs_itable_get(ns->by_ino, *next))
+		return -EEXIST; /* a replayed number another node has */
+	err = rfs_itable_set(ns->by_ino, *next, n);
 	if (err)
 		return err;
-	n->ino = ns->next_ino;
-	ns->next_ino++;
+	n->ino = (*next)++;
 	n->all_next = &ns->all;
 	n->all_prev = ns->all.all_prev;
 	ns->all.all_prev->all_next = n;
@@ -109,6 +121,7 @@ static void maybe_free(struct rfs_ns *ns, struct rfs_node *n)
 {
 	if (n->nlink || atomic_load(&n->refs) || n == ns->root)
 		return;
+	rfs_nsj_free(ns, n);
 	node_unpublish(ns, n);
 	rfs_ns_xattrs_release(ns, n);
 	node_free(n);
@@ -144,7 +157,7 @@ static int attach_new(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 
 void rfs_ns_stamp_dir(struct rfs_node *d)
 {
-	int64_t t = rfs_now_ns();
+	int64_t t = op_now();
 
 	atomic_store(&d->mtime, t);
 	atomic_store(&d->ctime, t);
@@ -171,7 +184,8 @@ int rfs_ns_new(struct rfs_store *store, mode_t root_mode, struct rfs_cred owner,
 	ns->all.all_next = ns->all.all_prev = &ns->all;
 	err = rfs_itable_new(&ns->by_ino);
 	if (!err)
-		err = node_new(store, NULL, S_IFDIR | (root_mode & 07777), owner, NULL, &ns->root);
+		err = node_new(store, NULL, S_IFDIR | (root_mode & 07777), owner, NULL, 0,
+			       &ns->root);
 	if (!err && (err = node_publish(ns, ns->root)))
 		node_free(ns->root);
 	if (err) {
@@ -180,6 +194,8 @@ int rfs_ns_new(struct rfs_store *store, mode_t root_mode, struct rfs_cred owner,
 		return err;
 	}
 	ns->root->nlink = 1;
+	ns->next_special = 2;
+	ns->next_ino = RFS_NS_FIRST_INO;
 	ns->root->dir.parent = ns->root;
 	atomic_init(&ns->root->lifetime, RFS_LIFETIME_PERSIST);
 	rfs_rwlock_init(&ns->lock); /* nothing takes it shared twice in one thread */
@@ -304,7 +320,7 @@ static enum rfs_lifetime new_lifetime(const struct rfs_node *dir, const struct r
 	return (enum rfs_lifetime)atomic_load(&dir->lifetime);
 }
 
-int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
+static int create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 		  const struct rfs_new *what, struct rfs_node **out)
 {
 	struct rfs_cred cred = what->cred;
@@ -344,7 +360,8 @@ int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 	 * a symlink's, always 0777). */
 	if (!S_ISLNK(mode) && !rfs_ns_has_default_acl(dir))
 		mode &= ~(what->umask & 0777);
-	err = node_new(rfs_ns_store_locked(ns, dir), ns->ledger, mode, cred, what->map, &n);
+	err = node_new(rfs_ns_store_locked(ns, dir), ns->ledger, mode, cred, what->map,
+		       ns->replay_file, &n);
 	if (err)
 		goto out_unlock;
 	if (!S_ISLNK(mode) && (err = rfs_ns_acl_inherit(ns, dir, n))) {
@@ -374,6 +391,7 @@ int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
 	}
 	if (name)
 		rfs_ns_stamp_dir(dir);
+	rfs_nsj_create(ns, dir, name, what, n);
 	*out = n;
 out_unlock:
 	pthread_rwlock_unlock(&ns->lock);
@@ -398,7 +416,7 @@ int rfs_ns_create_special(struct rfs_ns *ns, struct rfs_node *dir, const char *n
 	n->sealed = true;
 	n->tag = tag;
 	atomic_init(&n->lifetime, RFS_LIFETIME_PERSIST);
-	atomic_init(&n->atime, rfs_now_ns());
+	atomic_init(&n->atime, op_now());
 	atomic_init(&n->mtime, atomic_load(&n->atime));
 	atomic_init(&n->ctime, atomic_load(&n->atime));
 	n->btime = atomic_load(&n->atime);
@@ -425,7 +443,8 @@ void *rfs_node_tag(const struct rfs_node *node)
 	return node->tag;
 }
 
-int rfs_ns_link(struct rfs_ns *ns, struct rfs_node *node, struct rfs_node *dir, const char *name)
+static int link_node(struct rfs_ns *ns, struct rfs_node *node, struct rfs_node *dir,
+		     const char *name)
 {
 	int err = check_name(ns, dir, name);
 
@@ -452,8 +471,9 @@ int rfs_ns_link(struct rfs_ns *ns, struct rfs_node *node, struct rfs_node *dir, 
 		node->linkable = false;
 		node->nlink++;
 		atomic_fetch_add(&node->refs, 1);
-		atomic_store(&node->ctime, rfs_now_ns());
+		atomic_store(&node->ctime, op_now());
 		rfs_ns_stamp_dir(dir);
+		rfs_nsj_link(ns, node, dir, name);
 	}
 	pthread_rwlock_unlock(&ns->lock);
 	return err;
@@ -477,11 +497,11 @@ void rfs_ns_drop_entry(struct rfs_ns *ns, struct rfs_node *d, struct entry *e)
 	} else {
 		n->nlink--;
 	}
-	atomic_store(&n->ctime, rfs_now_ns());
+	atomic_store(&n->ctime, op_now());
 	maybe_free(ns, n);
 }
 
-int rfs_ns_remove(struct rfs_ns *ns, struct rfs_node *dir, const char *name, bool want_dir)
+static int remove_name(struct rfs_ns *ns, struct rfs_node *dir, const char *name, bool want_dir)
 {
 	struct entry *e;
 	int err = 0;
@@ -508,6 +528,7 @@ int rfs_ns_remove(struct rfs_ns *ns, struct rfs_node *dir, const char *name, boo
 		goto out_unlock;
 	rfs_ns_drop_entry(ns, dir, e);
 	rfs_ns_stamp_dir(dir);
+	rfs_nsj_remove(ns, dir, name, want_dir);
 out_unlock:
 	pthread_rwlock_unlock(&ns->lock);
 	return err;
@@ -566,7 +587,7 @@ int rfs_ns_rename(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from
 /* The whiteout of a name renamed away: a character device 0:0, as tmpfs's. */
 static int whiteout_new(struct rfs_cred cred, struct rfs_node **out)
 {
-	int err = node_new(NULL, NULL, S_IFCHR, cred, NULL, out);
+	int err = node_new(NULL, NULL, S_IFCHR, cred, NULL, 0, out);
 
 	if (!err) {
 		(*out)->rdev = 0;
@@ -575,12 +596,13 @@ static int whiteout_new(struct rfs_cred cred, struct rfs_node **out)
 	return err;
 }
 
-int rfs_ns_rename_as(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from,
+static int rename_as(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from,
 		     struct rfs_node *to_dir, const char *to, unsigned int flags,
 		     struct rfs_cred cred)
 {
 	struct entry *src, *dst, *moved, *we = NULL;
 	struct rfs_node *n, *w = NULL;
+	uint64_t whiteout = 0;
 	int budget, err = check_name(ns, to_dir, to);
 
 	if (err)
@@ -664,13 +686,15 @@ int rfs_ns_rename_as(struct rfs_ns *ns, struct rfs_node *from_dir, const char *f
 	if (w) {
 		w->nlink = 1;
 		set_home(w, from_dir, we);
+		whiteout = w->ino;
 		w = NULL;
 	}
 out_stamp:
 	if (!err) {
-		atomic_store(&n->ctime, rfs_now_ns());
+		atomic_store(&n->ctime, op_now());
 		rfs_ns_stamp_dir(from_dir);
 		rfs_ns_stamp_dir(to_dir);
+		rfs_nsj_rename(ns, from_dir, from, to_dir, to, flags, cred, whiteout);
 	}
 out_unlock:
 	if (w && w->ino)
@@ -678,6 +702,50 @@ out_unlock:
 	pthread_rwlock_unlock(&ns->lock);
 	if (w)
 		node_free(w);
+	return err;
+}
+
+/* The changes a journal records, each made at one instant (rfs_op_begin). */
+int rfs_ns_create(struct rfs_ns *ns, struct rfs_node *dir, const char *name,
+		  const struct rfs_new *what, struct rfs_node **out)
+{
+	int err;
+
+	rfs_op_begin();
+	err = create(ns, dir, name, what, out);
+	rfs_op_end();
+	return err;
+}
+
+int rfs_ns_link(struct rfs_ns *ns, struct rfs_node *node, struct rfs_node *dir, const char *name)
+{
+	int err;
+
+	rfs_op_begin();
+	err = link_node(ns, node, dir, name);
+	rfs_op_end();
+	return err;
+}
+
+int rfs_ns_remove(struct rfs_ns *ns, struct rfs_node *dir, const char *name, bool is_dir)
+{
+	int err;
+
+	rfs_op_begin();
+	err = remove_name(ns, dir, name, is_dir);
+	rfs_op_end();
+	return err;
+}
+
+int rfs_ns_rename_as(struct rfs_ns *ns, struct rfs_node *from_dir, const char *from,
+		     struct rfs_node *to_dir, const char *to, unsigned int flags,
+		     struct rfs_cred cred)
+{
+	int err;
+
+	rfs_op_begin();
+	err = rename_as(ns, from_dir, from, to_dir, to, flags, cred);
+	rfs_op_end();
 	return err;
 }
 

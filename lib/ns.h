@@ -67,8 +67,11 @@ struct rfs_node *rfs_ns_root(struct rfs_ns *ns);
 
 /*
  * Numbers: every node has one (its st_ino, which the driver uses as its
- * node id), never reused while the namespace lives; the root's is 1.
+ * node id), never reused while the namespace lives; the root's is 1,
+ * special nodes' (rfs_ns_create_special) from 2 in the order they are
+ * made, every other's from RFS_NS_FIRST_INO.
  */
+#define RFS_NS_FIRST_INO 1024
 uint64_t rfs_node_ino(const struct rfs_node *node);
 /* When node was made (statx's birth time), ns since the epoch; fixed. */
 int64_t rfs_node_btime(const struct rfs_node *node);
@@ -345,5 +348,30 @@ int rfs_ns_listxattr(struct rfs_ns *ns, struct rfs_node *n, bool privileged, cha
 void rfs_ns_kill_priv(struct rfs_ns *ns, struct rfs_node *n);
 /* Has n what rfs_ns_kill_priv would drop? */
 bool rfs_ns_holds_priv(struct rfs_ns *ns, struct rfs_node *n);
+
+/*
+ * Restart (ns_journal.c): a journal records every change of the namespace,
+ * so that a new process rebuilds it with the same numbers, names, modes,
+ * owners, times, links, attributes and flags, over the same region files.
+ * Not kept: open counts and references (the caller's), views' mappings.
+ */
+struct rfs_journal;
+/* Record every change from now on in j (NULL: none). ns must be what j's
+ * records build (new, or just replayed from j). */
+void rfs_ns_set_journal(struct rfs_ns *ns, struct rfs_journal *j);
+/* 0 while the journal holds every change; else the first error an append
+ * met (-ENOSPC: it is full), and a replay would not rebuild ns. */
+int rfs_ns_journal_error(struct rfs_ns *ns);
+/*
+ * Apply j's records to ns, a namespace made as the one that wrote them
+ * (same root; its special nodes may be made before or after). Regions
+ * adopt their files from ns's store. Every node the records leave alive
+ * keeps one reference of the replay: give the nodes the references their
+ * users hold (rfs_ns_find), then rfs_ns_replay_release. 0, or -EPROTO for
+ * a journal that does not apply (then ns is to be freed), -EOPNOTSUPP for
+ * a record of what cannot be rebuilt yet (a view).
+ */
+int rfs_ns_replay(struct rfs_ns *ns, struct rfs_journal *j);
+void rfs_ns_replay_release(struct rfs_ns *ns);
 
 #endif

@@ -110,21 +110,23 @@ static int set_mapping_times(struct rfs_node *n, unsigned int which, const struc
 	return rfs_mapping_set_times(n->map, times);
 }
 
-int rfs_ns_setattr(struct rfs_ns *ns, struct rfs_node *n, unsigned int which, const struct stat *st)
+static int set_attr(struct rfs_ns *ns, struct rfs_node *n, unsigned int which,
+		    const struct stat *st)
 {
-	int64_t t = rfs_now_ns();
+	int64_t t = op_now();
 	int err = setattr_check(n, which, st);
 
 	if (err)
 		return err;
 	/* The steps that can still fail come first, the size before the
-	 * times (a resize stamps the store file's mtime). */
-	if (which & RFS_SET_SIZE) {
+	 * times (a resize stamps the store file's mtime). A replay leaves
+	 * the region's file as it is: it holds the latest of both. */
+	if (which & RFS_SET_SIZE && !ns->replaying) {
 		err = rfs_mapping_resize(n->map, (uint64_t)st->st_size);
 		if (err)
 			return err;
 	}
-	err = set_mapping_times(n, which, st);
+	err = ns->replaying ? 0 : set_mapping_times(n, which, st);
 	if (err)
 		return err;
 	if (which & RFS_SET_SIZE)
@@ -146,6 +148,7 @@ int rfs_ns_setattr(struct rfs_ns *ns, struct rfs_node *n, unsigned int which, co
 		n->uid = st->st_uid;
 	if (which & RFS_SET_GID)
 		n->gid = st->st_gid;
+	rfs_nsj_setattr(ns, n, which, st);
 	pthread_rwlock_unlock(&ns->lock);
 	if (which & RFS_SET_ATIME)
 		atomic_store(&n->atime, rfs_ts_to_ns(st->st_atim));
@@ -165,7 +168,7 @@ unsigned int rfs_ns_iflags(const struct rfs_node *node)
 	return atomic_load_explicit(&node->iflags, memory_order_relaxed);
 }
 
-int rfs_ns_set_iflags(struct rfs_ns *ns, struct rfs_node *n, unsigned int flags)
+static int set_iflags(struct rfs_ns *ns, struct rfs_node *n, unsigned int flags)
 {
 	int err;
 
@@ -174,14 +177,36 @@ int rfs_ns_set_iflags(struct rfs_ns *ns, struct rfs_node *n, unsigned int flags)
 	if (n->sealed)
 		return -EPERM;
 	/* A region's own file serves reads too (the kernel's, the daemon's). */
-	if (S_ISREG(n->mode) && n->map && (flags ^ rfs_ns_iflags(n)) & FS_NOATIME_FL &&
+	if (S_ISREG(n->mode) && n->map && !ns->replaying &&
+	    (flags ^ rfs_ns_iflags(n)) & FS_NOATIME_FL &&
 	    (err = rfs_mapping_set_noatime(n->map, flags & FS_NOATIME_FL)))
 		return err;
 	pthread_rwlock_wrlock(&ns->lock);
 	atomic_store_explicit(&n->iflags, flags, memory_order_relaxed);
+	rfs_nsj_iflags(ns, n, flags);
 	pthread_rwlock_unlock(&ns->lock);
-	atomic_store(&n->ctime, rfs_now_ns());
+	atomic_store(&n->ctime, op_now());
 	return 0;
+}
+
+int rfs_ns_setattr(struct rfs_ns *ns, struct rfs_node *n, unsigned int which, const struct stat *st)
+{
+	int err;
+
+	rfs_op_begin();
+	err = set_attr(ns, n, which, st);
+	rfs_op_end();
+	return err;
+}
+
+int rfs_ns_set_iflags(struct rfs_ns *ns, struct rfs_node *n, unsigned int flags)
+{
+	int err;
+
+	rfs_op_begin();
+	err = set_iflags(ns, n, flags);
+	rfs_op_end();
+	return err;
 }
 
 int rfs_ns_may_open(const struct rfs_node *n, int flags)
@@ -206,7 +231,7 @@ int rfs_ns_may_fallocate(const struct rfs_node *n, int mode)
 
 void rfs_ns_touch(struct rfs_node *node)
 {
-	int64_t t = rfs_now_ns();
+	int64_t t = op_now();
 
 	atomic_store_explicit(&node->mtime, t, memory_order_relaxed);
 	atomic_store_explicit(&node->ctime, t, memory_order_relaxed);

@@ -138,6 +138,10 @@ int rfs_ns_set_budget(struct rfs_ns *ns, struct rfs_node *dir, uint64_t size)
 			rfs_store_free(s);
 		}
 	}
+	/* A budget's store is an instance of its own, which no restart
+	 * keeps yet: the journal no longer tells the whole state. */
+	if (!err && size && ns->journal && !ns->journal_err)
+		ns->journal_err = -EOPNOTSUPP;
 	pthread_rwlock_unlock(&ns->lock);
 	return err;
 }

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <linux/fs.h>
 
+#include "lib/clock.h"
 #include "lib/hash.h"
 #include "lib/itable.h"
 #include "lib/ns.h"
@@ -113,9 +114,21 @@ struct rfs_ns {
 	struct rfs_node all;	   /* list head of every node; only all_prev/all_next used */
 	struct rfs_itable *by_ino; /* every published node, by ino; lock-free readers */
 	uint64_t next_ino;	   /* never reused: a number names one node for the mount's life */
+	uint64_t next_special;	   /* the same for special nodes, below RFS_NS_FIRST_INO */
 	uint64_t xattr_room; /* bytes extended attributes may take, all nodes together; fixed */
 	uint64_t xattr_used; /* bytes they take */
 	uint64_t nodes;
+	/* The journal every change is recorded in (ns_journal.c), or NULL; the
+	 * first error an append met (0: none): the journal no longer tells
+	 * the whole state. Appends are made under the exclusive lock, in the
+	 * order of the changes. */
+	struct rfs_journal *journal;
+	int journal_err;
+	/* While a replay rebuilds the namespace (single-threaded): the number
+	 * the next node takes and the store file the next region adopts (0:
+	 * as usual). */
+	bool replaying;
+	uint64_t replay_ino, replay_file;
 };
 
 static inline bool is_dir(const struct rfs_node *n)
@@ -141,6 +154,43 @@ static inline bool may_delete(const struct rfs_node *d, const struct rfs_node *n
 {
 	return !fixed(d) && !fixed(n);
 }
+
+/*
+ * The instant of the change this thread is making (ns_journal.c): every
+ * time a change stamps is this one, so that its replay stamps the same.
+ * 0 outside a change: then now.
+ */
+extern _Thread_local int64_t rfs_op_time;
+static inline int64_t op_now(void)
+{
+	return rfs_op_time ? rfs_op_time : rfs_now_ns();
+}
+/* Begin a change (its instant is now, or the replayed record's); end it. */
+void rfs_op_begin(void);
+void rfs_op_end(void);
+
+/* Record a change in ns's journal, if it has one (ns_journal.c); ns->lock
+ * held exclusive, the change made. */
+struct rfs_new;
+void rfs_nsj_create(struct rfs_ns *ns, const struct rfs_node *dir, const char *name,
+		    const struct rfs_new *what, const struct rfs_node *n);
+void rfs_nsj_link(struct rfs_ns *ns, const struct rfs_node *n, const struct rfs_node *dir,
+		  const char *name);
+void rfs_nsj_remove(struct rfs_ns *ns, const struct rfs_node *dir, const char *name, bool is_dir);
+void rfs_nsj_rename(struct rfs_ns *ns, const struct rfs_node *from_dir, const char *from,
+		    const struct rfs_node *to_dir, const char *to, unsigned int flags,
+		    struct rfs_cred cred, uint64_t whiteout);
+void rfs_nsj_setattr(struct rfs_ns *ns, const struct rfs_node *n, unsigned int which,
+		     const struct stat *st);
+void rfs_nsj_setxattr(struct rfs_ns *ns, const struct rfs_node *n, const char *name,
+		      const void *value, size_t size, int flags);
+void rfs_nsj_removexattr(struct rfs_ns *ns, const struct rfs_node *n, const char *name);
+void rfs_nsj_iflags(struct rfs_ns *ns, const struct rfs_node *n, unsigned int flags);
+void rfs_nsj_lifetime(struct rfs_ns *ns, const struct rfs_node *dir, enum rfs_lifetime lifetime);
+void rfs_nsj_closed(struct rfs_ns *ns, const struct rfs_node *dir, const char *name);
+/* n goes: nothing names or holds it. */
+void rfs_nsj_free(struct rfs_ns *ns, const struct rfs_node *n);
+void rfs_nsj_kill_priv(struct rfs_ns *ns, const struct rfs_node *n);
 
 /* ns_dir.c; ns->lock held (exclusive to change). */
 void rfs_dir_init(struct dir *d);

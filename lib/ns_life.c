@@ -30,9 +30,12 @@ int rfs_ns_set_lifetime(struct rfs_ns *ns, struct rfs_node *dir, enum rfs_lifeti
 		return -ENOTDIR;
 	if (lifetime != RFS_LIFETIME_PERSIST && lifetime != RFS_LIFETIME_CLOSE)
 		return -EINVAL;
+	rfs_op_begin();
 	pthread_rwlock_wrlock(&ns->lock);
 	atomic_store(&dir->lifetime, lifetime);
+	rfs_nsj_lifetime(ns, dir, lifetime);
 	pthread_rwlock_unlock(&ns->lock);
+	rfs_op_end();
 	return 0;
 }
 
@@ -47,6 +50,7 @@ bool rfs_ns_closed(struct rfs_ns *ns, struct rfs_node *node, struct rfs_gone *go
 	}
 	/* An opener racing this either counted itself before the decrement
 	 * (the name stays) or opens a node that is already unnamed. */
+	rfs_op_begin();
 	pthread_rwlock_wrlock(&ns->lock);
 	if (atomic_fetch_sub(&node->opens, 1) == 1 && atomic_load(&node->used) && node->home) {
 		dir = node->home;
@@ -55,8 +59,10 @@ bool rfs_ns_closed(struct rfs_ns *ns, struct rfs_node *node, struct rfs_gone *go
 		atomic_fetch_add(&dir->refs, 1);
 		rfs_ns_drop_entry(ns, dir, node->home_entry);
 		rfs_ns_stamp_dir(dir);
+		rfs_nsj_closed(ns, dir, gone->name);
 		removed = true;
 	}
 	pthread_rwlock_unlock(&ns->lock);
+	rfs_op_end();
 	return removed;
 }

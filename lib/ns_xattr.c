@@ -178,8 +178,8 @@ static int set_access_acl(struct rfs_ns *ns, struct rfs_node *n, const void *val
 	return err;
 }
 
-int rfs_ns_setxattr(struct rfs_ns *ns, struct rfs_node *n, const char *name, const void *value,
-		    size_t size, int flags)
+static int set_xattr(struct rfs_ns *ns, struct rfs_node *n, const char *name, const void *value,
+		     size_t size, int flags)
 {
 	bool acl_access = strcmp(name, RFS_ACL_ACCESS) == 0;
 	bool acl_default = strcmp(name, RFS_ACL_DEFAULT) == 0;
@@ -200,26 +200,29 @@ int rfs_ns_setxattr(struct rfs_ns *ns, struct rfs_node *n, const char *name, con
 		err = set_access_acl(ns, n, value, size);
 	else
 		err = set_charged(ns, n, name, value, size);
+	if (!err)
+		rfs_nsj_setxattr(ns, n, name, value, size, flags);
 	pthread_rwlock_unlock(&ns->lock);
 	if (!err)
-		atomic_store(&n->ctime, rfs_now_ns());
+		atomic_store(&n->ctime, op_now());
 	return err;
 }
 
-int rfs_ns_removexattr(struct rfs_ns *ns, struct rfs_node *n, const char *name)
+static int remove_xattr(struct rfs_ns *ns, struct rfs_node *n, const char *name)
 {
 	int err = fixed(n) ? -EPERM : known(name);
 
 	if (err)
 		return err;
 	pthread_rwlock_wrlock(&ns->lock);
-	if (find(n->xattrs, name))
+	if (find(n->xattrs, name)) {
 		drop(ns, n, name);
-	else
+		rfs_nsj_removexattr(ns, n, name);
+	} else
 		err = -ENODATA;
 	pthread_rwlock_unlock(&ns->lock);
 	if (!err)
-		atomic_store(&n->ctime, rfs_now_ns());
+		atomic_store(&n->ctime, op_now());
 	return err;
 }
 
@@ -271,13 +274,37 @@ bool rfs_ns_holds_priv(struct rfs_ns *ns, struct rfs_node *n)
 
 void rfs_ns_kill_priv(struct rfs_ns *ns, struct rfs_node *n)
 {
+	rfs_op_begin();
 	pthread_rwlock_wrlock(&ns->lock);
 	if (holds_priv(n)) {
 		n->mode &= ~privs(n->mode);
 		drop(ns, n, "security.capability");
-		atomic_store(&n->ctime, rfs_now_ns());
+		atomic_store(&n->ctime, op_now());
+		rfs_nsj_kill_priv(ns, n);
 	}
 	pthread_rwlock_unlock(&ns->lock);
+	rfs_op_end();
+}
+
+int rfs_ns_setxattr(struct rfs_ns *ns, struct rfs_node *n, const char *name, const void *value,
+		    size_t size, int flags)
+{
+	int err;
+
+	rfs_op_begin();
+	err = set_xattr(ns, n, name, value, size, flags);
+	rfs_op_end();
+	return err;
+}
+
+int rfs_ns_removexattr(struct rfs_ns *ns, struct rfs_node *n, const char *name)
+{
+	int err;
+
+	rfs_op_begin();
+	err = remove_xattr(ns, n, name);
+	rfs_op_end();
+	return err;
 }
 
 /* chmod of n: an access ACL it has follows the new mode. ns->lock exclusive. */

@@ -286,14 +286,15 @@ bool rfs_region_counted(struct rfs_mapping *mm)
 static const struct rfs_mapping_ops region_ops;
 static void region_read_end(struct rfs_mapping *mm, struct rfs_io *io);
 
-int rfs_region_new(struct rfs_store *store, struct rfs_mapping **out)
+/* A region of file id of store (0: a new file). */
+static int region_make(struct rfs_store *store, uint64_t id, struct rfs_mapping **out)
 {
 	struct region *m = calloc(1, sizeof(*m));
 	int err;
 
 	if (!m)
 		return -ENOMEM;
-	err = rfs_store_create(store, &m->file);
+	err = id ? rfs_store_adopt(store, id, &m->file) : rfs_store_create(store, &m->file);
 	if (err) {
 		free(m);
 		return err;
@@ -307,6 +308,21 @@ int rfs_region_new(struct rfs_store *store, struct rfs_mapping **out)
 	rfs_regwin_init(&m->win);
 	*out = &m->hdr;
 	return 0;
+}
+
+int rfs_region_new(struct rfs_store *store, struct rfs_mapping **out)
+{
+	return region_make(store, 0, out);
+}
+
+int rfs_region_adopt(struct rfs_store *store, uint64_t id, struct rfs_mapping **out)
+{
+	return id ? region_make(store, id, out) : -EINVAL;
+}
+
+uint64_t rfs_region_file(const struct rfs_mapping *mm)
+{
+	return rfs_mapping_kind(mm) == RFS_KIND_REGION ? to_region(mm)->file.id : 0;
 }
 
 struct rfs_store *rfs_region_store(const struct rfs_mapping *mm)

@@ -49,6 +49,7 @@ struct rfs_store {
 	char *huge;		    /* tmpfs huge= mode or NULL, for budgets made from it; fixed */
 	enum rfs_store_atime atime; /* the same; fixed */
 	_Atomic unsigned int refs;
+	atomic_bool keep_files; /* rfs_store_keep_files */
 	/* A budget: the store its cap is carved from (reserved there while it
 	 * lives), referenced. Changed by rfs_store_move, whose callers
 	 * serialize it with every other use of the budget (the namespace's lock). */
@@ -450,6 +451,32 @@ int rfs_store_create(struct rfs_store *s, struct rfs_store_file *f)
 	return 0;
 }
 
+int rfs_store_adopt(struct rfs_store *s, uint64_t id, struct rfs_store_file *f)
+{
+	char name[24];
+	struct stat st;
+
+	if (s->kind == RFS_STORE_MEMFD)
+		return -EOPNOTSUPP; /* a memfd lives only as long as its descriptor */
+	file_name(id, name);
+	if (fstatat(s->dir, name, &st, AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EUCLEAN;
+	rfs_store_skip_ids(s, id); /* new files are numbered past every adopted one */
+	f->id = id;
+	f->fd = -1;
+	return 0;
+}
+
+void rfs_store_skip_ids(struct rfs_store *s, uint64_t id)
+{
+	uint64_t next = atomic_load(&s->next_id);
+
+	while (next <= id && !atomic_compare_exchange_weak(&s->next_id, &next, id + 1))
+		;
+}
+
 int rfs_store_open(struct rfs_store *s, const struct rfs_store_file *f)
 {
 	char name[24];
@@ -524,8 +551,15 @@ void rfs_store_remove(struct rfs_store *s, struct rfs_store_file *f)
 		atomic_fetch_sub(&s->files, 1);
 		return;
 	}
+	if (atomic_load(&s->keep_files))
+		return;
 	file_name(f->id, name);
 	unlinkat(s->dir, name, 0);
+}
+
+void rfs_store_keep_files(struct rfs_store *s, bool keep)
+{
+	atomic_store(&s->keep_files, keep);
 }
 
 /* Can the kernel not hold regions to the cap? s->lock held. */

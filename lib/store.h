@@ -100,6 +100,13 @@ struct rfs_store_file {
 
 /* Make a new empty file. -ENOSPC when the store has no file left. */
 int rfs_store_create(struct rfs_store *s, struct rfs_store_file *f);
+/* The file numbered id, which an earlier process made in this store's
+ * instance and left (a restart): -ENOENT if it is gone, -EOPNOTSUPP for
+ * memfds, which die with their descriptors. */
+int rfs_store_adopt(struct rfs_store *s, uint64_t id, struct rfs_store_file *f);
+/* Files made from now on are numbered past id (a restart: past every
+ * file its records name). */
+void rfs_store_skip_ids(struct rfs_store *s, uint64_t id);
 /* A new descriptor of f, read-write (the caller closes it). */
 int rfs_store_open(struct rfs_store *s, const struct rfs_store_file *f);
 /* stat(2) of f. */
@@ -111,6 +118,9 @@ int rfs_store_set_times(struct rfs_store *s, const struct rfs_store_file *f,
 int rfs_store_set_noatime(struct rfs_store *s, const struct rfs_store_file *f, bool on);
 /* Delete f; its bytes go once no descriptor or mapping holds them. */
 void rfs_store_remove(struct rfs_store *s, struct rfs_store_file *f);
+/* While keep is set, rfs_store_remove leaves tmpfs files where they are:
+ * a process handing its regions to its successor frees its own state. */
+void rfs_store_keep_files(struct rfs_store *s, bool keep);
 
 /*
  * Where the kernel cannot hold regions to the cap (memfds; a tmpfs made in

@@ -1,0 +1,601 @@
+/*
+ * The namespace's journal (see ns.h, Restart): a record of each change,
+ * made under the exclusive lock once the change is done, and the replay
+ * that makes the same changes again, in order, at the same instants.
+ *
+ * A replay calls the same functions the changes were made with, with what
+ * they were given, so that every rule (umask, set-group-ID directories,
+ * default ACLs, lifetimes, whiteouts) is applied once, by one piece of
+ * code. What the records add is what a call decides by itself: the number
+ * a node took, the store file a region took, the instant of the change.
+ */
+#include "lib/ns_i.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+
+#include "lib/journal.h"
+#include "lib/store.h"
+
+enum record {
+	J_CREATE = 1,  /* ino, dir, name, mode, uid, gid, target, rdev, lifetime, umask, file */
+	J_LINK,	       /* ino, dir, name */
+	J_REMOVE,      /* dir, name, is_dir */
+	J_RENAME,      /* from_dir, from, to_dir, to, flags, uid, gid, whiteout */
+	J_SETATTR,     /* ino, which, mode, uid, gid, size, atime, mtime, ctime */
+	J_SETXATTR,    /* ino, name, value, flags */
+	J_REMOVEXATTR, /* ino, name */
+	J_IFLAGS,      /* ino, flags */
+	J_LIFETIME,    /* dir, lifetime */
+	J_CLOSED,      /* dir, name: a close region's last user went */
+	J_KILL_PRIV,   /* ino */
+	J_FREE,	       /* ino: nothing names or holds it any more */
+	J_ROOT,	       /* mode, uid, gid, btime, atime, mtime, ctime: the root as made */
+};
+
+_Thread_local int64_t rfs_op_time;
+static _Thread_local bool replaying; /* this thread replays: rfs_op_time is the record's */
+
+void rfs_op_begin(void)
+{
+	if (!replaying)
+		rfs_op_time = rfs_now_ns();
+}
+
+void rfs_op_end(void)
+{
+	if (!replaying)
+		rfs_op_time = 0;
+}
+
+static struct rfs_rec *begin(struct rfs_ns *ns, enum record type);
+static void end(struct rfs_ns *ns, struct rfs_rec *r);
+
+/* The root, which the namespace made itself. ns->lock exclusive. */
+static void record_root(struct rfs_ns *ns)
+{
+	struct rfs_node *root = ns->root;
+	struct rfs_rec *r = begin(ns, J_ROOT);
+
+	if (!r)
+		return;
+	rfs_rec_put_u64(r, root->mode);
+	rfs_rec_put_u64(r, root->uid);
+	rfs_rec_put_u64(r, root->gid);
+	rfs_rec_put_u64(r, (uint64_t)root->btime);
+	rfs_rec_put_u64(r, (uint64_t)atomic_load(&root->atime));
+	rfs_rec_put_u64(r, (uint64_t)atomic_load(&root->mtime));
+	rfs_rec_put_u64(r, (uint64_t)atomic_load(&root->ctime));
+	end(ns, r);
+}
+
+void rfs_ns_set_journal(struct rfs_ns *ns, struct rfs_journal *j)
+{
+	pthread_rwlock_wrlock(&ns->lock);
+	ns->journal = j;
+	ns->journal_err = 0;
+	if (j && !rfs_journal_records(j))
+		record_root(ns);
+	pthread_rwlock_unlock(&ns->lock);
+}
+
+/* J_ROOT: the root is as the first process made it (its mode and owner
+ * changed since are in later records). */
+static int replay_root(struct rfs_ns *ns, struct rfs_rec *r)
+{
+	struct rfs_node *root = ns->root;
+	mode_t mode = (mode_t)rfs_rec_get_u64(r);
+	uid_t uid = (uid_t)rfs_rec_get_u64(r);
+	gid_t gid = (gid_t)rfs_rec_get_u64(r);
+	int64_t t[4];
+
+	for (int i = 0; i < 4; i++)
+		t[i] = (int64_t)rfs_rec_get_u64(r);
+	if (r->bad || !S_ISDIR(mode))
+		return -EPROTO;
+	pthread_rwlock_wrlock(&ns->lock);
+	root->mode = mode;
+	root->uid = uid;
+	root->gid = gid;
+	root->btime = t[0];
+	atomic_store(&root->atime, t[1]);
+	atomic_store(&root->mtime, t[2]);
+	atomic_store(&root->ctime, t[3]);
+	pthread_rwlock_unlock(&ns->lock);
+	return 0;
+}
+
+int rfs_ns_journal_error(struct rfs_ns *ns)
+{
+	int err;
+
+	pthread_rwlock_rdlock(&ns->lock);
+	err = ns->journal_err;
+	pthread_rwlock_unlock(&ns->lock);
+	return err;
+}
+
+/* A record of type to fill, or NULL when nothing is recorded. */
+static struct rfs_rec *begin(struct rfs_ns *ns, enum record type)
+{
+	struct rfs_rec *r;
+
+	if (!ns->journal || ns->replaying || ns->journal_err)
+		return NULL;
+	r = malloc(sizeof(*r));
+	if (!r) {
+		ns->journal_err = -ENOMEM;
+		return NULL;
+	}
+	rfs_rec_init(r, (uint16_t)type, op_now());
+	return r;
+}
+
+static void end(struct rfs_ns *ns, struct rfs_rec *r)
+{
+	int err = rfs_journal_append(ns->journal, r);
+
+	if (err)
+		ns->journal_err = err;
+	free(r);
+}
+
+void rfs_nsj_create(struct rfs_ns *ns, const struct rfs_node *dir, const char *name,
+		    const struct rfs_new *what, const struct rfs_node *n)
+{
+	struct rfs_rec *r = begin(ns, J_CREATE);
+
+	if (!r)
+		return;
+	rfs_rec_put_u64(r, n->ino);
+	rfs_rec_put_u64(r, dir->ino);
+	rfs_rec_put_str(r, name);
+	rfs_rec_put_u64(r, what->mode);
+	rfs_rec_put_u64(r, what->cred.uid);
+	rfs_rec_put_u64(r, what->cred.gid);
+	rfs_rec_put_str(r, S_ISLNK(what->mode) ? what->target : NULL);
+	rfs_rec_put_u64(r, what->rdev);
+	rfs_rec_put_u64(r, (uint64_t)what->lifetime);
+	rfs_rec_put_u64(r, what->umask);
+	/* A view's mapping is the caller's to make again: no file of ours. */
+	rfs_rec_put_u64(r, S_ISREG(n->mode) ? rfs_region_file(n->map) : 0);
+	rfs_rec_put_u64(r, S_ISREG(n->mode) && rfs_mapping_kind(n->map) != RFS_KIND_REGION);
+	end(ns, r);
+}
+
+void rfs_nsj_link(struct rfs_ns *ns, const struct rfs_node *n, const struct rfs_node *dir,
+		  const char *name)
+{
+	struct rfs_rec *r = begin(ns, J_LINK);
+
+	if (!r)
+		return;
+	rfs_rec_put_u64(r, n->ino);
+	rfs_rec_put_u64(r, dir->ino);
+	rfs_rec_put_str(r, name);
+	end(ns, r);
+}
+
+void rfs_nsj_remove(struct rfs_ns *ns, const struct rfs_node *dir, const char *name,
+		    bool dir_wanted)
+{
+	struct rfs_rec *r = begin(ns, J_REMOVE);
+
+	if (!r)
+		return;
+	rfs_rec_put_u64(r, dir->ino);
+	rfs_rec_put_str(r, name);
+	rfs_rec_put_u64(r, dir_wanted);
+	end(ns, r);
+}
+
+void rfs_nsj_rename(struct rfs_ns *ns, const struct rfs_node *from_dir, const char *from,
+		    const struct rfs_node *to_dir, const char *to, unsigned int flags,
+		    struct rfs_cred cred, uint64_t whiteout)
+{
+	struct rfs_rec *r = begin(ns, J_RENAME);
+
+	if (!r)
+		return;
+	rfs_rec_put_u64(r, from_dir->ino);
+	rfs_rec_put_str(r, from);
+	rfs_rec_put_u64(r, to_dir->ino);
+	rfs_rec_put_str(r, to);
+	rfs_rec_put_u64(r, flags);
+	rfs_rec_put_u64(r, cred.uid);
+	rfs_rec_put_u64(r, cred.gid);
+	rfs_rec_put_u64(r, whiteout);
+	end(ns, r);
+}
+
+void rfs_nsj_setattr(struct rfs_ns *ns, const struct rfs_node *n, unsigned int which,
+		     const struct stat *st)
+{
+	struct rfs_rec *r = begin(ns, J_SETATTR);
+
+	if (!r)
+		return;
+	rfs_rec_put_u64(r, n->ino);
+	rfs_rec_put_u64(r, which);
+	rfs_rec_put_u64(r, st->st_mode);
+	rfs_rec_put_u64(r, st->st_uid);
+	rfs_rec_put_u64(r, st->st_gid);
+	rfs_rec_put_u64(r, (uint64_t)st->st_size);
+	rfs_rec_put_u64(r, (uint64_t)rfs_ts_to_ns(st->st_atim));
+	rfs_rec_put_u64(r, (uint64_t)rfs_ts_to_ns(st->st_mtim));
+	rfs_rec_put_u64(r, (uint64_t)rfs_ts_to_ns(st->st_ctim));
+	end(ns, r);
+}
+
+void rfs_nsj_setxattr(struct rfs_ns *ns, const struct rfs_node *n, const char *name,
+		      const void *value, size_t size, int flags)
+{
+	struct rfs_rec *r = begin(ns, J_SETXATTR);
+
+	if (!r)
+		return;
+	rfs_rec_put_u64(r, n->ino);
+	rfs_rec_put_str(r, name);
+	rfs_rec_put_bytes(r, value, size);
+	rfs_rec_put_u64(r, (uint64_t)flags);
+	end(ns, r);
+}
+
+/* A record of one node number: J_REMOVEXATTR adds the name. */
+static void node_record(struct rfs_ns *ns, enum record type, const struct rfs_node *n,
+			const char *name, uint64_t v)
+{
+	struct rfs_rec *r = begin(ns, type);
+
+	if (!r)
+		return;
+	rfs_rec_put_u64(r, n->ino);
+	if (name)
+		rfs_rec_put_str(r, name);
+	else
+		rfs_rec_put_u64(r, v);
+	end(ns, r);
+}
+
+void rfs_nsj_removexattr(struct rfs_ns *ns, const struct rfs_node *n, const char *name)
+{
+	node_record(ns, J_REMOVEXATTR, n, name, 0);
+}
+
+void rfs_nsj_iflags(struct rfs_ns *ns, const struct rfs_node *n, unsigned int flags)
+{
+	node_record(ns, J_IFLAGS, n, NULL, flags);
+}
+
+void rfs_nsj_lifetime(struct rfs_ns *ns, const struct rfs_node *dir, enum rfs_lifetime lifetime)
+{
+	node_record(ns, J_LIFETIME, dir, NULL, (uint64_t)lifetime);
+}
+
+void rfs_nsj_kill_priv(struct rfs_ns *ns, const struct rfs_node *n)
+{
+	node_record(ns, J_KILL_PRIV, n, NULL, 0);
+}
+
+void rfs_nsj_free(struct rfs_ns *ns, const struct rfs_node *n)
+{
+	node_record(ns, J_FREE, n, NULL, 0);
+}
+
+void rfs_nsj_closed(struct rfs_ns *ns, const struct rfs_node *dir, const char *name)
+{
+	node_record(ns, J_CLOSED, dir, name, 0);
+}
+
+/* The replay. */
+
+/*
+ * A region freed before the end of the journal has no file any more: the
+ * replay makes it an empty one, numbered past every file a record names,
+ * and removes it when it frees the node again. The first pass finds them.
+ */
+struct replay {
+	struct rfs_ns *ns;
+	int err;
+	uint64_t *freed; /* inos of J_FREE records, in increasing order */
+	size_t nfreed, room;
+	uint64_t last_file; /* the highest file a record names */
+};
+
+/* A J_CREATE record's fields. */
+struct create {
+	uint64_t ino, dir, file, view;
+	const char *name; /* NULL: O_TMPFILE */
+	struct rfs_new what;
+};
+
+static int read_create(struct rfs_rec *r, struct create *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ino = rfs_rec_get_u64(r);
+	c->dir = rfs_rec_get_u64(r);
+	c->name = rfs_rec_get_str(r);
+	c->what.mode = (mode_t)rfs_rec_get_u64(r);
+	c->what.cred.uid = (uid_t)rfs_rec_get_u64(r);
+	c->what.cred.gid = (gid_t)rfs_rec_get_u64(r);
+	c->what.target = rfs_rec_get_str(r);
+	c->what.rdev = (dev_t)rfs_rec_get_u64(r);
+	c->what.lifetime = (enum rfs_lifetime)rfs_rec_get_u64(r);
+	c->what.umask = (mode_t)rfs_rec_get_u64(r);
+	c->file = rfs_rec_get_u64(r);
+	c->view = rfs_rec_get_u64(r);
+	if (r->bad || c->ino < RFS_NS_FIRST_INO || (S_ISREG(c->what.mode) && !c->file && !c->view))
+		return -EPROTO;
+	return 0;
+}
+
+static int scan_one(void *ctx, struct rfs_rec *r)
+{
+	struct replay *rp = ctx;
+	uint64_t v = rfs_rec_get_u64(r), *grown;
+
+	if (r->type == J_FREE) {
+		if (rp->nfreed == rp->room) {
+			rp->room = rp->room ? 2 * rp->room : 1024;
+			grown = realloc(rp->freed, rp->room * sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			rp->freed = grown;
+		}
+		/* in journal order, which is no order of numbers: sorted below */
+		rp->freed[rp->nfreed++] = v;
+	} else if (r->type == J_CREATE) {
+		struct create c;
+
+		r->pos = 0;
+		if (!read_create(r, &c) && c.file > rp->last_file)
+			rp->last_file = c.file;
+	}
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool freed_later(const struct replay *rp, uint64_t ino)
+{
+	return rp->nfreed && bsearch(&ino, rp->freed, rp->nfreed, sizeof(ino), cmp_u64);
+}
+
+/* The node a record names, or NULL (r marked bad). */
+static struct rfs_node *node_of(struct rfs_ns *ns, struct rfs_rec *r)
+{
+	uint64_t ino = rfs_rec_get_u64(r);
+	struct rfs_node *n = r->bad ? NULL : rfs_ns_node(ns, ino);
+
+	if (!n)
+		r->bad = true;
+	return n;
+}
+
+static int replay_create(struct replay *rp, struct rfs_rec *r)
+{
+	struct rfs_ns *ns = rp->ns;
+	struct rfs_node *dir, *n;
+	struct create c;
+	int err = read_create(r, &c);
+
+	if (err)
+		return err;
+	if (c.view)
+		return -EOPNOTSUPP;
+	dir = rfs_ns_node(ns, c.dir);
+	if (!dir)
+		return -EPROTO;
+	ns->replay_ino = c.ino;
+	ns->replay_file = freed_later(rp, c.ino) ? 0 : c.file;
+	err = rfs_ns_create(ns, dir, c.name, &c.what, &n);
+	ns->replay_ino = ns->replay_file = 0;
+	if (!err && n->ino != c.ino)
+		return -EPROTO;
+	return err; /* the reference is the replay's (rfs_ns_replay_release) */
+}
+
+static int replay_rename(struct rfs_ns *ns, struct rfs_rec *r)
+{
+	struct rfs_node *from_dir = node_of(ns, r), *to_dir, *w;
+	const char *from = rfs_rec_get_str(r), *to;
+	unsigned int flags;
+	struct rfs_cred cred;
+	uint64_t whiteout;
+	int err;
+
+	to_dir = node_of(ns, r);
+	to = rfs_rec_get_str(r);
+	flags = (unsigned int)rfs_rec_get_u64(r);
+	cred.uid = (uid_t)rfs_rec_get_u64(r);
+	cred.gid = (gid_t)rfs_rec_get_u64(r);
+	whiteout = rfs_rec_get_u64(r);
+	if (r->bad || !from || !to || (!whiteout != !(flags & RFS_RENAME_WHITEOUT)))
+		return -EPROTO;
+	ns->replay_ino = whiteout;
+	err = rfs_ns_rename_as(ns, from_dir, from, to_dir, to, flags, cred);
+	ns->replay_ino = 0;
+	/* The whiteout, too, is held by the replay until it goes. */
+	if (!err && whiteout)
+		err = rfs_ns_find(ns, whiteout, &w);
+	return err;
+}
+
+static int replay_setattr(struct rfs_ns *ns, struct rfs_rec *r)
+{
+	struct rfs_node *n = node_of(ns, r);
+	unsigned int which = (unsigned int)rfs_rec_get_u64(r);
+	struct stat st = {0};
+
+	st.st_mode = (mode_t)rfs_rec_get_u64(r);
+	st.st_uid = (uid_t)rfs_rec_get_u64(r);
+	st.st_gid = (gid_t)rfs_rec_get_u64(r);
+	st.st_size = (off_t)rfs_rec_get_u64(r);
+	st.st_atim = rfs_ns_to_ts((int64_t)rfs_rec_get_u64(r));
+	st.st_mtim = rfs_ns_to_ts((int64_t)rfs_rec_get_u64(r));
+	st.st_ctim = rfs_ns_to_ts((int64_t)rfs_rec_get_u64(r));
+	if (r->bad)
+		return -EPROTO;
+	/* No budgets by owner during a replay: chown is not checked twice. */
+	return rfs_ns_setattr(ns, n, which, &st);
+}
+
+/* J_CLOSED: the name a close region's last user took away. */
+static int replay_closed(struct rfs_ns *ns, struct rfs_rec *r)
+{
+	struct rfs_node *dir = node_of(ns, r);
+	const char *name = rfs_rec_get_str(r);
+	struct entry *e;
+	int err = -EPROTO;
+
+	if (r->bad || !name || !is_dir(dir))
+		return -EPROTO;
+	pthread_rwlock_wrlock(&ns->lock);
+	e = rfs_dir_find(&dir->dir, name);
+	if (e) {
+		rfs_ns_drop_entry(ns, dir, e);
+		rfs_ns_stamp_dir(dir);
+		err = 0;
+	}
+	pthread_rwlock_unlock(&ns->lock);
+	return err;
+}
+
+static int apply(struct replay *rp, struct rfs_rec *r)
+{
+	struct rfs_ns *ns = rp->ns;
+	struct rfs_node *n, *dir;
+	const char *name;
+	const void *value;
+	size_t size;
+	uint64_t v;
+
+	switch ((enum record)r->type) {
+	case J_ROOT:
+		return replay_root(ns, r);
+	case J_CREATE:
+		return replay_create(rp, r);
+	case J_LINK:
+		n = node_of(ns, r);
+		dir = node_of(ns, r);
+		name = rfs_rec_get_str(r);
+		if (r->bad || !name)
+			return -EPROTO;
+		if (rfs_ns_link(ns, n, dir, name))
+			return -EPROTO;
+		rfs_ns_forget(ns, n, 1); /* link's reference: the replay holds one already */
+		return 0;
+	case J_REMOVE:
+		dir = node_of(ns, r);
+		name = rfs_rec_get_str(r);
+		v = rfs_rec_get_u64(r);
+		return r->bad || !name ? -EPROTO : rfs_ns_remove(ns, dir, name, v);
+	case J_RENAME:
+		return replay_rename(ns, r);
+	case J_SETATTR:
+		return replay_setattr(ns, r);
+	case J_SETXATTR:
+		n = node_of(ns, r);
+		name = rfs_rec_get_str(r);
+		value = rfs_rec_get_bytes(r, &size);
+		v = rfs_rec_get_u64(r);
+		return r->bad || !name ? -EPROTO
+				       : rfs_ns_setxattr(ns, n, name, value, size, (int)v);
+	case J_REMOVEXATTR:
+		n = node_of(ns, r);
+		name = rfs_rec_get_str(r);
+		return r->bad || !name ? -EPROTO : rfs_ns_removexattr(ns, n, name);
+	case J_IFLAGS:
+		n = node_of(ns, r);
+		v = rfs_rec_get_u64(r);
+		return r->bad ? -EPROTO : rfs_ns_set_iflags(ns, n, (unsigned int)v);
+	case J_LIFETIME:
+		n = node_of(ns, r);
+		v = rfs_rec_get_u64(r);
+		return r->bad ? -EPROTO : rfs_ns_set_lifetime(ns, n, (enum rfs_lifetime)v);
+	case J_CLOSED:
+		return replay_closed(ns, r);
+	case J_KILL_PRIV:
+		n = node_of(ns, r);
+		if (r->bad)
+			return -EPROTO;
+		rfs_ns_kill_priv(ns, n);
+		return 0;
+	case J_FREE:
+		/* The replay's reference, the last. A node freed by a change
+		 * (the name a rename replaced) is recorded before the change,
+		 * which then frees it again. */
+		n = node_of(ns, r);
+		if (r->bad)
+			return -EPROTO;
+		rfs_ns_forget(ns, n, 1);
+		return 0;
+	}
+	return -EPROTO;
+}
+
+static int replay_one(void *ctx, struct rfs_rec *r)
+{
+	struct replay *rp = ctx;
+	int err;
+
+	rfs_op_time = r->time;
+	err = apply(rp, r);
+	/* A change that was made once applies again: any error is a journal
+	 * that does not describe this namespace. */
+	if (err)
+		rp->err = err == -EOPNOTSUPP ? err : -EPROTO;
+	return rp->err;
+}
+
+int rfs_ns_replay(struct rfs_ns *ns, struct rfs_journal *j)
+{
+	struct replay rp = {.ns = ns};
+	int err;
+
+	err = rfs_journal_replay(j, scan_one, &rp);
+	if (err) {
+		free(rp.freed);
+		return err;
+	}
+	if (rp.nfreed)
+		qsort(rp.freed, rp.nfreed, sizeof(*rp.freed), cmp_u64);
+	rfs_store_skip_ids(ns->store, rp.last_file);
+	ns->replaying = true;
+	replaying = true;
+	err = rfs_journal_replay(j, replay_one, &rp);
+	replaying = false;
+	rfs_op_time = 0;
+	ns->replaying = false;
+	free(rp.freed);
+	return err < 0 ? err : rp.err;
+}
+
+void rfs_ns_replay_release(struct rfs_ns *ns)
+{
+	struct rfs_node **held = NULL, *n;
+	size_t count = 0, i = 0;
+
+	pthread_rwlock_rdlock(&ns->lock);
+	for (n = ns->all.all_next; n != &ns->all; n = n->all_next)
+		count += n->ino >= RFS_NS_FIRST_INO;
+	held = count ? malloc(count * sizeof(*held)) : NULL;
+	for (n = ns->all.all_next; held && n != &ns->all; n = n->all_next)
+		if (n->ino >= RFS_NS_FIRST_INO)
+			held[i++] = n;
+	pthread_rwlock_unlock(&ns->lock);
+	/* Without the memory for the list, the replay's references stay: the
+	 * nodes outlive their last user, nothing is lost. */
+	for (i = 0; held && i < count; i++)
+		rfs_ns_forget(ns, held[i], 1);
+	free(held);
+}
