@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fs/commands.h"
+#include "fs/handles.h"
 #include "fs/holders.h"
 #include "fs/ops_inode.h"
 #include "fs/stats.h"
@@ -29,6 +30,14 @@ struct handle {
 	char *partial;
 	size_t npartial;
 };
+
+static void free_handle(struct handle *h)
+{
+	free(h->partial);
+	pthread_mutex_destroy(&h->lock);
+	free(h->text.buf);
+	free(h);
+}
 
 /* Longer than any command can be: such a line runs (and fails) as it is. */
 #define PARTIAL_MAX (64 * 1024)
@@ -128,17 +137,28 @@ void rfs_control_open(fuse_req_t req, struct rfs_node *node, struct fuse_file_in
 		render_for(req, kind, &h->text);
 	else if (!writing)
 		rfs_command_result(d, &h->text);
-	fi->fh = (uintptr_t)h;
+	if (rfs_handle_add(d, RFS_HANDLE_CONTROL, rfs_ino(d, node), h, fi)) {
+		free_handle(h);
+		fuse_reply_err(req, ENFILE);
+		return;
+	}
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
-	fuse_reply_open(req, fi);
+	if (fuse_reply_open(req, fi)) { /* the opener was interrupted */
+		rfs_handle_remove(d, fi);
+		free_handle(h);
+	}
 }
 
 void rfs_control_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct handle *h = rfs_handle_get(rfs_daemon(req), fi, RFS_HANDLE_CONTROL);
 	char *copy;
 
+	if (!h) {
+		fuse_reply_err(req, EBADF);
+		return;
+	}
 	if (off < 0 || (size_t)off >= h->text.len) {
 		fuse_reply_buf(req, NULL, 0);
 		return;
@@ -196,10 +216,10 @@ static int take_lines(struct rfs_daemon *d, struct handle *h, const char *buf, s
 
 void rfs_control_write(fuse_req_t req, const char *buf, size_t size, struct fuse_file_info *fi)
 {
-	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct handle *h = rfs_handle_get(rfs_daemon(req), fi, RFS_HANDLE_CONTROL);
 	int err;
 
-	if (h->kind != CTL_CONTROL) {
+	if (!h || h->kind != CTL_CONTROL) {
 		fuse_reply_err(req, EBADF);
 		return;
 	}
@@ -214,9 +234,13 @@ void rfs_control_write(fuse_req_t req, const char *buf, size_t size, struct fuse
 
 void rfs_control_flush(fuse_req_t req, struct fuse_file_info *fi)
 {
-	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct handle *h = rfs_handle_get(rfs_daemon(req), fi, RFS_HANDLE_CONTROL);
 	int err = 0;
 
+	if (!h) {
+		fuse_reply_err(req, EBADF);
+		return;
+	}
 	/* A last line without its newline (echo -n) runs at close. */
 	pthread_mutex_lock(&h->lock);
 	if (h->npartial)
@@ -230,11 +254,12 @@ void rfs_control_flush(fuse_req_t req, struct fuse_file_info *fi)
 
 void rfs_control_release(fuse_req_t req, struct fuse_file_info *fi)
 {
-	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct rfs_daemon *d = rfs_daemon(req);
+	struct handle *h = rfs_handle_get(d, fi, RFS_HANDLE_CONTROL);
 
-	free(h->partial);
-	pthread_mutex_destroy(&h->lock);
-	free(h->text.buf);
-	free(h);
+	if (h) {
+		rfs_handle_remove(d, fi);
+		free_handle(h);
+	}
 	fuse_reply_err(req, 0);
 }

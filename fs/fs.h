@@ -20,6 +20,7 @@
 #include "lib/windows.h"
 
 struct rfs_holders;
+struct rfs_slots;
 struct rfs_inval;
 struct rfs_wire;
 
@@ -64,6 +65,7 @@ struct rfs_daemon {
 	struct rfs_ledger *_Atomic ledger;
 	struct rfs_passthrough *pt;  /* backing ids of region opens (fs/passthrough.h) */
 	struct rfs_holders *holders; /* who holds files open (fs/holders.h); own lock */
+	struct rfs_slots *handles;   /* what fi->fh names (fs/handles.h); own lock */
 	struct rfs_wire *wire;	     /* fs/wire.c's INIT state */
 	bool no_passthrough;	     /* -o passthrough=off: regions through the daemon */
 	/* The kernel serves region opens (decided at INIT, cleared if the

@@ -27,6 +27,7 @@
 #include "lib/guard.h"
 #include "lib/ledger.h"
 #include "fs/declare.h"
+#include "fs/handles.h"
 #include "fs/holders.h"
 #include "fs/log.h"
 #include "fs/ops_dir.h"
@@ -467,7 +468,7 @@ static int model_init(struct rfs_daemon *d, const struct options *o, uint64_t ca
 		return e;
 	if (rfs_ns_new(d->store, 0755, (struct rfs_cred){getuid(), getgid()}, &d->ns) ||
 	    rfs_windows_new(d->window_max, rfs_view_changed, d, &d->win) ||
-	    rfs_holders_new(&d->holders) || !(d->inval = rfs_inval_new())) {
+	    rfs_holders_new(&d->holders) || rfs_handles_new(d) || !(d->inval = rfs_inval_new())) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -485,6 +486,7 @@ static void model_fini(struct rfs_daemon *d)
 	rfs_ledger_free(d->ledger);
 	rfs_windows_free(d->win);
 	rfs_holders_free(d->holders);
+	rfs_handles_free(d);
 	rfs_inval_free(d->inval);
 	rfs_store_free(d->store);
 	pthread_mutex_destroy(&d->ctl_lock);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fs/fs.h"
+#include "fs/handles.h"
 #include "fs/ops_inode.h"
 
 /* Reply to a request that made a new name with the referenced node. */
@@ -159,8 +160,10 @@ static void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool pl
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	/* Without its listing (a handle this process did not make), the
+	 * walk resumes from the cookie alone. */
 	err = rfs_ns_readdir(d->ns, rfs_node(d, ino), (uint64_t)off,
-			     (struct rfs_listing *)(uintptr_t)fi->fh, emit, &l);
+			     rfs_handle_get(d, fi, RFS_HANDLE_DIR), emit, &l);
 	if (err)
 		fuse_reply_err(req, -err);
 	else
@@ -181,17 +184,29 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_err(req, -err);
 		return;
 	}
-	fi->fh = (uintptr_t)l;
-	if (fuse_reply_open(req, fi)) /* the opener was interrupted */
+	err = rfs_handle_add(d, RFS_HANDLE_DIR, ino, l, fi);
+	if (err) {
 		rfs_ns_listing_close(d->ns, l);
+		fuse_reply_err(req, -err);
+		return;
+	}
+	if (fuse_reply_open(req, fi)) { /* the opener was interrupted */
+		rfs_handle_remove(d, fi);
+		rfs_ns_listing_close(d->ns, l);
+	}
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
 
+	struct rfs_listing *l = rfs_handle_get(d, fi, RFS_HANDLE_DIR);
+
 	(void)ino;
-	rfs_ns_listing_close(d->ns, (struct rfs_listing *)(uintptr_t)fi->fh);
+	if (l) {
+		rfs_handle_remove(d, fi);
+		rfs_ns_listing_close(d->ns, l);
+	}
 	fuse_reply_err(req, 0);
 }
 

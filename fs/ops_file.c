@@ -30,6 +30,7 @@
 #include <unistd.h> /* SEEK_DATA, SEEK_HOLE */
 
 #include "fs/control.h"
+#include "fs/handles.h"
 #include "fs/holders.h"
 #include "fs/inval.h"
 #include "fs/passthrough.h"
@@ -96,8 +97,11 @@ static void drop_open(struct rfs_daemon *d, struct rfs_mapping *m, bool kernel)
 /* The open of fi is over: what take_open took goes, and its record. */
 static void end_open(struct rfs_daemon *d, struct rfs_node *node, struct fuse_file_info *fi)
 {
-	struct rfs_open *o = (struct rfs_open *)(uintptr_t)fi->fh;
+	struct rfs_open *o = rfs_handle_get(d, fi, RFS_HANDLE_FILE);
 
+	if (!o)
+		return; /* not an open this process made */
+	rfs_handle_remove(d, fi);
 	drop_open(d, rfs_node_mapping(node), o->kernel);
 	rfs_holders_remove(d->holders, o);
 	rfs_file_closed(d, node);
@@ -145,11 +149,15 @@ static void reply_opened(fuse_req_t req, struct rfs_node *node, struct fuse_file
 			break;
 		kernel_ok = false;
 	}
+	if (fh >= 0 && (err = rfs_handle_add(d, RFS_HANDLE_FILE, rfs_ino(d, node), o, fi))) {
+		rfs_holders_remove(d->holders, o);
+		drop_open(d, m, like.kernel);
+		fh = err;
+	}
 	if (fh < 0) {
 		fuse_reply_err(req, -fh);
 		return;
 	}
-	fi->fh = (uintptr_t)o;
 	/* Passthrough allows no cache flags; a region has nothing to flush. */
 	fi->keep_cache = fh == FH_DAEMON && !fresh;
 	fi->noflush = region;
