@@ -209,7 +209,7 @@ static int cmd_settle(struct rfs_daemon *d, const char *name, bool commit, char 
 		/* Other views' dirty pages of the window land first, not over it. */
 		rfs_inval_before_change(d, m, 0, rfs_mapping_size(m));
 		e = rfs_mapping_commit(m);
-		rfs_add(e ? &d->counters.commit_errors : &d->counters.commits, 1);
+		rfs_add(e ? &d->counters->commit_errors : &d->counters->commits, 1);
 		if (e == -EACCES)
 			snprintf(err, errlen, "commit %s: its backing file is open read-only",
 				 quoted(name, &q));
@@ -219,7 +219,7 @@ static int cmd_settle(struct rfs_daemon *d, const char *name, bool commit, char 
 	} else {
 		e = rfs_mapping_discard(m);
 		if (!e)
-			rfs_add(&d->counters.discards, 1);
+			rfs_add(&d->counters->discards, 1);
 		else
 			snprintf(err, errlen, "discard %s: %s", quoted(name, &q), strerror(-e));
 		/* Even a failed discard may have dropped some pages. */

@@ -78,6 +78,20 @@ int rfs_control_init(struct rfs_daemon *d)
 	return err;
 }
 
+/* The text of a stats, holders or metrics file, as who may see it. */
+static void render(struct rfs_daemon *d, enum ctl_kind kind, const struct rfs_reader *who,
+		   struct rfs_text *t)
+{
+	if (kind == CTL_STATS)
+		rfs_stats_render(d, who, t);
+	else if (kind == CTL_STATS_JSON)
+		rfs_stats_json_render(d, who, t);
+	else if (kind == CTL_HOLDERS)
+		rfs_holders_render(d, who, t);
+	else
+		rfs_metrics_render(d, who, t);
+}
+
 /*
  * Render stats or metrics for the opener: its uid, gid and supplementary
  * groups (from /proc, through libfuse). If the groups cannot be read the
@@ -99,14 +113,7 @@ static void render_for(fuse_req_t req, enum ctl_kind kind, struct rfs_text *t)
 		who.groups = groups;
 		who.ngroups = (size_t)n;
 	}
-	if (kind == CTL_STATS)
-		rfs_stats_render(d, &who, t);
-	else if (kind == CTL_STATS_JSON)
-		rfs_stats_json_render(d, &who, t);
-	else if (kind == CTL_HOLDERS)
-		rfs_holders_render(d, &who, t);
-	else
-		rfs_metrics_render(d, &who, t);
+	render(d, kind, &who, t);
 	if (groups != small)
 		free(groups);
 }
@@ -137,7 +144,13 @@ void rfs_control_open(fuse_req_t req, struct rfs_node *node, struct fuse_file_in
 		render_for(req, kind, &h->text);
 	else if (!writing)
 		rfs_command_result(d, &h->text);
-	if (rfs_handle_add(d, RFS_HANDLE_CONTROL, rfs_ino(d, node), h, fi)) {
+	if (rfs_handle_add(d,
+			   &(struct rfs_handle){.kind = RFS_HANDLE_CONTROL,
+						.ino = rfs_ino(d, node),
+						.uid = rfs_req_cred(req).uid,
+						.accmode = fi->flags & O_ACCMODE,
+						.backing = -1},
+			   h, fi)) {
 		free_handle(h);
 		fuse_reply_err(req, ENFILE);
 		return;
@@ -148,6 +161,28 @@ void rfs_control_open(fuse_req_t req, struct rfs_node *node, struct fuse_file_in
 		rfs_handle_remove(d, fi);
 		free_handle(h);
 	}
+}
+
+void *rfs_control_adopt(struct rfs_daemon *d, const struct rfs_handle *h)
+{
+	struct rfs_node *node = rfs_ns_node(d->ns, h->ino);
+	struct rfs_reader who = {.uid = h->uid, .gid = (gid_t)-1};
+	struct handle *c;
+
+	if (!node || !rfs_is_control(node) || kind_of(node) == CTL_DIR)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->kind = kind_of(node);
+	pthread_mutex_init(&c->lock, NULL);
+	/* What its opener read is gone with the process: it reads anew, as
+	 * its uid alone (shown less, never more). */
+	if (c->kind != CTL_CONTROL)
+		render(d, c->kind, &who, &c->text);
+	else if (h->accmode == O_RDONLY)
+		rfs_command_result(d, &c->text);
+	return c;
 }
 
 void rfs_control_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi)

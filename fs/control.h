@@ -23,5 +23,9 @@ void rfs_control_write(fuse_req_t req, const char *buf, size_t size, struct fuse
 /* close(): runs a last line the writer left without its newline. */
 void rfs_control_flush(fuse_req_t req, struct fuse_file_info *fi);
 void rfs_control_release(fuse_req_t req, struct fuse_file_info *fi);
+struct rfs_handle;
+/* A successor's object for a predecessor's open h of a control file
+ * (fs/restart.c), or NULL. */
+void *rfs_control_adopt(struct rfs_daemon *d, const struct rfs_handle *h);
 
 #endif

@@ -21,6 +21,9 @@
 
 struct rfs_holders;
 struct rfs_slots;
+struct rfs_restart;
+struct rfs_journal;
+struct rfs_counts;
 struct rfs_inval;
 struct rfs_wire;
 
@@ -67,7 +70,13 @@ struct rfs_daemon {
 	struct rfs_holders *holders; /* who holds files open (fs/holders.h); own lock */
 	struct rfs_slots *handles;   /* what fi->fh names (fs/handles.h); own lock */
 	struct rfs_wire *wire;	     /* fs/wire.c's INIT state */
-	bool no_passthrough;	     /* -o passthrough=off: regions through the daemon */
+	/* -o restart (fs/supervise.h, fs/restart.h), else all NULL: what the
+	 * supervisor and its serving processes share; the journal of the
+	 * namespace's changes; the references the kernel holds, by node. */
+	struct rfs_restart *restart;
+	struct rfs_journal *journal;
+	struct rfs_counts *krefs;
+	bool no_passthrough; /* -o passthrough=off: regions through the daemon */
 	/* The kernel serves region opens (decided at INIT, cleared if the
 	 * kernel refuses a backing file); data_path says why or why not. */
 	atomic_bool passthrough;
@@ -94,7 +103,9 @@ struct rfs_daemon {
 	const char *mountpoint; /* fixed after mount */
 	atomic_bool bdi_tuned;	/* rfs_bdi_tune ran (at the first open) */
 	uint64_t window_max;	/* views' mapped-bytes budget; fixed */
-	struct rfs_counters counters;
+	/* In a shared mapping: under -o restart, serving processes count on
+	 * where the one before stopped. */
+	struct rfs_counters *counters;
 
 	/* Serializes control commands and reloads; guards cfg (which they
 	 * replace) and ctl_result. Taken before ns->lock. */
@@ -102,9 +113,13 @@ struct rfs_daemon {
 	char ctl_result[RFS_ERR_MAX]; /* the last command's outcome */
 };
 
+/* The kernel takes (delta > 0) or lets go of references on node ino: kept
+ * for a successor under -o restart (fs/restart.h). */
+void rfs_kernel_holds(struct rfs_daemon *d, uint64_t ino, int64_t delta);
+
 static inline void rfs_count(struct rfs_daemon *d, enum rfs_op op)
 {
-	atomic_fetch_add_explicit(&d->counters.ops[op], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&d->counters->ops[op], 1, memory_order_relaxed);
 }
 
 static inline void rfs_add(_Atomic uint64_t *counter, uint64_t n)

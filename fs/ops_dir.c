@@ -139,6 +139,7 @@ static int emit(void *ctx, const char *name, struct rfs_node *node, uint64_t nex
 	if (!dot) {
 		rfs_ns_ref(l->d->ns, node);
 		e.ino = rfs_ino(l->d, node);
+		rfs_kernel_holds(l->d, e.ino, 1);
 		e.generation = l->d->generation;
 		e.attr_timeout = rfs_attr_timeout(l->d, node);
 		e.entry_timeout = l->d->timeout;
@@ -184,7 +185,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_err(req, -err);
 		return;
 	}
-	err = rfs_handle_add(d, RFS_HANDLE_DIR, ino, l, fi);
+	err = rfs_handle_add_kind(d, RFS_HANDLE_DIR, ino, l, fi);
 	if (err) {
 		rfs_ns_listing_close(d->ns, l);
 		fuse_reply_err(req, -err);

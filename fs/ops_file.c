@@ -107,6 +107,48 @@ static void end_open(struct rfs_daemon *d, struct rfs_node *node, struct fuse_fi
 	rfs_file_closed(d, node);
 }
 
+void *rfs_file_adopt(struct rfs_daemon *d, const struct rfs_handle *h)
+{
+	struct rfs_node *node = rfs_ns_node(d->ns, h->ino);
+	struct rfs_mapping *m = node ? rfs_node_mapping(node) : NULL;
+	struct rfs_open like = {.node = node,
+				.tid = h->tid,
+				.uid = h->uid,
+				.accmode = h->accmode,
+				.kernel = h->kernel};
+	struct rfs_open *o;
+	bool fresh;
+
+	if (!m)
+		return NULL;
+	/* Served as before: the kernel keeps the backing file it was given. */
+	if (rfs_region_serve_open(m, like.kernel, &fresh) != like.kernel) {
+		rfs_region_serve_close(m, !like.kernel);
+		return NULL;
+	}
+	if (like.kernel ? rfs_passthrough_adopt(d->pt, m, h->backing) : rfs_mapping_open(m)) {
+		rfs_region_serve_close(m, like.kernel);
+		return NULL;
+	}
+	if (rfs_holders_add(d->holders, &like, &o)) {
+		drop_open(d, m, like.kernel);
+		return NULL;
+	}
+	rfs_node_opened(node);
+	return o;
+}
+
+void rfs_file_forsake(struct rfs_daemon *d, uint64_t fh)
+{
+	struct fuse_file_info fi = {.fh = fh};
+	struct rfs_open *o = rfs_handle_get(d, &fi, RFS_HANDLE_FILE);
+
+	if (o)
+		end_open(d, o->node, &fi);
+	else
+		rfs_handle_remove(d, &fi);
+}
+
 /*
  * Answer an open (e NULL) or a create of node. A region open is served by
  * the kernel when passthrough is on; otherwise the page cache is kept
@@ -149,7 +191,15 @@ static void reply_opened(fuse_req_t req, struct rfs_node *node, struct fuse_file
 			break;
 		kernel_ok = false;
 	}
-	if (fh >= 0 && (err = rfs_handle_add(d, RFS_HANDLE_FILE, rfs_ino(d, node), o, fi))) {
+	if (fh >= 0 && (err = rfs_handle_add(d,
+					     &(struct rfs_handle){.kind = RFS_HANDLE_FILE,
+								  .ino = rfs_ino(d, node),
+								  .tid = like.tid,
+								  .uid = like.uid,
+								  .accmode = like.accmode,
+								  .kernel = like.kernel,
+								  .backing = like.kernel ? id : -1},
+					     o, fi))) {
 		rfs_holders_remove(d->holders, o);
 		drop_open(d, m, like.kernel);
 		fh = err;
@@ -284,14 +334,14 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 		if (n < 0) {
 			if (n == -EIO)
-				rfs_add(&d->counters.faults, 1);
+				rfs_add(&d->counters->faults, 1);
 			fuse_reply_err(req, (int)-n);
 			return;
 		}
 		/* Counted before the reply: a reader that got its bytes sees them counted. */
-		rfs_add(&d->counters.bytes_read, (uint64_t)n);
+		rfs_add(&d->counters->bytes_read, (uint64_t)n);
 		if (fuse_reply_buf(req, space, (size_t)n) != 0)
-			rfs_add(&d->counters.bytes_read, -(uint64_t)n);
+			rfs_add(&d->counters->bytes_read, -(uint64_t)n);
 		return;
 	}
 	err = rfs_mapping_read_begin(m, (uint64_t)off, size, &io);
@@ -308,15 +358,15 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	 * fault in the kernel's copy (a view's file truncated) fails the
 	 * reply, and the kernel answers the reader EIO.
 	 */
-	rfs_add(&d->counters.bytes_read, io.len); /* before the reply, as above */
+	rfs_add(&d->counters->bytes_read, io.len); /* before the reply, as above */
 	if (io.n == 0)
 		err = fuse_reply_buf(req, NULL, 0);
 	else
 		err = fuse_reply_iov(req, io.iov, io.n);
 	if (err)
-		rfs_add(&d->counters.bytes_read, -(uint64_t)io.len);
+		rfs_add(&d->counters->bytes_read, -(uint64_t)io.len);
 	if (err == -EFAULT)
-		rfs_add(&d->counters.faults, 1);
+		rfs_add(&d->counters->faults, 1);
 	rfs_mapping_read_end(m, &io);
 }
 
@@ -329,7 +379,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
  */
 static void writeback_refused(struct rfs_daemon *d, int err)
 {
-	if (atomic_fetch_add_explicit(&d->counters.writeback_errors, 1, memory_order_relaxed) == 0)
+	if (atomic_fetch_add_explicit(&d->counters->writeback_errors, 1, memory_order_relaxed) == 0)
 		rfs_log(RFS_LOG_WARN,
 			"a client's mmap stores were refused at write-back (%s) and are lost; "
 			"its msync, fsync or close reports it; "
@@ -365,14 +415,14 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 			  : rfs_mapping_write(m, buf, size, (uint64_t)off);
 	if (n < 0) {
 		if (view && (n == -EIO || n == -ENOSPC))
-			rfs_add(&d->counters.faults, 1);
+			rfs_add(&d->counters->faults, 1);
 		if (fi->writepage)
 			writeback_refused(d, (int)-n);
 		fuse_reply_err(req, (int)-n);
 		return;
 	}
 	rfs_ns_touch(node);
-	rfs_add(&d->counters.bytes_written, (uint64_t)n);
+	rfs_add(&d->counters->bytes_written, (uint64_t)n);
 	/* Other views of the bytes, a region's windows: seen once we reply. */
 	rfs_inval_settle(d->inval, before, RFS_INVAL_WAIT_MS);
 	fuse_reply_write(req, (size_t)n);

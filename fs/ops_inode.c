@@ -20,6 +20,7 @@ void rfs_fill_entry(struct rfs_daemon *d, struct rfs_node *node, struct fuse_ent
 	e->generation = d->generation;
 	e->attr_timeout = rfs_attr_timeout(d, node);
 	e->entry_timeout = d->timeout;
+	rfs_kernel_holds(d, e->ino, 1);
 }
 
 double rfs_attr_timeout(struct rfs_daemon *d, struct rfs_node *node)
@@ -101,7 +102,7 @@ static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 	struct rfs_daemon *d = rfs_daemon(req);
 
 	rfs_count(d, RFS_OP_forget);
-
+	rfs_kernel_holds(d, ino, -(int64_t)nlookup);
 	rfs_ns_forget(d->ns, rfs_node(d, ino), nlookup);
 	fuse_reply_none(req);
 }
@@ -110,8 +111,10 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 {
 	struct rfs_daemon *d = rfs_daemon(req);
 
-	for (size_t i = 0; i < count; i++)
+	for (size_t i = 0; i < count; i++) {
+		rfs_kernel_holds(d, forgets[i].ino, -(int64_t)forgets[i].nlookup);
 		rfs_ns_forget(d->ns, rfs_node(d, forgets[i].ino), forgets[i].nlookup);
+	}
 	fuse_reply_none(req);
 }
 

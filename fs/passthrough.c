@@ -165,6 +165,31 @@ out:
 	return id;
 }
 
+int rfs_passthrough_adopt(struct rfs_passthrough *p, struct rfs_mapping *m, int id)
+{
+	struct backing *b, *nb;
+	int err = 0;
+
+	if (id < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&p->lock);
+	b = find(p, m);
+	if (b && b->id != id) {
+		err = -EUCLEAN; /* one inode, one backing file */
+	} else if (b) {
+		b->opens++;
+	} else if (!(nb = calloc(1, sizeof(*nb)))) {
+		err = -ENOMEM;
+	} else {
+		*nb = (struct backing){.key = m, .id = id, .opens = 1};
+		err = rfs_hash_insert(&p->backings, &nb->link, rfs_hash_ptr(m));
+		if (err)
+			free(nb);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return err;
+}
+
 void rfs_passthrough_release(struct rfs_passthrough *p, struct rfs_mapping *m)
 {
 	struct backing *b, *gone = NULL;

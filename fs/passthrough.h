@@ -48,6 +48,9 @@ bool rfs_passthrough_permitted(void);
  */
 int rfs_passthrough_open(struct rfs_passthrough *p, struct rfs_mapping *m);
 void rfs_passthrough_release(struct rfs_passthrough *p, struct rfs_mapping *m);
+/* A predecessor's open of m on backing id, which the kernel still holds
+ * (fs/restart.c): counted as rfs_passthrough_open counts. 0 or -errno. */
+int rfs_passthrough_adopt(struct rfs_passthrough *p, struct rfs_mapping *m, int id);
 
 /* fuse_reply_open / fuse_reply_create for a passthrough open on backing id. */
 int rfs_passthrough_reply_open(fuse_req_t req, const struct fuse_file_info *fi, int id);

@@ -6,6 +6,7 @@
 
 #include "conf/quote.h"
 #include "fs/stats.h"
+#include "fs/restart.h"
 #include "fs/names.h"
 #include "fs/views.h"
 #include "fs/uring.h"
@@ -125,6 +126,7 @@ void rfs_stats_render(struct rfs_daemon *d, const struct rfs_reader *who, struct
 	rfs_text_printf(t, "# regions: %s store%s, served by the %s\n",
 			rfs_store_kind_name(d->store),
 			rfs_store_noswap(d->store) ? " (noswap)" : "", served_by(d));
+	rfs_restart_stats(d, t);
 }
 
 struct json_walk {
@@ -337,7 +339,7 @@ static void counter(struct rfs_text *t, const char *name, const char *help, _Ato
 
 void rfs_metrics_render(struct rfs_daemon *d, const struct rfs_reader *who, struct rfs_text *t)
 {
-	struct rfs_counters *c = &d->counters;
+	struct rfs_counters *c = d->counters;
 	struct rfs_store_usage su;
 
 	rfs_store_usage(d->store, &su);
@@ -403,4 +405,5 @@ void rfs_metrics_render(struct rfs_daemon *d, const struct rfs_reader *who, stru
 		"regionfs_regions_info{store=\"%s\",noswap=\"%s\",served_by=\"%s\"} 1\n",
 		rfs_store_kind_name(d->store), rfs_store_noswap(d->store) ? "yes" : "no",
 		atomic_load(&d->passthrough) ? "kernel" : "daemon");
+	rfs_restart_metrics(d, t);
 }

@@ -34,9 +34,9 @@ int rfs_view_flush(struct rfs_daemon *d, struct rfs_mapping *m, const char *name
 
 	rfs_view_check_deleted(m, name);
 	err = rfs_mapping_sync(m, durable);
-	rfs_add(&d->counters.flushes, 1);
+	rfs_add(&d->counters->flushes, 1);
 	if (err)
-		rfs_add(&d->counters.flush_errors, 1);
+		rfs_add(&d->counters->flush_errors, 1);
 	return err;
 }
 

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <linux/fuse.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,7 +15,10 @@
 #include "fs/passthrough.h"
 #include "fs/uring.h"
 #include "fs/log.h"
+#include "fs/resend.h"
+#include "fs/supervise.h"
 #include "lib/clock.h"
+#include "lib/journal.h"
 
 #ifndef FUSE_HANDLE_KILLPRIV_V2
 #define FUSE_HANDLE_KILLPRIV_V2 (1u << 28)
@@ -37,6 +42,9 @@
  * its node's birth time wait here for that reply.
  */
 #define OP_STATX 52
+
+#define NOTIFY_RESEND 7		   /* FUSE_NOTIFY_RESEND (Linux 6.9+) */
+#define RESENT	      (1ULL << 63) /* FUSE_UNIQUE_RESEND: in a resent request's unique */
 
 struct sx_time {
 	int64_t sec;
@@ -112,6 +120,16 @@ static void statx_reply(struct iovec *iov, int count)
 struct rfs_wire {
 	_Atomic uint64_t unique; /* of the INIT request, until it is answered */
 	atomic_bool passthrough, uring, killpriv, idmap;
+	/*
+	 * A serving process after the first (-o restart): libfuse must take
+	 * the kernel's INIT again, which the first saved, and the kernel must
+	 * resend what the dead process had read before this one reads any
+	 * request, or a request would be served twice. Until then (handover
+	 * set), readers but the one that hands libfuse the INIT wait.
+	 */
+	atomic_bool handover, replayed_init;
+	pthread_mutex_t lock;
+	pthread_cond_t served;
 };
 
 /* Does req (len bytes from /dev/fuse or a ring) ask the daemon to drop
@@ -158,28 +176,100 @@ void rfs_wire_inspect(struct rfs_daemon *d, void *req, size_t len)
 	rfs_ns_kill_priv(d->ns, rfs_node(d, ih->nodeid));
 }
 
+/* INIT as the kernel offered it (n bytes at ih): what the reply will take. */
+static void take_init(struct rfs_daemon *d, const struct fuse_in_header *ih, ssize_t n)
+{
+	const struct fuse_init_in *in = (const void *)(ih + 1);
+	struct rfs_wire *init = d->wire;
+
+	atomic_store(&init->passthrough, rfs_passthrough_offered(in, (size_t)n - sizeof(*ih)));
+	atomic_store(&init->uring, rfs_uring_offered(in));
+	atomic_store(&init->killpriv, in->flags & FUSE_HANDLE_KILLPRIV_V2);
+	atomic_store(&init->idmap, (size_t)n - sizeof(*ih) >= sizeof(*in) &&
+					   in->flags & FUSE_INIT_EXT &&
+					   in->flags2 & ALLOW_IDMAP_FLAG2);
+	atomic_store(&init->unique, ih->unique);
+}
+
+/* A successor's first read: the INIT the first process saved. Later
+ * readers wait for the resend (hand_over). */
+static ssize_t replay_init(struct rfs_daemon *d, void *buf, size_t len)
+{
+	struct rfs_wire *w = d->wire;
+	uint32_t n = atomic_load(&d->restart->init_len);
+
+	pthread_mutex_lock(&w->lock);
+	if (!atomic_load(&w->replayed_init)) {
+		atomic_store(&w->replayed_init, true);
+		pthread_mutex_unlock(&w->lock);
+		if (n > len)
+			return -EIO;
+		memcpy(buf, d->restart->init, n);
+		take_init(d, buf, n);
+		return n;
+	}
+	while (atomic_load(&w->handover))
+		pthread_cond_wait(&w->served, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	return 0; /* read for real */
+}
+
 static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct rfs_daemon *d = userdata;
 	const struct fuse_in_header *ih = buf;
-	ssize_t n = read(fd, buf, len);
+	ssize_t n;
 
-	if (n >= (ssize_t)(sizeof(*ih) + sizeof(struct fuse_init_in)) && ih->opcode == FUSE_INIT) {
-		const struct fuse_init_in *in = (const void *)(ih + 1);
-		struct rfs_wire *init = d->wire;
-
-		atomic_store(&init->passthrough,
-			     rfs_passthrough_offered(in, (size_t)n - sizeof(*ih)));
-		atomic_store(&init->uring, rfs_uring_offered(in));
-		atomic_store(&init->killpriv, in->flags & FUSE_HANDLE_KILLPRIV_V2);
-		atomic_store(&init->idmap, (size_t)n - sizeof(*ih) >= sizeof(*in) &&
-						   in->flags & FUSE_INIT_EXT &&
-						   in->flags2 & ALLOW_IDMAP_FLAG2);
-		atomic_store(&init->unique, ih->unique);
-	} else if (n > 0) {
-		rfs_wire_inspect(d, buf, (size_t)n);
+	if (atomic_load(&d->wire->handover) && (n = replay_init(d, buf, len)) != 0)
+		return n;
+	for (;;) {
+		n = read(fd, buf, len);
+		if (n >= (ssize_t)(sizeof(*ih) + sizeof(struct fuse_init_in)) &&
+		    ih->opcode == FUSE_INIT) {
+			take_init(d, ih, n);
+			/* Kept for the serving processes after this one. */
+			if (d->restart && (size_t)n <= sizeof(d->restart->init)) {
+				memcpy(d->restart->init, buf, (size_t)n);
+				atomic_store(&d->restart->init_len, (uint32_t)n);
+			}
+		} else if (n > 0) {
+			rfs_journal_set_unique(ih->unique);
+			if (ih->unique & RESENT && rfs_resent(d, fd, buf, &n))
+				continue; /* answered here */
+			rfs_wire_inspect(d, buf, (size_t)n);
+		}
+		return n;
 	}
-	return n;
+}
+
+/*
+ * libfuse took the INIT again: its reply is not for the kernel, which has
+ * one. Have the kernel resend what the dead process had read, then let
+ * the readers read.
+ */
+static ssize_t hand_over(struct rfs_daemon *d, int fd, struct iovec *iov, int count)
+{
+	struct fuse_out_header resend = {.len = sizeof(resend), .error = NOTIFY_RESEND};
+	struct rfs_wire *w = d->wire;
+	ssize_t len = 0;
+	int64_t took;
+
+	for (int i = 0; i < count; i++)
+		len += (ssize_t)iov[i].iov_len;
+	if (write(fd, &resend, sizeof(resend)) != (ssize_t)sizeof(resend))
+		rfs_log(RFS_LOG_ERR, "restart: the kernel refused to resend requests: %s",
+			strerror(errno));
+	took = rfs_now_ns() - atomic_load(&d->restart->died_ns);
+	atomic_store(&d->restart->restart_ns, took);
+	rfs_log(RFS_LOG_INFO,
+		"%s: serving again (process %d, restart %llu) %.1f ms after the last one died",
+		d->mountpoint, (int)getpid(),
+		(unsigned long long)atomic_load(&d->restart->restarts), (double)took / 1e6);
+	pthread_mutex_lock(&w->lock);
+	atomic_store(&w->handover, false);
+	pthread_cond_broadcast(&w->served);
+	pthread_mutex_unlock(&w->lock);
+	return len;
 }
 
 /* libfuse's INIT reply: take the offers we want, then start what needs it. */
@@ -213,6 +303,8 @@ static ssize_t write_init_reply(struct rfs_daemon *d, int fd, struct iovec *iov,
 	else if (d->uring)
 		rfs_log(RFS_LOG_WARN, "io_uring: the kernel does not offer FUSE over io_uring "
 				      "(Linux 6.14+, fuse.enable_uring=Y): /dev/fuse serves");
+	if (atomic_load(&init->handover))
+		return hand_over(d, fd, iov, count);
 	n = writev(fd, iov, count);
 	/* The kernel has applied the reply: the rings may register now. */
 	if (n >= 0 && uring)
@@ -241,6 +333,7 @@ static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 		return n;
 	if (init && oh->unique == init)
 		return write_init_reply(d, fd, iov, count);
+	rfs_restart_replied(d->restart);
 	return writev(fd, iov, count);
 }
 
@@ -251,6 +344,8 @@ int rfs_wire_attach(struct rfs_daemon *d)
 
 	if (!init)
 		return -ENOMEM;
+	pthread_mutex_init(&init->lock, NULL);
+	pthread_cond_init(&init->served, NULL);
 	d->wire = init;
 	if (fuse_session_custom_io(d->se, &io, fuse_session_fd(d->se))) {
 		d->wire = NULL;
@@ -260,8 +355,17 @@ int rfs_wire_attach(struct rfs_daemon *d)
 	return 0;
 }
 
+void rfs_wire_handover(struct rfs_daemon *d)
+{
+	atomic_store(&d->wire->handover, true);
+}
+
 void rfs_wire_detach(struct rfs_daemon *d)
 {
+	if (d->wire) {
+		pthread_mutex_destroy(&d->wire->lock);
+		pthread_cond_destroy(&d->wire->served);
+	}
 	free(d->wire);
 	d->wire = NULL;
 }

@@ -33,6 +33,11 @@ int rfs_wire_attach(struct rfs_daemon *d);
  */
 void rfs_wire_inspect(struct rfs_daemon *d, void *req, size_t len);
 
+/* A serving process after the first (-o restart): before reading any
+ * request, hand libfuse the kernel's INIT again and have the kernel resend
+ * what the dead process had read (see fs/restart.h). */
+void rfs_wire_handover(struct rfs_daemon *d);
+
 /* Free the layer's state once the session is gone. */
 void rfs_wire_detach(struct rfs_daemon *d);
 

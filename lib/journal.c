@@ -24,6 +24,8 @@ struct header {
 	uint64_t capacity;	/* bytes of records the memfd has room for */
 	_Atomic uint64_t end;	/* bytes of published records: the release store that publishes */
 	_Atomic uint64_t count; /* records published; written before end */
+	_Atomic int32_t broken; /* rfs_journal_break's error, or 0 */
+	int32_t zero;
 };
 
 /* A record's fixed part; the payload follows, then padding to ALIGN. */
@@ -49,6 +51,11 @@ static _Thread_local uint64_t current_unique;
 void rfs_journal_set_unique(uint64_t unique)
 {
 	current_unique = unique;
+}
+
+uint64_t rfs_journal_unique(void)
+{
+	return current_unique;
 }
 
 static int map(int fd, struct rfs_journal **out)
@@ -274,6 +281,18 @@ int rfs_journal_append(struct rfs_journal *j, struct rfs_rec *r)
 	atomic_store_explicit(&j->h->end, end + rec.size, memory_order_release);
 	pthread_mutex_unlock(&j->lock);
 	return 0;
+}
+
+void rfs_journal_break(struct rfs_journal *j, int err)
+{
+	int32_t none = 0;
+
+	atomic_compare_exchange_strong(&j->h->broken, &none, err ? err : -EIO);
+}
+
+int rfs_journal_broken(struct rfs_journal *j)
+{
+	return atomic_load(&j->h->broken);
 }
 
 /* The record at *at into r, *at moved past it: 1, 0 at the end, -EPROTO. */

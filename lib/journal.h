@@ -67,10 +67,17 @@ const void *rfs_rec_get_bytes(struct rfs_rec *r, size_t *n);
  * appends: set it when a request starts, 0 when it ends.
  */
 void rfs_journal_set_unique(uint64_t unique);
+uint64_t rfs_journal_unique(void);
 
 /* Append r: 0, -ENOSPC when the journal is full, -E2BIG for a payload past
  * RFS_REC_MAX (a put ran over it). */
 int rfs_journal_append(struct rfs_journal *j, struct rfs_rec *r);
+
+/* The log no longer tells the whole state (err: why, as -errno): said to
+ * every process that opens it. The first error is kept. */
+void rfs_journal_break(struct rfs_journal *j, int err);
+/* 0, or what broke it. */
+int rfs_journal_broken(struct rfs_journal *j);
 
 /* Call fn with each record in order; fn returns non-zero to stop. Returns
  * that, 0 at the end, or -EPROTO for a malformed log. */

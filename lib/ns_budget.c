@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "lib/journal.h"
 #include "lib/ledger.h"
 #include "lib/store.h"
 
@@ -140,8 +141,10 @@ int rfs_ns_set_budget(struct rfs_ns *ns, struct rfs_node *dir, uint64_t size)
 	}
 	/* A budget's store is an instance of its own, which no restart
 	 * keeps yet: the journal no longer tells the whole state. */
-	if (!err && size && ns->journal && !ns->journal_err)
+	if (!err && size && ns->journal && !ns->journal_err) {
 		ns->journal_err = -EOPNOTSUPP;
+		rfs_journal_break(ns->journal, -EOPNOTSUPP);
+	}
 	pthread_rwlock_unlock(&ns->lock);
 	return err;
 }

@@ -81,6 +81,7 @@ struct rfs_node {
 	nlink_t nlink; /* names; a directory has at most one */
 	bool sealed;   /* special: its name and, for a directory, its entries are fixed */
 	bool linkable; /* made by O_TMPFILE and never named: link may name it */
+	bool replayed; /* holds a reference of the replay that made it (ns_journal.c) */
 	/* chattr's FS_*_FL (RFS_NS_IFLAGS): changed under ns->lock, read lock-free */
 	_Atomic unsigned int iflags;
 	void *tag; /* the caller's mark on a special node; fixed */

@@ -129,6 +129,7 @@ static struct rfs_rec *begin(struct rfs_ns *ns, enum record type)
 	r = malloc(sizeof(*r));
 	if (!r) {
 		ns->journal_err = -ENOMEM;
+		rfs_journal_break(ns->journal, -ENOMEM);
 		return NULL;
 	}
 	rfs_rec_init(r, (uint16_t)type, op_now());
@@ -139,8 +140,10 @@ static void end(struct rfs_ns *ns, struct rfs_rec *r)
 {
 	int err = rfs_journal_append(ns->journal, r);
 
-	if (err)
+	if (err) {
 		ns->journal_err = err;
+		rfs_journal_break(ns->journal, err);
+	}
 	free(r);
 }
 
@@ -401,7 +404,9 @@ static int replay_create(struct replay *rp, struct rfs_rec *r)
 	ns->replay_ino = ns->replay_file = 0;
 	if (!err && n->ino != c.ino)
 		return -EPROTO;
-	return err; /* the reference is the replay's (rfs_ns_replay_release) */
+	if (!err)
+		n->replayed = true; /* its reference is the replay's (rfs_ns_replay_release) */
+	return err;
 }
 
 static int replay_rename(struct rfs_ns *ns, struct rfs_rec *r)
@@ -425,8 +430,8 @@ static int replay_rename(struct rfs_ns *ns, struct rfs_rec *r)
 	err = rfs_ns_rename_as(ns, from_dir, from, to_dir, to, flags, cred);
 	ns->replay_ino = 0;
 	/* The whiteout, too, is held by the replay until it goes. */
-	if (!err && whiteout)
-		err = rfs_ns_find(ns, whiteout, &w);
+	if (!err && whiteout && !(err = rfs_ns_find(ns, whiteout, &w)))
+		w->replayed = true;
 	return err;
 }
 
@@ -533,11 +538,16 @@ static int apply(struct replay *rp, struct rfs_rec *r)
 	case J_FREE:
 		/* The replay's reference, the last. A node freed by a change
 		 * (the name a rename replaced) is recorded before the change,
-		 * which then frees it again. */
-		n = node_of(ns, r);
+		 * which then frees it again. One the replay did not make (made
+		 * before the journal began) went when it lost its last name. */
+		v = rfs_rec_get_u64(r);
+		n = r->bad ? NULL : rfs_ns_node(ns, v);
 		if (r->bad)
 			return -EPROTO;
-		rfs_ns_forget(ns, n, 1);
+		if (n && n->replayed) {
+			n->replayed = false;
+			rfs_ns_forget(ns, n, 1);
+		}
 		return 0;
 	}
 	return -EPROTO;
@@ -585,13 +595,15 @@ void rfs_ns_replay_release(struct rfs_ns *ns)
 	struct rfs_node **held = NULL, *n;
 	size_t count = 0, i = 0;
 
-	pthread_rwlock_rdlock(&ns->lock);
+	pthread_rwlock_wrlock(&ns->lock);
 	for (n = ns->all.all_next; n != &ns->all; n = n->all_next)
-		count += n->ino >= RFS_NS_FIRST_INO;
+		count += n->replayed;
 	held = count ? malloc(count * sizeof(*held)) : NULL;
 	for (n = ns->all.all_next; held && n != &ns->all; n = n->all_next)
-		if (n->ino >= RFS_NS_FIRST_INO)
+		if (n->replayed) {
+			n->replayed = false;
 			held[i++] = n;
+		}
 	pthread_rwlock_unlock(&ns->lock);
 	/* Without the memory for the list, the replay's references stay: the
 	 * nodes outlive their last user, nothing is lost. */

@@ -67,8 +67,6 @@ static int map(int fd, size_t size, struct rfs_slots **out)
 	struct rfs_slots *s = calloc(1, sizeof(*s));
 	struct header h;
 	struct stat st;
-	uint64_t high;
-
 	if (!s)
 		return -ENOMEM;
 	s->fd = fd;
@@ -95,16 +93,28 @@ static int map(int fd, size_t size, struct rfs_slots **out)
 		free(s);
 		return -ENOMEM;
 	}
-	high = atomic_load(&s->h->high);
+	pthread_mutex_init(&s->lock, NULL);
+	rfs_slots_rescan(s);
+	*out = s;
+	return 0;
+}
+
+int rfs_slots_rescan(struct rfs_slots *s)
+{
+	uint64_t high = atomic_load(&s->h->high), live = 0;
+
+	pthread_mutex_lock(&s->lock);
+	s->nfree = 0;
 	/* Freed last, used first: the free list is a stack. */
 	for (uint64_t i = high; i-- > 0;) {
+		atomic_store_explicit(&s->mine[i], NULL, memory_order_relaxed);
 		if (atomic_load(&slot_at(s, i)->state) & 1)
-			s->live++;
+			live++;
 		else
 			s->free[s->nfree++] = (uint32_t)i;
 	}
-	pthread_mutex_init(&s->lock, NULL);
-	*out = s;
+	atomic_store(&s->live, live);
+	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
 

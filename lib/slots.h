@@ -34,6 +34,10 @@ int rfs_slots_new(size_t size, uint64_t capacity, struct rfs_slots **out);
  * another size or version. */
 int rfs_slots_open(int fd, size_t size, struct rfs_slots **out);
 void rfs_slots_free(struct rfs_slots *s);
+/* Find the live slots again from the memfd, this process's pointers all
+ * NULL: a process forked from one that made the table before another used
+ * it (whose private state is the parent's, older). 0. */
+int rfs_slots_rescan(struct rfs_slots *s);
 int rfs_slots_fd(const struct rfs_slots *s);
 
 /* A new live slot holding a copy of rec and the pointer mine: its handle

@@ -10,8 +10,8 @@ W=$RFS_WORK
 [[ $(id -u) == 0 ]] || skip "noswap needs root"
 
 rfs_mount -o noswap,size=16M
-[[ "$(tail -1 "$MNT/.regionfs/stats")" == "# regions: tmpfs store (noswap), served by the "* ]] ||
-	fail "stats' last line: $(tail -1 "$MNT/.regionfs/stats")"
+[[ "$(grep "^# regions:" "$MNT/.regionfs/stats")" == "# regions: tmpfs store (noswap), served by the "* ]] ||
+	fail "stats' last line: $(grep "^# regions:" "$MNT/.regionfs/stats")"
 grep -q '^regionfs_regions_info{.*noswap="yes",.*} 1$' "$MNT/.regionfs/metrics" ||
 	fail "metrics: $(grep regions_info "$MNT/.regionfs/metrics")"
 assert_eq true "$(python3 -c 'import json,sys; print(str(json.load(open(sys.argv[1]))["regions"]["noswap"]).lower())' "$MNT/.regionfs/stats.json")" "stats.json regions.noswap"
@@ -22,10 +22,10 @@ ok "-o noswap: the store is a noswap tmpfs (stats, stats.json, metrics); a 4 MiB
 
 printf '[regionfs]\nnoswap = yes\n' >"$W/noswap.ini"
 rfs_mount -c "$W/noswap.ini"
-tail -1 "$MNT/.regionfs/stats" | grep -q '(noswap)' || fail "config noswap = yes: $(tail -1 "$MNT/.regionfs/stats")"
+grep "^# regions:" "$MNT/.regionfs/stats" | grep -q '(noswap)' || fail "config noswap = yes: $(grep "^# regions:" "$MNT/.regionfs/stats")"
 rfs_unmount
 rfs_mount -o size=16M
-tail -1 "$MNT/.regionfs/stats" | grep -q noswap && fail "noswap without asking: $(tail -1 "$MNT/.regionfs/stats")"
+grep "^# regions:" "$MNT/.regionfs/stats" | grep -q noswap && fail "noswap without asking: $(grep "^# regions:" "$MNT/.regionfs/stats")"
 grep -q '^regionfs_regions_info{.*noswap="no",.*} 1$' "$MNT/.regionfs/metrics" || fail "metrics without noswap"
 rfs_unmount
 ok "config noswap = yes does the same; without it stats and metrics say no noswap"

@@ -1,0 +1,159 @@
+/* A successor's start (restart.h): replay, references, opens. */
+#include "fs/restart.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs/control.h"
+#include "fs/handles.h"
+#include "fs/log.h"
+#include "fs/ops_file.h"
+#include "fs/supervise.h"
+#include "fs/text.h"
+#include "lib/counts.h"
+#include "lib/journal.h"
+
+void rfs_kernel_holds(struct rfs_daemon *d, uint64_t ino, int64_t delta)
+{
+	if (d->krefs && !rfs_counts_add(d->krefs, ino, delta))
+		rfs_log(RFS_LOG_WARN, "restart: node %llu is past the counted numbers",
+			(unsigned long long)ino);
+}
+
+/* The kernel holds count references on node n: so does the namespace. */
+static int hold(void *ctx, uint64_t n, uint64_t count)
+{
+	struct rfs_daemon *d = ctx;
+	struct rfs_node *node;
+
+	if (rfs_ns_find(d->ns, n, &node)) {
+		/* Freed by the journal while counted: the count is stale. */
+		rfs_log(RFS_LOG_WARN, "restart: the kernel holds node %llu, which is gone",
+			(unsigned long long)n);
+		return 0;
+	}
+	while (--count)
+		rfs_ns_ref(d->ns, node);
+	return 0;
+}
+
+static void *adopt(struct rfs_daemon *d, uint64_t fh, const struct rfs_handle *h)
+{
+	struct rfs_node *node = rfs_ns_node(d->ns, h->ino);
+	struct rfs_listing *l;
+	void *mine = NULL;
+
+	(void)fh;
+	if (!node)
+		return NULL;
+	switch ((enum rfs_handle_kind)h->kind) {
+	case RFS_HANDLE_FILE:
+		mine = rfs_file_adopt(d, h);
+		break;
+	case RFS_HANDLE_DIR:
+		mine = rfs_ns_listing_open(d->ns, node, &l) ? NULL : l;
+		break;
+	case RFS_HANDLE_CONTROL:
+		mine = rfs_control_adopt(d, h);
+		break;
+	}
+	if (!mine)
+		rfs_log(RFS_LOG_WARN, "restart: an open of node %llu cannot be taken over",
+			(unsigned long long)h->ino);
+	return mine;
+}
+
+int rfs_restart_rebuild(struct rfs_daemon *d, char *err, size_t errlen)
+{
+	int e = rfs_journal_broken(d->journal);
+
+	if (e) {
+		snprintf(err, errlen, "the journal does not hold every change: %s",
+			 rfs_restart_why_broken(e));
+		return e;
+	}
+	e = rfs_ns_replay(d->ns, d->journal);
+	if (e) {
+		snprintf(err, errlen, "the journal (%llu records) does not replay: %s",
+			 (unsigned long long)rfs_journal_records(d->journal), strerror(-e));
+		return e;
+	}
+	e = rfs_counts_each(d->krefs, hold, d);
+	rfs_ns_replay_release(d->ns);
+	if (!e)
+		e = rfs_handles_adopt(d, adopt);
+	if (e)
+		snprintf(err, errlen, "cannot take the opens over: %s", strerror(-e));
+	return e;
+}
+
+const char *rfs_restart_why_broken(int err)
+{
+	switch (err) {
+	case -EOPNOTSUPP:
+		return "a budget was set or changed while mounted, which no restart rebuilds yet";
+	case -ENOSPC:
+		return "the journal is full";
+	default:
+		return strerror(-err);
+	}
+}
+
+void rfs_restart_stats(struct rfs_daemon *d, struct rfs_text *t)
+{
+	struct rfs_restart *r = d->restart;
+	int broken;
+
+	if (!r) {
+		rfs_text_printf(t, "# restart: off (mounted without -o restart: if the daemon "
+				   "dies, the mount is lost)\n");
+		return;
+	}
+	broken = rfs_journal_broken(d->journal);
+	if (broken) {
+		rfs_text_printf(t,
+				"# restart: lost: %s; if the serving process dies, the mount "
+				"ends\n",
+				rfs_restart_why_broken(broken));
+		return;
+	}
+	rfs_text_printf(t,
+			"# restart: on: supervisor %d keeps the mount, serving process %d, "
+			"%llu restarts",
+			(int)getppid(), (int)getpid(),
+			(unsigned long long)atomic_load(&r->restarts));
+	if (atomic_load(&r->restarts))
+		rfs_text_printf(t, " (the last in %.1f ms)",
+				(double)atomic_load(&r->restart_ns) / 1e6);
+	rfs_text_printf(t, "\n");
+}
+
+void rfs_restart_metrics(struct rfs_daemon *d, struct rfs_text *t)
+{
+	struct rfs_restart *r = d->restart;
+
+	rfs_text_printf(t,
+			"# HELP regionfs_server_pid The process serving requests (under -o "
+			"restart, a supervisor's child).\n"
+			"# TYPE regionfs_server_pid gauge\n"
+			"regionfs_server_pid %d\n"
+			"# HELP regionfs_server_restarts_total Serving processes started after the "
+			"first died (-o restart).\n"
+			"# TYPE regionfs_server_restarts_total counter\n"
+			"regionfs_server_restarts_total %llu\n"
+			"# HELP regionfs_restart_protected Would the mount outlive the serving "
+			"process's death (1) or not (0).\n"
+			"# TYPE regionfs_restart_protected gauge\n"
+			"regionfs_restart_protected %d\n",
+			(int)getpid(), r ? (unsigned long long)atomic_load(&r->restarts) : 0ULL,
+			r && !rfs_journal_broken(d->journal));
+	if (r && atomic_load(&r->restarts))
+		rfs_text_printf(t,
+				"# HELP regionfs_last_restart_seconds From the last serving "
+				"process's death to its successor serving.\n"
+				"# TYPE regionfs_last_restart_seconds gauge\n"
+				"regionfs_last_restart_seconds %.6f\n",
+				(double)atomic_load(&r->restart_ns) / 1e9);
+}

@@ -1,0 +1,36 @@
+/*
+ * A serving process that is not the first (-o restart, fs/supervise.h)
+ * starts from the state the supervisor forked it with, the state of the
+ * first before it served anything. Before it serves, it rebuilds what its
+ * predecessors changed since, from what outlived them:
+ *
+ *   the namespace      replayed from the journal (lib/ns_journal.c)
+ *   the kernel's hold  references by node number (lib/counts.h): nodes
+ *                      removed while held live on, as in the predecessor
+ *   open files         their slots (fs/handles.h), taken again: region
+ *                      opens, backing ids, holders, directory listings
+ *   region bytes       in the store's tmpfs, which the supervisor keeps
+ *
+ * Then fs/wire.c has libfuse take the kernel's INIT again and the kernel
+ * resend the requests the dead process had read (FUSE_NOTIFY_RESEND).
+ */
+#ifndef REGIONFS_RESTART_H
+#define REGIONFS_RESTART_H
+
+#include <stddef.h>
+
+#include "fs/fs.h"
+
+/* Rebuild; 0, or -errno with why in err (the process cannot serve). */
+int rfs_restart_rebuild(struct rfs_daemon *d, char *err, size_t errlen);
+
+/* Why a restart cannot rebuild the state (rfs_journal_broken's error). */
+const char *rfs_restart_why_broken(int err);
+
+struct rfs_text;
+/* The stats' last line: is the mount kept if the serving process dies? */
+void rfs_restart_stats(struct rfs_daemon *d, struct rfs_text *t);
+/* regionfs_server_pid, regionfs_server_restarts_total, ... */
+void rfs_restart_metrics(struct rfs_daemon *d, struct rfs_text *t);
+
+#endif
