@@ -76,7 +76,8 @@ struct rfs_daemon {
 	struct rfs_restart *restart;
 	struct rfs_journal *journal;
 	struct rfs_counts *krefs;
-	bool no_passthrough; /* -o passthrough=off: regions through the daemon */
+	struct rfs_counts *touched; /* the daemon's last change to a node's bytes, by number */
+	bool no_passthrough;	    /* -o passthrough=off: regions through the daemon */
 	/* The kernel serves region opens (decided at INIT, cleared if the
 	 * kernel refuses a backing file); data_path says why or why not. */
 	atomic_bool passthrough;
@@ -116,6 +117,12 @@ struct rfs_daemon {
 /* The kernel takes (delta > 0) or lets go of references on node ino: kept
  * for a successor under -o restart (fs/restart.h). */
 void rfs_kernel_holds(struct rfs_daemon *d, uint64_t ino, int64_t delta);
+/* The daemon changed node's bytes: its mtime and ctime move, which a
+ * successor under -o restart finds again (fs/restart.h). */
+void rfs_touched(struct rfs_daemon *d, struct rfs_node *node);
+/* Its mtime was set (utimensat, the journal has it): what rfs_touched
+ * kept is older. */
+void rfs_untouched(struct rfs_daemon *d, struct rfs_node *node);
 
 static inline void rfs_count(struct rfs_daemon *d, enum rfs_op op)
 {

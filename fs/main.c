@@ -470,6 +470,8 @@ static int restart_init(struct rfs_daemon *d, char *err, size_t errlen)
 		e = rfs_journal_new(JOURNAL_MAX, &d->journal);
 	if (!e)
 		e = rfs_counts_new(KREFS_MAX, &d->krefs);
+	if (!e)
+		e = rfs_counts_new(KREFS_MAX, &d->touched);
 	if (e) {
 		snprintf(err, errlen, "-o restart: %s", strerror(-e));
 		return e;
@@ -540,6 +542,7 @@ static void model_fini(struct rfs_daemon *d)
 	rfs_ns_free(d->ns); /* flushes every view */
 	rfs_journal_free(d->journal);
 	rfs_counts_free(d->krefs);
+	rfs_counts_free(d->touched);
 	rfs_ledger_free(d->ledger);
 	rfs_windows_free(d->win);
 	rfs_holders_free(d->holders);

@@ -34,6 +34,7 @@
 #include "fs/holders.h"
 #include "fs/inval.h"
 #include "fs/passthrough.h"
+#include "fs/restart.h"
 #include "fs/uring.h"
 #include "fs/views.h"
 #include "fs/bdi.h"
@@ -216,6 +217,14 @@ static void reply_opened(fuse_req_t req, struct rfs_node *node, struct fuse_file
 		fi->keep_cache = 0;
 	if (!region)
 		rfs_view_check_deleted(m, NULL);
+	if (!region && like.accmode != O_RDONLY && d->journal) {
+		struct rfs_mapping_info info;
+
+		rfs_mapping_describe(m, &info);
+		if (info.access == RFS_VIEW_COW)
+			rfs_restart_lost(d, "a cow view was opened for writing: its private "
+					    "pages live in the serving process");
+	}
 	rfs_node_opened(node);
 	/* The attributes the kernel cached before (with a long timeout) would
 	 * hide this writer's mapped stores: ask for them again. */
@@ -421,7 +430,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		fuse_reply_err(req, (int)-n);
 		return;
 	}
-	rfs_ns_touch(node);
+	rfs_touched(d, node);
 	rfs_add(&d->counters->bytes_written, (uint64_t)n);
 	/* Other views of the bytes, a region's windows: seen once we reply. */
 	rfs_inval_settle(d->inval, before, RFS_INVAL_WAIT_MS);
@@ -505,7 +514,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 	before = rfs_inval_ticket(d->inval);
 	err = rfs_mapping_fallocate(m, mode, (uint64_t)off, (uint64_t)len);
 	if (!err)
-		rfs_ns_touch(node);
+		rfs_touched(d, node);
 	rfs_inval_settle(d->inval, before, RFS_INVAL_WAIT_MS);
 	fuse_reply_err(req, -err);
 }

@@ -173,6 +173,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		fuse_reply_err(req, -err);
 		return;
 	}
+	if (which & RFS_SET_MTIME)
+		rfs_untouched(d, node);
 	rfs_ns_stat(d->ns, node, &st);
 	fuse_reply_attr(req, &st, rfs_attr_timeout(d, node));
 }

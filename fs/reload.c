@@ -8,6 +8,7 @@
 #include "conf/diff.h"
 #include "fs/inval.h"
 #include "fs/path.h"
+#include "fs/restart.h"
 #include "fs/declare.h"
 #include "fs/log.h"
 #include "fs/names.h"
@@ -205,6 +206,7 @@ int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen)
 		r.next.has_size = d->cfg.has_size;
 		rfs_config_free(&d->cfg);
 		d->cfg = r.next;
+		rfs_restart_lost(d, "the config was reloaded while mounted");
 	} else {
 		for (size_t i = 0; r.maps && i < r.next.n_views; i++)
 			rfs_mapping_free(r.maps[i]);

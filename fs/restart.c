@@ -22,6 +22,39 @@ void rfs_kernel_holds(struct rfs_daemon *d, uint64_t ino, int64_t delta)
 			(unsigned long long)ino);
 }
 
+void rfs_restart_lost(struct rfs_daemon *d, const char *why)
+{
+	if (!d->journal || rfs_journal_broken(d->journal))
+		return;
+	rfs_journal_break(d->journal, why);
+	rfs_log(RFS_LOG_WARN, "%s: restart protection lost: %s", d->mountpoint, why);
+}
+
+void rfs_touched(struct rfs_daemon *d, struct rfs_node *node)
+{
+	int64_t t = rfs_ns_touch(node);
+
+	if (d->touched)
+		rfs_counts_max(d->touched, rfs_node_ino(node), (uint64_t)t);
+}
+
+void rfs_untouched(struct rfs_daemon *d, struct rfs_node *node)
+{
+	if (d->touched)
+		rfs_counts_clear(d->touched, rfs_node_ino(node));
+}
+
+/* The predecessor stamped node n's bytes changed at t. */
+static int retouch(void *ctx, uint64_t n, uint64_t t)
+{
+	struct rfs_daemon *d = ctx;
+	struct rfs_node *node = rfs_ns_node(d->ns, n);
+
+	if (node)
+		rfs_ns_touch_at(node, (int64_t)t);
+	return 0;
+}
+
 /* The kernel holds count references on node n: so does the namespace. */
 static int hold(void *ctx, uint64_t n, uint64_t count)
 {
@@ -67,12 +100,12 @@ static void *adopt(struct rfs_daemon *d, uint64_t fh, const struct rfs_handle *h
 
 int rfs_restart_rebuild(struct rfs_daemon *d, char *err, size_t errlen)
 {
-	int e = rfs_journal_broken(d->journal);
+	const char *broken = rfs_journal_broken(d->journal);
+	int e;
 
-	if (e) {
-		snprintf(err, errlen, "the journal does not hold every change: %s",
-			 rfs_restart_why_broken(e));
-		return e;
+	if (broken) {
+		snprintf(err, errlen, "the journal does not hold every change: %s", broken);
+		return -ENOTRECOVERABLE;
 	}
 	e = rfs_ns_replay(d->ns, d->journal);
 	if (e) {
@@ -83,28 +116,18 @@ int rfs_restart_rebuild(struct rfs_daemon *d, char *err, size_t errlen)
 	e = rfs_counts_each(d->krefs, hold, d);
 	rfs_ns_replay_release(d->ns);
 	if (!e)
+		e = rfs_counts_each(d->touched, retouch, d);
+	if (!e)
 		e = rfs_handles_adopt(d, adopt);
 	if (e)
 		snprintf(err, errlen, "cannot take the opens over: %s", strerror(-e));
 	return e;
 }
 
-const char *rfs_restart_why_broken(int err)
-{
-	switch (err) {
-	case -EOPNOTSUPP:
-		return "a budget was set or changed while mounted, which no restart rebuilds yet";
-	case -ENOSPC:
-		return "the journal is full";
-	default:
-		return strerror(-err);
-	}
-}
-
 void rfs_restart_stats(struct rfs_daemon *d, struct rfs_text *t)
 {
 	struct rfs_restart *r = d->restart;
-	int broken;
+	const char *broken;
 
 	if (!r) {
 		rfs_text_printf(t, "# restart: off (mounted without -o restart: if the daemon "
@@ -116,7 +139,7 @@ void rfs_restart_stats(struct rfs_daemon *d, struct rfs_text *t)
 		rfs_text_printf(t,
 				"# restart: lost: %s; if the serving process dies, the mount "
 				"ends\n",
-				rfs_restart_why_broken(broken));
+				broken);
 		return;
 	}
 	rfs_text_printf(t,

@@ -24,8 +24,10 @@
 /* Rebuild; 0, or -errno with why in err (the process cannot serve). */
 int rfs_restart_rebuild(struct rfs_daemon *d, char *err, size_t errlen);
 
-/* Why a restart cannot rebuild the state (rfs_journal_broken's error). */
-const char *rfs_restart_why_broken(int err);
+/* What a restart cannot rebuild happened (why: a phrase): from now on the
+ * mount ends with its serving process, and stats says why. No-op without
+ * -o restart. */
+void rfs_restart_lost(struct rfs_daemon *d, const char *why);
 
 struct rfs_text;
 /* The stats' last line: is the mount kept if the serving process dies? */

@@ -127,6 +127,26 @@ bool rfs_counts_add(struct rfs_counts *c, uint64_t n, int64_t delta)
 	return true;
 }
 
+void rfs_counts_clear(struct rfs_counts *c, uint64_t n)
+{
+	if (n < c->limit)
+		atomic_store_explicit(&c->count[n], 0, memory_order_relaxed);
+}
+
+bool rfs_counts_max(struct rfs_counts *c, uint64_t n, uint64_t v)
+{
+	uint64_t old;
+
+	if (n >= c->limit)
+		return false;
+	old = atomic_load_explicit(&c->count[n], memory_order_relaxed);
+	while (old < v &&
+	       !atomic_compare_exchange_weak_explicit(&c->count[n], &old, v, memory_order_relaxed,
+						      memory_order_relaxed))
+		;
+	return true;
+}
+
 uint64_t rfs_counts_get(struct rfs_counts *c, uint64_t n)
 {
 	return n < c->limit ? atomic_load_explicit(&c->count[n], memory_order_relaxed) : 0;

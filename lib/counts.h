@@ -24,6 +24,10 @@ int rfs_counts_fd(const struct rfs_counts *c);
  * the limit, and then nothing is counted. */
 _Bool rfs_counts_add(struct rfs_counts *c, uint64_t n, int64_t delta);
 uint64_t rfs_counts_get(struct rfs_counts *c, uint64_t n);
+/* Set n's counter to 0. */
+void rfs_counts_clear(struct rfs_counts *c, uint64_t n);
+/* Raise n's counter to v if lower (a latest time): false past the limit. */
+_Bool rfs_counts_max(struct rfs_counts *c, uint64_t n, uint64_t v);
 
 /* Call fn for every number whose counter is not 0, in order; fn returns
  * non-zero to stop. Returns that, or 0. */

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -24,8 +25,9 @@ struct header {
 	uint64_t capacity;	/* bytes of records the memfd has room for */
 	_Atomic uint64_t end;	/* bytes of published records: the release store that publishes */
 	_Atomic uint64_t count; /* records published; written before end */
-	_Atomic int32_t broken; /* rfs_journal_break's error, or 0 */
-	int32_t zero;
+	/* rfs_journal_break: 0; 1 while why is written; 2 once it is */
+	_Atomic int32_t broken;
+	char why[124];
 };
 
 /* A record's fixed part; the payload follows, then padding to ALIGN. */
@@ -283,16 +285,26 @@ int rfs_journal_append(struct rfs_journal *j, struct rfs_rec *r)
 	return 0;
 }
 
-void rfs_journal_break(struct rfs_journal *j, int err)
+void rfs_journal_break(struct rfs_journal *j, const char *why)
 {
 	int32_t none = 0;
 
-	atomic_compare_exchange_strong(&j->h->broken, &none, err ? err : -EIO);
+	if (!atomic_compare_exchange_strong(&j->h->broken, &none, 1))
+		return;
+	snprintf(j->h->why, sizeof(j->h->why), "%s", why);
+	atomic_store_explicit(&j->h->broken, 2, memory_order_release);
 }
 
-int rfs_journal_broken(struct rfs_journal *j)
+const char *rfs_journal_broken(struct rfs_journal *j)
 {
-	return atomic_load(&j->h->broken);
+	switch (atomic_load_explicit(&j->h->broken, memory_order_acquire)) {
+	case 0:
+		return NULL;
+	case 2:
+		return j->h->why;
+	default:
+		return "the journal was being marked incomplete when its writer died";
+	}
 }
 
 /* The record at *at into r, *at moved past it: 1, 0 at the end, -EPROTO. */

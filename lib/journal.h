@@ -73,11 +73,11 @@ uint64_t rfs_journal_unique(void);
  * RFS_REC_MAX (a put ran over it). */
 int rfs_journal_append(struct rfs_journal *j, struct rfs_rec *r);
 
-/* The log no longer tells the whole state (err: why, as -errno): said to
- * every process that opens it. The first error is kept. */
-void rfs_journal_break(struct rfs_journal *j, int err);
-/* 0, or what broke it. */
-int rfs_journal_broken(struct rfs_journal *j);
+/* The log no longer tells the whole state, for the reason why (a phrase):
+ * said to every process that opens it. The first reason is kept. */
+void rfs_journal_break(struct rfs_journal *j, const char *why);
+/* NULL, or why it broke. */
+const char *rfs_journal_broken(struct rfs_journal *j);
 
 /* Call fn with each record in order; fn returns non-zero to stop. Returns
  * that, 0 at the end, or -EPROTO for a malformed log. */

@@ -217,8 +217,12 @@ int rfs_ns_may_fallocate(const struct rfs_node *node, int mode);
  * NULL once the node is freed while something else holds the mapping). */
 struct rfs_node *rfs_mapping_node(const struct rfs_mapping *m);
 
-/* Mark node's contents modified now (mtime and ctime). Lock-free. */
-void rfs_ns_touch(struct rfs_node *node);
+/* Mark node's contents modified now (mtime and ctime). Lock-free. The
+ * time stamped. */
+int64_t rfs_ns_touch(struct rfs_node *node);
+/* The same at t, unless they are later already (a restart's, for the
+ * stamps its predecessor made: see rfs_ns_touch's callers). */
+void rfs_ns_touch_at(struct rfs_node *node, int64_t t);
 
 struct rfs_mapping *rfs_node_mapping(const struct rfs_node *node);
 mode_t rfs_node_type(const struct rfs_node *node);

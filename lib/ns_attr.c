@@ -229,10 +229,19 @@ int rfs_ns_may_fallocate(const struct rfs_node *n, int mode)
 	return 0;
 }
 
-void rfs_ns_touch(struct rfs_node *node)
+int64_t rfs_ns_touch(struct rfs_node *node)
 {
 	int64_t t = op_now();
 
 	atomic_store_explicit(&node->mtime, t, memory_order_relaxed);
 	atomic_store_explicit(&node->ctime, t, memory_order_relaxed);
+	return t;
+}
+
+void rfs_ns_touch_at(struct rfs_node *node, int64_t t)
+{
+	if (atomic_load(&node->mtime) < t)
+		atomic_store(&node->mtime, t);
+	if (atomic_load(&node->ctime) < t)
+		atomic_store(&node->ctime, t);
 }

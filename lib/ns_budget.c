@@ -143,7 +143,7 @@ int rfs_ns_set_budget(struct rfs_ns *ns, struct rfs_node *dir, uint64_t size)
 	 * keeps yet: the journal no longer tells the whole state. */
 	if (!err && size && ns->journal && !ns->journal_err) {
 		ns->journal_err = -EOPNOTSUPP;
-		rfs_journal_break(ns->journal, -EOPNOTSUPP);
+		rfs_journal_break(ns->journal, "a budget was set or changed while mounted");
 	}
 	pthread_rwlock_unlock(&ns->lock);
 	return err;

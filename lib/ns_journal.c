@@ -129,7 +129,7 @@ static struct rfs_rec *begin(struct rfs_ns *ns, enum record type)
 	r = malloc(sizeof(*r));
 	if (!r) {
 		ns->journal_err = -ENOMEM;
-		rfs_journal_break(ns->journal, -ENOMEM);
+		rfs_journal_break(ns->journal, "out of memory for a record");
 		return NULL;
 	}
 	rfs_rec_init(r, (uint16_t)type, op_now());
@@ -142,7 +142,8 @@ static void end(struct rfs_ns *ns, struct rfs_rec *r)
 
 	if (err) {
 		ns->journal_err = err;
-		rfs_journal_break(ns->journal, err);
+		rfs_journal_break(ns->journal, err == -ENOSPC ? "the journal is full"
+							      : "a record could not be written");
 	}
 	free(r);
 }
@@ -168,6 +169,10 @@ void rfs_nsj_create(struct rfs_ns *ns, const struct rfs_node *dir, const char *n
 	rfs_rec_put_u64(r, S_ISREG(n->mode) ? rfs_region_file(n->map) : 0);
 	rfs_rec_put_u64(r, S_ISREG(n->mode) && rfs_mapping_kind(n->map) != RFS_KIND_REGION);
 	end(ns, r);
+	/* A view's mapping is made by the driver from its declaration, which
+	 * no record keeps yet: a replay could not make it again. */
+	if (S_ISREG(n->mode) && rfs_mapping_kind(n->map) != RFS_KIND_REGION)
+		rfs_journal_break(ns->journal, "a view was made while mounted");
 }
 
 void rfs_nsj_link(struct rfs_ns *ns, const struct rfs_node *n, const struct rfs_node *dir,

@@ -90,6 +90,7 @@ fd = os.open(M + "/held", os.O_RDWR | os.O_CREAT, 0o600)
 os.ftruncate(fd, 8 << 20)
 m = mmap.mmap(fd, 8 << 20)
 m[0:5] = b"first"
+m.flush()  # on the daemon's data path, the store reaches the region now
 os.unlink(M + "/held")
 open(W + "/holding", "w").close()
 while not os.path.exists(W + "/restarted"):
@@ -322,3 +323,30 @@ assert_eq "$kills" "$restarts" "regionfs_server_restarts_total after $kills kill
 read -r ops stores <"$W/count.py"
 ok "crash loop, $seconds s: $kills kills, no client error: $(cat "$W/count.dd") dd+cmp rounds of 8 MiB, $ops namespace changes and $stores mmap stores checked, $rows SQLite rows, $(cat "$W/count.fio.region") and $(cat "$W/count.fio.view") fio crc32c write+verify rounds on a region and a view, $(cat "$W/count.ls") ls -lR, $(cat "$W/count.flock") flock"
 rfs_unmount
+
+# --- 3. what a restart cannot rebuild says so, and ends the mount cleanly ------
+
+cat >"$W/lost.ini" <<EOF2
+[region:a]
+size = 4096
+EOF2
+rfs_mount -o restart,size=64M -c "$W/lost.ini"
+grep -q '^# restart: on: ' "$MNT/.regionfs/stats" || fail "stats: $(tail -n 1 "$MNT/.regionfs/stats")"
+printf '[region:a]\nsize = 4096\n[region:b]\nsize = 8192\n' >"$W/lost.ini"
+kill -HUP "$RFS_PID" # the supervisor passes it on: the serving process reloads
+wait_until 10 test -e "$MNT/b" || fail "SIGHUP to the supervisor did not reload the config"
+assert_eq "# restart: lost: the config was reloaded while mounted; if the serving process dies, the mount ends" \
+	"$(tail -n 1 "$MNT/.regionfs/stats")" "stats' last line after a reload"
+assert_eq 0 "$(awk '$1 == "regionfs_restart_protected" { print $2 }' "$MNT/.regionfs/metrics")" \
+	"regionfs_restart_protected after a reload"
+kill -9 "$(server)"
+st=0
+wait_until 10 bash -c "! kill -0 $RFS_PID 2>/dev/null" || fail "the supervisor did not end"
+wait "$RFS_PID" || st=$?
+RFS_PID=""
+assert_eq 1 "$st" "the supervisor's exit status"
+! _rfs_mounted "$MNT" || fail "$MNT is still mounted"
+grep -q "cannot serve again, unmounting: the journal does not hold every change: the config was reloaded while mounted" \
+	"$RFS_LOG" || fail "the log does not say why the mount ended"
+rmdir "$MNT"
+ok "a reload (SIGHUP to the supervisor, passed on) loses restart protection: stats and metrics say so; the next death ends the mount, unmounted, the log says why"
