@@ -28,6 +28,7 @@
 #   REGIONFS=path  daemon binary (default: build/regionfs of this repo)
 #   RFS_OPTS="-o clone_fd"  extra daemon options, to try a lever
 #   OUT=dir        output directory (default tests/bench/out)
+#   RESTART_KILLS=10  kills per mount in the restart table (restart.py; QUICK: 3)
 #   CHART=0        skip the PNG chart
 #
 # Exit status: 0 when every job ran cleanly; 1 when any job failed (fio error,
@@ -412,7 +413,7 @@ done
 	echo "settings: SIZE=$SIZE RUNTIME=${RUNTIME}s REPEAT=$REPEAT SMALL_FILES=$SMALL_FILES${QUICK:+ QUICK}${JOBS:+ JOBS=$JOBS}"
 	echo "load average: $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end (other work on the machine skews results)"
 	[[ -z "$ABORTED" ]] || echo "ABORTED: $ABORTED; later jobs did not run"
-	echo "regions: $(tail -n 1 "$MNT/.regionfs/stats" 2>/dev/null | sed 's/^# regions: //')"
+	echo "regions: $(sed -n 's/^# regions: //p' "$MNT/.regionfs/stats" 2>/dev/null)"
 	echo "daemon at end: $(awk '/^(VmRSS|VmHWM|RssAnon|RssShmem|Threads):/ { printf "%s %s%s  ", $1, $2, ($3 ? " " $3 : "") }' "/proc/$RFS_PID/status" 2>/dev/null)"
 	[[ -z "$URING_PID" ]] || echo "region-uring: $(awk '$1 == "regionfs_io_uring_requests_total" { print $2 }' \
 		"$MNT_URING/.regionfs/metrics" 2>/dev/null) requests served through io_uring rings"
@@ -428,6 +429,16 @@ if [[ "$CHART" != 0 && -f "$OUT/chart.gp" ]]; then
 		log "gnuplot not installed: chart skipped"
 	fi
 fi
+
+# Restart time under -o restart (README, Restart), on mounts of its own.
+log "restart: kill -9 of the serving process under -o restart"
+# shellcheck disable=SC2046
+RESTART_KILLS=${RESTART_KILLS:-$([[ -n "$QUICK" ]] && echo 3 || echo 10)} \
+	"$PYTHON" "$BENCH_DIR/restart.py" "$REGIONFS" "$OUT" $([[ -n "$QUICK" ]] && echo "10 1000" || echo "10 100000") >&2 ||
+	{
+		log "restart bench: a client saw an error"
+		FAILED=1
+	}
 
 if grep -qiE 'ASAN|runtime error|SIGSEGV' "$RFS_LOG"; then
 	log "daemon log shows a fault:"

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Restart time of -o restart (README, Restart): for a mount holding N regions,
+kill -9 the serving process K times and time, for each, from the kill to a
+client's next create answered (and the daemon's own figure, from the
+supervisor seeing the death to the resend); a client stats and reads in a loop
+meanwhile, and its longest wait is the longest stall a client saw.
+
+    tests/bench/restart.py REGIONFS OUT [N ...]     (make bench runs it)
+
+Prints a table and writes OUT/restart.txt. Exit 1 if a client saw an error.
+"""
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def children(pid):
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def run(regionfs, n, kills):
+    mnt = tempfile.mkdtemp(prefix="rfs-bench-restart.")
+    sup = subprocess.Popen([regionfs, "-f", "-o", "restart,size=2G", mnt],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if os.path.ismount(mnt):
+                break
+            time.sleep(0.05)
+        else:
+            raise SystemExit(f"restart bench: {mnt} not mounted")
+        os.mkdir(mnt + "/many")
+        for i in range(n):
+            os.close(os.open(f"{mnt}/many/r{i}", os.O_CREAT | os.O_WRONLY, 0o644))
+        with open(mnt + "/probe", "wb") as f:
+            f.write(b"x" * 4096)
+        stop = threading.Event()
+        stall = [0.0]
+        errors = []
+
+        def client():
+            last = time.monotonic()
+            while not stop.is_set():
+                try:
+                    os.stat(mnt + "/probe")
+                    with open(mnt + "/probe", "rb") as f:
+                        f.read()
+                except OSError as e:
+                    errors.append(e)
+                now = time.monotonic()
+                stall[0] = max(stall[0], now - last)
+                last = now
+
+        t = threading.Thread(target=client)
+        t.start()
+        took, own = [], []
+        for k in range(kills):
+            time.sleep(0.3)
+            (child,) = children(sup.pid)
+            t0 = time.monotonic()
+            os.kill(child, 9)
+            # A new name: no cache can answer for the serving process.
+            open(f"{mnt}/after{k}", "w").close()
+            took.append(time.monotonic() - t0)
+            with open(mnt + "/.regionfs/metrics") as f:
+                for line in f:
+                    if line.startswith("regionfs_last_restart_seconds "):
+                        own.append(float(line.split()[1]))
+        stop.set()
+        t.join()
+        return took, own, stall[0], errors
+    finally:
+        subprocess.run(["fusermount3", "-u", mnt], stderr=subprocess.DEVNULL)
+        try:
+            sup.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            sup.kill()
+        os.rmdir(mnt)
+
+
+def main():
+    regionfs, out = sys.argv[1], sys.argv[2]
+    sizes = [int(x) for x in sys.argv[3:]] or [10, 100000]
+    kills = int(os.environ.get("RESTART_KILLS", "10"))
+    rows = ["regions  kills  kill-to-served p50  p99      daemon's p50  longest client stall"]
+    bad = False
+    for n in sizes:
+        took, own, stall, errors = run(regionfs, n, kills)
+        bad |= bool(errors)
+        rows.append(f"{n:>7}  {kills:>5}  {statistics.median(took) * 1e3:>14.1f} ms"
+                    f"  {pct(took, 99) * 1e3:>6.1f} ms  {statistics.median(own) * 1e3:>9.1f} ms"
+                    f"  {stall * 1e3:>13.1f} ms" + (f"  ERRORS: {errors[:3]}" if errors else ""))
+    text = "\n".join(rows) + "\n"
+    sys.stdout.write(text)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "restart.txt"), "w") as f:
+        f.write(text)
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
