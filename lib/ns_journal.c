@@ -572,6 +572,23 @@ static int replay_one(void *ctx, struct rfs_rec *r)
 	return rp->err;
 }
 
+/*
+ * Nodes made before the journal began (the state a restarted process was
+ * forked with) are held by the replay too: one removed while its user held
+ * it, and changed after, must live until its J_FREE, as in the process that
+ * wrote it.
+ */
+static void hold_all(struct rfs_ns *ns)
+{
+	pthread_rwlock_wrlock(&ns->lock);
+	for (struct rfs_node *n = ns->all.all_next; n != &ns->all; n = n->all_next)
+		if (n != ns->root && !n->sealed && !n->replayed) {
+			atomic_fetch_add(&n->refs, 1);
+			n->replayed = true;
+		}
+	pthread_rwlock_unlock(&ns->lock);
+}
+
 int rfs_ns_replay(struct rfs_ns *ns, struct rfs_journal *j)
 {
 	struct replay rp = {.ns = ns};
@@ -585,6 +602,7 @@ int rfs_ns_replay(struct rfs_ns *ns, struct rfs_journal *j)
 	if (rp.nfreed)
 		qsort(rp.freed, rp.nfreed, sizeof(*rp.freed), cmp_u64);
 	rfs_store_skip_ids(ns->store, rp.last_file);
+	hold_all(ns);
 	ns->replaying = true;
 	replaying = true;
 	err = rfs_journal_replay(j, replay_one, &rp);

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -557,6 +558,78 @@ START_TEST(replay_random)
 }
 END_TEST
 
+/*
+ * As under -o restart: the namespace is made (regions, directories), the
+ * journal begins, a process forked then waits; the first makes changes,
+ * among them to nodes made before the journal (removed, freed, renamed
+ * over), and stops; the forked one replays the journal onto its copy of
+ * the namespace as it was, over the same store, and must equal it.
+ */
+START_TEST(replay_onto_the_state_forked_before)
+{
+	struct rfs_node *root = rfs_ns_root(ns), *cfg, *r, *n;
+	int go[2], done[2], status = 0;
+	char *want, buf[1 << 16];
+	size_t len = 0;
+	ssize_t got;
+	pid_t child;
+
+	rfs_ns_set_journal(ns, NULL);
+	cfg = make(root, "cfg", S_IFDIR | 0755, NULL);
+	r = make(cfg, "r", S_IFREG | 0644, NULL);
+	ck_assert_int_eq(rfs_mapping_write(r->map, "declared", 8, 0), 8);
+	make(cfg, "kept", S_IFREG | 0644, NULL);
+	make(cfg, "replaced", S_IFREG | 0644, NULL);
+	rfs_ns_set_journal(ns, journal);
+	ck_assert_int_eq(pipe(go), 0);
+	ck_assert_int_eq(pipe(done), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		/* The successor: its namespace is the one before the changes. */
+		char c;
+		uint64_t nodes;
+
+		close(go[1]);
+		close(done[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		while ((got = read(go[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+			len += (size_t)got;
+		buf[len] = '\0';
+		sscanf(buf, "%llu", (unsigned long long *)&nodes);
+		if (rfs_ns_replay(ns, journal))
+			_exit(3);
+		rfs_ns_replay_release(ns);
+		want = dump(ns);
+		_exit(strcmp(want, strchr(buf, '\n') + 1) || ns->nodes != nodes ? 4 : 0);
+	}
+	close(go[0]);
+	close(done[1]);
+	/* made before; held, removed, changed while held, then let go */
+	ck_assert_int_eq(rfs_ns_lookup(ns, cfg, "r", &n), 0);
+	ck_assert_int_eq(rfs_ns_remove(ns, cfg, "r", false), 0);
+	ck_assert_int_eq(rfs_ns_setxattr(ns, n, "user.held", "1", 1, 0), 0);
+	rfs_ns_forget(ns, n, 1);
+	make(cfg, "new", S_IFREG | 0600, NULL);
+	ck_assert_int_eq(rfs_ns_rename(ns, cfg, "new", cfg, "replaced", 0), 0);
+	ck_assert_int_eq(rfs_ns_lookup(ns, cfg, "kept", &n), 0);
+	ck_assert_int_eq(rfs_ns_setxattr(ns, n, "user.after", "1", 1, 0), 0);
+	rfs_ns_forget(ns, n, 1);
+	ck_assert_int_eq(rfs_ns_rename(ns, root, "cfg", root, "moved", 0), 0);
+	want = dump(ns);
+	ck_assert_int_eq(
+		dprintf(go[1], "g%llu\n%s", (unsigned long long)ns->nodes, want),
+		(int)(strlen(want) + 2 + snprintf(NULL, 0, "%llu", (unsigned long long)ns->nodes)));
+	close(go[1]);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "the successor's replay: exit %d (3: does not replay, 4: differs)",
+		      WEXITSTATUS(status));
+	free(want);
+}
+END_TEST
+
 /* A journal that ran out of room says so, and so does one the namespace
  * cannot replay (a record naming a node it does not have). */
 START_TEST(replay_refuses)
@@ -598,6 +671,7 @@ static Suite *journal_suite(void)
 	tcase_set_timeout(ns_tc, 60);
 	tcase_add_test(ns_tc, replay_scripted);
 	tcase_add_test(ns_tc, replay_random);
+	tcase_add_test(ns_tc, replay_onto_the_state_forked_before);
 	tcase_add_test(ns_tc, replay_refuses);
 	suite_add_tcase(s, ns_tc);
 	return s;
