@@ -52,7 +52,9 @@ static _Thread_local uint64_t current_unique;
 
 void rfs_journal_set_unique(uint64_t unique)
 {
-	current_unique = unique;
+	/* A resend is the same request: recorded as the first time, so that
+	 * a second resend finds what the first made. */
+	current_unique = unique & ~RESEND;
 }
 
 uint64_t rfs_journal_unique(void)

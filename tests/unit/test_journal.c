@@ -60,9 +60,16 @@ START_TEST(fields_round_trip)
 	ck_assert_uint_eq(rfs_journal_records(j), 1);
 	ck_assert_uint_eq(rfs_journal_made_by(j, 77 | 1ULL << 63), 5);
 	ck_assert_uint_eq(rfs_journal_made_by(j, 78), 0);
+	/* a resent request's records are its own: found by its resend too */
+	rfs_journal_set_unique(78 | 1ULL << 63);
+	rfs_rec_init(&rec, 6, 0);
+	ck_assert_int_eq(rfs_journal_append(j, &rec), 0);
+	rfs_journal_set_unique(0);
+	ck_assert_uint_eq(rfs_journal_made_by(j, 78), 6);
+	ck_assert_uint_eq(rfs_journal_made_by(j, 78 | 1ULL << 63), 6);
 	memset(&rec, 0xa5, sizeof(rec));
 	ck_assert_int_eq(rfs_journal_replay(j, count_records, &n), 0);
-	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(n, 2);
 	rfs_journal_free(j);
 }
 END_TEST
