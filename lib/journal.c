@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,8 @@ struct header {
 	/* rfs_journal_break: 0; 1 while why is written; 2 once it is */
 	_Atomic int32_t broken;
 	char why[124];
+	_Atomic uint32_t killed; /* record types the test hook has killed after */
+	uint32_t zero;
 };
 
 /* A record's fixed part; the payload follows, then padding to ALIGN. */
@@ -46,6 +49,7 @@ struct rfs_journal {
 	unsigned char *data; /* the records: (unsigned char *)h + header_size */
 	size_t map_size;
 	pthread_mutex_t lock; /* serializes appends */
+	uint32_t kill_after;  /* the test hook's record types (RFS_TEST_KILL_AFTER_RECORD) */
 };
 
 static _Thread_local uint64_t current_unique;
@@ -95,6 +99,31 @@ static int map(int fd, struct rfs_journal **out)
 	return 0;
 }
 
+/*
+ * A test hook (tests/integration/t_restart.sh): RFS_TEST_KILL_AFTER_RECORD,
+ * a list of record types, kills the process that appends a record of one
+ * of them, once per type for the journal's life, right after the record
+ * is published and before the change's reply: the moment a resend must
+ * not make the change twice.
+ */
+static uint32_t test_kill_types(void)
+{
+	const char *s = getenv("RFS_TEST_KILL_AFTER_RECORD");
+	uint32_t types = 0;
+
+	while (s && *s) {
+		char *end;
+		unsigned long t = strtoul(s, &end, 10);
+
+		if (end == s)
+			break;
+		if (t < 32)
+			types |= 1u << t;
+		s = *end == ',' ? end + 1 : end;
+	}
+	return types;
+}
+
 int rfs_journal_new(uint64_t capacity, struct rfs_journal **out)
 {
 	struct header h = {.magic = MAGIC,
@@ -116,6 +145,8 @@ int rfs_journal_new(uint64_t capacity, struct rfs_journal **out)
 	err = map(fd, out);
 	if (err)
 		close(fd);
+	else
+		(*out)->kill_after = test_kill_types();
 	return err;
 }
 
@@ -284,6 +315,9 @@ int rfs_journal_append(struct rfs_journal *j, struct rfs_rec *r)
 	/* Published: a process killed before this store left no trace of the record. */
 	atomic_store_explicit(&j->h->end, end + rec.size, memory_order_release);
 	pthread_mutex_unlock(&j->lock);
+	if (r->type < 32 && j->kill_after & (1u << r->type) &&
+	    !(atomic_fetch_or(&j->h->killed, 1u << r->type) & (1u << r->type)))
+		raise(SIGKILL);
 	return 0;
 }
 

@@ -147,6 +147,29 @@ rm -r "$MNT/dir with spaces"
 ok "after it: new names take new numbers, rm -r works"
 rfs_unmount
 
+# --- 1b. killed after the change, before its reply: the resend is not done twice
+
+# The test hook (lib/journal.c): the serving process kills itself right after
+# recording a create (1), link (2), remove (3), rename (4) or setxattr (6),
+# once each.
+RFS_TEST_KILL_AFTER_RECORD=1,2,3,4,6 rfs_mount -o restart,size=64M
+mkdir "$MNT/a b" || fail "mkdir, killed after it was made: $?"
+[[ -d "$MNT/a b" ]] || fail "mkdir: no directory"
+echo data >"$MNT/a b/f"
+ln "$MNT/a b/f" "$MNT/a b/g" || fail "ln, killed after the link was made"
+setfattr -n user.k -v v "$MNT/a b/f" || fail "setfattr, killed after it was set"
+assert_eq v "$(getfattr --only-values -n user.k "$MNT/a b/f" 2>/dev/null)" "the xattr"
+mv "$MNT/a b/g" "$MNT/a b/h" || fail "mv, killed after the rename"
+[[ -e "$MNT/a b/h" && ! -e "$MNT/a b/g" ]] || fail "mv: g and h after the rename"
+rm "$MNT/a b/h" || fail "rm, killed after the remove"
+[[ ! -e "$MNT/a b/h" ]] || fail "rm: h is still there"
+assert_eq 1 "$(stat -c %h "$MNT/a b/f")" "f's links after ln and rm"
+assert_eq data "$(cat "$MNT/a b/f")" "f"
+assert_eq 5 "$(awk '$1 == "regionfs_server_restarts_total" { print $2 }' "$MNT/.regionfs/metrics")" \
+	"restarts: one per change"
+ok "the serving process killed after each of mkdir, ln, setfattr, mv, rm was made, before its reply: each answered as done (no EEXIST, ENOENT), done once"
+rfs_unmount
+
 # --- 2. the crash loop --------------------------------------------------------
 
 seconds=${RFS_RESTART_SECONDS:-60}
