@@ -2,6 +2,7 @@
 #include "fs/declare.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,13 +23,15 @@
  * contents map (NULL: a new region) and lifetime; returns it referenced. */
 static int add_file(struct rfs_daemon *d, const char *name, const struct rfs_owner *o,
 		    mode_t def_mode, struct rfs_mapping *map, enum rfs_lifetime lifetime,
-		    struct rfs_node **out)
+		    const char *recipe, size_t recipe_len, struct rfs_node **out)
 {
 	struct rfs_new what = {
 		.mode = S_IFREG | (o->has_mode ? o->mode : def_mode),
 		.cred = {o->has_uid ? o->uid : getuid(), o->has_gid ? o->gid : getgid()},
 		.map = map,
 		.lifetime = lifetime,
+		.recipe = recipe,
+		.recipe_len = recipe_len,
 	};
 	int err = rfs_path_create(d, name, &what, false, out);
 
@@ -82,8 +85,8 @@ int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 	if (!err && r->seals)
 		rfs_restart_lost(d, "a region was sealed while mounted");
 	if (!err)
-		err = add_file(d, r->name, &r->owner, 0644, map, rfs_lifetime_of(r->lifetime),
-			       &node);
+		err = add_file(d, r->name, &r->owner, 0644, map, rfs_lifetime_of(r->lifetime), NULL,
+			       0, &node);
 	if (err) {
 		rfs_mapping_free(map);
 		return err;
@@ -152,12 +155,55 @@ struct rfs_mapping *rfs_view_open(struct rfs_daemon *d, const struct rfs_view_de
 	return map;
 }
 
+/*
+ * A view's recipe (rfs_new): what rfs_view_open needs, so that a restart
+ * makes the same mapping again: "OFFSET LENGTH HAS_LENGTH ACCESS\n", then
+ * the file and the region, each a byte ('-' none, '+' then the text) and
+ * its NUL. Its length, or 0 if it does not fit in size.
+ */
+static size_t view_recipe(const struct rfs_view_decl *v, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%llu %llu %d %d\n%c%s%c%c%s", (unsigned long long)v->offset,
+			 (unsigned long long)v->length, v->has_length, (int)v->access,
+			 v->file ? '+' : '-', v->file ? v->file : "", '\0', v->region ? '+' : '-',
+			 v->region ? v->region : "");
+
+	return n > 0 && (size_t)n < size ? (size_t)n + 1 : 0;
+}
+
+int rfs_view_from_recipe(const void *recipe, size_t len, struct rfs_view_decl *v)
+{
+	const char *p = recipe, *end = p + len, *file, *region;
+	unsigned long long offset, length;
+	int has_length, access, used = 0;
+
+	memset(v, 0, sizeof(*v));
+	if (!len || p[len - 1] ||
+	    sscanf(p, "%llu %llu %d %d\n%n", &offset, &length, &has_length, &access, &used) != 4 ||
+	    !used)
+		return -EPROTO;
+	file = p + used;
+	region = file + strlen(file) + 1;
+	if (region >= end || (file[0] != '+' && file[0] != '-') ||
+	    (region[0] != '+' && region[0] != '-') || access < 0 || access > RFS_ACCESS_COW)
+		return -EPROTO;
+	v->offset = offset;
+	v->length = length;
+	v->has_length = has_length;
+	v->access = (enum rfs_access)access;
+	v->file = file[0] == '+' ? (char *)file + 1 : NULL;
+	v->region = region[0] == '+' ? (char *)region + 1 : NULL;
+	return 0;
+}
+
 int rfs_add_view_mapping(struct rfs_daemon *d, const struct rfs_view_decl *v,
 			 struct rfs_mapping *map)
 {
 	struct rfs_node *node;
+	char recipe[2 * PATH_MAX + 64];
+	size_t len = view_recipe(v, recipe, sizeof(recipe));
 	int err = add_file(d, v->name, &v->owner, v->access == RFS_ACCESS_RO ? 0444 : 0644, map,
-			   RFS_LIFETIME_PERSIST, &node);
+			   RFS_LIFETIME_PERSIST, len ? recipe : NULL, len, &node);
 
 	if (err)
 		return err;

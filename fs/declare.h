@@ -17,6 +17,9 @@ struct rfs_mapping *rfs_view_open(struct rfs_daemon *d, const struct rfs_view_de
 				  int *err);
 int rfs_add_view_mapping(struct rfs_daemon *d, const struct rfs_view_decl *v,
 			 struct rfs_mapping *map);
+/* The declaration a view's recipe (fs/declare.c) records: its strings point
+ * into recipe. 0 or -EPROTO. */
+int rfs_view_from_recipe(const void *recipe, size_t len, struct rfs_view_decl *v);
 /* Describe a failed view as "FILE:LINE: view 'x': why" (no prefix if file is NULL). */
 void rfs_view_error(const struct rfs_view_decl *v, const char *file, int e, char *err,
 		    size_t errlen);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "fs/control.h"
+#include "fs/declare.h"
 #include "fs/handles.h"
 #include "fs/log.h"
 #include "fs/ops_file.h"
@@ -98,6 +99,22 @@ static void *adopt(struct rfs_daemon *d, uint64_t fh, const struct rfs_handle *h
 	return mine;
 }
 
+/* A view made while mounted, made again from its recipe. */
+static int remake_view(void *ctx, const void *recipe, size_t len, struct rfs_mapping **out)
+{
+	struct rfs_daemon *d = ctx;
+	struct rfs_view_decl v;
+	int err = rfs_view_from_recipe(recipe, len, &v);
+
+	if (err)
+		return err;
+	*out = rfs_view_open(d, &v, -1, &err);
+	if (!*out)
+		rfs_log(RFS_LOG_ERR, "restart: view of %s%s cannot be made again: %s",
+			v.file ? v.file : "region ", v.file ? "" : v.region, strerror(-err));
+	return *out ? 0 : err;
+}
+
 int rfs_restart_rebuild(struct rfs_daemon *d, char *err, size_t errlen)
 {
 	const char *broken = rfs_journal_broken(d->journal);
@@ -107,7 +124,7 @@ int rfs_restart_rebuild(struct rfs_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "the journal does not hold every change: %s", broken);
 		return -ENOTRECOVERABLE;
 	}
-	e = rfs_ns_replay(d->ns, d->journal);
+	e = rfs_ns_replay(d->ns, d->journal, remake_view, d);
 	if (e) {
 		snprintf(err, errlen, "the journal (%llu records) does not replay: %s",
 			 (unsigned long long)rfs_journal_records(d->journal), strerror(-e));

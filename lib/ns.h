@@ -98,6 +98,11 @@ struct rfs_new {
 	struct rfs_mapping *map; /* S_IFREG: contents, taken over on success; NULL: a new region */
 	enum rfs_lifetime lifetime; /* regions and directories; views are always persist */
 	mode_t umask;		    /* taken from mode unless the directory has a default ACL */
+	/* A regular file whose map is the caller's view: what the caller
+	 * needs to make that mapping again, kept in the journal and handed
+	 * back to a replay (rfs_ns_replay); NULL: a replay could not. */
+	const void *recipe;
+	size_t recipe_len;
 };
 
 /*
@@ -371,11 +376,13 @@ int rfs_ns_journal_error(struct rfs_ns *ns);
  * (same root; its special nodes may be made before or after). Regions
  * adopt their files from ns's store. Every node the records leave alive
  * keeps one reference of the replay: give the nodes the references their
- * users hold (rfs_ns_find), then rfs_ns_replay_release. 0, or -EPROTO for
- * a journal that does not apply (then ns is to be freed), -EOPNOTSUPP for
- * a record of what cannot be rebuilt yet (a view).
+ * users hold (rfs_ns_find), then rfs_ns_replay_release. A view is made
+ * again by remake(ctx, its recipe) (rfs_new). 0, or -EPROTO for a journal
+ * that does not apply (then ns is to be freed), -EOPNOTSUPP for a view
+ * without a recipe or remake, remake's error.
  */
-int rfs_ns_replay(struct rfs_ns *ns, struct rfs_journal *j);
+typedef int (*rfs_remake_fn)(void *ctx, const void *recipe, size_t len, struct rfs_mapping **out);
+int rfs_ns_replay(struct rfs_ns *ns, struct rfs_journal *j, rfs_remake_fn remake, void *ctx);
 void rfs_ns_replay_release(struct rfs_ns *ns);
 
 #endif

@@ -168,10 +168,11 @@ void rfs_nsj_create(struct rfs_ns *ns, const struct rfs_node *dir, const char *n
 	/* A view's mapping is the caller's to make again: no file of ours. */
 	rfs_rec_put_u64(r, S_ISREG(n->mode) ? rfs_region_file(n->map) : 0);
 	rfs_rec_put_u64(r, S_ISREG(n->mode) && rfs_mapping_kind(n->map) != RFS_KIND_REGION);
+	rfs_rec_put_bytes(r, what->recipe, what->recipe_len);
 	end(ns, r);
-	/* A view's mapping is made by the driver from its declaration, which
-	 * no record keeps yet: a replay could not make it again. */
-	if (S_ISREG(n->mode) && rfs_mapping_kind(n->map) != RFS_KIND_REGION)
+	/* A view's mapping is made by the driver from its declaration: a
+	 * replay needs it. */
+	if (S_ISREG(n->mode) && rfs_mapping_kind(n->map) != RFS_KIND_REGION && !what->recipe)
 		rfs_journal_break(ns->journal, "a view was made while mounted");
 }
 
@@ -309,6 +310,8 @@ void rfs_nsj_closed(struct rfs_ns *ns, const struct rfs_node *dir, const char *n
 struct replay {
 	struct rfs_ns *ns;
 	int err;
+	rfs_remake_fn remake; /* makes a view's mapping from its recipe */
+	void *ctx;
 	uint64_t *freed; /* inos of J_FREE records, in increasing order */
 	size_t nfreed, room;
 	uint64_t last_file; /* the highest file a record names */
@@ -336,6 +339,7 @@ static int read_create(struct rfs_rec *r, struct create *c)
 	c->what.umask = (mode_t)rfs_rec_get_u64(r);
 	c->file = rfs_rec_get_u64(r);
 	c->view = rfs_rec_get_u64(r);
+	c->what.recipe = rfs_rec_get_bytes(r, &c->what.recipe_len);
 	if (r->bad || c->ino < RFS_NS_FIRST_INO || (S_ISREG(c->what.mode) && !c->file && !c->view))
 		return -EPROTO;
 	return 0;
@@ -398,15 +402,20 @@ static int replay_create(struct replay *rp, struct rfs_rec *r)
 
 	if (err)
 		return err;
-	if (c.view)
-		return -EOPNOTSUPP;
 	dir = rfs_ns_node(ns, c.dir);
 	if (!dir)
 		return -EPROTO;
+	if (c.view && (!c.what.recipe_len || !rp->remake))
+		return -EOPNOTSUPP;
+	/* The view's own error (its backing file went): not the journal's. */
+	if (c.view && (err = rp->remake(rp->ctx, c.what.recipe, c.what.recipe_len, &c.what.map)))
+		return rp->err = err;
 	ns->replay_ino = c.ino;
 	ns->replay_file = freed_later(rp, c.ino) ? 0 : c.file;
 	err = rfs_ns_create(ns, dir, c.name, &c.what, &n);
 	ns->replay_ino = ns->replay_file = 0;
+	if (err && c.what.map)
+		rfs_mapping_free(c.what.map);
 	if (!err && n->ino != c.ino)
 		return -EPROTO;
 	if (!err)
@@ -567,7 +576,7 @@ static int replay_one(void *ctx, struct rfs_rec *r)
 	err = apply(rp, r);
 	/* A change that was made once applies again: any error is a journal
 	 * that does not describe this namespace. */
-	if (err)
+	if (err && !rp->err)
 		rp->err = err == -EOPNOTSUPP ? err : -EPROTO;
 	return rp->err;
 }
@@ -589,9 +598,9 @@ static void hold_all(struct rfs_ns *ns)
 	pthread_rwlock_unlock(&ns->lock);
 }
 
-int rfs_ns_replay(struct rfs_ns *ns, struct rfs_journal *j)
+int rfs_ns_replay(struct rfs_ns *ns, struct rfs_journal *j, rfs_remake_fn remake, void *ctx)
 {
-	struct replay rp = {.ns = ns};
+	struct replay rp = {.ns = ns, .remake = remake, .ctx = ctx};
 	int err;
 
 	err = rfs_journal_replay(j, scan_one, &rp);

@@ -147,6 +147,28 @@ rm -r "$MNT/dir with spaces"
 ok "after it: new names take new numbers, rm -r works"
 rfs_unmount
 
+# --- 1a. views made while mounted: made again from their declarations
+
+truncate -s 1M "$W/made.backing"
+printf '[regionfs]\nallowed_roots = %s\n' "$W" >"$W/views.ini"
+rfs_mount -o restart,size=64M -c "$W/views.ini"
+printf 'view made file=%s offset=4096 length=65536\n' "$W/made.backing" >"$MNT/.regionfs/control"
+head -c 70000 /dev/urandom >"$MNT/win.src"
+printf 'view "a window" region=win.src offset=100 length=1000 access=ro\n' >"$MNT/.regionfs/control"
+echo "through the view" | dd of="$MNT/made" conv=notrunc status=none
+restart_server
+assert_eq "through the view" "$(head -c 16 "$MNT/made"; echo)" "the view after the restart"
+assert_eq "$(tail -c +101 "$MNT/win.src" | head -c 1000 | md5sum)" "$(md5sum <"$MNT/a window")" \
+	"the window of a region after the restart"
+assert_eq 65536 "$(stat -c %s "$MNT/made")" "the view's size"
+echo "again" | dd of="$MNT/made" bs=1 seek=100 conv=notrunc status=none
+printf 'flush made\n' >"$MNT/.regionfs/control"
+assert_eq "again" "$(dd if="$W/made.backing" bs=1 skip=4196 count=5 status=none)" \
+	"a write through the view after the restart, in its backing file"
+grep -q '^# restart: on: ' "$MNT/.regionfs/stats" || fail "stats: $(tail -n 1 "$MNT/.regionfs/stats")"
+ok "views made by control commands (of a file, a window of a region) are made again by the restart: same bytes, writes reach the backing file; restart stays on"
+rfs_unmount
+
 # --- 1b. killed after the change, before its reply: the resend is not done twice
 
 # The test hook (lib/journal.c): the serving process kills itself right after

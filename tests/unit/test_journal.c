@@ -323,7 +323,7 @@ static void restart(const uint64_t *held, size_t nheld)
 	rfs_ns_free(ns);
 	rfs_store_keep_files(store, false);
 	ck_assert_int_eq(rfs_ns_new(store, 0755, me, &ns), 0);
-	ck_assert_int_eq(rfs_ns_replay(ns, journal), 0);
+	ck_assert_int_eq(rfs_ns_replay(ns, journal, NULL, NULL), 0);
 	for (size_t i = 0; i < nheld; i++)
 		ck_assert_int_eq(rfs_ns_find(ns, held[i], &n), 0);
 	rfs_ns_replay_release(ns);
@@ -605,7 +605,7 @@ START_TEST(replay_onto_the_state_forked_before)
 			len += (size_t)got;
 		buf[len] = '\0';
 		sscanf(buf, "%llu", (unsigned long long *)&nodes);
-		if (rfs_ns_replay(ns, journal))
+		if (rfs_ns_replay(ns, journal, NULL, NULL))
 			_exit(3);
 		rfs_ns_replay_release(ns);
 		want = dump(ns);
@@ -655,8 +655,8 @@ START_TEST(replay_refuses)
 	/* a namespace that has x already: its create does not apply */
 	ck_assert_int_eq(rfs_ns_new(store, 0755, me, &other), 0);
 	rfs_store_keep_files(store, true);
-	ck_assert_int_eq(rfs_ns_replay(other, journal), 0);
-	ck_assert_int_eq(rfs_ns_replay(other, journal), -EPROTO);
+	ck_assert_int_eq(rfs_ns_replay(other, journal, NULL, NULL), 0);
+	ck_assert_int_eq(rfs_ns_replay(other, journal, NULL, NULL), -EPROTO);
 	rfs_ns_free(other);
 	rfs_store_keep_files(store, false);
 }
