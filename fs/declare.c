@@ -14,7 +14,6 @@
 #include "fs/inval.h"
 #include "fs/names.h"
 #include "fs/path.h"
-#include "fs/restart.h"
 #include "fs/holders.h"
 #include "fs/log.h"
 #include "lib/ledger.h"
@@ -82,8 +81,6 @@ int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 	/* Sealed before it is named: nobody holds it yet. */
 	if (!err && r->seals)
 		err = rfs_mapping_seal(map, r->seals);
-	if (!err && r->seals)
-		rfs_restart_lost(d, "a region was sealed while mounted");
 	if (!err)
 		err = add_file(d, r->name, &r->owner, 0644, map, rfs_lifetime_of(r->lifetime), NULL,
 			       0, &node);
@@ -91,6 +88,8 @@ int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 		rfs_mapping_free(map);
 		return err;
 	}
+	if (r->seals)
+		rfs_ns_record_seal(d->ns, node, r->seals);
 	rfs_ns_forget(d->ns, node, 1);
 	return 0;
 }
@@ -508,7 +507,7 @@ int rfs_seal_region(struct rfs_daemon *d, const char *name, unsigned int seals, 
 	} else {
 		e = rfs_holders_seal(d->holders, node, seals, &writers);
 		if (!e)
-			rfs_restart_lost(d, "a region was sealed while mounted");
+			rfs_ns_record_seal(d->ns, node, seals);
 		if (e == -EBUSY)
 			snprintf(err, errlen, "%s: %u writable open%s hold%s it (close %s first)",
 				 q, writers, writers == 1 ? "" : "s", writers == 1 ? "s" : "",

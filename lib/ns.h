@@ -384,5 +384,8 @@ int rfs_ns_journal_error(struct rfs_ns *ns);
 typedef int (*rfs_remake_fn)(void *ctx, const void *recipe, size_t len, struct rfs_mapping **out);
 int rfs_ns_replay(struct rfs_ns *ns, struct rfs_journal *j, rfs_remake_fn remake, void *ctx);
 void rfs_ns_replay_release(struct rfs_ns *ns);
+/* Seals were added to node's region (rfs_mapping_seal, the caller's): the
+ * journal keeps them for a replay. */
+void rfs_ns_record_seal(struct rfs_ns *ns, struct rfs_node *node, unsigned int seals);
 
 #endif

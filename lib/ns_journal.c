@@ -35,6 +35,7 @@ enum record {
 	J_KILL_PRIV,   /* ino */
 	J_FREE,	       /* ino: nothing names or holds it any more */
 	J_ROOT,	       /* mode, uid, gid, btime, atime, mtime, ctime: the root as made */
+	J_SEAL,	       /* ino, seals: added to a region */
 };
 
 _Thread_local int64_t rfs_op_time;
@@ -295,6 +296,13 @@ void rfs_nsj_free(struct rfs_ns *ns, const struct rfs_node *n)
 	node_record(ns, J_FREE, n, NULL, 0);
 }
 
+void rfs_ns_record_seal(struct rfs_ns *ns, struct rfs_node *n, unsigned int seals)
+{
+	pthread_rwlock_wrlock(&ns->lock);
+	node_record(ns, J_SEAL, n, NULL, seals);
+	pthread_rwlock_unlock(&ns->lock);
+}
+
 void rfs_nsj_closed(struct rfs_ns *ns, const struct rfs_node *dir, const char *name)
 {
 	node_record(ns, J_CLOSED, dir, name, 0);
@@ -501,6 +509,12 @@ static int apply(struct replay *rp, struct rfs_rec *r)
 	switch ((enum record)r->type) {
 	case J_ROOT:
 		return replay_root(ns, r);
+	case J_SEAL:
+		n = node_of(ns, r);
+		v = rfs_rec_get_u64(r);
+		if (r->bad || !S_ISREG(n->mode) || !n->map)
+			return -EPROTO;
+		return rfs_mapping_seal(n->map, (unsigned int)v) ? -EPROTO : 0;
 	case J_CREATE:
 		return replay_create(rp, r);
 	case J_LINK:

@@ -156,7 +156,15 @@ printf 'view made file=%s offset=4096 length=65536\n' "$W/made.backing" >"$MNT/.
 head -c 70000 /dev/urandom >"$MNT/win.src"
 printf 'view "a window" region=win.src offset=100 length=1000 access=ro\n' >"$MNT/.regionfs/control"
 echo "through the view" | dd of="$MNT/made" conv=notrunc status=none
+echo "sealed bytes" >"$MNT/sealed"
+printf 'seal sealed write,shrink\n' >"$MNT/.regionfs/control"
+printf 'region "declared sealed" size=8192 seals=grow\n' >"$MNT/.regionfs/control"
 restart_server
+expect_errno EPERM 'open(M + "/sealed", "w")'
+expect_errno EPERM 'os.truncate(M + "/declared sealed", 16384)'
+assert_eq "sealed bytes" "$(cat "$MNT/sealed")" "the sealed region"
+grep -q '^sealed region 13 .* shrink,write$' "$MNT/.regionfs/stats" ||
+	fail "stats: $(grep '^sealed ' "$MNT/.regionfs/stats")"
 assert_eq "through the view" "$(head -c 16 "$MNT/made"; echo)" "the view after the restart"
 assert_eq "$(tail -c +101 "$MNT/win.src" | head -c 1000 | md5sum)" "$(md5sum <"$MNT/a window")" \
 	"the window of a region after the restart"
@@ -166,7 +174,7 @@ printf 'flush made\n' >"$MNT/.regionfs/control"
 assert_eq "again" "$(dd if="$W/made.backing" bs=1 skip=4196 count=5 status=none)" \
 	"a write through the view after the restart, in its backing file"
 grep -q '^# restart: on: ' "$MNT/.regionfs/stats" || fail "stats: $(tail -n 1 "$MNT/.regionfs/stats")"
-ok "views made by control commands (of a file, a window of a region) are made again by the restart: same bytes, writes reach the backing file; restart stays on"
+ok "views made by control commands (of a file, a window of a region) are made again by the restart: same bytes, writes reach the backing file; seals added by seal and region commands hold after it (EPERM); restart stays on"
 rfs_unmount
 
 # --- 1b. killed after the change, before its reply: the resend is not done twice
