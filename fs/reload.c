@@ -21,6 +21,9 @@ struct reload {
 	struct rfs_mapping **maps; /* by next's views: opened before anything changes */
 };
 
+/* Larger than any config regionfs is given: refused, as a file that is no config. */
+#define CONFIG_MAX (16U << 20)
+
 /* Seals only accumulate: new ones are added, dropped ones stay (and say so). */
 static void update_seals(struct rfs_daemon *d, const struct rfs_region_decl *r,
 			 struct rfs_mapping *m)
@@ -180,18 +183,70 @@ static void add_new(struct reload *r)
  * contents: a changed region is resized and re-owned. The size cap is
  * fixed at mount. Caller holds ctl_lock.
  */
+/* The config file's text, NUL-terminated, into *text (the caller frees it). */
+static int read_config(const char *path, char **text, char *msg, size_t msglen)
+{
+	FILE *f = fopen(path, "re");
+	size_t len = 0, room = 4096;
+	char *buf = malloc(room);
+	int e = 0;
+
+	if (!f || !buf) {
+		e = f ? -ENOMEM : -errno;
+		snprintf(msg, msglen, "%s: %s", path, strerror(-e));
+		free(buf);
+		if (f)
+			fclose(f);
+		return e;
+	}
+	for (;;) {
+		len += fread(buf + len, 1, room - len - 1, f);
+		if (len < room - 1 || feof(f) || ferror(f))
+			break;
+		char *grown = room < CONFIG_MAX ? realloc(buf, room * 2) : NULL;
+
+		if (!grown) {
+			e = -EFBIG;
+			break;
+		}
+		buf = grown;
+		room *= 2;
+	}
+	if (!e && ferror(f))
+		e = -EIO;
+	fclose(f);
+	if (e) {
+		snprintf(msg, msglen, "%s: %s", path, strerror(-e));
+		free(buf);
+		return e;
+	}
+	buf[len] = '\0';
+	*text = buf;
+	return 0;
+}
+
 int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen)
 {
 	struct reload r = {.d = d};
+	char *text = NULL;
 	int e;
 
 	if (!d->cfg.path) {
 		snprintf(msg, msglen, "no config file to reload (mounted without -c)");
 		return -ENOENT;
 	}
-	e = rfs_config_load_file(d->cfg.path, &r.next, msg, msglen);
+	/* Parsed from the text read once: the journal keeps that text. */
+	e = read_config(d->cfg.path, &text, msg, msglen);
 	if (e)
 		return e;
+	e = rfs_config_load_string(text, d->cfg.path, &r.next, msg, msglen);
+	if (!e && !r.next.path && !(r.next.path = strdup(d->cfg.path)))
+		e = -ENOMEM;
+	if (e) {
+		free(text);
+		rfs_config_free(&r.next);
+		return e;
+	}
 	e = rfs_diff_new(&d->cfg, &r.next, &r.plan);
 	r.maps = e ? NULL : calloc(r.next.n_views + 1, sizeof(*r.maps));
 	if (!r.maps)
@@ -206,7 +261,7 @@ int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen)
 		r.next.has_size = d->cfg.has_size;
 		rfs_config_free(&d->cfg);
 		d->cfg = r.next;
-		rfs_restart_lost(d, "the config was reloaded while mounted");
+		rfs_restart_config(d, text);
 	} else {
 		for (size_t i = 0; r.maps && i < r.next.n_views; i++)
 			rfs_mapping_free(r.maps[i]);
@@ -214,5 +269,6 @@ int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen)
 	}
 	free(r.maps);
 	rfs_diff_free(r.plan);
+	free(text);
 	return e;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,6 +55,70 @@ static int retouch(void *ctx, uint64_t n, uint64_t t)
 	if (node)
 		rfs_ns_touch_at(node, (int64_t)t);
 	return 0;
+}
+
+/* The driver's own records in the journal, past the namespace's (which a
+ * replay of the namespace passes by). */
+#define J_CONFIG RFS_NS_JOURNAL_DRIVER /* the text of the config a reload put in force */
+
+void rfs_restart_config(struct rfs_daemon *d, const char *text)
+{
+	struct rfs_rec *r;
+
+	if (!d->journal || rfs_journal_broken(d->journal))
+		return;
+	r = malloc(sizeof(*r));
+	if (r) {
+		rfs_rec_init(r, J_CONFIG, 0);
+		rfs_rec_put_str(r, text);
+	}
+	if (!r || rfs_journal_append(d->journal, r))
+		rfs_restart_lost(d, "the config reloaded is too large for the journal");
+	free(r);
+}
+
+/* The config in force when the predecessor died: the last a reload recorded. */
+static int last_config(void *ctx, struct rfs_rec *r)
+{
+	char **text = ctx;
+	const char *t;
+
+	if (r->type != J_CONFIG || !(t = rfs_rec_get_str(r)))
+		return 0;
+	free(*text);
+	*text = strdup(t);
+	return *text ? 0 : -ENOMEM;
+}
+
+/* Put the last reloaded config in force again: d->cfg, and the owners'
+ * budgets it gives (the namespace's part of the reload is replayed). */
+static int restore_config(struct rfs_daemon *d, char *err, size_t errlen)
+{
+	struct rfs_config next = {0};
+	char *text = NULL;
+	int e = rfs_journal_replay(d->journal, last_config, &text);
+
+	if (e || !text) {
+		if (e)
+			snprintf(err, errlen, "the reloaded config: %s", strerror(-e));
+		return e;
+	}
+	e = rfs_config_load_string(text, d->cfg.path, &next, err, errlen);
+	free(text);
+	if (e)
+		return e;
+	if (!next.path && d->cfg.path && !(next.path = strdup(d->cfg.path))) {
+		rfs_config_free(&next);
+		return -ENOMEM;
+	}
+	next.size = d->cfg.size; /* fixed at mount, as reload keeps it */
+	next.has_size = d->cfg.has_size;
+	rfs_config_free(&d->cfg);
+	d->cfg = next;
+	e = rfs_set_owner_budgets(d, &d->cfg);
+	if (e)
+		snprintf(err, errlen, "the reloaded config's budgets by owner: %s", strerror(-e));
+	return e;
 }
 
 /* The kernel holds count references on node n: so does the namespace. */
@@ -130,6 +195,9 @@ int rfs_restart_rebuild(struct rfs_daemon *d, char *err, size_t errlen)
 			 (unsigned long long)rfs_journal_records(d->journal), strerror(-e));
 		return e;
 	}
+	e = restore_config(d, err, errlen);
+	if (e)
+		return e;
 	e = rfs_counts_each(d->krefs, hold, d);
 	rfs_ns_replay_release(d->ns);
 	if (!e)

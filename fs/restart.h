@@ -29,6 +29,10 @@ int rfs_restart_rebuild(struct rfs_daemon *d, char *err, size_t errlen);
  * -o restart. */
 void rfs_restart_lost(struct rfs_daemon *d, const char *why);
 
+/* A reload put the config text in force: kept for a successor, which takes
+ * the last one (else the journal says why it cannot). */
+void rfs_restart_config(struct rfs_daemon *d, const char *text);
+
 struct rfs_text;
 /* The stats' last line: is the mount kept if the serving process dies? */
 void rfs_restart_stats(struct rfs_daemon *d, struct rfs_text *t);

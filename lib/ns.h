@@ -365,6 +365,9 @@ bool rfs_ns_holds_priv(struct rfs_ns *ns, struct rfs_node *n);
  * Not kept: open counts and references (the caller's), views' mappings.
  */
 struct rfs_journal;
+/* Record types from this one on are the driver's, in the same journal; a
+ * replay passes them by. */
+#define RFS_NS_JOURNAL_DRIVER 64
 /* Record every change from now on in j (NULL: none). ns must be what j's
  * records build (new, or just replayed from j). */
 void rfs_ns_set_journal(struct rfs_ns *ns, struct rfs_journal *j);

@@ -586,6 +586,8 @@ static int replay_one(void *ctx, struct rfs_rec *r)
 	struct replay *rp = ctx;
 	int err;
 
+	if (r->type >= RFS_NS_JOURNAL_DRIVER)
+		return 0; /* the driver's own record */
 	rfs_op_time = r->time;
 	err = apply(rp, r);
 	/* A change that was made once applies again: any error is a journal

@@ -377,21 +377,29 @@ read -r ops stores <"$W/count.py"
 ok "crash loop, $seconds s: $kills kills, no client error: $(cat "$W/count.dd") dd+cmp rounds of 8 MiB, $ops namespace changes and $stores mmap stores checked, $rows SQLite rows, $(cat "$W/count.fio.region") and $(cat "$W/count.fio.view") fio crc32c write+verify rounds on a region and a view, $(cat "$W/count.ls") ls -lR, $(cat "$W/count.flock") flock"
 rfs_unmount
 
-# --- 3. what a restart cannot rebuild says so, and ends the mount cleanly ------
+# --- 3. reloads are kept; what a restart cannot rebuild says so, and ends the mount cleanly
 
 cat >"$W/lost.ini" <<EOF2
 [region:a]
 size = 4096
 EOF2
 rfs_mount -o restart,size=64M -c "$W/lost.ini"
-grep -q '^# restart: on: ' "$MNT/.regionfs/stats" || fail "stats: $(tail -n 1 "$MNT/.regionfs/stats")"
 printf '[region:a]\nsize = 4096\n[region:b]\nsize = 8192\n' >"$W/lost.ini"
 kill -HUP "$RFS_PID" # the supervisor passes it on: the serving process reloads
 wait_until 10 test -e "$MNT/b" || fail "SIGHUP to the supervisor did not reload the config"
-assert_eq "# restart: lost: the config was reloaded while mounted; if the serving process dies, the mount ends" \
-	"$(tail -n 1 "$MNT/.regionfs/stats")" "stats' last line after a reload"
+restart_server
+assert_eq 8192 "$(stat -c %s "$MNT/b")" "region b of the reloaded config after the restart"
+# The config in force is the reloaded one: the next reload's changes are from it.
+printf '[region:a]\nsize = 4096\n[region:c]\nsize = 4096\n' >"$W/lost.ini"
+printf 'reload\n' >"$MNT/.regionfs/control"
+[[ -e "$MNT/c" && ! -e "$MNT/b" ]] || fail "the reload after the restart: $(ls "$MNT")"
+grep -q '^# restart: on: ' "$MNT/.regionfs/stats" || fail "stats: $(tail -n 1 "$MNT/.regionfs/stats")"
+ok "a reload (SIGHUP to the supervisor, passed on) is kept: its regions, and the config in force, whose next reload removes what it dropped"
+printf 'dir budgeted size=1M\n' >"$MNT/.regionfs/control"
+assert_eq "# restart: lost: a budget was set or changed while mounted; if the serving process dies, the mount ends" \
+	"$(tail -n 1 "$MNT/.regionfs/stats")" "stats' last line after a budget"
 assert_eq 0 "$(awk '$1 == "regionfs_restart_protected" { print $2 }' "$MNT/.regionfs/metrics")" \
-	"regionfs_restart_protected after a reload"
+	"regionfs_restart_protected after a budget"
 kill -9 "$(server)"
 st=0
 wait_until 10 bash -c "! kill -0 $RFS_PID 2>/dev/null" || fail "the supervisor did not end"
@@ -399,7 +407,7 @@ wait "$RFS_PID" || st=$?
 RFS_PID=""
 assert_eq 1 "$st" "the supervisor's exit status"
 ! _rfs_mounted "$MNT" || fail "$MNT is still mounted"
-grep -q "cannot serve again, unmounting: the journal does not hold every change: the config was reloaded while mounted" \
+grep -q "cannot serve again, unmounting: the journal does not hold every change: a budget was set or changed while mounted" \
 	"$RFS_LOG" || fail "the log does not say why the mount ended"
 rmdir "$MNT"
-ok "a reload (SIGHUP to the supervisor, passed on) loses restart protection: stats and metrics say so; the next death ends the mount, unmounted, the log says why"
+ok "a budget set while mounted loses restart protection: stats and metrics say so; the next death ends the mount, unmounted, the log says why"
