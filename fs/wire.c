@@ -191,6 +191,11 @@ static void take_init(struct rfs_daemon *d, const struct fuse_in_header *ih, ssi
 	atomic_store(&init->unique, ih->unique);
 }
 
+static void unlock(void *mutex)
+{
+	pthread_mutex_unlock(mutex);
+}
+
 /* A successor's first read: the INIT the first process saved. Later
  * readers wait for the resend (hand_over). */
 static ssize_t replay_init(struct rfs_daemon *d, void *buf, size_t len)
@@ -208,9 +213,12 @@ static ssize_t replay_init(struct rfs_daemon *d, void *buf, size_t len)
 		take_init(d, buf, n);
 		return n;
 	}
+	/* libfuse cancels its readers when the session ends, and a wait is a
+	 * cancellation point: one cancelled here lets the lock go. */
+	pthread_cleanup_push(unlock, &w->lock);
 	while (atomic_load(&w->handover))
 		pthread_cond_wait(&w->served, &w->lock);
-	pthread_mutex_unlock(&w->lock);
+	pthread_cleanup_pop(1);
 	return 0; /* read for real */
 }
 
