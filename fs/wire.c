@@ -231,7 +231,13 @@ static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 	if (atomic_load(&d->wire->handover) && (n = replay_init(d, buf, len)) != 0)
 		return n;
 	for (;;) {
+		int cancel;
+		bool answered = false;
+
 		n = read(fd, buf, len);
+		/* libfuse lets the session's end cancel its readers, here: not
+		 * while the request is looked at, under the namespace's locks. */
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 		if (n >= (ssize_t)(sizeof(*ih) + sizeof(struct fuse_init_in)) &&
 		    ih->opcode == FUSE_INIT) {
 			take_init(d, ih, n);
@@ -242,11 +248,13 @@ static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 			}
 		} else if (n > 0) {
 			rfs_journal_set_unique(ih->unique);
-			if (ih->unique & RESENT && rfs_resent(d, fd, buf, &n))
-				continue; /* answered here */
-			rfs_wire_inspect(d, buf, (size_t)n);
+			answered = ih->unique & RESENT && rfs_resent(d, fd, buf, &n);
+			if (!answered)
+				rfs_wire_inspect(d, buf, (size_t)n);
 		}
-		return n;
+		pthread_setcancelstate(cancel, NULL);
+		if (!answered)
+			return n;
 	}
 }
 
