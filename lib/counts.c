@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/memfd.h"
+
 #define MAGIC 0x73746e756f637372ULL /* "rscounts" */
 #define PAGE  4096
 
@@ -63,30 +65,19 @@ int rfs_counts_new(uint64_t limit, struct rfs_counts **out)
 
 	if (!limit || limit > (1ULL << 40))
 		return -EINVAL;
-	fd = memfd_create("regionfs-counts", MFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, (off_t)(PAGE + limit * sizeof(uint64_t))) ||
-	    pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
-		err = errno ? -errno : -EIO;
-		close(fd);
-		return err;
-	}
-	err = map(fd, out);
-	if (err)
+	fd = rfs_memfd_new("regionfs-counts", PAGE + limit * sizeof(uint64_t), &h, sizeof(h));
+	err = fd < 0 ? fd : map(fd, out);
+	if (err && fd >= 0)
 		close(fd);
 	return err;
 }
 
 int rfs_counts_open(int fd, struct rfs_counts **out)
 {
-	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	int err;
+	int copy = rfs_memfd_dup(fd);
+	int err = copy < 0 ? copy : map(copy, out);
 
-	if (copy < 0)
-		return -errno;
-	err = map(copy, out);
-	if (err)
+	if (err && copy >= 0)
 		close(copy);
 	return err;
 }

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/memfd.h"
+
 #define MAGIC	 0x6c6e726a73667272ULL /* "rrfsjrnl" */
 #define ALIGN	 8
 #define RESEND	 (1ULL << 63) /* FUSE_UNIQUE_RESEND: the kernel's mark of a resent request */
@@ -130,35 +132,22 @@ int rfs_journal_new(uint64_t capacity, struct rfs_journal **out)
 			   .version = RFS_JOURNAL_VERSION,
 			   .header_size = sizeof(h),
 			   .capacity = capacity / ALIGN * ALIGN};
-	int fd = memfd_create("regionfs-journal", MFD_CLOEXEC);
-	int err;
+	int fd = rfs_memfd_new("regionfs-journal", sizeof(h) + h.capacity, &h, sizeof(h));
+	int err = fd < 0 ? fd : map(fd, out);
 
-	if (fd < 0)
-		return -errno;
-	/* The memfd is sparse: only the records written take memory. */
-	if (ftruncate(fd, (off_t)(sizeof(h) + h.capacity)) ||
-	    pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
-		err = -errno;
+	if (err && fd >= 0)
 		close(fd);
-		return err ? err : -EIO;
-	}
-	err = map(fd, out);
-	if (err)
-		close(fd);
-	else
+	if (!err)
 		(*out)->kill_after = test_kill_types();
 	return err;
 }
 
 int rfs_journal_open(int fd, struct rfs_journal **out)
 {
-	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	int err;
+	int copy = rfs_memfd_dup(fd);
+	int err = copy < 0 ? copy : map(copy, out);
 
-	if (copy < 0)
-		return -errno;
-	err = map(copy, out);
-	if (err)
+	if (err && copy >= 0)
 		close(copy);
 	return err;
 }
@@ -181,6 +170,11 @@ int rfs_journal_fd(const struct rfs_journal *j)
 uint64_t rfs_journal_bytes(struct rfs_journal *j)
 {
 	return atomic_load_explicit(&j->h->end, memory_order_acquire);
+}
+
+uint64_t rfs_journal_end_offset(struct rfs_journal *j)
+{
+	return sizeof(struct header) + rfs_journal_bytes(j);
 }
 
 uint64_t rfs_journal_records(struct rfs_journal *j)

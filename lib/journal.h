@@ -39,6 +39,8 @@ int rfs_journal_fd(const struct rfs_journal *j);
 /* Bytes of records, and how many. */
 uint64_t rfs_journal_bytes(struct rfs_journal *j);
 uint64_t rfs_journal_records(struct rfs_journal *j);
+/* Where in the memfd the next record goes (tests tear one there). */
+uint64_t rfs_journal_end_offset(struct rfs_journal *j);
 
 /* A record being written or read: its fields in order. */
 #define RFS_REC_MAX (80 * 1024) /* the largest payload: an xattr value and names */

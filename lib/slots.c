@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/memfd.h"
+
 #define MAGIC	   0x73746f6c73736672ULL /* "rfsslots" */
 #define INDEX_BITS 32
 #define INDEX_MASK ((1ULL << INDEX_BITS) - 1)
@@ -126,31 +128,19 @@ int rfs_slots_new(size_t size, uint64_t capacity, struct rfs_slots **out)
 	if (!capacity || capacity > INDEX_MASK || size > UINT32_MAX)
 		return -EINVAL;
 	h.capacity = capacity;
-	fd = memfd_create("regionfs-slots", MFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* Sparse: only slots used take memory. */
-	if (ftruncate(fd, (off_t)(sizeof(h) + capacity * stride_of(size))) ||
-	    pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
-		err = errno ? -errno : -EIO;
-		close(fd);
-		return err;
-	}
-	err = map(fd, size, out);
-	if (err)
+	fd = rfs_memfd_new("regionfs-slots", sizeof(h) + capacity * stride_of(size), &h, sizeof(h));
+	err = fd < 0 ? fd : map(fd, size, out);
+	if (err && fd >= 0)
 		close(fd);
 	return err;
 }
 
 int rfs_slots_open(int fd, size_t size, struct rfs_slots **out)
 {
-	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	int err;
+	int copy = rfs_memfd_dup(fd);
+	int err = copy < 0 ? copy : map(copy, size, out);
 
-	if (copy < 0)
-		return -errno;
-	err = map(copy, size, out);
-	if (err)
+	if (err && copy >= 0)
 		close(copy);
 	return err;
 }
