@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# -o restart in a mount by a user without privileges (uid 65534): the
+# supervisor keeps the tmpfs store it made in a user namespace, and a
+# serving process killed with -9 is replaced with the user's files, opens
+# and names intact; the user unmounts and both processes exit 0.
+#
+# /dev/fuse is 0666 on Debian (udev); where it is not, it is opened for
+# this test and put back at exit.
+. "$(dirname "$0")/lib.sh"
+
+rfs_require
+[[ $(id -u) == 0 ]] || skip "needs root (sets up a mount by uid 65534)"
+command -v setpriv >/dev/null || skip "setpriv missing (util-linux)"
+[[ " ${RFS_MOUNT_OPTS:-} " != *" io_uring "* ]] || skip "-o restart is refused with -o io_uring (t_restart)"
+[[ ${SANITIZE:-} != thread ]] ||
+	skip "under ThreadSanitizer a user's store is memfds, which -o restart refuses (t_restart)"
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+"${NOBODY[@]}" python3 -c '' 2>/dev/null || skip "uid 65534 cannot run python3"
+
+U=$(mktemp -d)
+chmod 755 "$U"
+FUSE_MODE=$(stat -c %a /dev/fuse)
+trap 'rc=$?; set +e; chmod "$FUSE_MODE" /dev/fuse; rm -rf "$U"; (exit $rc); _rfs_cleanup' EXIT
+chmod o+rw /dev/fuse
+cp "$REGIONFS" "$U/regionfs"
+mkdir "$U/scratch"
+chown 65534:65534 "$U/scratch"
+S=$U/scratch # the holder's signals, written by uid 65534
+cat >"$RFS_WORK/as-nobody" <<EOF
+#!/bin/sh
+exec ${NOBODY[*]} "$U/regionfs" "\$@"
+EOF
+chmod 755 "$RFS_WORK/as-nobody"
+RFS_CLIENT="${NOBODY[*]}"
+REGIONFS=$RFS_WORK/as-nobody RFS_MNT_OWNER=65534:65534 rfs_mount -o restart,size=16M
+nobody() { "${NOBODY[@]}" "$@"; }
+
+# setpriv execs the daemon in place: RFS_PID is the supervisor.
+server() { pgrep -P "$RFS_PID" | head -n 1; }
+old=$(server)
+[[ -n "$old" ]] || fail "no serving process under the supervisor $RFS_PID"
+nobody mkdir "$MNT/dir"
+head -c 1M /dev/urandom >"$U/data"
+chmod 644 "$U/data"
+nobody cp "$U/data" "$MNT/dir/region"
+nobody python3 - "$MNT" "$S" <<'EOF' &
+import os, sys, time
+M, U = sys.argv[1], sys.argv[2]
+fd = os.open(M + "/dir/region", os.O_RDWR)
+open(U + "/holding", "w").close()
+while not os.path.exists(U + "/restarted"):
+    time.sleep(0.02)
+os.pwrite(fd, b"after", 0)
+assert os.pread(fd, 5, 0) == b"after"
+os.close(fd)
+EOF
+holder=$!
+wait_until 10 test -e "$S/holding" || fail "the holder did not start"
+kill -9 "$old"
+wait_until 10 bash -c "new=\$(pgrep -P $RFS_PID); [[ -n \$new && \$new != $old ]]" ||
+	fail "no serving process after killing $old"
+touch "$S/restarted"
+wait "$holder" || fail "the user's open file failed across the restart"
+cmp <(printf after; tail -c +6 "$U/data") <(nobody cat "$MNT/dir/region") ||
+	fail "the region after the restart"
+nobody grep -q '^# restart: on: .* 1 restarts' "$MNT/.regionfs/stats" ||
+	fail "stats: $(nobody tail -n 1 "$MNT/.regionfs/stats")"
+ok "uid 65534's mount with -o restart: kill -9 of the serving process; the user's names, bytes and open file carry on (store made in a user namespace, kept by the supervisor)"
+
+nobody fusermount3 -u "$MNT" || fail "fusermount3 -u by its user failed"
+rfs_unmount
+ok "fusermount3 -u by uid 65534; the supervisor exits 0"
