@@ -102,10 +102,13 @@ static void end_open(struct rfs_daemon *d, struct rfs_node *node, struct fuse_fi
 
 	if (!o)
 		return; /* not an open this process made */
-	rfs_handle_remove(d, fi);
 	drop_open(d, rfs_node_mapping(node), o->kernel);
 	rfs_holders_remove(d->holders, o);
 	rfs_file_closed(d, node);
+	/* Last: a process killed before this left the slot, which its
+	 * successor takes over and a resent release ends again, close
+	 * lifetime and all. */
+	rfs_handle_remove(d, fi);
 }
 
 void *rfs_file_adopt(struct rfs_daemon *d, const struct rfs_handle *h)

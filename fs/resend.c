@@ -50,21 +50,43 @@ static bool as_lookup(struct fuse_in_header *ih, ssize_t *n)
 }
 
 /* The open the dead process made for this request, whose reply was lost. */
-static void forsake_open(struct rfs_daemon *d, const struct fuse_in_header *ih)
+/*
+ * The open a resent open request made in the dead process, let go once
+ * this thread has answered the request again (rfs_resent_replied): not
+ * before, or a close region's last open would take its name away under
+ * the opener. The thread that reads a request answers it.
+ */
+static _Thread_local struct {
+	uint64_t unique, fh;
+	bool dir;
+} orphan;
+
+void rfs_resent_replied(struct rfs_daemon *d, uint64_t unique)
 {
-	uint64_t fh = rfs_handle_made_by(d, ih->unique);
-	struct fuse_file_info fi = {.fh = fh};
+	struct fuse_file_info fi = {.fh = orphan.fh};
 	struct rfs_listing *l;
 
-	if (!fh)
+	if (!orphan.fh || unique != orphan.unique)
 		return;
-	if (ih->opcode == FUSE_OPENDIR) {
+	orphan.fh = 0;
+	if (orphan.dir) {
 		l = rfs_handle_get(d, &fi, RFS_HANDLE_DIR);
 		rfs_handle_remove(d, &fi);
 		if (l)
 			rfs_ns_listing_close(d->ns, l);
 	} else {
-		rfs_file_forsake(d, fh);
+		rfs_file_forsake(d, fi.fh);
+	}
+}
+
+static void forsake_open(struct rfs_daemon *d, const struct fuse_in_header *ih)
+{
+	uint64_t fh = rfs_handle_made_by(d, ih->unique);
+
+	if (fh) {
+		orphan.unique = ih->unique;
+		orphan.fh = fh;
+		orphan.dir = ih->opcode == FUSE_OPENDIR;
 	}
 }
 

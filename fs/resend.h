@@ -9,7 +9,7 @@
  *   unlink, rmdir, rename,        made: answered 0 here
  *   setxattr, removexattr
  *   open, opendir, create         an open the dead process recorded for it
- *                                 is let go first, then the request runs
+ *                                 is let go once the request is answered
  *
  * Everything else runs as it comes: reads, writes and setattr do the same
  * again.
@@ -26,5 +26,8 @@
  * here; else it is to be served as it now is (maybe rewritten, *n its new
  * length). */
 bool rfs_resent(struct rfs_daemon *d, int fd, void *buf, ssize_t *n);
+/* This thread answered the request unique: let go of what its resend
+ * replaces. */
+void rfs_resent_replied(struct rfs_daemon *d, uint64_t unique);
 
 #endif

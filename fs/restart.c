@@ -10,6 +10,7 @@
 #include "fs/control.h"
 #include "fs/declare.h"
 #include "fs/handles.h"
+#include "fs/inval.h"
 #include "fs/log.h"
 #include "fs/ops_file.h"
 #include "fs/supervise.h"
@@ -22,6 +23,23 @@ void rfs_kernel_holds(struct rfs_daemon *d, uint64_t ino, int64_t delta)
 	if (d->krefs && !rfs_counts_add(d->krefs, ino, delta))
 		rfs_log(RFS_LOG_WARN, "restart: node %llu is past the counted numbers",
 			(unsigned long long)ino);
+}
+
+/* Notices a dead process may have queued and not sent: this many of the
+ * journal's last changes have their names' kernel entries dropped again. */
+#define RENOTICE 4096
+
+static void renotice(void *ctx, uint64_t dir, const char *name)
+{
+	struct rfs_daemon *d = ctx;
+
+	if (rfs_ns_node(d->ns, dir))
+		rfs_inval_post_entry(d->inval, dir, name);
+}
+
+void rfs_restart_served(struct rfs_daemon *d)
+{
+	rfs_ns_journal_names(d->journal, RENOTICE, renotice, d);
 }
 
 void rfs_restart_lost(struct rfs_daemon *d, const char *why)
@@ -191,8 +209,9 @@ int rfs_restart_rebuild(struct rfs_daemon *d, char *err, size_t errlen)
 	}
 	e = rfs_ns_replay(d->ns, d->journal, remake_view, d);
 	if (e) {
-		snprintf(err, errlen, "the journal (%llu records) does not replay: %s",
-			 (unsigned long long)rfs_journal_records(d->journal), strerror(-e));
+		snprintf(err, errlen, "the journal (%llu records) does not replay: %s: %s",
+			 (unsigned long long)rfs_journal_records(d->journal), strerror(-e),
+			 rfs_ns_replay_failed(d->ns));
 		return e;
 	}
 	e = restore_config(d, err, errlen);

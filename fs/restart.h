@@ -24,6 +24,10 @@
 /* Rebuild; 0, or -errno with why in err (the process cannot serve). */
 int rfs_restart_rebuild(struct rfs_daemon *d, char *err, size_t errlen);
 
+/* The successor serves (fs/wire.c): the kernel entries of names its
+ * predecessor changed by itself, whose notices died with it, go. */
+void rfs_restart_served(struct rfs_daemon *d);
+
 /* What a restart cannot rebuild happened (why: a phrase): from now on the
  * mount ends with its serving process, and stats says why. No-op without
  * -o restart. */

@@ -16,6 +16,7 @@
 #include "fs/uring.h"
 #include "fs/log.h"
 #include "fs/resend.h"
+#include "fs/restart.h"
 #include "fs/supervise.h"
 #include "lib/clock.h"
 #include "lib/journal.h"
@@ -285,6 +286,7 @@ static ssize_t hand_over(struct rfs_daemon *d, int fd, struct iovec *iov, int co
 	atomic_store(&w->handover, false);
 	pthread_cond_broadcast(&w->served);
 	pthread_mutex_unlock(&w->lock);
+	rfs_restart_served(d);
 	return len;
 }
 
@@ -350,7 +352,10 @@ static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 	if (init && oh->unique == init)
 		return write_init_reply(d, fd, iov, count);
 	rfs_restart_replied(d->restart);
-	return writev(fd, iov, count);
+	n = writev(fd, iov, count);
+	if (oh->unique & RESENT)
+		rfs_resent_replied(d, oh->unique);
+	return n;
 }
 
 int rfs_wire_attach(struct rfs_daemon *d)

@@ -387,6 +387,14 @@ int rfs_ns_journal_error(struct rfs_ns *ns);
 typedef int (*rfs_remake_fn)(void *ctx, const void *recipe, size_t len, struct rfs_mapping **out);
 int rfs_ns_replay(struct rfs_ns *ns, struct rfs_journal *j, rfs_remake_fn remake, void *ctx);
 void rfs_ns_replay_release(struct rfs_ns *ns);
+/* After a failed replay: which record it stopped at, and why. */
+const char *rfs_ns_replay_failed(struct rfs_ns *ns);
+/* The names the last n records of j made, removed or moved (each as its
+ * directory's number and the name), oldest first: a successor drops what
+ * the kernel may still cache of changes whose notice died with the process
+ * that made them (a close region's name, a control command's). */
+typedef void (*rfs_name_fn)(void *ctx, uint64_t dir, const char *name);
+int rfs_ns_journal_names(struct rfs_journal *j, uint64_t n, rfs_name_fn fn, void *ctx);
 /* Seals were added to node's region (rfs_mapping_seal, the caller's): the
  * journal keeps them for a replay. */
 void rfs_ns_record_seal(struct rfs_ns *ns, struct rfs_node *node, unsigned int seals);

@@ -130,6 +130,7 @@ struct rfs_ns {
 	 * as usual). */
 	bool replaying;
 	uint64_t replay_ino, replay_file;
+	char replay_failed[96]; /* which record a replay could not apply, and why */
 };
 
 static inline bool is_dir(const struct rfs_node *n)

@@ -12,6 +12,7 @@
 #include "lib/ns_i.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -110,6 +111,11 @@ static int replay_root(struct rfs_ns *ns, struct rfs_rec *r)
 	return 0;
 }
 
+const char *rfs_ns_replay_failed(struct rfs_ns *ns)
+{
+	return ns->replay_failed;
+}
+
 int rfs_ns_journal_error(struct rfs_ns *ns)
 {
 	int err;
@@ -134,6 +140,11 @@ static struct rfs_rec *begin(struct rfs_ns *ns, enum record type)
 		return NULL;
 	}
 	rfs_rec_init(r, (uint16_t)type, op_now());
+	/* A node freed by a change is recorded before the change's own
+	 * record: were it the request's, a process killed between the two
+	 * would have a resend think the change made. */
+	if (type == J_FREE)
+		r->unique = 0;
 	return r;
 }
 
@@ -320,6 +331,7 @@ struct replay {
 	int err;
 	rfs_remake_fn remake; /* makes a view's mapping from its recipe */
 	void *ctx;
+	uint64_t at;	 /* records applied */
 	uint64_t *freed; /* inos of J_FREE records, in increasing order */
 	size_t nfreed, room;
 	uint64_t last_file; /* the highest file a record names */
@@ -592,8 +604,13 @@ static int replay_one(void *ctx, struct rfs_rec *r)
 	err = apply(rp, r);
 	/* A change that was made once applies again: any error is a journal
 	 * that does not describe this namespace. */
-	if (err && !rp->err)
+	if (err && !rp->err) {
 		rp->err = err == -EOPNOTSUPP ? err : -EPROTO;
+		snprintf(rp->ns->replay_failed, sizeof(rp->ns->replay_failed),
+			 "record %llu of type %u (%s)", (unsigned long long)rp->at + 1, r->type,
+			 strerror(-err));
+	}
+	rp->at++;
 	return rp->err;
 }
 
@@ -636,6 +653,58 @@ int rfs_ns_replay(struct rfs_ns *ns, struct rfs_journal *j, rfs_remake_fn remake
 	ns->replaying = false;
 	free(rp.freed);
 	return err < 0 ? err : rp.err;
+}
+
+struct names {
+	uint64_t skip; /* records before the last n */
+	rfs_name_fn fn;
+	void *ctx;
+};
+
+static int name_of(void *ctx, struct rfs_rec *r)
+{
+	struct names *w = ctx;
+	uint64_t dir, to_dir;
+	const char *name, *to;
+
+	if (w->skip) {
+		w->skip--;
+		return 0;
+	}
+	switch (r->type) {
+	case J_CREATE:
+	case J_LINK:
+	case J_REMOVE:
+	case J_CLOSED:
+		if (r->type == J_CREATE || r->type == J_LINK)
+			(void)rfs_rec_get_u64(r); /* the node, before the directory */
+		dir = rfs_rec_get_u64(r);
+		name = rfs_rec_get_str(r);
+		if (!r->bad && name)
+			w->fn(w->ctx, dir, name);
+		break;
+	case J_RENAME:
+		dir = rfs_rec_get_u64(r);
+		name = rfs_rec_get_str(r);
+		to_dir = rfs_rec_get_u64(r);
+		to = rfs_rec_get_str(r);
+		if (!r->bad && name && to) {
+			w->fn(w->ctx, dir, name);
+			w->fn(w->ctx, to_dir, to);
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+int rfs_ns_journal_names(struct rfs_journal *j, uint64_t n, rfs_name_fn fn, void *ctx)
+{
+	uint64_t count = rfs_journal_records(j);
+	struct names w = {.skip = count > n ? count - n : 0, .fn = fn, .ctx = ctx};
+
+	return rfs_journal_replay(j, name_of, &w);
 }
 
 void rfs_ns_replay_release(struct rfs_ns *ns)

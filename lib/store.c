@@ -443,8 +443,15 @@ int rfs_store_create(struct rfs_store *s, struct rfs_store_file *f)
 		}
 		return 0;
 	}
-	file_name(f->id, name);
-	fd = openat(s->dir, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* A number may be taken by a file a killed process made and never
+	 * recorded (-o restart): the next one, then. */
+	for (;;) {
+		file_name(f->id, name);
+		fd = openat(s->dir, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+		f->id = atomic_fetch_add(&s->next_id, 1);
+	}
 	if (fd < 0)
 		return -errno;
 	close(fd);

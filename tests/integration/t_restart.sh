@@ -208,6 +208,8 @@ truncate -s 32M "$W/view.backing"
 cat >"$W/restart.ini" <<EOF
 [view:view]
 file = $W/view.backing
+[dir:chan]
+lifetime = close
 EOF
 rfs_mount -o restart,size=512M -c "$W/restart.ini"
 E=$W/errors
@@ -312,6 +314,30 @@ with open(W + "/count.py", "w") as f:
     f.write(f"{ops} {stores}\n")
 EOF
 pypid=$!
+# lifetime=close: a region made in chan, used, closed, must be gone.
+python3 - "$MNT" "$W" <<'EOF' 2>>"$E" &
+import os, sys, time
+M, W = sys.argv[1], sys.argv[2]
+n = 0
+while not os.path.exists(W + "/stop"):
+    n += 1
+    path = f"{M}/chan/r{n}"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(fd, b"x" * 4096)
+    if os.pread(fd, 4096, 0) != b"x" * 4096:
+        sys.exit(f"close region {n}: bytes")
+    os.close(fd)
+    # the last close removes the name, once the release is served
+    for _ in range(500):
+        if not os.path.exists(path):
+            break
+        time.sleep(0.01)
+    else:
+        sys.exit(f"close region {n}: still named 5 s after its last close")
+with open(W + "/count.close", "w") as f:
+    f.write(f"{n}\n")
+EOF
+workers+=($!)
 # Two SQLite writers on one database.
 sqlite3 "$MNT/db" 'PRAGMA journal_mode = WAL; CREATE TABLE t (who TEXT, n INTEGER);' >/dev/null
 for who in A B; do
@@ -374,7 +400,7 @@ cmp "$W/src" "$MNT/dd" || fail "the last dd round"
 restarts=$(awk '$1 == "regionfs_server_restarts_total" { print $2 }' "$MNT/.regionfs/metrics")
 assert_eq "$kills" "$restarts" "regionfs_server_restarts_total after $kills kills"
 read -r ops stores <"$W/count.py"
-ok "crash loop, $seconds s: $kills kills, no client error: $(cat "$W/count.dd") dd+cmp rounds of 8 MiB, $ops namespace changes and $stores mmap stores checked, $rows SQLite rows, $(cat "$W/count.fio.region") and $(cat "$W/count.fio.view") fio crc32c write+verify rounds on a region and a view, $(cat "$W/count.ls") ls -lR, $(cat "$W/count.flock") flock"
+ok "crash loop, $seconds s: $kills kills, no client error: $(cat "$W/count.dd") dd+cmp rounds of 8 MiB, $ops namespace changes and $stores mmap stores checked, $rows SQLite rows, $(cat "$W/count.fio.region") and $(cat "$W/count.fio.view") fio crc32c write+verify rounds on a region and a view, $(cat "$W/count.close") lifetime=close regions gone with their last close, $(cat "$W/count.ls") ls -lR, $(cat "$W/count.flock") flock"
 rfs_unmount
 
 # --- 3. reloads are kept; what a restart cannot rebuild says so, and ends the mount cleanly

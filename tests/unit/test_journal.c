@@ -638,6 +638,44 @@ START_TEST(replay_onto_the_state_forked_before)
 }
 END_TEST
 
+/*
+ * A region made and freed, then a store file a process killed before its
+ * record made (the last file): a successor forked before them replays the
+ * freed region into a file of its own, numbered past the orphan, which the
+ * store skips.
+ */
+START_TEST(replay_past_an_orphan_file)
+{
+	struct rfs_node *root = rfs_ns_root(ns), *n;
+	struct rfs_store_file orphan;
+	int go[2], status = 0;
+	pid_t child;
+	char c;
+
+	ck_assert_int_eq(pipe(go), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		_exit(rfs_ns_replay(ns, journal, NULL, NULL) ? 3 : 0);
+	}
+	close(go[0]);
+	n = make(root, "gone", S_IFREG | 0644, NULL);
+	ck_assert_int_eq(rfs_mapping_write(n->map, "x", 1, 0), 1);
+	ck_assert_int_eq(rfs_ns_remove(ns, root, "gone", false), 0);
+	ck_assert_int_eq(rfs_store_create(store, &orphan), 0);
+	make(root, "after", S_IFDIR | 0755, NULL);
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
+	close(go[1]);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "the successor's replay: exit %d (3: does not replay)", WEXITSTATUS(status));
+	rfs_store_remove(store, &orphan);
+}
+END_TEST
+
 /* A journal that ran out of room says so, and so does one the namespace
  * cannot replay (a record naming a node it does not have). */
 START_TEST(replay_refuses)
@@ -680,6 +718,7 @@ static Suite *journal_suite(void)
 	tcase_add_test(ns_tc, replay_scripted);
 	tcase_add_test(ns_tc, replay_random);
 	tcase_add_test(ns_tc, replay_onto_the_state_forked_before);
+	tcase_add_test(ns_tc, replay_past_an_orphan_file);
 	tcase_add_test(ns_tc, replay_refuses);
 	suite_add_tcase(s, ns_tc);
 	return s;
