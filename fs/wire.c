@@ -5,6 +5,7 @@
 #include <linux/fuse.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -223,12 +224,40 @@ static ssize_t replay_init(struct rfs_daemon *d, void *buf, size_t len)
 	return 0; /* read for real */
 }
 
+/*
+ * The kernel copies a request into the reader's buffer; a page of it not
+ * yet in memory faults, and a fault with a fatal signal pending (the
+ * serving process killed, -o restart) fails the copy, which the kernel
+ * answers EIO to the client instead of keeping the request to resend. So
+ * under -o restart each buffer is made resident before its first read:
+ * locked where allowed, else touched.
+ */
+static _Thread_local struct {
+	void *buf;
+	size_t len;
+} resident;
+
+static void make_resident(void *buf, size_t len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (buf == resident.buf && len <= resident.len)
+		return;
+	if (mlock(buf, len) != 0)
+		for (size_t off = 0; off < len; off += (size_t)page)
+			((volatile char *)buf)[off] = 0;
+	resident.buf = buf;
+	resident.len = len;
+}
+
 static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct rfs_daemon *d = userdata;
 	const struct fuse_in_header *ih = buf;
 	ssize_t n;
 
+	if (d->restart)
+		make_resident(buf, len);
 	if (atomic_load(&d->wire->handover) && (n = replay_init(d, buf, len)) != 0)
 		return n;
 	for (;;) {
