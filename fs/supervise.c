@@ -93,7 +93,6 @@ int rfs_supervise(struct rfs_daemon *d)
 				d->mountpoint, strerror(errno));
 			break;
 		}
-		atomic_store(&r->server, pid);
 		for (;;) {
 			siginfo_t info;
 

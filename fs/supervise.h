@@ -20,7 +20,6 @@
 
 /* What the supervisor and its children share (a shared mapping). */
 struct rfs_restart {
-	_Atomic int server;	     /* the serving process's pid */
 	_Atomic uint32_t generation; /* of the serving process: 1, 2, ... */
 	_Atomic uint64_t restarts;   /* serving processes started after the first */
 	_Atomic int64_t died_ns;     /* when the supervisor saw the last one die */
