@@ -94,24 +94,27 @@ bool rfs_resent(struct rfs_daemon *d, int fd, void *buf, ssize_t *n)
 {
 	struct fuse_in_header *ih = buf;
 	struct fuse_out_header done = {.len = sizeof(done), .unique = ih->unique};
-	bool made;
 
 	if (!d->journal || (size_t)*n < sizeof(*ih))
 		return false;
-	if (ih->opcode == FUSE_OPEN || ih->opcode == FUSE_OPENDIR || ih->opcode == FUSE_CREATE)
-		forsake_open(d, ih);
-	made = rfs_journal_made_by(d->journal, ih->unique) != 0;
-	if (!made)
-		return false;
+	/* The journal is searched only for the changes it answers: reads and
+	 * writes, most of what is resent, run as they come. */
 	switch (ih->opcode) {
+	case FUSE_OPEN:
+	case FUSE_OPENDIR:
+		forsake_open(d, ih);
+		return false;
 	case FUSE_MKDIR:
 	case FUSE_MKNOD:
 	case FUSE_SYMLINK:
 	case FUSE_LINK:
-		as_lookup(ih, n);
+		if (rfs_journal_made_by(d->journal, ih->unique))
+			as_lookup(ih, n);
 		return false;
 	case FUSE_CREATE:
-		if ((size_t)*n >= sizeof(*ih) + sizeof(struct fuse_create_in))
+		forsake_open(d, ih);
+		if (rfs_journal_made_by(d->journal, ih->unique) &&
+		    (size_t)*n >= sizeof(*ih) + sizeof(struct fuse_create_in))
 			((struct fuse_create_in *)(ih + 1))->flags &= ~(uint32_t)O_EXCL;
 		return false;
 	case FUSE_UNLINK:
@@ -120,6 +123,8 @@ bool rfs_resent(struct rfs_daemon *d, int fd, void *buf, ssize_t *n)
 	case FUSE_RENAME2:
 	case FUSE_SETXATTR:
 	case FUSE_REMOVEXATTR:
+		if (!rfs_journal_made_by(d->journal, ih->unique))
+			return false;
 		if (write(fd, &done, sizeof(done)) != (ssize_t)sizeof(done))
 			rfs_log(RFS_LOG_WARN, "restart: a resent request's answer: %s",
 				strerror(errno));
