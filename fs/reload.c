@@ -225,6 +225,23 @@ static int read_config(const char *path, char **text, char *msg, size_t msglen)
 	return 0;
 }
 
+int rfs_reload_parse(struct rfs_daemon *d, const char *text, struct rfs_config *next, char *msg,
+		     size_t msglen)
+{
+	int e = rfs_config_load_string(text, d->cfg.path, next, msg, msglen);
+
+	if (!e && !next->path && d->cfg.path && !(next->path = strdup(d->cfg.path)))
+		e = -ENOMEM;
+	if (e) {
+		rfs_config_free(next);
+		return e;
+	}
+	/* Kept at mount: the cap and its accounting do not change under load. */
+	next->size = d->cfg.size;
+	next->has_size = d->cfg.has_size;
+	return 0;
+}
+
 int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen)
 {
 	struct reload r = {.d = d};
@@ -239,12 +256,9 @@ int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen)
 	e = read_config(d->cfg.path, &text, msg, msglen);
 	if (e)
 		return e;
-	e = rfs_config_load_string(text, d->cfg.path, &r.next, msg, msglen);
-	if (!e && !r.next.path && !(r.next.path = strdup(d->cfg.path)))
-		e = -ENOMEM;
+	e = rfs_reload_parse(d, text, &r.next, msg, msglen);
 	if (e) {
 		free(text);
-		rfs_config_free(&r.next);
 		return e;
 	}
 	e = rfs_diff_new(&d->cfg, &r.next, &r.plan);
@@ -256,9 +270,6 @@ int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen)
 	if (!e) {
 		remove_old(&r);
 		add_new(&r);
-		/* Kept at mount: the cap and its accounting do not change under load. */
-		r.next.size = d->cfg.size;
-		r.next.has_size = d->cfg.has_size;
 		rfs_config_free(&d->cfg);
 		d->cfg = r.next;
 		rfs_restart_config(d, text);

@@ -12,4 +12,10 @@
 /* 0, or -errno with why in msg and the namespace as it was. Caller holds ctl_lock. */
 int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen);
 
+/* Config text as the next config of d: parsed as if d's file, its path
+ * kept, and the cap, fixed at mount, kept. 0 (next to free), or -errno with
+ * why in msg. A reload and a restart's return to the last one both use it. */
+int rfs_reload_parse(struct rfs_daemon *d, const char *text, struct rfs_config *next, char *msg,
+		     size_t msglen);
+
 #endif

@@ -13,6 +13,7 @@
 #include "fs/inval.h"
 #include "fs/log.h"
 #include "fs/ops_file.h"
+#include "fs/reload.h"
 #include "fs/supervise.h"
 #include "fs/text.h"
 #include "lib/counts.h"
@@ -121,16 +122,10 @@ static int restore_config(struct rfs_daemon *d, char *err, size_t errlen)
 			snprintf(err, errlen, "the reloaded config: %s", strerror(-e));
 		return e;
 	}
-	e = rfs_config_load_string(text, d->cfg.path, &next, err, errlen);
+	e = rfs_reload_parse(d, text, &next, err, errlen);
 	free(text);
 	if (e)
 		return e;
-	if (!next.path && d->cfg.path && !(next.path = strdup(d->cfg.path))) {
-		rfs_config_free(&next);
-		return -ENOMEM;
-	}
-	next.size = d->cfg.size; /* fixed at mount, as reload keeps it */
-	next.has_size = d->cfg.has_size;
 	rfs_config_free(&d->cfg);
 	d->cfg = next;
 	e = rfs_set_owner_budgets(d, &d->cfg);
