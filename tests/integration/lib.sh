@@ -171,6 +171,37 @@ rfs_require() {
 	[[ -x "$REGIONFS" ]] || fail "daemon $REGIONFS not built (run make)"
 }
 
+# rfs_as_nobody: set up a mount by uid 65534 (skips where it cannot be):
+# NOBODY (the setpriv prefix), nobody CMD... (run as uid 65534), U (a
+# directory every user may reach, wherever the tree lies: a 0700 clone) with
+# its copy of the daemon and U/scratch owned by uid 65534, and
+# $RFS_WORK/as-nobody, the daemon run as uid 65534: mount with
+#   REGIONFS=$RFS_WORK/as-nobody RFS_MNT_OWNER=65534:65534 rfs_mount ...
+# /dev/fuse is 0666 on Debian (udev); where it is not, it is opened for the
+# test and put back at exit.
+rfs_as_nobody() {
+	rfs_require
+	[[ $(id -u) == 0 ]] || skip "needs root (sets up a mount by uid 65534)"
+	command -v setpriv >/dev/null || skip "setpriv missing (util-linux)"
+	NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	"${NOBODY[@]}" python3 -c '' 2>/dev/null || skip "uid 65534 cannot run python3"
+	U=$(mktemp -d)
+	chmod 755 "$U"
+	FUSE_MODE=$(stat -c %a /dev/fuse)
+	trap 'rc=$?; set +e; chmod "$FUSE_MODE" /dev/fuse; rm -rf "$U"; (exit $rc); _rfs_cleanup' EXIT
+	chmod o+rw /dev/fuse
+	cp "$REGIONFS" "$U/regionfs"
+	mkdir "$U/scratch"
+	chown 65534:65534 "$U/scratch"
+	cat >"$RFS_WORK/as-nobody" <<EOF
+#!/bin/sh
+exec ${NOBODY[*]} "$U/regionfs" "\$@"
+EOF
+	chmod 755 "$RFS_WORK/as-nobody"
+	RFS_CLIENT="${NOBODY[*]}"
+}
+nobody() { "${NOBODY[@]}" "$@"; }
+
 _rfs_mounted() { [[ -n "$1" ]] && awk -v m="$1" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo; }
 
 # rfs_refused_run WHAT MOUNTPOINT COMMAND...: COMMAND (a regionfs in the

@@ -4,36 +4,15 @@
 # serving process killed with -9 is replaced with the user's files, opens
 # and names intact; the user unmounts and both processes exit 0.
 #
-# /dev/fuse is 0666 on Debian (udev); where it is not, it is opened for
-# this test and put back at exit.
+# The setup (rfs_as_nobody) opens /dev/fuse to others where it is not.
 . "$(dirname "$0")/lib.sh"
 
-rfs_require
-[[ $(id -u) == 0 ]] || skip "needs root (sets up a mount by uid 65534)"
-command -v setpriv >/dev/null || skip "setpriv missing (util-linux)"
 [[ " ${RFS_MOUNT_OPTS:-} " != *" io_uring "* ]] || skip "-o restart is refused with -o io_uring (t_restart)"
 [[ ${SANITIZE:-} != thread ]] ||
 	skip "under ThreadSanitizer a user's store is memfds, which -o restart refuses (t_restart)"
-NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-"${NOBODY[@]}" python3 -c '' 2>/dev/null || skip "uid 65534 cannot run python3"
-
-U=$(mktemp -d)
-chmod 755 "$U"
-FUSE_MODE=$(stat -c %a /dev/fuse)
-trap 'rc=$?; set +e; chmod "$FUSE_MODE" /dev/fuse; rm -rf "$U"; (exit $rc); _rfs_cleanup' EXIT
-chmod o+rw /dev/fuse
-cp "$REGIONFS" "$U/regionfs"
-mkdir "$U/scratch"
-chown 65534:65534 "$U/scratch"
+rfs_as_nobody
 S=$U/scratch # the holder's signals, written by uid 65534
-cat >"$RFS_WORK/as-nobody" <<EOF
-#!/bin/sh
-exec ${NOBODY[*]} "$U/regionfs" "\$@"
-EOF
-chmod 755 "$RFS_WORK/as-nobody"
-RFS_CLIENT="${NOBODY[*]}"
 REGIONFS=$RFS_WORK/as-nobody RFS_MNT_OWNER=65534:65534 rfs_mount -o restart,size=16M
-nobody() { "${NOBODY[@]}" "$@"; }
 
 # setpriv execs the daemon in place: RFS_PID is the supervisor.
 server() { pgrep -P "$RFS_PID" | head -n 1; }

@@ -7,37 +7,12 @@
 # logged); other users, root included, are kept out as FUSE does without
 # allow_other; the user unmounts and the daemon exits 0.
 #
-# /dev/fuse is 0666 on Debian (udev); where it is not, it is opened for
-# this test and put back at exit.
+# The setup (rfs_as_nobody) opens /dev/fuse to others where it is not.
 . "$(dirname "$0")/lib.sh"
 
-rfs_require
-[[ $(id -u) == 0 ]] || skip "needs root (sets up a mount by uid 65534)"
-command -v setpriv >/dev/null || skip "setpriv missing (util-linux)"
-NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-"${NOBODY[@]}" python3 -c '' 2>/dev/null || skip "uid 65534 cannot run python3"
-
-# U: files uid 65534 may reach wherever the tree lies (a clone in a 0700
-# directory): its copy of the daemon, its scratch files.
-U=$(mktemp -d)
-chmod 755 "$U"
-FUSE_MODE=$(stat -c %a /dev/fuse)
-trap 'rc=$?; set +e; chmod "$FUSE_MODE" /dev/fuse; rm -rf "$U"; (exit $rc); _rfs_cleanup' EXIT
-chmod o+rw /dev/fuse
-cp "$REGIONFS" "$U/regionfs"
+rfs_as_nobody
 cp "$RFS_TESTDIR/mmap_over_cap.py" "$U/"
-mkdir "$U/scratch"
-chown 65534:65534 "$U/scratch"
-
-# The daemon runs as uid 65534 on a mountpoint it owns; its own clients too.
-cat >"$RFS_WORK/as-nobody" <<EOF
-#!/bin/sh
-exec ${NOBODY[*]} "$U/regionfs" "\$@"
-EOF
-chmod 755 "$RFS_WORK/as-nobody"
-RFS_CLIENT="${NOBODY[*]}"
 REGIONFS=$RFS_WORK/as-nobody RFS_MNT_OWNER=65534:65534 rfs_mount -o size=4M
-nobody() { "${NOBODY[@]}" "$@"; }
 
 # --- which store and data path, said once by the log, stats and metrics
 # Why the daemon: no capability, unless the suite's pass forces it anyway.
