@@ -44,7 +44,7 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 CORE_OBJ := $(call obj,$(LIB_SRC) $(CONF_SRC))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test-deps run test unit integration fuzz soak bench format format-check clean install deb tsan
+.PHONY: all next deps test-deps run test unit integration fuzz soak bench format format-check clean install deb tsan
 all: $(BUILD)/regionfs
 
 $(BUILD)/%.o: %.c
@@ -94,12 +94,19 @@ export TSAN_OPTIONS ?= suppressions=$(abspath tests/tsan.supp):second_deadlock_s
 
 # Three times: over /dev/fuse, with every mount over io_uring (-o io_uring),
 # and with regions served by the daemon (-o passthrough=off, the fallback).
-integration: $(BUILD)/regionfs
-	@REGIONFS=$(abspath $(BUILD)/regionfs) SANITIZE=$(SANITIZE) tests/integration/run.sh
-	@REGIONFS=$(abspath $(BUILD)/regionfs) SANITIZE=$(SANITIZE) RFS_TRANSPORT=io_uring \
+# t_upgrade's live upgrades go to this source built with another version.
+NEXT := $(abspath $(BUILD)-next/regionfs)
+next:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)-next \
+		CPPFLAGS='$(CPPFLAGS) -DRFS_VERSION=\"$(VERSION)+next\"' all
+
+integration: $(BUILD)/regionfs next
+	@REGIONFS=$(abspath $(BUILD)/regionfs) REGIONFS_NEXT=$(NEXT) SANITIZE=$(SANITIZE) \
 		tests/integration/run.sh
-	@REGIONFS=$(abspath $(BUILD)/regionfs) SANITIZE=$(SANITIZE) RFS_DATA_PATH=daemon \
-		tests/integration/run.sh
+	@REGIONFS=$(abspath $(BUILD)/regionfs) REGIONFS_NEXT=$(NEXT) SANITIZE=$(SANITIZE) \
+		RFS_TRANSPORT=io_uring tests/integration/run.sh
+	@REGIONFS=$(abspath $(BUILD)/regionfs) REGIONFS_NEXT=$(NEXT) SANITIZE=$(SANITIZE) \
+		RFS_DATA_PATH=daemon tests/integration/run.sh
 
 # ThreadSanitizer over the unit tests and the integration tests that drive
 # the multi-threaded loop with concurrent clients (CI runs it; ~1.5 min).

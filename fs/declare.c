@@ -73,8 +73,11 @@ int rfs_add_region(struct rfs_daemon *d, const struct rfs_region_decl *r)
 	rfs_store_free(store); /* the region holds it */
 	if (err)
 		return err;
-	/* Sized before it is named: no opener may see (and cache) it empty. */
-	if (r->prealloc && r->size)
+	/* Sized before it is named: no opener may see (and cache) it empty.
+	 * One a live upgrade inherits has the size it was left with. */
+	if (rfs_region_kept(map))
+		err = 0;
+	else if (r->prealloc && r->size)
 		err = rfs_mapping_fallocate(map, 0, 0, r->size);
 	else
 		err = rfs_mapping_resize(map, r->size);

@@ -27,7 +27,14 @@ struct rfs_counts;
 struct rfs_inval;
 struct rfs_wire;
 
+#ifndef RFS_VERSION /* a test builds another version to upgrade to */
 #define RFS_VERSION "0.1.0"
+#endif
+
+/* What a live upgrade hands on (fs/upgrade.h) and the next program must
+ * read alike: the journal's records, the slots of opens, the counts, the
+ * shared restart page and the counters. One more on any change to them. */
+#define RFS_STATE_FORMAT 1
 
 /* The requests counted for metrics, by name. */
 /* clang-format off */
@@ -77,7 +84,13 @@ struct rfs_daemon {
 	struct rfs_journal *journal;
 	struct rfs_counts *krefs;
 	struct rfs_counts *touched; /* the daemon's last change to a node's bytes, by number */
-	bool no_passthrough;	    /* -o passthrough=off: regions through the daemon */
+	int restart_fd;		    /* the memfd d->restart maps, handed on by an upgrade */
+	/* Live upgrade (fs/upgrade.h): how this program was started, to start
+	 * the installed one alike; whether it was (then libfuse did not mount). */
+	char *const *argv;
+	char *exe;
+	bool inherited;
+	bool no_passthrough; /* -o passthrough=off: regions through the daemon */
 	/* The kernel serves region opens (decided at INIT, cleared if the
 	 * kernel refuses a backing file); data_path says why or why not. */
 	atomic_bool passthrough;
@@ -107,6 +120,7 @@ struct rfs_daemon {
 	/* In a shared mapping: under -o restart, serving processes count on
 	 * where the one before stopped. */
 	struct rfs_counters *counters;
+	int counters_fd; /* the memfd counters maps */
 
 	/* Serializes control commands and reloads; guards cfg (which they
 	 * replace) and ctl_result. Taken before ns->lock. */

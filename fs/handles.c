@@ -13,6 +13,11 @@ int rfs_handles_new(struct rfs_daemon *d)
 	return rfs_slots_new(sizeof(struct rfs_handle), RFS_HANDLES_MAX, &d->handles);
 }
 
+int rfs_handles_open(struct rfs_daemon *d, int fd)
+{
+	return rfs_slots_open(fd, sizeof(struct rfs_handle), &d->handles);
+}
+
 void rfs_handles_free(struct rfs_daemon *d)
 {
 	rfs_slots_free(d->handles);

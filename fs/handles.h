@@ -38,6 +38,8 @@ struct rfs_handle {
 /* The table for d, of at most this many opens at once: 0 or -errno. */
 #define RFS_HANDLES_MAX (1U << 22)
 int rfs_handles_new(struct rfs_daemon *d);
+/* The table a live upgrade handed on as fd (fs/upgrade.h). */
+int rfs_handles_open(struct rfs_daemon *d, int fd);
 void rfs_handles_free(struct rfs_daemon *d);
 
 /* Record the open h (its unique: the request this thread serves) whose

@@ -127,6 +127,12 @@ const char *rfs_log_daemonized(void)
 	return "stderr (no syslog at " SYSLOG_SOCKET ")";
 }
 
+void rfs_log_hand_on(void)
+{
+	if (!sink.syslog && !sink.kmsg && sink.fd > STDERR_FILENO)
+		dup2(sink.fd, STDERR_FILENO);
+}
+
 /* One write per line: lines of two threads never interleave (O_APPEND). */
 static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 

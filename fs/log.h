@@ -16,5 +16,9 @@ int rfs_log_to_file(const char *path, char *err, size_t errlen);
 int rfs_log_keep_stderr(void);
 /* Chooses the background sink; returns its name for the log. */
 const char *rfs_log_daemonized(void);
+/* Before a live upgrade's exec: a background daemon's sink that is not
+ * syslog, the kernel's log or a -o log= file becomes stderr, which the
+ * new program keeps (rfs_log_keep_stderr) as the first one did. */
+void rfs_log_hand_on(void);
 
 #endif

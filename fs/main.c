@@ -30,8 +30,10 @@
 #include "fs/declare.h"
 #include "fs/restart.h"
 #include "fs/supervise.h"
+#include "fs/upgrade.h"
 #include "lib/counts.h"
 #include "lib/journal.h"
+#include "lib/memfd.h"
 #include "fs/handles.h"
 #include "fs/holders.h"
 #include "fs/log.h"
@@ -163,6 +165,10 @@ static void usage(const char *prog)
 	       "    -h, --help               this help\n"
 	       "    -V, --version            print the version\n"
 	       "\n"
+	       "    %s --upgrade MOUNTPOINT\n"
+	       "                             hand a -o restart mount to the binary installed\n"
+	       "                             now, with no client error (README, Restart)\n"
+	       "\n"
 	       "FUSE options:\n"
 	       "    -s                       serve requests in one thread\n"
 	       "    -o max_threads=N         most worker threads (default 10)\n"
@@ -172,7 +178,7 @@ static void usage(const char *prog)
 	       "    -o allow_root            only the mounting user and root\n"
 	       "    -o auto_unmount          unmount when the daemon ends\n"
 	       "    other mount options (ro, ...) pass through, see mount.fuse3(8)\n",
-	       prog);
+	       prog, prog);
 }
 
 /* Views and open regions hold descriptors (memfd regions one each for
@@ -282,15 +288,32 @@ static uint64_t whole_pages(uint64_t bytes)
 	return bytes <= UINT64_MAX - page ? (bytes + page - 1) / page * page : bytes;
 }
 
+/* The config: from *text where a live upgrade handed it on, else from
+ * the file, whose text -o restart keeps in *text for the next upgrade. */
+static int load_config(struct rfs_daemon *d, const struct options *o, char **text, char *err,
+		       size_t errlen)
+{
+	int e;
+
+	if (!*text && !o->restart)
+		return rfs_config_load_file(o->config, &d->cfg, err, errlen);
+	if (!*text && (e = rfs_read_config(o->config, text, err, errlen)))
+		return e;
+	e = rfs_config_load_string(*text, o->config, &d->cfg, err, errlen);
+	if (!e && !(d->cfg.path = strdup(o->config)))
+		e = -ENOMEM;
+	return e;
+}
+
 /* Settle config and -o options into d, and the cap into *capp; 0 or a message in err. */
-static int configure(struct rfs_daemon *d, const struct options *o, uint64_t *capp, char *err,
-		     size_t errlen)
+static int configure(struct rfs_daemon *d, const struct options *o, char **text, uint64_t *capp,
+		     char *err, size_t errlen)
 {
 	uint64_t cap = default_cap();
 	int e;
 
 	if (o->config) {
-		e = rfs_config_load_file(o->config, &d->cfg, err, errlen);
+		e = load_config(d, o, text, err, errlen);
 		if (e)
 			return e;
 	}
@@ -411,6 +434,11 @@ struct run {
 	struct fuse_lowlevel_ops ops;
 	bool signals; /* libfuse's signal handlers are set */
 	bool mounted; /* the kernel mount is made */
+	/* A live upgrade (fs/upgrade.h): what was handed on, and what the
+	 * state before serving is made from (made here at a first mount). */
+	bool handed;
+	struct rfs_handover ho;
+	struct rfs_mount_facts facts;
 };
 
 /*
@@ -446,9 +474,13 @@ static int command_line(struct run *r, struct rfs_daemon *d, uint64_t *cap, cons
 	}
 	if (rfs_check_fuse_args(&r->args, err, sizeof(err)) ||
 	    (r->o.log && rfs_log_to_file(r->o.log, err, sizeof(err))) ||
-	    configure(d, &r->o, cap, err, sizeof(err)) ||
-	    rfs_access_args(&r->args, r->o.owner_only || d->cfg.owner_only, err, sizeof(err)) ||
-	    rfs_mountpoint(r->o.npositional ? r->o.positional[r->o.npositional - 1] : NULL,
+	    configure(d, &r->o, &r->facts.config, cap, err, sizeof(err)) ||
+	    rfs_access_args(&r->args, r->o.owner_only || d->cfg.owner_only, err, sizeof(err)))
+		goto out_err;
+	/* Handed on: the mount's own path, which nothing serves until we do. */
+	if (r->handed)
+		return (r->cl.mountpoint = strdup(r->facts.mountpoint)) ? -1 : 1;
+	if (rfs_mountpoint(r->o.npositional ? r->o.positional[r->o.npositional - 1] : NULL,
 			   &r->cl.mountpoint, err, sizeof(err)))
 		goto out_err;
 	return -1;
@@ -461,31 +493,86 @@ out_err:
 #define JOURNAL_MAX (1ULL << 36)
 #define KREFS_MAX   (1ULL << 31)
 
-/* -o restart: what serving processes hand on (fs/supervise.h), from here on. */
-static int restart_init(struct rfs_daemon *d, char *err, size_t errlen)
+/* -o restart: what serving processes hand on (fs/supervise.h), from here
+ * on; made, or as a live upgrade handed it on (the journal taken already). */
+static int restart_init(struct rfs_daemon *d, struct run *r, char *err, size_t errlen)
 {
-	int e = rfs_restart_new(d);
+	const struct rfs_handover *ho = r->handed ? &r->ho : NULL;
+	int e = rfs_restart_new(d, ho ? ho->page : -1);
 
-	if (!e)
+	if (!e && !ho)
 		e = rfs_journal_new(JOURNAL_MAX, &d->journal);
 	if (!e)
-		e = rfs_counts_new(KREFS_MAX, &d->krefs);
+		e = ho ? rfs_counts_open(ho->krefs, &d->krefs)
+		       : rfs_counts_new(KREFS_MAX, &d->krefs);
 	if (!e)
-		e = rfs_counts_new(KREFS_MAX, &d->touched);
+		e = ho ? rfs_counts_open(ho->touched, &d->touched)
+		       : rfs_counts_new(KREFS_MAX, &d->touched);
 	if (e) {
 		snprintf(err, errlen, "-o restart: %s", strerror(-e));
 		return e;
 	}
 	rfs_ns_set_journal(d->ns, d->journal);
-	return 0;
+	if (ho) {
+		/* Its first serving process is a restart; it counts as one. */
+		atomic_fetch_add(&d->restart->upgrades, 1);
+		atomic_fetch_add(&d->restart->restarts, 1);
+		return 0;
+	}
+	r->facts.mountpoint = strdup(r->cl.mountpoint);
+	e = r->facts.mountpoint ? rfs_restart_record_mount(d, &r->facts) : -ENOMEM;
+	if (e)
+		snprintf(err, errlen, "-o restart: the config and mount cannot be journaled: %s",
+			 strerror(-e));
+	return e;
+}
+
+/* A live upgrade: the journal, and the facts the state is made again from. */
+static int take_handover(struct rfs_daemon *d, struct run *r)
+{
+	int e = rfs_journal_open(r->ho.journal, &d->journal);
+
+	if (!e)
+		e = rfs_restart_mount_facts(d->journal, &r->facts);
+	if (e)
+		fprintf(stderr, "regionfs: live upgrade: the journal handed on: %s\n",
+			strerror(-e));
+	d->inherited = true;
+	return e;
+}
+
+/* The namespace as the config declares it, with the views' windows,
+ * the tables of holders and opens, the invalidation queue and the control
+ * plane; over the store a live upgrade inherited, its files kept. */
+static int model_declared(struct rfs_daemon *d, struct run *r, char *err, size_t errlen)
+{
+	int e;
+
+	if (rfs_ns_new(d->store, 0755, (struct rfs_cred){getuid(), getgid()}, &d->ns) ||
+	    rfs_windows_new(d->window_max, rfs_view_changed, d, &d->win) ||
+	    rfs_holders_new(&d->holders) ||
+	    (r->handed ? rfs_handles_open(d, r->ho.slots) : rfs_handles_new(d)) ||
+	    !(d->inval = rfs_inval_new())) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	e = rfs_populate(d, err, errlen);
+	if (r->handed)
+		rfs_store_inherited(d->store);
+	if (!e && rfs_control_init(d)) {
+		snprintf(err, errlen, "cannot create the control plane");
+		e = -ENOMEM;
+	}
+	return e;
 }
 
 /* The model: the store, the namespace with its declarations, the views'
  * windows, the invalidation queue (idle until the session starts it) and
  * the control plane. model_fini undoes whatever part of it was made. */
-static int model_init(struct rfs_daemon *d, const struct options *o, uint64_t cap,
-		      enum rfs_atime atime, char *err, size_t errlen)
+static int model_init(struct rfs_daemon *d, struct run *r, uint64_t cap, char *err, size_t errlen)
 {
+	const struct options *o = &r->o;
+	enum rfs_atime atime = r->mo.atime;
 	struct rfs_store_tune tune = {
 		.huge = d->cfg.huge,
 		.noswap = d->cfg.noswap,
@@ -498,19 +585,24 @@ static int model_init(struct rfs_daemon *d, const struct options *o, uint64_t ca
 	int e = 0;
 
 	pthread_mutex_init(&d->ctl_lock, NULL);
-	d->counters = mmap(NULL, sizeof(*d->counters), PROT_READ | PROT_WRITE,
-			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (d->counters == MAP_FAILED) {
-		d->counters = NULL;
-		snprintf(err, errlen, "out of memory");
+	d->counters_fd = r->handed ? r->ho.counters : -1;
+	d->counters = rfs_memfd_map("regionfs-counters", sizeof(*d->counters), &d->counters_fd);
+	if (!d->counters) {
+		snprintf(err, errlen, "the counters: %s", strerror(errno));
 		return -ENOMEM;
 	}
-	if (getrandom(&d->generation, sizeof(d->generation), 0) != sizeof(d->generation))
+	if (r->handed)
+		d->generation = r->facts.generation;
+	else if (getrandom(&d->generation, sizeof(d->generation), 0) != sizeof(d->generation))
 		d->generation = (uint32_t)rfs_now_ns() ^ (uint32_t)getpid();
+	r->facts.generation = d->generation;
 	raise_fd_limit();
 	preload_unwinder();
 	rfs_guard_init();
-	e = rfs_store_new_tuned(cap, store_files(), kind, &tune, &d->store);
+	if (r->handed)
+		e = rfs_store_inherit(r->ho.store, cap, store_files(), &tune, &d->store);
+	else
+		e = rfs_store_new_tuned(cap, store_files(), kind, &tune, &d->store);
 	if (e && d->cfg.noswap)
 		snprintf(err, errlen, "noswap: %s",
 			 e == -EOPNOTSUPP ? "memfds can swap; it needs the tmpfs store"
@@ -521,19 +613,15 @@ static int model_init(struct rfs_daemon *d, const struct options *o, uint64_t ca
 		snprintf(err, errlen, "cannot make the region store: %s", strerror(-e));
 	if (e)
 		return e;
-	if (rfs_ns_new(d->store, 0755, (struct rfs_cred){getuid(), getgid()}, &d->ns) ||
-	    rfs_windows_new(d->window_max, rfs_view_changed, d, &d->win) ||
-	    rfs_holders_new(&d->holders) || rfs_handles_new(d) || !(d->inval = rfs_inval_new())) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	e = rfs_populate(d, err, errlen);
-	if (!e && rfs_control_init(d)) {
-		snprintf(err, errlen, "cannot create the control plane");
-		e = -ENOMEM;
-	}
+	/* What the config declares is made at one instant, which a live
+	 * upgrade, making it again, takes from the journal. */
+	if (!r->handed)
+		r->facts.time = rfs_now_ns();
+	rfs_ns_pin_time(r->facts.time);
+	e = model_declared(d, r, err, errlen);
+	rfs_ns_pin_time(0);
 	if (!e && o->restart)
-		e = restart_init(d, err, errlen);
+		e = restart_init(d, r, err, errlen);
 	return e;
 }
 
@@ -541,6 +629,7 @@ static void model_fini(struct rfs_daemon *d)
 {
 	rfs_ns_free(d->ns); /* flushes every view */
 	rfs_journal_free(d->journal);
+	d->journal = NULL;
 	rfs_counts_free(d->krefs);
 	rfs_counts_free(d->touched);
 	rfs_ledger_free(d->ledger);
@@ -549,8 +638,10 @@ static void model_fini(struct rfs_daemon *d)
 	rfs_handles_free(d);
 	rfs_inval_free(d->inval);
 	rfs_store_free(d->store);
-	if (d->counters)
+	if (d->counters) {
 		munmap(d->counters, sizeof(*d->counters));
+		close(d->counters_fd);
+	}
 	pthread_mutex_destroy(&d->ctl_lock);
 }
 
@@ -581,23 +672,32 @@ static int session_start(struct rfs_daemon *d, struct run *r)
 	r->signals = fuse_set_signal_handlers(d->se) == 0;
 	if (!r->signals)
 		return 1;
-	r->mounted = fuse_session_mount(d->se, r->cl.mountpoint) == 0;
+	/* Handed on, the mount is made: libfuse serves the descriptor. */
+	if (r->handed)
+		snprintf(err, sizeof(err), "/dev/fd/%d", r->ho.fuse);
+	r->mounted = fuse_session_mount(d->se, r->handed ? err : r->cl.mountpoint) == 0;
 	if (!r->mounted)
 		return 1;
-	if (rfs_mount_opts_apply(&r->mo, r->cl.mountpoint, err, sizeof(err))) {
+	d->mountpoint = r->cl.mountpoint;
+	if (!r->handed && rfs_mount_opts_apply(&r->mo, r->cl.mountpoint, err, sizeof(err))) {
 		fprintf(stderr, "regionfs: %s\n", err);
 		return 1;
 	}
 	d->pt = rfs_passthrough_new(fuse_session_fd(d->se));
 	if (r->o.io_uring && !(d->uring = rfs_uring_new(d)))
 		return 1;
-	if (rfs_wire_attach(d) || (!r->cl.foreground && rfs_log_keep_stderr()) ||
-	    fuse_daemonize(r->cl.foreground))
+	if (rfs_wire_attach(d) || (!r->cl.foreground && rfs_log_keep_stderr()))
 		return 1;
-	if (!r->cl.foreground)
+	/* Handed on, this process is the daemon already. */
+	if (!r->handed && fuse_daemonize(r->cl.foreground))
+		return 1;
+	if (r->handed)
+		rfs_log(RFS_LOG_INFO, "%s: live upgrade: regionfs %s took the mount over%s%s",
+			r->cl.mountpoint, RFS_VERSION, r->cl.foreground ? "" : "; logging to ",
+			r->cl.foreground ? "" : rfs_log_daemonized());
+	else if (!r->cl.foreground)
 		rfs_log(RFS_LOG_INFO, "serving %s; logging to %s", r->cl.mountpoint,
 			rfs_log_daemonized());
-	d->mountpoint = r->cl.mountpoint;
 	return 0;
 }
 
@@ -625,7 +725,7 @@ static void session_stop(struct rfs_daemon *d, struct run *r)
 {
 	rfs_inval_stop(d->inval); /* a no-op if it never started */
 	if (r->mounted)
-		fuse_session_unmount(d->se);
+		rfs_unmount(d);
 	rfs_uring_stop(d->uring); /* after unmount: the kernel has let go of the rings */
 	d->uring = NULL;
 	rfs_passthrough_free(d->pt);
@@ -670,6 +770,7 @@ static void run_free(struct run *r)
 	free(r->o.positional[0]);
 	free(r->o.positional[1]);
 	free(r->cl.mountpoint);
+	rfs_mount_facts_free(&r->facts);
 	rfs_mount_opts_free(&r->mo);
 	fuse_opt_free_args(&r->args);
 }
@@ -677,15 +778,31 @@ static void run_free(struct run *r)
 int main(int argc, char *argv[])
 {
 	struct run r = {.args = FUSE_ARGS_INIT(argc, argv), .ops = {.init = op_init}};
-	struct rfs_daemon d = {0};
+	struct rfs_daemon d = {.argv = argv};
 	char err[RFS_ERR_MAX] = "";
 	uint64_t cap = 0;
-	int ret = command_line(&r, &d, &cap, argv[0]);
+	int ret;
 
+	if (argc == 3 && strcmp(argv[1], "--upgrade") == 0)
+		return rfs_upgrade_command(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "--check-state") == 0)
+		return rfs_check_state(argv[2]);
+	d.exe = realpath("/proc/self/exe", NULL);
+	r.handed = rfs_handover_take(&r.ho);
+	if (r.handed && take_handover(&d, &r)) {
+		ret = 1;
+		goto out_args;
+	}
+	ret = command_line(&r, &d, &cap, argv[0]);
 	if (ret >= 0)
 		goto out_args;
+	if (r.handed && !r.o.restart) {
+		fprintf(stderr, "regionfs: live upgrade of a mount without -o restart\n");
+		ret = 1;
+		goto out_args;
+	}
 	block_reload_signals(); /* before any thread: they inherit the mask */
-	ret = model_init(&d, &r.o, cap, r.mo.atime, err, sizeof(err));
+	ret = model_init(&d, &r, cap, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "regionfs: %s\n", err);
 		ret = EXIT_USAGE;
@@ -700,7 +817,9 @@ int main(int argc, char *argv[])
 out_model:
 	model_fini(&d);
 out_args:
+	rfs_journal_free(d.journal); /* taken from a handover, if model_fini did not */
 	rfs_config_free(&d.cfg);
 	run_free(&r);
+	free(d.exe);
 	return ret;
 }

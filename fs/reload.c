@@ -183,8 +183,7 @@ static void add_new(struct reload *r)
  * contents: a changed region is resized and re-owned. The size cap is
  * fixed at mount. Caller holds ctl_lock.
  */
-/* The config file's text, NUL-terminated, into *text (the caller frees it). */
-static int read_config(const char *path, char **text, char *msg, size_t msglen)
+int rfs_read_config(const char *path, char **text, char *msg, size_t msglen)
 {
 	FILE *f = fopen(path, "re");
 	size_t len = 0, room = 4096;
@@ -253,7 +252,7 @@ int rfs_reload(struct rfs_daemon *d, char *msg, size_t msglen)
 		return -ENOENT;
 	}
 	/* Parsed from the text read once: the journal keeps that text. */
-	e = read_config(d->cfg.path, &text, msg, msglen);
+	e = rfs_read_config(d->cfg.path, &text, msg, msglen);
 	if (e)
 		return e;
 	e = rfs_reload_parse(d, text, &r.next, msg, msglen);

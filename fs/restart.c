@@ -79,6 +79,59 @@ static int retouch(void *ctx, uint64_t n, uint64_t t)
 /* The driver's own records in the journal, past the namespace's (which a
  * replay of the namespace passes by). */
 #define J_CONFIG RFS_NS_JOURNAL_DRIVER /* the text of the config a reload put in force */
+#define J_MOUNT	 (J_CONFIG + 1)	       /* what a live upgrade makes the mount again from */
+
+int rfs_restart_record_mount(struct rfs_daemon *d, const struct rfs_mount_facts *f)
+{
+	struct rfs_rec *r = malloc(sizeof(*r));
+	int e;
+
+	if (!r)
+		return -ENOMEM;
+	rfs_rec_init(r, J_MOUNT, f->time);
+	rfs_rec_put_u64(r, f->generation);
+	rfs_rec_put_str(r, f->mountpoint);
+	rfs_rec_put_str(r, f->config);
+	e = r->bad ? -E2BIG : rfs_journal_append(d->journal, r);
+	free(r);
+	return e;
+}
+
+static int mount_facts(void *ctx, struct rfs_rec *r)
+{
+	struct rfs_mount_facts *f = ctx;
+	const char *mnt, *config;
+
+	if (r->type != J_MOUNT || f->mountpoint)
+		return 0;
+	f->time = r->time;
+	f->generation = (uint32_t)rfs_rec_get_u64(r);
+	mnt = rfs_rec_get_str(r);
+	config = rfs_rec_get_str(r);
+	if (r->bad || !mnt)
+		return -EPROTO;
+	f->mountpoint = strdup(mnt);
+	f->config = config ? strdup(config) : NULL;
+	return f->mountpoint && (!config || f->config) ? 0 : -ENOMEM;
+}
+
+int rfs_restart_mount_facts(struct rfs_journal *j, struct rfs_mount_facts *f)
+{
+	int e;
+
+	memset(f, 0, sizeof(*f));
+	e = rfs_journal_replay(j, mount_facts, f);
+	if (!e && !f->mountpoint)
+		e = -ENODATA;
+	return e;
+}
+
+void rfs_mount_facts_free(struct rfs_mount_facts *f)
+{
+	free(f->mountpoint);
+	free(f->config);
+	memset(f, 0, sizeof(*f));
+}
 
 void rfs_restart_config(struct rfs_daemon *d, const char *text)
 {
@@ -249,6 +302,12 @@ void rfs_restart_stats(struct rfs_daemon *d, struct rfs_text *t)
 	if (atomic_load(&r->restarts))
 		rfs_text_printf(t, " (the last in %.1f ms)",
 				(double)atomic_load(&r->restart_ns) / 1e6);
+	if (atomic_load(&r->upgrades) || atomic_load(&r->upgrades_refused))
+		rfs_text_printf(t, ", %llu live upgrades",
+				(unsigned long long)atomic_load(&r->upgrades));
+	if (atomic_load(&r->upgrades_refused))
+		rfs_text_printf(t, " (last upgrade refused: %.*s)", (int)sizeof(r->refused),
+				r->refused);
 	rfs_text_printf(t, "\n");
 }
 
@@ -257,6 +316,9 @@ void rfs_restart_metrics(struct rfs_daemon *d, struct rfs_text *t)
 	struct rfs_restart *r = d->restart;
 
 	rfs_text_printf(t,
+			"# HELP regionfs_info The regionfs build serving the mount.\n"
+			"# TYPE regionfs_info gauge\n"
+			"regionfs_info{version=\"%s\"} 1\n"
 			"# HELP regionfs_server_pid The process serving requests (under -o "
 			"restart, a supervisor's child).\n"
 			"# TYPE regionfs_server_pid gauge\n"
@@ -269,8 +331,25 @@ void rfs_restart_metrics(struct rfs_daemon *d, struct rfs_text *t)
 			"process's death (1) or not (0).\n"
 			"# TYPE regionfs_restart_protected gauge\n"
 			"regionfs_restart_protected %d\n",
-			(int)getpid(), r ? (unsigned long long)atomic_load(&r->restarts) : 0ULL,
+			RFS_VERSION, (int)getpid(),
+			r ? (unsigned long long)atomic_load(&r->restarts) : 0ULL,
 			r && !rfs_journal_broken(d->journal));
+	if (r)
+		rfs_text_printf(t,
+				"# HELP regionfs_supervisor_pid The process keeping the mount (-o "
+				"restart), which --upgrade signals.\n"
+				"# TYPE regionfs_supervisor_pid gauge\n"
+				"regionfs_supervisor_pid %d\n"
+				"# HELP regionfs_upgrades_total Live upgrades made (regionfs "
+				"--upgrade).\n"
+				"# TYPE regionfs_upgrades_total counter\n"
+				"regionfs_upgrades_total %llu\n"
+				"# HELP regionfs_upgrades_refused_total Live upgrades refused, "
+				"nothing changed (stats says why).\n"
+				"# TYPE regionfs_upgrades_refused_total counter\n"
+				"regionfs_upgrades_refused_total %llu\n",
+				(int)getppid(), (unsigned long long)atomic_load(&r->upgrades),
+				(unsigned long long)atomic_load(&r->upgrades_refused));
 	if (r && atomic_load(&r->restarts))
 		rfs_text_printf(t,
 				"# HELP regionfs_last_restart_seconds From the last serving "

@@ -18,6 +18,7 @@
 #define REGIONFS_RESTART_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "fs/fs.h"
 
@@ -36,6 +37,19 @@ void rfs_restart_lost(struct rfs_daemon *d, const char *why);
 /* A reload put the config text in force: kept for a successor, which takes
  * the last one (else the journal says why it cannot). */
 void rfs_restart_config(struct rfs_daemon *d, const char *text);
+
+/* What a live upgrade makes the mount's state before serving again from
+ * (fs/upgrade.h): the journal's first driver record. */
+struct rfs_mount_facts {
+	int64_t time;	     /* the instant the config's declarations were made */
+	uint32_t generation; /* of every node (fs.h) */
+	char *mountpoint;
+	char *config; /* the config text the mount started with; NULL: none */
+};
+int rfs_restart_record_mount(struct rfs_daemon *d, const struct rfs_mount_facts *f);
+/* 0, -ENODATA if the journal has none, or another -errno. */
+int rfs_restart_mount_facts(struct rfs_journal *j, struct rfs_mount_facts *f);
+void rfs_mount_facts_free(struct rfs_mount_facts *f);
 
 struct rfs_text;
 /* The stats' last line: is the mount kept if the serving process dies? */

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "fs/log.h"
+#include "fs/upgrade.h"
+#include "lib/memfd.h"
 #include "lib/clock.h"
 
 /* This many serving processes in a row died before answering anything: a
@@ -27,15 +29,11 @@ void rfs_restart_replied(struct rfs_restart *r)
 	atomic_store(&r->replied, atomic_load(&r->generation));
 }
 
-int rfs_restart_new(struct rfs_daemon *d)
+int rfs_restart_new(struct rfs_daemon *d, int fd)
 {
-	void *p = mmap(NULL, sizeof(struct rfs_restart), PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return -errno;
-	d->restart = p;
-	return 0;
+	d->restart_fd = fd;
+	d->restart = rfs_memfd_map("regionfs-restart", sizeof(struct rfs_restart), &d->restart_fd);
+	return d->restart ? 0 : -errno;
 }
 
 /* The signals the supervisor takes itself: blocked, then waited for. */
@@ -47,15 +45,18 @@ static void supervisor_signals(sigset_t *set)
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGUSR2);
 }
 
 /* In a new child: the mask main set (SIGHUP and SIGUSR1 blocked, for the
- * reload thread), the rest as before the supervisor took them. */
+ * reload thread), the rest as before the supervisor took them, but SIGUSR2,
+ * the supervisor's, which a serving process ignores. */
 static void child_signals(const sigset_t *taken)
 {
 	sigset_t set = *taken;
 
 	sigdelset(&set, SIGHUP);
+	sigdelset(&set, SIGUSR2);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
@@ -99,7 +100,11 @@ int rfs_supervise(struct rfs_daemon *d)
 			sig = sigwaitinfo(&set, &info);
 			if (sig == SIGCHLD && waitpid(pid, &status, WNOHANG) == pid)
 				break;
-			if (sig > 0 && sig != SIGCHLD)
+			/* Returns if refused (pid serves on) or if the exec failed
+			 * after pid was killed: then another is started. */
+			if (sig == SIGUSR2 && rfs_upgrade(d, pid, &status))
+				break;
+			if (sig > 0 && sig != SIGCHLD && sig != SIGUSR2)
 				kill(pid, sig); /* the server stops, or reloads */
 		}
 		if (!WIFSIGNALED(status)) {
@@ -123,6 +128,6 @@ int rfs_supervise(struct rfs_daemon *d)
 			pid, why(status, buf, sizeof(buf)));
 	}
 	/* The mount cannot be served: take it away rather than leave it hung. */
-	fuse_session_unmount(d->se);
+	rfs_unmount(d);
 	exit(1);
 }

@@ -9,6 +9,7 @@
  *
  * The supervisor runs no request, no reload and no command: it waits for
  * its child and passes it the signals it gets (SIGTERM, SIGINT and SIGHUP).
+ * SIGUSR2 is its own: a live upgrade (fs/upgrade.h).
  * A child that exits, by unmount or error, ends it with the same status.
  */
 #ifndef REGIONFS_SUPERVISE_H
@@ -29,13 +30,18 @@ struct rfs_restart {
 	 * its successors hand it to libfuse again. init_len is set last. */
 	unsigned char init[512];
 	_Atomic uint32_t init_len;
+	/* Live upgrades (fs/upgrade.h): made, and refused, with the last
+	 * refusal's reason (written before upgrades_refused moves). */
+	_Atomic uint64_t upgrades, upgrades_refused;
+	char refused[256];
 };
 
 /* This serving process answered a request: it is not dying at start. */
 void rfs_restart_replied(struct rfs_restart *r);
 
-/* Make the shared state: 0 or -errno. */
-int rfs_restart_new(struct rfs_daemon *d);
+/* Make the shared state, or map the one a live upgrade handed on (fd >= 0):
+ * 0 or -errno. */
+int rfs_restart_new(struct rfs_daemon *d, int fd);
 
 /*
  * Become the supervisor: returns 0 in each serving process (whose

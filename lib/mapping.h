@@ -76,6 +76,9 @@ int rfs_region_new(struct rfs_store *store, struct rfs_mapping **out);
 int rfs_region_adopt(struct rfs_store *store, uint64_t id, struct rfs_mapping **out);
 /* The number of a region's file in its store; 0 for a view. */
 uint64_t rfs_region_file(const struct rfs_mapping *m);
+/* Its file was made by an earlier process, which left its bytes and size
+ * (a restart's adoption, a live upgrade's inheritance): not to be sized again. */
+bool rfs_region_kept(const struct rfs_mapping *m);
 /* The store a region's bytes are in (held by it); NULL for a view. */
 struct rfs_store *rfs_region_store(const struct rfs_mapping *m);
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -25,4 +26,28 @@ int rfs_memfd_dup(int fd)
 	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 
 	return copy < 0 ? -errno : copy;
+}
+
+void *rfs_memfd_map(const char *name, size_t size, int *fd)
+{
+	static const char zero;
+	bool made = *fd < 0;
+	void *p;
+
+	if (made && (*fd = rfs_memfd_new(name, size, &zero, 1)) < 0) {
+		errno = -*fd;
+		*fd = -1;
+		return NULL;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (p != MAP_FAILED)
+		return p;
+	if (made) {
+		int e = errno;
+
+		close(*fd);
+		*fd = -1;
+		errno = e;
+	}
+	return NULL;
 }

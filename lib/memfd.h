@@ -14,5 +14,9 @@
 int rfs_memfd_new(const char *name, uint64_t size, const void *header, size_t len);
 /* A close-on-exec copy of fd, for a table taking over one handed to it. */
 int rfs_memfd_dup(int fd);
+/* A shared mapping of the first size bytes of memfd *fd; where *fd < 0, a
+ * new zeroed memfd called name, its descriptor put in *fd. NULL (errno) on
+ * failure, *fd then as it was. */
+void *rfs_memfd_map(const char *name, size_t size, int *fd);
 
 #endif

@@ -368,6 +368,10 @@ struct rfs_journal;
 /* Record types from this one on are the driver's, in the same journal; a
  * replay passes them by. */
 #define RFS_NS_JOURNAL_DRIVER 64
+/* Every change this thread makes from now on happens at the instant t
+ * (ns and nodes made, times set), until rfs_ns_pin_time(0): a mount's
+ * declarations, made again by a live upgrade, are made as they were. */
+void rfs_ns_pin_time(int64_t t);
 /* Record every change from now on in j (NULL: none). ns must be what j's
  * records build (new, or just replayed from j). */
 void rfs_ns_set_journal(struct rfs_ns *ns, struct rfs_journal *j);

@@ -54,6 +54,12 @@ void rfs_op_end(void)
 		rfs_op_time = 0;
 }
 
+void rfs_ns_pin_time(int64_t t)
+{
+	replaying = t != 0;
+	rfs_op_time = t;
+}
+
 static struct rfs_rec *begin(struct rfs_ns *ns, enum record type);
 static void end(struct rfs_ns *ns, struct rfs_rec *r);
 

@@ -325,6 +325,11 @@ uint64_t rfs_region_file(const struct rfs_mapping *mm)
 	return rfs_mapping_kind(mm) == RFS_KIND_REGION ? to_region(mm)->file.id : 0;
 }
 
+bool rfs_region_kept(const struct rfs_mapping *mm)
+{
+	return rfs_mapping_kind(mm) == RFS_KIND_REGION && to_region(mm)->file.kept;
+}
+
 struct rfs_store *rfs_region_store(const struct rfs_mapping *mm)
 {
 	return rfs_mapping_kind(mm) == RFS_KIND_REGION ? to_region(mm)->store : NULL;

@@ -50,6 +50,7 @@ struct rfs_store {
 	enum rfs_store_atime atime; /* the same; fixed */
 	_Atomic unsigned int refs;
 	atomic_bool keep_files; /* rfs_store_keep_files */
+	atomic_bool inheriting; /* rfs_store_inherit, until rfs_store_inherited */
 	/* A budget: the store its cap is carved from (reserved there while it
 	 * lives), referenced. Changed by rfs_store_move, whose callers
 	 * serialize it with every other use of the budget (the namespace's lock). */
@@ -215,6 +216,49 @@ int rfs_store_new(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
 	return rfs_store_new_tuned(cap, max_files, want, NULL, out);
 }
 
+/* A store with nothing made yet: memfds until it gets an instance. */
+static struct rfs_store *store_alloc(uint64_t cap, uint64_t max_files,
+				     const struct rfs_store_tune *tune)
+{
+	struct rfs_store *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->kind = RFS_STORE_MEMFD;
+	s->dir = -1;
+	s->reconf = -1;
+	s->cap = cap;
+	atomic_init(&s->refs, 1);
+	s->atime = tune->atime;
+	if (tune->huge && !(s->huge = strdup(tune->huge))) {
+		free(s);
+		return NULL;
+	}
+	s->page = (uint64_t)sysconf(_SC_PAGESIZE);
+	pthread_mutex_init(&s->lock, NULL);
+	s->max_files = max_files;
+	atomic_init(&s->next_id, 1);
+	return s;
+}
+
+static void store_dealloc(struct rfs_store *s)
+{
+	pthread_mutex_destroy(&s->lock);
+	free(s->huge);
+	free(s);
+}
+
+/* s keeps its files in the tmpfs instance whose root is dir. */
+static void store_in_tmpfs(struct rfs_store *s, int dir, bool noswap)
+{
+	s->dir = dir;
+	s->kind = RFS_STORE_TMPFS;
+	s->noswap = noswap;
+	/* Where the instance cannot be resized (no CAP_SYS_ADMIN), reserve
+	 * checks against what it reports instead. */
+	s->reconf = sys_fspick(s->dir, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
+}
+
 int rfs_store_new_tuned(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
 			const struct rfs_store_tune *tune, struct rfs_store **out)
 {
@@ -225,23 +269,9 @@ int rfs_store_new_tuned(uint64_t cap, uint64_t max_files, enum rfs_store_kind wa
 		tune = &defaults;
 	if (tune->noswap && want != RFS_STORE_TMPFS)
 		return -EOPNOTSUPP;
-	s = calloc(1, sizeof(*s));
+	s = store_alloc(cap, max_files, tune);
 	if (!s)
 		return -ENOMEM;
-	s->kind = RFS_STORE_MEMFD;
-	s->dir = -1;
-	s->reconf = -1;
-	s->cap = cap;
-	atomic_init(&s->refs, 1);
-	s->atime = tune->atime;
-	if (tune->huge && !(s->huge = strdup(tune->huge))) {
-		free(s);
-		return -ENOMEM;
-	}
-	s->page = (uint64_t)sysconf(_SC_PAGESIZE);
-	pthread_mutex_init(&s->lock, NULL);
-	s->max_files = max_files;
-	atomic_init(&s->next_id, 1);
 	if (want == RFS_STORE_TMPFS) {
 		int dir = make_tmpfs(cap + s->page, max_files + 1, tune);
 
@@ -253,23 +283,45 @@ int rfs_store_new_tuned(uint64_t cap, uint64_t max_files, enum rfs_store_kind wa
 			dir = -ENOSPC;
 		}
 		if (dir >= 0) {
-			s->dir = dir;
-			s->kind = RFS_STORE_TMPFS;
-			s->noswap = tune->noswap;
+			store_in_tmpfs(s, dir, tune->noswap);
 		} else if (tune->noswap) {
 			/* Memfds would swap: better no store than a silent one. */
-			pthread_mutex_destroy(&s->lock);
-			free(s->huge);
-			free(s);
+			store_dealloc(s);
 			return dir;
 		}
 	}
-	/* Where the instance cannot be resized (no CAP_SYS_ADMIN), reserve
-	 * checks against what it reports instead. */
-	if (s->kind == RFS_STORE_TMPFS)
-		s->reconf = sys_fspick(s->dir, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
 	*out = s;
 	return 0;
+}
+
+int rfs_store_inherit(int dir, uint64_t cap, uint64_t max_files, const struct rfs_store_tune *tune,
+		      struct rfs_store **out)
+{
+	static const struct rfs_store_tune defaults;
+	struct rfs_store *s = store_alloc(cap, max_files, tune ? tune : &defaults);
+	int mine;
+
+	if (!s)
+		return -ENOMEM;
+	mine = fcntl(dir, F_DUPFD_CLOEXEC, 0);
+	if (mine < 0) {
+		store_dealloc(s);
+		return -errno;
+	}
+	store_in_tmpfs(s, mine, tune && tune->noswap);
+	atomic_store(&s->inheriting, true);
+	*out = s;
+	return 0;
+}
+
+void rfs_store_inherited(struct rfs_store *s)
+{
+	atomic_store(&s->inheriting, false);
+}
+
+int rfs_store_root(const struct rfs_store *s)
+{
+	return s->dir;
 }
 
 int rfs_store_new_budget(struct rfs_store *parent, uint64_t cap, struct rfs_store **out)
@@ -280,6 +332,10 @@ int rfs_store_new_budget(struct rfs_store *parent, uint64_t cap, struct rfs_stor
 
 	if (cap == 0)
 		return -EINVAL;
+	/* An inherited budget's instance is not handed on: a new one would
+	 * be empty where the old one held regions. */
+	if (atomic_load(&parent->inheriting))
+		return -EOPNOTSUPP;
 	err = rfs_store_reserve(parent, (int64_t)cap);
 	if (err)
 		return err;
@@ -313,9 +369,7 @@ void rfs_store_free(struct rfs_store *s)
 		rfs_store_reserve(s->parent, -(int64_t)s->cap);
 		rfs_store_free(s->parent);
 	}
-	pthread_mutex_destroy(&s->lock);
-	free(s->huge);
-	free(s);
+	store_dealloc(s);
 }
 
 /* Bytes the regions use now; called with s->lock held. */
@@ -431,6 +485,7 @@ int rfs_store_create(struct rfs_store *s, struct rfs_store_file *f)
 
 	f->id = atomic_fetch_add(&s->next_id, 1);
 	f->fd = -1;
+	f->kept = false;
 	if (s->kind == RFS_STORE_MEMFD) {
 		if (atomic_fetch_add(&s->files, 1) >= s->max_files) {
 			atomic_fetch_sub(&s->files, 1);
@@ -450,6 +505,10 @@ int rfs_store_create(struct rfs_store *s, struct rfs_store_file *f)
 		fd = openat(s->dir, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd >= 0 || errno != EEXIST)
 			break;
+		if (atomic_load(&s->inheriting)) {
+			f->kept = true; /* the earlier program's file, as it left it */
+			return 0;
+		}
 		f->id = atomic_fetch_add(&s->next_id, 1);
 	}
 	if (fd < 0)
@@ -473,6 +532,7 @@ int rfs_store_adopt(struct rfs_store *s, uint64_t id, struct rfs_store_file *f)
 	rfs_store_skip_ids(s, id); /* new files are numbered past every adopted one */
 	f->id = id;
 	f->fd = -1;
+	f->kept = true;
 	return 0;
 }
 

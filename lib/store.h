@@ -58,6 +58,19 @@ struct rfs_store_tune {
 int rfs_store_new_tuned(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
 			const struct rfs_store_tune *tune, struct rfs_store **out);
 /*
+ * A live upgrade: the store an earlier program made (rfs_store_new_tuned,
+ * as cap, max_files and tune say) over the tmpfs instance whose root is dir
+ * (a descriptor it handed on; duplicated). Until rfs_store_inherited, files
+ * made are numbered as the earlier program numbered them, and one it left
+ * under a number is taken as it is (f->kept) rather than skipped.
+ */
+int rfs_store_inherit(int dir, uint64_t cap, uint64_t max_files, const struct rfs_store_tune *tune,
+		      struct rfs_store **out);
+void rfs_store_inherited(struct rfs_store *s);
+/* The tmpfs instance's root, to hand on; -1 for memfds. */
+int rfs_store_root(const struct rfs_store *s);
+
+/*
  * A budget: a store of cap bytes made as parent was (kind and tune), for a
  * part of the namespace. Its cap is carved from parent, reserved there
  * (rfs_store_reserve) for as long as it lives, so budgets nest and together
@@ -96,6 +109,7 @@ bool rfs_store_noswap(const struct rfs_store *s);
 struct rfs_store_file {
 	uint64_t id;
 	int fd;
+	bool kept; /* made by an earlier process, its bytes kept (adopted, inherited) */
 };
 
 /* Make a new empty file. -ENOSPC when the store has no file left. */

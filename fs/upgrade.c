@@ -1,0 +1,384 @@
+/* Live upgrade (upgrade.h): check, hand on, exec; and the command that asks for it. */
+#include "fs/upgrade.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fs/log.h"
+#include "fs/supervise.h"
+#include "lib/clock.h"
+#include "lib/counts.h"
+#include "lib/journal.h"
+#include "lib/slots.h"
+#include "lib/store.h"
+
+#define HANDOVER_ENV "REGIONFS_HANDOVER"
+#define HANDED	     8 /* descriptors in a handover */
+
+/* The installed binary has this long to answer --check-state. */
+#define CHECK_MS 10000
+
+bool rfs_handover_take(struct rfs_handover *h)
+{
+	const char *v = getenv(HANDOVER_ENV);
+	int *fds[HANDED] = {&h->fuse,  &h->store,   &h->journal, &h->slots,
+			    &h->krefs, &h->touched, &h->page,	 &h->counters};
+	unsigned int format;
+	int n = 0;
+
+	if (!v)
+		return false;
+	if (sscanf(v, "%u %d %d %d %d %d %d %d %d%n", &format, fds[0], fds[1], fds[2], fds[3],
+		   fds[4], fds[5], fds[6], fds[7], &n) != 1 + HANDED ||
+	    v[n] || format != RFS_STATE_FORMAT) {
+		fprintf(stderr,
+			"regionfs: %s=%s: not a handover this build takes (state format %d)\n",
+			HANDOVER_ENV, v, RFS_STATE_FORMAT);
+		exit(1);
+	}
+	for (int i = 0; i < HANDED; i++)
+		if (fcntl(*fds[i], F_SETFD, FD_CLOEXEC)) {
+			fprintf(stderr, "regionfs: handover: descriptor %d: %s\n", *fds[i],
+				strerror(errno));
+			exit(1);
+		}
+	unsetenv(HANDOVER_ENV);
+	return true;
+}
+
+/* Refused, nothing changed: the reason for the log and for stats. */
+static bool refuse(struct rfs_daemon *d, const char *fmt, ...)
+{
+	struct rfs_restart *r = d->restart;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->refused, sizeof(r->refused), fmt, ap);
+	va_end(ap);
+	atomic_fetch_add(&r->upgrades_refused, 1);
+	rfs_log(RFS_LOG_ERR, "%s: live upgrade refused, nothing changed: %s", d->mountpoint,
+		r->refused);
+	return false;
+}
+
+/* Run the installed binary's --check-state: 0 if it reads our state; its
+ * words (or why it did not run) in out. */
+static int check_state(struct rfs_daemon *d, char *out, size_t outlen)
+{
+	char format[16];
+	int pipefd[2], status = 0;
+	size_t len = 0;
+	int64_t deadline = rfs_now_ns() + (int64_t)CHECK_MS * 1000000;
+	pid_t child;
+
+	out[0] = '\0';
+	snprintf(format, sizeof(format), "%d", RFS_STATE_FORMAT);
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -errno;
+	child = fork();
+	if (child == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		dup2(pipefd[1], STDOUT_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
+		execl(d->exe, d->exe, "--check-state", format, (char *)NULL);
+		dprintf(STDERR_FILENO, "cannot run %s: %s", d->exe, strerror(errno));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	if (child < 0) {
+		close(pipefd[0]);
+		snprintf(out, outlen, "cannot start %s: %s", d->exe, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
+		int64_t left = (deadline - rfs_now_ns()) / 1000000;
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+			kill(child, SIGKILL);
+			snprintf(out, outlen, "%s --check-state gave no answer in %d s", d->exe,
+				 CHECK_MS / 1000);
+			len = strlen(out);
+			break;
+		}
+		n = read(pipefd[0], out + len, outlen - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len + 1 >= outlen)
+			break;
+	}
+	out[len] = '\0';
+	while (len && out[len - 1] == '\n')
+		out[--len] = '\0';
+	close(pipefd[0]);
+	waitpid(child, &status, 0);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* What makes the state unfit to hand on; NULL if fit. */
+static const char *unfit(struct rfs_daemon *d, char *buf, size_t len)
+{
+	const char *broken = rfs_journal_broken(d->journal);
+
+	if (!d->exe)
+		return "the path of the binary is unknown";
+	if (broken) {
+		snprintf(buf, len, "restart protection is lost (%s)", broken);
+		return buf;
+	}
+	if (rfs_store_root(d->store) < 0)
+		return "regions are memfds, which are not handed on";
+	for (size_t i = 0; i < d->cfg.n_dirs; i++)
+		if (d->cfg.dirs[i].has_size) {
+			snprintf(buf, len,
+				 "the config gives directory %s a budget (size=), whose tmpfs "
+				 "instance is not handed on",
+				 d->cfg.dirs[i].name);
+			return buf;
+		}
+	return NULL;
+}
+
+static void close_on_exec(const int *fds, int on)
+{
+	for (int i = 0; i < HANDED; i++)
+		fcntl(fds[i], F_SETFD, on ? FD_CLOEXEC : 0);
+}
+
+bool rfs_upgrade(struct rfs_daemon *d, pid_t pid, int *status)
+{
+	struct rfs_restart *r = d->restart;
+	char why[sizeof(r->refused)], said[200], env[160];
+	const char *no = unfit(d, why, sizeof(why));
+	int fds[HANDED] = {
+		fuse_session_fd(d->se),
+		rfs_store_root(d->store),
+		rfs_journal_fd(d->journal),
+		rfs_slots_fd(d->handles),
+		rfs_counts_fd(d->krefs),
+		rfs_counts_fd(d->touched),
+		d->restart_fd,
+		d->counters_fd,
+	};
+
+	if (no)
+		return refuse(d, "%s", no);
+	if (check_state(d, said, sizeof(said)))
+		return refuse(d, "%s", said[0] ? said : "the installed binary refused the state");
+	snprintf(env, sizeof(env), "%d %d %d %d %d %d %d %d %d", RFS_STATE_FORMAT, fds[0], fds[1],
+		 fds[2], fds[3], fds[4], fds[5], fds[6], fds[7]);
+	rfs_log(RFS_LOG_INFO, "%s: live upgrade to %s (%s): stopping serving process %d",
+		d->mountpoint, d->exe, said, pid);
+	/* From here on as a restart: the kernel keeps what pid had read. */
+	atomic_store(&r->died_ns, rfs_now_ns());
+	kill(pid, SIGKILL);
+	waitpid(pid, status, 0);
+	close_on_exec(fds, 0);
+	rfs_log_hand_on();
+	if (setenv(HANDOVER_ENV, env, 1) == 0)
+		execv(d->exe, d->argv);
+	snprintf(why, sizeof(why), "cannot run %s: %s", d->exe, strerror(errno));
+	unsetenv(HANDOVER_ENV);
+	close_on_exec(fds, 1);
+	refuse(d, "%s; this binary serves on", why);
+	return true;
+}
+
+int rfs_check_state(const char *format)
+{
+	char *end;
+	long f = strtol(format, &end, 10);
+
+	if (*format && !*end && f == RFS_STATE_FORMAT) {
+		printf("regionfs %s reads state format %d\n", RFS_VERSION, RFS_STATE_FORMAT);
+		return 0;
+	}
+	printf("regionfs %s reads state format %d, not %s: unmount and mount again to change "
+	       "to it\n",
+	       RFS_VERSION, RFS_STATE_FORMAT, format);
+	return 1;
+}
+
+void rfs_unmount(struct rfs_daemon *d)
+{
+	struct pollfd p = {.fd = fuse_session_fd(d->se)};
+	pid_t child;
+
+	if (!d->inherited) {
+		fuse_session_unmount(d->se);
+		return;
+	}
+	/* Mounted by the program that handed it on: as libfuse would. */
+	if (poll(&p, 1, 0) == 1 && p.revents & POLLERR)
+		return; /* unmounted already */
+	if (umount2(d->mountpoint, MNT_DETACH) == 0 || errno != EPERM)
+		return;
+	child = fork();
+	if (child == 0) {
+		execlp("fusermount3", "fusermount3", "-u", "-q", "-z", "--", d->mountpoint,
+		       (char *)NULL);
+		_exit(127);
+	}
+	if (child > 0)
+		waitpid(child, NULL, 0);
+}
+
+/* What --upgrade reads of a mount's metrics. */
+struct facts {
+	long supervisor, server;
+	unsigned long long upgrades, refused;
+	char version[64];
+};
+
+/* The text of the mount's control file name, NUL-terminated, into *text
+ * (the caller frees it); 0 or -errno. */
+static int read_control(const char *mnt, const char *name, char **text)
+{
+	char path[4096];
+	size_t got = 0, room = 1 << 16;
+	char *buf = malloc(room);
+	ssize_t n = 0;
+	int fd, e = 0;
+
+	snprintf(path, sizeof(path), "%s/.regionfs/%s", mnt, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || !buf) {
+		e = fd < 0 ? -errno : -ENOMEM;
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return e;
+	}
+	for (;;) {
+		if (got + 1 == room) {
+			char *more = realloc(buf, room * 2);
+
+			if (!more) {
+				e = -ENOMEM;
+				break;
+			}
+			buf = more;
+			room *= 2;
+		}
+		n = read(fd, buf + got, room - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (n < 0)
+		e = -errno;
+	close(fd);
+	buf[got] = '\0';
+	if (e)
+		free(buf);
+	else
+		*text = buf;
+	return e;
+}
+
+static int read_facts(const char *mnt, struct facts *f)
+{
+	char *text, *save = NULL;
+	int e = read_control(mnt, "metrics", &text);
+
+	memset(f, 0, sizeof(*f));
+	if (e)
+		return e;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		sscanf(line, "regionfs_supervisor_pid %ld", &f->supervisor);
+		sscanf(line, "regionfs_server_pid %ld", &f->server);
+		sscanf(line, "regionfs_upgrades_total %llu", &f->upgrades);
+		sscanf(line, "regionfs_upgrades_refused_total %llu", &f->refused);
+		sscanf(line, "regionfs_info{version=\"%63[^\"]\"}", f->version);
+	}
+	free(text);
+	return 0;
+}
+
+/* Why the last upgrade was refused, as stats says it. */
+static void refusal(const char *mnt, char *why, size_t len)
+{
+	const char *key = "last upgrade refused: ";
+	char *text, *p;
+
+	snprintf(why, len, "see the log");
+	if (read_control(mnt, "stats", &text))
+		return;
+	p = strstr(text, key);
+	if (p) {
+		p += strlen(key);
+		snprintf(why, len, "%.*s", (int)strcspn(p, "\n"), p);
+		if (strlen(why) > 1 && why[strlen(why) - 1] == ')')
+			why[strlen(why) - 1] = '\0'; /* the line's closing parenthesis */
+	}
+	free(text);
+}
+
+int rfs_upgrade_command(const char *mnt)
+{
+	struct facts was, now;
+	char why[512];
+	int e = read_facts(mnt, &was);
+
+	if (e) {
+		fprintf(stderr,
+			"regionfs: --upgrade %s: cannot read %s/.regionfs/metrics: %s (is it "
+			"a regionfs mount?)\n",
+			mnt, mnt, strerror(-e));
+		return 1;
+	}
+	if (was.supervisor <= 0) {
+		fprintf(stderr,
+			"regionfs: --upgrade %s: mounted without -o restart: nothing keeps the "
+			"mount "
+			"while its server is replaced (unmount, and mount with -o restart)\n",
+			mnt);
+		return 1;
+	}
+	if (kill((pid_t)was.supervisor, SIGUSR2)) {
+		fprintf(stderr,
+			"regionfs: --upgrade %s: cannot signal the supervisor (pid %ld): %s\n", mnt,
+			was.supervisor, strerror(errno));
+		return 1;
+	}
+	for (int i = 0; i < 1200; i++) {
+		struct timespec pause = {0, 50 * 1000 * 1000};
+
+		nanosleep(&pause, NULL);
+		if (read_facts(mnt, &now))
+			continue;
+		if (now.upgrades > was.upgrades) {
+			printf("regionfs: %s: upgraded from regionfs %s to regionfs %s (serving "
+			       "process %ld, then %ld)\n",
+			       mnt, was.version, now.version, was.server, now.server);
+			return 0;
+		}
+		if (now.refused > was.refused) {
+			refusal(mnt, why, sizeof(why));
+			fprintf(stderr, "regionfs: --upgrade %s: refused, nothing changed: %s\n",
+				mnt, why);
+			return 1;
+		}
+	}
+	fprintf(stderr,
+		"regionfs: --upgrade %s: no answer from supervisor %ld in 60 s (see the log)\n",
+		mnt, was.supervisor);
+	return 1;
+}

@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Live upgrade (-o restart): `regionfs --upgrade MOUNTPOINT` hands the mount
+# to the binary installed now, which serves on with no client error. The
+# daemon runs from a copy "installed" in the work directory; an upgrade
+# installs another build there as a package would (a new file renamed over
+# the old), here REGIONFS_NEXT, this source built with another version.
+#
+#   1. Refused, nothing changed, with why: a mount without -o restart; an
+#      installed binary that reads another state format; none installed;
+#      a config giving a directory a budget.
+#   2. What survives: the tree identical (names, numbers, modes, owners,
+#      times, links, xattrs, ACLs, flags, bytes); a region held open and
+#      mapped works on; metrics and stats name the new version.
+#   3. Under load (RFS_UPGRADE_SECONDS, default 30): upgrades back and forth
+#      between the two builds while restart_load.sh's clients run: no
+#      client error, every byte and name verified.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fio_lib.sh"
+. "$(dirname "$0")/restart_load.sh"
+
+if [[ " ${RFS_MOUNT_OPTS:-} " == *" io_uring "* ]]; then
+	skip "-o restart with -o io_uring is refused (t_restart checks why)"
+fi
+command -v setfacl >/dev/null || skip "setfacl not installed (scripts/deps.sh test)"
+NEXT=${REGIONFS_NEXT:-$RFS_ROOT/build-next/regionfs}
+[[ -x "$NEXT" ]] || fail "$NEXT not built (make integration builds it)"
+W=$RFS_WORK
+v_now=$("$REGIONFS" --version | awk 'NR == 1 { print $2 }')
+v_next=$("$NEXT" --version | awk 'NR == 1 { print $2 }')
+[[ "$v_now" != "$v_next" ]] || fail "$NEXT has the same version as $REGIONFS ($v_now)"
+
+mkdir "$W/bin"
+install_bin() { cp "$1" "$W/bin/.new" && mv -f "$W/bin/.new" "$W/bin/regionfs"; }
+metric() { awk -v m="$1" '$1 == m { print $2 }' "$MNT/.regionfs/metrics"; }
+version() { sed -n 's/^regionfs_info{version="\(.*\)"} 1$/\1/p' "$MNT/.regionfs/metrics"; }
+
+# upgrade_refused WHY: --upgrade fails, says WHY, and nothing changed.
+upgrade_refused() {
+	local pid before
+	pid=$(metric regionfs_server_pid)
+	before=$(snapshot)
+	if "$REGIONFS" --upgrade "$MNT" >"$W/up.out" 2>&1; then
+		fail "--upgrade succeeded: $(cat "$W/up.out")"
+	fi
+	grep -q "refused, nothing changed: .*$1" "$W/up.out" || fail "--upgrade said: $(cat "$W/up.out")"
+	grep -q "(last upgrade refused: .*$1.*)$" "$MNT/.regionfs/stats" ||
+		fail "stats: $(tail -n 1 "$MNT/.regionfs/stats")"
+	assert_eq "$pid" "$(metric regionfs_server_pid)" "the serving process after a refusal"
+	assert_eq "$v_now" "$(version)" "the version after a refusal"
+	[[ "$before" == "$(snapshot)" ]] || fail "the tree changed with a refused upgrade"
+}
+
+# --- 1. refused, nothing changed -----------------------------------------------
+
+rfs_mount -o size=64M
+"$REGIONFS" --upgrade "$MNT" >"$W/up.out" 2>&1 && fail "--upgrade of a mount without -o restart"
+grep -q "mounted without -o restart" "$W/up.out" || fail "--upgrade said: $(cat "$W/up.out")"
+rfs_unmount
+"$REGIONFS" --upgrade "$W/bin" >"$W/up.out" 2>&1 && fail "--upgrade of a directory that is no mount"
+grep -q "is it a regionfs mount" "$W/up.out" || fail "--upgrade said: $(cat "$W/up.out")"
+ok "--upgrade of a mount without -o restart, and of no mount: refused, with why"
+
+install_bin "$REGIONFS"
+REGIONFS=$W/bin/regionfs rfs_mount -o restart,size=64M
+head -c 1M /dev/urandom >"$W/data"
+cp "$W/data" "$MNT/kept"
+# What a build that reads another state format answers.
+printf '#!/bin/sh\necho "regionfs 9.9 reads state format 999, not $2: unmount and mount again"\nexit 1\n' \
+	>"$W/other"
+chmod +x "$W/other"
+install_bin "$W/other"
+upgrade_refused "regionfs 9.9 reads state format 999, not [0-9]*"
+rm "$W/bin/regionfs"
+upgrade_refused "cannot run $W/bin/regionfs: No such file or directory"
+cmp "$W/data" "$MNT/kept" || fail "bytes after refused upgrades"
+assert_eq 2 "$(metric regionfs_upgrades_refused_total)" "regionfs_upgrades_refused_total"
+rfs_unmount
+ok "an installed binary of another state format, and none installed: refused, the same process serving the same tree"
+
+printf '[dir:budgeted]\nsize = 16M\n' >"$W/budget.ini"
+install_bin "$REGIONFS"
+REGIONFS=$W/bin/regionfs rfs_mount -o restart,size=64M -c "$W/budget.ini"
+install_bin "$NEXT"
+upgrade_refused "the config gives directory budgeted a budget"
+rfs_unmount
+ok "a config budget (its own tmpfs instance, not handed on): refused, with why"
+
+# --- 2. what survives ----------------------------------------------------------
+
+install_bin "$REGIONFS"
+printf '[region:declared]\nsize = 1M\nmode = 0640\n[region:ipc/ring]\nsize = 64K\n' >"$W/decl.ini"
+REGIONFS=$W/bin/regionfs rfs_mount -o restart,size=256M -c "$W/decl.ini"
+mkdir -p "$MNT/dir with spaces/sub"
+cp "$W/data" "$MNT/dir with spaces/region"
+ln "$MNT/dir with spaces/region" "$MNT/dir with spaces/sub/hard link"
+ln -s "../region" "$MNT/dir with spaces/sub/symlink"
+printf 'written into a declared region' | dd of="$MNT/declared" conv=notrunc status=none
+truncate -s 3M "$MNT/declared" # grown past its declared size: kept so
+chmod 0600 "$MNT/ipc/ring"
+echo small >"$MNT/small"
+chown 65534:65534 "$MNT/small"
+touch -d "2001-02-03 04:05:06.789" "$MNT/small"
+setfattr -n user.colour -v blue "$MNT/dir with spaces/region"
+setfacl -d -m u:65534:rwx "$MNT/dir with spaces"
+echo inherits >"$MNT/dir with spaces/acl file"
+chattr +i "$MNT/small"
+ok "a tree: declared regions written and grown, directories, a region and its hard link, a symlink, modes, owners, times, xattrs, a default ACL, chattr +i"
+
+python3 - "$MNT" "$W" <<'EOF' &
+import mmap, os, sys, time
+M, W = sys.argv[1], sys.argv[2]
+fd = os.open(M + "/held", os.O_RDWR | os.O_CREAT, 0o600)
+os.ftruncate(fd, 4 << 20)
+m = mmap.mmap(fd, 4 << 20)
+m[0:5] = b"first"
+m.flush()
+open(W + "/holding", "w").close()
+while not os.path.exists(W + "/upgraded"):
+    time.sleep(0.02)
+assert m[0:5] == b"first", m[0:5]
+os.pwrite(fd, b"after", 4096)
+assert m[4096:4101] == b"after"
+m[8192:8197] = b"store"
+assert os.pread(fd, 5, 8192) == b"store"
+m.close()
+os.close(fd)
+open(W + "/held-ok", "w").close()
+EOF
+holder=$!
+wait_until 10 test -e "$W/holding" || fail "holder did not start"
+before=$(snapshot)
+old=$(metric regionfs_server_pid)
+install_bin "$NEXT"
+"$W/bin/regionfs" --upgrade "$MNT" >"$W/up.out" 2>&1 || fail "--upgrade: $(cat "$W/up.out")"
+grep -q "upgraded from regionfs $v_now to regionfs $v_next (serving process $old, then [0-9]*)" \
+	"$W/up.out" || fail "--upgrade said: $(cat "$W/up.out")"
+after=$(snapshot)
+[[ "$before" == "$after" ]] || {
+	diff <(echo "$before") <(echo "$after") | head -20 >&2
+	fail "the tree differs after the upgrade"
+}
+ok "after --upgrade to $v_next: the same tree, byte for byte ($(echo "$before" | wc -l) lines of ls, stat, md5sum, getfattr, getfacl, lsattr)"
+
+touch "$W/upgraded"
+wait "$holder" || fail "the holder failed across the upgrade"
+[[ -e "$W/held-ok" ]] || fail "the holder did not finish"
+ok "a region held open and mapped: pread, pwrite and mapped stores across the upgrade"
+
+assert_eq "$v_next" "$(version)" "regionfs_info's version"
+assert_eq "$RFS_PID" "$(metric regionfs_supervisor_pid)" "the supervisor keeps its pid"
+assert_eq 1 "$(metric regionfs_upgrades_total)" "regionfs_upgrades_total"
+grep -q "^# restart: on: supervisor $RFS_PID keeps the mount, serving process [0-9]*, 1 restarts (the last in [0-9.]* ms), 1 live upgrades$" \
+	"$MNT/.regionfs/stats" || fail "stats: $(tail -n 1 "$MNT/.regionfs/stats")"
+grep -q "live upgrade: regionfs $v_next took the mount over" "$RFS_LOG" ||
+	fail "the log does not say the upgrade happened"
+mkdir "$MNT/new dir"
+echo new >"$MNT/new dir/file"
+rm -r "$MNT/dir with spaces"
+[[ "$(cat "$MNT/new dir/file")" == new && ! -e "$MNT/dir with spaces" ]] ||
+	fail "changes after the upgrade"
+rfs_unmount
+ok "metrics and stats show $v_next, the same supervisor pid, 1 live upgrade; the log says it; the mount serves changes and unmounts cleanly"
+
+# --- 3. under load ---------------------------------------------------------------
+
+seconds=${RFS_UPGRADE_SECONDS:-30}
+install_bin "$REGIONFS"
+load_config "$W/load.ini"
+REGIONFS=$W/bin/regionfs rfs_mount -o restart,size=512M -c "$W/load.ini"
+load_start
+ups=0
+end=$((SECONDS + seconds))
+while ((SECONDS < end)); do
+	sleep "0.$((RANDOM % 500 + 300))"
+	if ((ups % 2 == 0)); then
+		install_bin "$NEXT"
+		want=$v_next
+	else
+		install_bin "$REGIONFS"
+		want=$v_now
+	fi
+	"$W/bin/regionfs" --upgrade "$MNT" >"$W/up.out" 2>&1 ||
+		fail "upgrade $((ups + 1)) under load: $(cat "$W/up.out")"
+	ups=$((ups + 1))
+	assert_eq "$want" "$(version)" "the version after upgrade $ups"
+done
+load_finish "while the mount was upgraded $ups times"
+assert_eq "$ups" "$(metric regionfs_upgrades_total)" "regionfs_upgrades_total"
+last=$(metric regionfs_last_restart_seconds)
+rfs_unmount
+ok "under load, $seconds s: $ups live upgrades between $v_now and $v_next (the last served again in ${last} s), no client error: $LOAD_DONE"
