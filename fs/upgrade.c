@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fs/log.h"
+#include "fs/restart.h"
 #include "fs/supervise.h"
 #include "lib/clock.h"
 #include "lib/counts.h"
@@ -91,6 +92,8 @@ static int check_state(struct rfs_daemon *d, char *out, size_t outlen)
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* The journal on stdin: the new build reads the mount's config. */
+		dup2(rfs_journal_fd(d->journal), STDIN_FILENO);
 		dup2(pipefd[1], STDOUT_FILENO);
 		dup2(pipefd[1], STDERR_FILENO);
 		execl(d->exe, d->exe, "--check-state", format, (char *)NULL);
@@ -145,6 +148,13 @@ static const char *unfit(struct rfs_daemon *d, char *buf, size_t len)
 	}
 	if (rfs_store_root(d->store) < 0)
 		return "regions are memfds, which are not handed on";
+	/* The new program opens the config's views again. */
+	for (size_t i = 0; i < d->cfg.n_views; i++)
+		if (d->cfg.views[i].file && access(d->cfg.views[i].file, F_OK)) {
+			snprintf(buf, len, "the config's view %s: %s: %s", d->cfg.views[i].name,
+				 d->cfg.views[i].file, strerror(errno));
+			return buf;
+		}
 	for (size_t i = 0; i < d->cfg.n_dirs; i++)
 		if (d->cfg.dirs[i].has_size) {
 			snprintf(buf, len,
@@ -201,19 +211,50 @@ bool rfs_upgrade(struct rfs_daemon *d, pid_t pid, int *status)
 	return true;
 }
 
+/* Given the mount's journal on stdin (as the supervisor gives it): 0 if
+ * this build reads the config the mount started with. */
+static int check_config(void)
+{
+	struct rfs_mount_facts facts;
+	struct rfs_config cfg = {0};
+	struct rfs_journal *j;
+	char err[RFS_ERR_MAX];
+	int e;
+
+	if (rfs_journal_open(STDIN_FILENO, &j))
+		return 0; /* run by hand: the format is all there is to check */
+	e = rfs_restart_mount_facts(j, &facts);
+	rfs_journal_free(j);
+	if (e) {
+		printf("regionfs %s cannot read the mount's journal: %s\n", RFS_VERSION,
+		       strerror(-e));
+		return 1;
+	}
+	if (facts.config)
+		e = rfs_config_load_string(facts.config, "the mount's config", &cfg, err,
+					   sizeof(err));
+	rfs_config_free(&cfg);
+	rfs_mount_facts_free(&facts);
+	if (e)
+		printf("regionfs %s does not read %s\n", RFS_VERSION, err);
+	return e ? 1 : 0;
+}
+
 int rfs_check_state(const char *format)
 {
 	char *end;
 	long f = strtol(format, &end, 10);
 
-	if (*format && !*end && f == RFS_STATE_FORMAT) {
-		printf("regionfs %s reads state format %d\n", RFS_VERSION, RFS_STATE_FORMAT);
-		return 0;
+	if (!*format || *end || f != RFS_STATE_FORMAT) {
+		printf("regionfs %s reads state format %d, not %s: unmount and mount again to "
+		       "change to it\n",
+		       RFS_VERSION, RFS_STATE_FORMAT, format);
+		return 1;
 	}
-	printf("regionfs %s reads state format %d, not %s: unmount and mount again to change "
-	       "to it\n",
-	       RFS_VERSION, RFS_STATE_FORMAT, format);
-	return 1;
+	if (check_config())
+		return 1;
+	printf("regionfs %s reads state format %d\n", RFS_VERSION, RFS_STATE_FORMAT);
+	return 0;
 }
 
 void rfs_unmount(struct rfs_daemon *d)

@@ -105,7 +105,9 @@ dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/regionfs.in
 	fail "/etc/regionfs.ini is not a conffile"
 unit=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./lib/systemd/system/regionfs@.service)
 grep -q '^ExecStart=/usr/bin/regionfs ' <<<"$unit" || fail "regionfs@.service does not run /usr/bin/regionfs"
-grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' <<<"$unit" || fail "regionfs@.service: ExecReload is not a HUP"
+grep -q '^ExecStart=.* -o allow_other,restart %i %f$' <<<"$unit" || fail "regionfs@.service: no -o restart"
+[[ "$(grep '^ExecReload=' <<<"$unit")" == $'ExecReload=-/usr/bin/regionfs --upgrade %f\nExecReload=/bin/kill -HUP $MAINPID' ]] ||
+	fail "regionfs@.service: ExecReload is not a live upgrade, then a HUP: $(grep '^ExecReload=' <<<"$unit")"
 ok "make deb: $debname in $((SECONDS - start)) s, lintian clean, $(grep -c . "$W/paths") paths (binary, man page, two units, conffile /etc/regionfs.ini, docs), Depends: $(dpkg-deb -f "$deb" Depends)"
 
 # --- a fresh Debian root, made once and kept in build/deb/root

@@ -2,7 +2,8 @@
 # -o restart in a mount by a user without privileges (uid 65534): the
 # supervisor keeps the tmpfs store it made in a user namespace, and a
 # serving process killed with -9 is replaced with the user's files, opens
-# and names intact; the user unmounts and both processes exit 0.
+# and names intact; the user upgrades it live (regionfs --upgrade), then
+# unmounts, and both processes exit 0.
 #
 # The setup (rfs_as_nobody) opens /dev/fuse to others where it is not.
 . "$(dirname "$0")/lib.sh"
@@ -45,6 +46,20 @@ cmp <(printf after; tail -c +6 "$U/data") <(nobody cat "$MNT/dir/region") ||
 nobody grep -q '^# restart: on: .* 1 restarts' "$MNT/.regionfs/stats" ||
 	fail "stats: $(nobody tail -n 1 "$MNT/.regionfs/stats")"
 ok "uid 65534's mount with -o restart: kill -9 of the serving process; the user's names, bytes and open file carry on (store made in a user namespace, kept by the supervisor)"
+
+# A live upgrade by the user, to this source built with another version.
+NEXT=${REGIONFS_NEXT:-$RFS_ROOT/build-next/regionfs}
+[[ -x "$NEXT" ]] || fail "$NEXT not built (make integration builds it)"
+cp "$NEXT" "$U/regionfs.new"
+mv -f "$U/regionfs.new" "$U/regionfs"
+nobody "$U/regionfs" --upgrade "$MNT" >"$RFS_WORK/up.out" 2>&1 ||
+	fail "--upgrade by uid 65534: $(cat "$RFS_WORK/up.out")"
+want=$("$NEXT" --version | awk 'NR == 1 { print $2 }')
+nobody grep -q "^regionfs_info{version=\"$want\"} 1$" "$MNT/.regionfs/metrics" ||
+	fail "metrics after the upgrade: $(nobody grep regionfs_info "$MNT/.regionfs/metrics")"
+cmp <(printf after; tail -c +6 "$U/data") <(nobody cat "$MNT/dir/region") ||
+	fail "the region after the upgrade"
+ok "regionfs --upgrade by uid 65534 to $want: the store made in a user namespace handed on, the user's bytes intact"
 
 nobody fusermount3 -u "$MNT" || fail "fusermount3 -u by its user failed"
 rfs_unmount

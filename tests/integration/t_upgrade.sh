@@ -7,7 +7,7 @@
 #
 #   1. Refused, nothing changed, with why: a mount without -o restart; an
 #      installed binary that reads another state format; none installed;
-#      a config giving a directory a budget.
+#      a config giving a directory a budget, or a view of a file since gone.
 #   2. What survives: the tree identical (names, numbers, modes, owners,
 #      times, links, xattrs, ACLs, flags, bytes); a region held open and
 #      mapped works on; metrics and stats name the new version.
@@ -83,7 +83,15 @@ REGIONFS=$W/bin/regionfs rfs_mount -o restart,size=64M -c "$W/budget.ini"
 install_bin "$NEXT"
 upgrade_refused "the config gives directory budgeted a budget"
 rfs_unmount
-ok "a config budget (its own tmpfs instance, not handed on): refused, with why"
+truncate -s 1M "$W/gone.backing"
+printf '[view:gone]\nfile = %s\n' "$W/gone.backing" >"$W/gone.ini"
+install_bin "$REGIONFS"
+REGIONFS=$W/bin/regionfs rfs_mount -o restart,size=64M -c "$W/gone.ini"
+install_bin "$NEXT"
+rm "$W/gone.backing"
+upgrade_refused "the config's view gone: $W/gone.backing: No such file or directory"
+rfs_unmount
+ok "a config budget (its own tmpfs instance, not handed on), a config view whose file is gone (the new program opens it again): refused, with why"
 
 # --- 2. what survives ----------------------------------------------------------
 
