@@ -2,14 +2,19 @@
 """Restart time of -o restart (README, Restart): for a mount holding N regions,
 kill -9 the serving process K times and time, for each, from the kill to a
 client's next create answered (and the daemon's own figure, from the
-supervisor seeing the death to the resend); a client stats and reads in a loop
-meanwhile, and its longest wait is the longest stall a client saw.
+supervisor seeing the death to the resend); then K live upgrades (SIGUSR2 to
+the supervisor, as regionfs --upgrade sends, the installed binary being the
+same), each from the signal to regionfs_upgrades_total counting it (the
+installed binary's --check-state, the exec, the state made again, the
+restart; the daemon's own figure from the kill to the resend). A client stats
+and reads in a loop meanwhile; its longest wait is the longest stall it saw.
 
     tests/bench/restart.py REGIONFS OUT [N ...]     (make bench runs it)
 
 Prints a table and writes OUT/restart.txt. Exit 1 if a client saw an error.
 """
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -26,6 +31,14 @@ def pct(values, p):
 def children(pid):
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     return [int(x) for x in out.split()]
+
+
+def metric(mnt, name):
+    with open(mnt + "/.regionfs/metrics") as f:
+        for line in f:
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    return 0.0
 
 
 def run(regionfs, n, kills):
@@ -72,13 +85,23 @@ def run(regionfs, n, kills):
             # A new name: no cache can answer for the serving process.
             open(f"{mnt}/after{k}", "w").close()
             took.append(time.monotonic() - t0)
-            with open(mnt + "/.regionfs/metrics") as f:
-                for line in f:
-                    if line.startswith("regionfs_last_restart_seconds "):
-                        own.append(float(line.split()[1]))
+            own.append(metric(mnt, "regionfs_last_restart_seconds"))
+        kill_stall = stall[0]
+        stall[0] = 0.0
+        up_took, up_own = [], []
+        for k in range(kills):
+            time.sleep(0.3)
+            t0 = time.monotonic()
+            os.kill(sup.pid, signal.SIGUSR2)
+            while metric(mnt, "regionfs_upgrades_total") < k + 1:
+                if metric(mnt, "regionfs_upgrades_refused_total"):
+                    raise SystemExit(f"restart bench: an upgrade was refused (see {mnt}'s stats)")
+                time.sleep(0.001)
+            up_took.append(time.monotonic() - t0)
+            up_own.append(metric(mnt, "regionfs_last_restart_seconds"))
         stop.set()
         t.join()
-        return took, own, stall[0], errors
+        return [("kill -9", took, own, kill_stall), ("upgrade", up_took, up_own, stall[0])], errors
     finally:
         subprocess.run(["fusermount3", "-u", mnt], stderr=subprocess.DEVNULL)
         try:
@@ -92,14 +115,15 @@ def main():
     regionfs, out = sys.argv[1], sys.argv[2]
     sizes = [int(x) for x in sys.argv[3:]] or [10, 100000]
     kills = int(os.environ.get("RESTART_KILLS", "10"))
-    rows = ["regions  kills  kill-to-served p50  p99      daemon's p50  longest client stall"]
+    rows = ["regions  event    times  to-served p50  p99      daemon's p50  longest client stall"]
     bad = False
     for n in sizes:
-        took, own, stall, errors = run(regionfs, n, kills)
+        events, errors = run(regionfs, n, kills)
         bad |= bool(errors)
-        rows.append(f"{n:>7}  {kills:>5}  {statistics.median(took) * 1e3:>14.1f} ms"
-                    f"  {pct(took, 99) * 1e3:>6.1f} ms  {statistics.median(own) * 1e3:>9.1f} ms"
-                    f"  {stall * 1e3:>13.1f} ms" + (f"  ERRORS: {errors[:3]}" if errors else ""))
+        for what, took, own, stall in events:
+            rows.append(f"{n:>7}  {what:<7}  {kills:>5}  {statistics.median(took) * 1e3:>10.1f} ms"
+                        f"  {pct(took, 99) * 1e3:>6.1f} ms  {statistics.median(own) * 1e3:>9.1f} ms"
+                        f"  {stall * 1e3:>13.1f} ms" + (f"  ERRORS: {errors[:3]}" if errors else ""))
     text = "\n".join(rows) + "\n"
     sys.stdout.write(text)
     os.makedirs(out, exist_ok=True)
