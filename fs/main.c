@@ -513,12 +513,8 @@ static int restart_init(struct rfs_daemon *d, struct run *r, char *err, size_t e
 		return e;
 	}
 	rfs_ns_set_journal(d->ns, d->journal);
-	if (ho) {
-		/* Its first serving process is a restart; it counts as one. */
-		atomic_fetch_add(&d->restart->upgrades, 1);
-		atomic_fetch_add(&d->restart->restarts, 1);
+	if (ho)
 		return 0;
-	}
 	r->facts.mountpoint = strdup(r->cl.mountpoint);
 	e = r->facts.mountpoint ? rfs_restart_record_mount(d, &r->facts) : -ENOMEM;
 	if (e)
@@ -771,6 +767,7 @@ static void run_free(struct run *r)
 	free(r->o.positional[1]);
 	free(r->cl.mountpoint);
 	rfs_mount_facts_free(&r->facts);
+	free(r->ho.exe);
 	rfs_mount_opts_free(&r->mo);
 	fuse_opt_free_args(&r->args);
 }
@@ -787,15 +784,19 @@ int main(int argc, char *argv[])
 		return rfs_upgrade_command(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "--check-state") == 0)
 		return rfs_check_state(argv[2]);
-	d.exe = realpath("/proc/self/exe", NULL);
 	r.handed = rfs_handover_take(&r.ho);
+	d.exe = r.handed ? strdup(r.ho.exe) : realpath("/proc/self/exe", NULL);
 	if (r.handed && take_handover(&d, &r)) {
+		rfs_upgrade_fall_back(&r.ho, argv, "the journal handed on");
 		ret = 1;
 		goto out_args;
 	}
 	ret = command_line(&r, &d, &cap, argv[0]);
-	if (ret >= 0)
+	if (ret >= 0) {
+		if (r.handed)
+			rfs_upgrade_fall_back(&r.ho, argv, "the command line or config");
 		goto out_args;
+	}
 	if (r.handed && !r.o.restart) {
 		fprintf(stderr, "regionfs: live upgrade of a mount without -o restart\n");
 		ret = 1;
@@ -803,12 +804,22 @@ int main(int argc, char *argv[])
 	}
 	block_reload_signals(); /* before any thread: they inherit the mask */
 	ret = model_init(&d, &r, cap, err, sizeof(err));
+	if (!ret && r.handed && getenv("RFS_TEST_FAIL_TAKEOVER")) {
+		snprintf(err, sizeof(err), "RFS_TEST_FAIL_TAKEOVER is set");
+		ret = -1;
+	}
 	if (ret) {
 		fprintf(stderr, "regionfs: %s\n", err);
+		if (r.handed)
+			rfs_upgrade_fall_back(&r.ho, argv, err);
 		ret = EXIT_USAGE;
 		goto out_model;
 	}
 	ret = session_start(&d, &r);
+	if (ret && r.handed)
+		rfs_upgrade_fall_back(&r.ho, argv, "the session on the handed /dev/fuse");
+	if (!ret && r.handed)
+		rfs_upgrade_took(&d, &r.ho);
 	if (!ret && d.restart)
 		ret = become_server(&d);
 	if (!ret)

@@ -9,10 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #include "fs/log.h"
 #include "fs/restart.h"
@@ -24,37 +27,108 @@
 #include "lib/store.h"
 
 #define HANDOVER_ENV "REGIONFS_HANDOVER"
-#define HANDED	     8 /* descriptors in a handover */
+#define EXE_ENV	     "REGIONFS_HANDOVER_EXE"  /* the path to install at, kept */
+#define BACK_ENV     "REGIONFS_FELL_BACK"     /* this program took the mount back */
+#define FAIL_ENV     "RFS_TEST_FAIL_TAKEOVER" /* test hook: the takeover fails */
+#define HANDED	     9			      /* descriptors in a handover */
 
 /* The installed binary has this long to answer --check-state. */
 #define CHECK_MS 10000
 
+static void handover_fds(struct rfs_handover *h, int *fds[HANDED])
+{
+	int *all[HANDED] = {&h->fuse,	 &h->store, &h->journal,  &h->slots, &h->krefs,
+			    &h->touched, &h->page,  &h->counters, &h->back};
+
+	memcpy(fds, all, sizeof(all));
+}
+
+static void close_on_exec(int *const fds[HANDED], int on)
+{
+	for (int i = 0; i < HANDED; i++)
+		if (*fds[i] >= 0)
+			fcntl(*fds[i], F_SETFD, on ? FD_CLOEXEC : 0);
+}
+
+/* The environment's words for h. */
+static void handover_words(int *const fds[HANDED], char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%d", RFS_STATE_FORMAT);
+
+	for (int i = 0; i < HANDED && n > 0 && (size_t)n < len; i++)
+		n += snprintf(buf + n, len - (size_t)n, " %d", *fds[i]);
+}
+
 bool rfs_handover_take(struct rfs_handover *h)
 {
-	const char *v = getenv(HANDOVER_ENV);
-	int *fds[HANDED] = {&h->fuse,  &h->store,   &h->journal, &h->slots,
-			    &h->krefs, &h->touched, &h->page,	 &h->counters};
+	const char *v = getenv(HANDOVER_ENV), *exe = getenv(EXE_ENV);
+	int *fds[HANDED];
 	unsigned int format;
 	int n = 0;
 
 	if (!v)
 		return false;
-	if (sscanf(v, "%u %d %d %d %d %d %d %d %d%n", &format, fds[0], fds[1], fds[2], fds[3],
-		   fds[4], fds[5], fds[6], fds[7], &n) != 1 + HANDED ||
-	    v[n] || format != RFS_STATE_FORMAT) {
+	handover_fds(h, fds);
+	if (sscanf(v, "%u %d %d %d %d %d %d %d %d %d%n", &format, fds[0], fds[1], fds[2], fds[3],
+		   fds[4], fds[5], fds[6], fds[7], fds[8], &n) != 1 + HANDED ||
+	    v[n] || format != RFS_STATE_FORMAT || !exe || !(h->exe = strdup(exe))) {
 		fprintf(stderr,
 			"regionfs: %s=%s: not a handover this build takes (state format %d)\n",
 			HANDOVER_ENV, v, RFS_STATE_FORMAT);
 		exit(1);
 	}
 	for (int i = 0; i < HANDED; i++)
-		if (fcntl(*fds[i], F_SETFD, FD_CLOEXEC)) {
+		if (*fds[i] >= 0 && fcntl(*fds[i], F_SETFD, FD_CLOEXEC)) {
 			fprintf(stderr, "regionfs: handover: descriptor %d: %s\n", *fds[i],
 				strerror(errno));
 			exit(1);
 		}
 	unsetenv(HANDOVER_ENV);
+	unsetenv(EXE_ENV);
 	return true;
+}
+
+void rfs_upgrade_fall_back(struct rfs_handover *h, char *const argv[], const char *why)
+{
+	struct rfs_restart *r;
+	char words[160];
+	int *fds[HANDED];
+
+	if (getenv(BACK_ENV) || h->back < 0)
+		return;
+	rfs_log(RFS_LOG_ERR,
+		"live upgrade: regionfs %s cannot take the mount over: %s; the binary "
+		"before takes it back",
+		RFS_VERSION, why);
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED, h->page, 0);
+	if (r != MAP_FAILED) {
+		snprintf(r->refused, sizeof(r->refused),
+			 "regionfs %s could not take the mount over (%s); the binary before serves "
+			 "on",
+			 RFS_VERSION, why);
+		atomic_fetch_add(&r->upgrades_refused, 1);
+		munmap(r, sizeof(*r));
+	}
+	handover_fds(h, fds);
+	handover_words(fds, words, sizeof(words));
+	close_on_exec(fds, 0);
+	unsetenv(FAIL_ENV);
+	if (setenv(BACK_ENV, "1", 1) == 0 && setenv(HANDOVER_ENV, words, 1) == 0 &&
+	    setenv(EXE_ENV, h->exe, 1) == 0)
+		fexecve(h->back, argv, environ);
+	rfs_log(RFS_LOG_ERR, "live upgrade: the binary before cannot be run again: %s",
+		strerror(errno));
+}
+
+void rfs_upgrade_took(struct rfs_daemon *d, struct rfs_handover *h)
+{
+	/* Its first serving process is a restart; it counts as one. */
+	atomic_fetch_add(&d->restart->restarts, 1);
+	if (!getenv(BACK_ENV))
+		atomic_fetch_add(&d->restart->upgrades, 1);
+	unsetenv(BACK_ENV);
+	close(h->back);
+	h->back = -1;
 }
 
 /* Refused, nothing changed: the reason for the log and for stats. */
@@ -166,34 +240,32 @@ static const char *unfit(struct rfs_daemon *d, char *buf, size_t len)
 	return NULL;
 }
 
-static void close_on_exec(const int *fds, int on)
-{
-	for (int i = 0; i < HANDED; i++)
-		fcntl(fds[i], F_SETFD, on ? FD_CLOEXEC : 0);
-}
-
 bool rfs_upgrade(struct rfs_daemon *d, pid_t pid, int *status)
 {
 	struct rfs_restart *r = d->restart;
-	char why[sizeof(r->refused)], said[200], env[160];
+	char why[sizeof(r->refused)], said[200], words[160];
 	const char *no = unfit(d, why, sizeof(why));
-	int fds[HANDED] = {
-		fuse_session_fd(d->se),
-		rfs_store_root(d->store),
-		rfs_journal_fd(d->journal),
-		rfs_slots_fd(d->handles),
-		rfs_counts_fd(d->krefs),
-		rfs_counts_fd(d->touched),
-		d->restart_fd,
-		d->counters_fd,
+	struct rfs_handover h = {
+		.fuse = fuse_session_fd(d->se),
+		.store = rfs_store_root(d->store),
+		.journal = rfs_journal_fd(d->journal),
+		.slots = rfs_slots_fd(d->handles),
+		.krefs = rfs_counts_fd(d->krefs),
+		.touched = rfs_counts_fd(d->touched),
+		.page = d->restart_fd,
+		.counters = d->counters_fd,
+		.back = -1,
 	};
+	int *fds[HANDED];
 
 	if (no)
 		return refuse(d, "%s", no);
 	if (check_state(d, said, sizeof(said)))
 		return refuse(d, "%s", said[0] ? said : "the installed binary refused the state");
-	snprintf(env, sizeof(env), "%d %d %d %d %d %d %d %d %d", RFS_STATE_FORMAT, fds[0], fds[1],
-		 fds[2], fds[3], fds[4], fds[5], fds[6], fds[7]);
+	/* This binary, to take the mount back if the new one cannot. */
+	h.back = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	handover_fds(&h, fds);
+	handover_words(fds, words, sizeof(words));
 	rfs_log(RFS_LOG_INFO, "%s: live upgrade to %s (%s): stopping serving process %d",
 		d->mountpoint, d->exe, said, pid);
 	/* From here on as a restart: the kernel keeps what pid had read. */
@@ -202,11 +274,14 @@ bool rfs_upgrade(struct rfs_daemon *d, pid_t pid, int *status)
 	waitpid(pid, status, 0);
 	close_on_exec(fds, 0);
 	rfs_log_hand_on();
-	if (setenv(HANDOVER_ENV, env, 1) == 0)
+	if (setenv(HANDOVER_ENV, words, 1) == 0 && setenv(EXE_ENV, d->exe, 1) == 0)
 		execv(d->exe, d->argv);
 	snprintf(why, sizeof(why), "cannot run %s: %s", d->exe, strerror(errno));
 	unsetenv(HANDOVER_ENV);
+	unsetenv(EXE_ENV);
 	close_on_exec(fds, 1);
+	if (h.back >= 0)
+		close(h.back);
 	refuse(d, "%s; this binary serves on", why);
 	return true;
 }

@@ -24,14 +24,26 @@
 
 #include "fs/fs.h"
 
-/* The descriptors a live upgrade hands on. */
+/* The descriptors a live upgrade hands on; back is the binary before,
+ * which takes the mount back if this one cannot (rfs_upgrade_fall_back). */
 struct rfs_handover {
-	int fuse, store, journal, slots, krefs, touched, page, counters;
+	int fuse, store, journal, slots, krefs, touched, page, counters, back;
+	char *exe; /* the installed binary's path, as the supervisor knew it */
 };
 
 /* Started by a live upgrade? Then *h holds what was handed on (and the
  * environment no longer says it): true. A malformed handover is fatal. */
 bool rfs_handover_take(struct rfs_handover *h);
+
+/*
+ * The new program could not take the mount over (why): the binary before
+ * it is executed again, handed the same, and serves on; the upgrade counts
+ * as refused, with why. Returns only where that cannot be (that binary is
+ * itself falling back): the caller then ends, and the mount with it.
+ */
+void rfs_upgrade_fall_back(struct rfs_handover *h, char *const argv[], const char *why);
+/* The new program took the mount over: counted (an upgrade, or a fall-back's return). */
+void rfs_upgrade_took(struct rfs_daemon *d, struct rfs_handover *h);
 
 /* The supervisor, on SIGUSR2, while pid serves: upgrade. Returns false
  * if refused (pid serves on), true if pid was killed and the exec failed

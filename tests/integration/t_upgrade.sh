@@ -7,7 +7,9 @@
 #
 #   1. Refused, nothing changed, with why: a mount without -o restart; an
 #      installed binary that reads another state format; none installed;
-#      a config giving a directory a budget, or a view of a file since gone.
+#      a config giving a directory a budget, or a view of a file since gone;
+#      a new binary that fails to take the mount over (the one before takes
+#      it back).
 #   2. What survives: the tree identical (names, numbers, modes, owners,
 #      times, links, xattrs, ACLs, flags, bytes); a region held open and
 #      mapped works on; metrics and stats name the new version.
@@ -76,6 +78,31 @@ cmp "$W/data" "$MNT/kept" || fail "bytes after refused upgrades"
 assert_eq 2 "$(metric regionfs_upgrades_refused_total)" "regionfs_upgrades_refused_total"
 rfs_unmount
 ok "an installed binary of another state format, and none installed: refused, the same process serving the same tree"
+
+# A new binary that passes the check but fails to take the mount over: the
+# binary before takes it back (RFS_TEST_FAIL_TAKEOVER fails it after the
+# declared state is made again, as a failure of its own would).
+install_bin "$REGIONFS"
+REGIONFS=$W/bin/regionfs rfs_mount -o restart,size=64M
+cp "$W/data" "$MNT/kept"
+before=$(snapshot)
+printf '#!/bin/sh\n[ "$1" = --check-state ] || export RFS_TEST_FAIL_TAKEOVER=1\nexec "%s" "$@"\n' \
+	"$NEXT" >"$W/failing"
+chmod +x "$W/failing"
+install_bin "$W/failing"
+"$REGIONFS" --upgrade "$MNT" >"$W/up.out" 2>&1 && fail "--upgrade to a binary that fails succeeded"
+grep -q "refused, nothing changed: regionfs $v_next could not take the mount over (RFS_TEST_FAIL_TAKEOVER is set); the binary before serves on" \
+	"$W/up.out" || fail "--upgrade said: $(cat "$W/up.out")"
+assert_eq "$v_now" "$(version)" "the version after the fall-back"
+[[ "$before" == "$(snapshot)" ]] || fail "the tree changed with a failed upgrade"
+assert_eq 0 "$(metric regionfs_upgrades_total)" "regionfs_upgrades_total after the fall-back"
+assert_eq 1 "$(metric regionfs_server_restarts_total)" "restarts after the fall-back"
+cmp "$W/data" "$MNT/kept" || fail "bytes after the fall-back"
+install_bin "$NEXT"
+"$REGIONFS" --upgrade "$MNT" >"$W/up.out" 2>&1 || fail "--upgrade after the fall-back: $(cat "$W/up.out")"
+assert_eq "$v_next" "$(version)" "the version after an upgrade following a fall-back"
+rfs_unmount
+ok "a new binary that cannot take the mount over: the one before takes it back (the same tree, the failure said), and a later upgrade works"
 
 printf '[dir:budgeted]\nsize = 16M\n' >"$W/budget.ini"
 install_bin "$REGIONFS"
