@@ -648,7 +648,7 @@ static void model_fini(struct rfs_daemon *d)
  */
 static int session_start(struct rfs_daemon *d, struct run *r)
 {
-	char err[RFS_ERR_MAX];
+	char err[RFS_ERR_MAX], devfd[32];
 
 	/* Permission checks by the kernel from the modes we report, as on tmpfs. */
 	if (fuse_opt_add_arg(&r->args, "-odefault_permissions") ||
@@ -670,8 +670,8 @@ static int session_start(struct rfs_daemon *d, struct run *r)
 		return 1;
 	/* Handed on, the mount is made: libfuse serves the descriptor. */
 	if (r->handed)
-		snprintf(err, sizeof(err), "/dev/fd/%d", r->ho.fuse);
-	r->mounted = fuse_session_mount(d->se, r->handed ? err : r->cl.mountpoint) == 0;
+		snprintf(devfd, sizeof(devfd), "/dev/fd/%d", r->ho.fuse);
+	r->mounted = fuse_session_mount(d->se, r->handed ? devfd : r->cl.mountpoint) == 0;
 	if (!r->mounted)
 		return 1;
 	d->mountpoint = r->cl.mountpoint;
