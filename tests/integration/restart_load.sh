@@ -11,6 +11,7 @@
 #                      LOAD_DONE then says what they did
 #   snapshot           everything ls, stat, getfattr, getfacl and lsattr
 #                      show of $MNT's tree, and its bytes
+#   same_tree SNAP WHEN  fail, with the difference, unless the snapshot now is SNAP
 # Uses W (a work directory) and MNT.
 
 snapshot() {
@@ -26,6 +27,14 @@ snapshot() {
 		find . -path ./.regionfs -prune -o \( -type f -o -type d \) -print0 | sort -z |
 			xargs -0 -r lsattr -d 2>&1 || true
 	)
+}
+
+same_tree() {
+	local now
+	now=$(snapshot)
+	[[ "$1" == "$now" ]] && return 0
+	diff <(echo "$1") <(echo "$now") | head -20 >&2
+	fail "the tree differs $2"
 }
 
 load_config() {

@@ -99,11 +99,7 @@ wait_until 10 test -e "$W/holding" || fail "holder did not start"
 used_held=$(df_used)
 before=$(snapshot)
 restart_server
-after=$(snapshot)
-[[ "$before" == "$after" ]] || {
-	diff <(echo "$before") <(echo "$after") | head -20 >&2
-	fail "the tree differs after the restart"
-}
+same_tree "$before" "after the restart"
 ok "after kill -9 of the serving process: the same tree, byte for byte ($(echo "$before" | wc -l) lines of ls, stat, md5sum, getfattr, getfacl, lsattr)"
 
 touch "$W/restarted"

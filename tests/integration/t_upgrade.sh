@@ -49,7 +49,7 @@ upgrade_refused() {
 		fail "stats: $(tail -n 1 "$MNT/.regionfs/stats")"
 	assert_eq "$pid" "$(metric regionfs_server_pid)" "the serving process after a refusal"
 	assert_eq "$v_now" "$(version)" "the version after a refusal"
-	[[ "$before" == "$(snapshot)" ]] || fail "the tree changed with a refused upgrade"
+	same_tree "$before" "after a refused upgrade"
 }
 
 # --- 1. refused, nothing changed -----------------------------------------------
@@ -94,7 +94,7 @@ install_bin "$W/failing"
 grep -q "refused, nothing changed: regionfs $v_next could not take the mount over (RFS_TEST_FAIL_TAKEOVER is set); the binary before serves on" \
 	"$W/up.out" || fail "--upgrade said: $(cat "$W/up.out")"
 assert_eq "$v_now" "$(version)" "the version after the fall-back"
-[[ "$before" == "$(snapshot)" ]] || fail "the tree changed with a failed upgrade"
+same_tree "$before" "after a failed upgrade"
 assert_eq 0 "$(metric regionfs_upgrades_total)" "regionfs_upgrades_total after the fall-back"
 assert_eq 1 "$(metric regionfs_server_restarts_total)" "restarts after the fall-back"
 cmp "$W/data" "$MNT/kept" || fail "bytes after the fall-back"
@@ -169,11 +169,7 @@ install_bin "$NEXT"
 "$W/bin/regionfs" --upgrade "$MNT" >"$W/up.out" 2>&1 || fail "--upgrade: $(cat "$W/up.out")"
 grep -q "upgraded from regionfs $v_now to regionfs $v_next (serving process $old, then [0-9]*)" \
 	"$W/up.out" || fail "--upgrade said: $(cat "$W/up.out")"
-after=$(snapshot)
-[[ "$before" == "$after" ]] || {
-	diff <(echo "$before") <(echo "$after") | head -20 >&2
-	fail "the tree differs after the upgrade"
-}
+same_tree "$before" "after the upgrade"
 ok "after --upgrade to $v_next: the same tree, byte for byte ($(echo "$before" | wc -l) lines of ls, stat, md5sum, getfattr, getfacl, lsattr)"
 
 touch "$W/upgraded"
