@@ -596,7 +596,8 @@ static int model_init(struct rfs_daemon *d, struct run *r, uint64_t cap, char *e
 	preload_unwinder();
 	rfs_guard_init();
 	if (r->handed)
-		e = rfs_store_inherit(r->ho.store, cap, store_files(), &tune, &d->store);
+		e = rfs_store_inherit(r->ho.store, r->ho.budgets, r->ho.n_budgets, cap,
+				      store_files(), &tune, &d->store);
 	else
 		e = rfs_store_new_tuned(cap, store_files(), kind, &tune, &d->store);
 	if (e && d->cfg.noswap)
@@ -768,6 +769,7 @@ static void run_free(struct run *r)
 	free(r->cl.mountpoint);
 	rfs_mount_facts_free(&r->facts);
 	free(r->ho.exe);
+	free(r->ho.budgets);
 	rfs_mount_opts_free(&r->mo);
 	fuse_opt_free_args(&r->args);
 }

@@ -2,6 +2,7 @@
 #include "fs/upgrade.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -35,51 +36,109 @@ extern char **environ;
 /* The installed binary has this long to answer --check-state. */
 #define CHECK_MS 10000
 
-static void handover_fds(struct rfs_handover *h, int *fds[HANDED])
-{
-	int *all[HANDED] = {&h->fuse,	 &h->store, &h->journal,  &h->slots, &h->krefs,
-			    &h->touched, &h->page,  &h->counters, &h->back};
+/* Budgets' instances a handover may carry. */
+#define BUDGETS_MAX 4096
 
-	memcpy(fds, all, sizeof(all));
+/* The descriptors of h, the fixed ones first; how many. */
+static size_t handover_fds(const struct rfs_handover *h, int *fds)
+{
+	const int fixed[HANDED] = {h->fuse,    h->store, h->journal,  h->slots, h->krefs,
+				   h->touched, h->page,	 h->counters, h->back};
+
+	memcpy(fds, fixed, sizeof(fixed));
+	memcpy(fds + HANDED, h->budgets, h->n_budgets * sizeof(int));
+	return HANDED + h->n_budgets;
 }
 
-static void close_on_exec(int *const fds[HANDED], int on)
+static void close_on_exec(const struct rfs_handover *h, int on)
 {
-	for (int i = 0; i < HANDED; i++)
-		if (*fds[i] >= 0)
-			fcntl(*fds[i], F_SETFD, on ? FD_CLOEXEC : 0);
+	int fds[HANDED + BUDGETS_MAX];
+	size_t n = handover_fds(h, fds);
+
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			fcntl(fds[i], F_SETFD, on ? FD_CLOEXEC : 0);
 }
 
-/* The environment's words for h. */
-static void handover_words(int *const fds[HANDED], char *buf, size_t len)
+/* Put h in the environment for the program executed next: 0 or -1. */
+static int hand_on(const struct rfs_handover *h)
 {
-	int n = snprintf(buf, len, "%d", RFS_STATE_FORMAT);
+	int fds[HANDED + BUDGETS_MAX];
+	size_t n = handover_fds(h, fds), len = 0, room = 32 + 12 * n;
+	char *words = malloc(room);
+	int e;
 
-	for (int i = 0; i < HANDED && n > 0 && (size_t)n < len; i++)
-		n += snprintf(buf + n, len - (size_t)n, " %d", *fds[i]);
+	if (!words)
+		return -1;
+	len += (size_t)snprintf(words, room, "%d", RFS_STATE_FORMAT);
+	for (size_t i = 0; i < n; i++) {
+		if (i == HANDED) /* the budgets, counted */
+			len += (size_t)snprintf(words + len, room - len, " %zu", h->n_budgets);
+		len += (size_t)snprintf(words + len, room - len, " %d", fds[i]);
+	}
+	if (h->n_budgets == 0)
+		snprintf(words + len, room - len, " 0");
+	e = setenv(HANDOVER_ENV, words, 1) || setenv(EXE_ENV, h->exe, 1) ? -1 : 0;
+	free(words);
+	return e;
+}
+
+/* A descriptor number, the next word of *p. */
+static bool word(const char **p, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(*p, &end, 10);
+	if (end == *p || errno || *v < 0 || *v > INT32_MAX)
+		return false;
+	*p = end;
+	return true;
+}
+
+/* Parse the environment's handover into h: false if malformed. */
+static bool parse(const char *v, struct rfs_handover *h)
+{
+	int *fixed[HANDED] = {&h->fuse,	   &h->store, &h->journal,  &h->slots, &h->krefs,
+			      &h->touched, &h->page,  &h->counters, &h->back};
+	long x;
+
+	if (!word(&v, &x) || x != RFS_STATE_FORMAT)
+		return false;
+	for (int i = 0; i < HANDED; i++) {
+		if (!word(&v, &x))
+			return false;
+		*fixed[i] = (int)x;
+	}
+	if (!word(&v, &x) || x > BUDGETS_MAX || !(h->budgets = calloc((size_t)x + 1, sizeof(int))))
+		return false;
+	h->n_budgets = (size_t)x;
+	for (size_t i = 0; i < h->n_budgets; i++) {
+		if (!word(&v, &x))
+			return false;
+		h->budgets[i] = (int)x;
+	}
+	return *v == '\0';
 }
 
 bool rfs_handover_take(struct rfs_handover *h)
 {
 	const char *v = getenv(HANDOVER_ENV), *exe = getenv(EXE_ENV);
-	int *fds[HANDED];
-	unsigned int format;
-	int n = 0;
+	int fds[HANDED + BUDGETS_MAX];
+	size_t n;
 
 	if (!v)
 		return false;
-	handover_fds(h, fds);
-	if (sscanf(v, "%u %d %d %d %d %d %d %d %d %d%n", &format, fds[0], fds[1], fds[2], fds[3],
-		   fds[4], fds[5], fds[6], fds[7], fds[8], &n) != 1 + HANDED ||
-	    v[n] || format != RFS_STATE_FORMAT || !exe || !(h->exe = strdup(exe))) {
+	if (!parse(v, h) || !exe || !(h->exe = strdup(exe))) {
 		fprintf(stderr,
 			"regionfs: %s=%s: not a handover this build takes (state format %d)\n",
 			HANDOVER_ENV, v, RFS_STATE_FORMAT);
 		exit(1);
 	}
-	for (int i = 0; i < HANDED; i++)
-		if (*fds[i] >= 0 && fcntl(*fds[i], F_SETFD, FD_CLOEXEC)) {
-			fprintf(stderr, "regionfs: handover: descriptor %d: %s\n", *fds[i],
+	n = handover_fds(h, fds);
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0 && fcntl(fds[i], F_SETFD, FD_CLOEXEC)) {
+			fprintf(stderr, "regionfs: handover: descriptor %d: %s\n", fds[i],
 				strerror(errno));
 			exit(1);
 		}
@@ -91,8 +150,6 @@ bool rfs_handover_take(struct rfs_handover *h)
 void rfs_upgrade_fall_back(struct rfs_handover *h, char *const argv[], const char *why)
 {
 	struct rfs_restart *r;
-	char words[160];
-	int *fds[HANDED];
 
 	if (getenv(BACK_ENV) || h->back < 0)
 		return;
@@ -109,12 +166,9 @@ void rfs_upgrade_fall_back(struct rfs_handover *h, char *const argv[], const cha
 		atomic_fetch_add(&r->upgrades_refused, 1);
 		munmap(r, sizeof(*r));
 	}
-	handover_fds(h, fds);
-	handover_words(fds, words, sizeof(words));
-	close_on_exec(fds, 0);
+	close_on_exec(h, 0);
 	unsetenv(FAIL_ENV);
-	if (setenv(BACK_ENV, "1", 1) == 0 && setenv(HANDOVER_ENV, words, 1) == 0 &&
-	    setenv(EXE_ENV, h->exe, 1) == 0)
+	if (setenv(BACK_ENV, "1", 1) == 0 && hand_on(h) == 0)
 		fexecve(h->back, argv, environ);
 	rfs_log(RFS_LOG_ERR, "live upgrade: the binary before cannot be run again: %s",
 		strerror(errno));
@@ -229,22 +283,15 @@ static const char *unfit(struct rfs_daemon *d, char *buf, size_t len)
 				 d->cfg.views[i].file, strerror(errno));
 			return buf;
 		}
-	for (size_t i = 0; i < d->cfg.n_dirs; i++)
-		if (d->cfg.dirs[i].has_size) {
-			snprintf(buf, len,
-				 "the config gives directory %s a budget (size=), whose tmpfs "
-				 "instance is not handed on",
-				 d->cfg.dirs[i].name);
-			return buf;
-		}
 	return NULL;
 }
 
 bool rfs_upgrade(struct rfs_daemon *d, pid_t pid, int *status)
 {
 	struct rfs_restart *r = d->restart;
-	char why[sizeof(r->refused)], said[200], words[160];
+	char why[sizeof(r->refused)], said[200];
 	const char *no = unfit(d, why, sizeof(why));
+	int budgets[BUDGETS_MAX];
 	struct rfs_handover h = {
 		.fuse = fuse_session_fd(d->se),
 		.store = rfs_store_root(d->store),
@@ -255,31 +302,33 @@ bool rfs_upgrade(struct rfs_daemon *d, pid_t pid, int *status)
 		.page = d->restart_fd,
 		.counters = d->counters_fd,
 		.back = -1,
+		.budgets = budgets,
+		.n_budgets = rfs_store_budget_roots(d->store, budgets, BUDGETS_MAX),
+		.exe = d->exe,
 	};
-	int *fds[HANDED];
 
+	if (!no && h.n_budgets > BUDGETS_MAX)
+		no = "more budgets than a handover carries";
 	if (no)
 		return refuse(d, "%s", no);
 	if (check_state(d, said, sizeof(said)))
 		return refuse(d, "%s", said[0] ? said : "the installed binary refused the state");
 	/* This binary, to take the mount back if the new one cannot. */
 	h.back = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	handover_fds(&h, fds);
-	handover_words(fds, words, sizeof(words));
 	rfs_log(RFS_LOG_INFO, "%s: live upgrade to %s (%s): stopping serving process %d",
 		d->mountpoint, d->exe, said, pid);
 	/* From here on as a restart: the kernel keeps what pid had read. */
 	atomic_store(&r->died_ns, rfs_now_ns());
 	kill(pid, SIGKILL);
 	waitpid(pid, status, 0);
-	close_on_exec(fds, 0);
+	close_on_exec(&h, 0);
 	rfs_log_hand_on();
-	if (setenv(HANDOVER_ENV, words, 1) == 0 && setenv(EXE_ENV, d->exe, 1) == 0)
+	if (hand_on(&h) == 0)
 		execv(d->exe, d->argv);
 	snprintf(why, sizeof(why), "cannot run %s: %s", d->exe, strerror(errno));
 	unsetenv(HANDOVER_ENV);
 	unsetenv(EXE_ENV);
-	close_on_exec(fds, 1);
+	close_on_exec(&h, 1);
 	if (h.back >= 0)
 		close(h.back);
 	refuse(d, "%s; this binary serves on", why);

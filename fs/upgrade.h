@@ -8,18 +8,21 @@
  * changes and the reason is kept for stats. Else it kills its serving
  * process (a restart is safe at any instant) and execs the installed binary
  * in its own pid with the same arguments, handing it by descriptor what
- * the mount is made of: /dev/fuse, the store's tmpfs, the journal, the
- * slots of opens, the kernel's counts, the shared restart page and the
- * counters. The new program makes the state before serving again as the
- * first made it (the config text and instant the journal's first records
- * keep, the store's files inherited as they are), then supervises: its
- * first child is a restart, which replays the journal, takes the opens
- * over and has the kernel resend what the killed process had read.
+ * the mount is made of: /dev/fuse, the store's tmpfs and its budgets', the
+ * journal, the slots of opens, the kernel's counts, the shared restart page
+ * and the counters, and itself, to take the mount back if the new program
+ * cannot (rfs_upgrade_fall_back). The new program makes the state before
+ * serving again as the first made it (the config text and instant the
+ * journal's first records keep, the store's files inherited as they are),
+ * then supervises: its first child is a restart, which replays the
+ * journal, takes the opens over and has the kernel resend what the killed
+ * process had read.
  */
 #ifndef REGIONFS_UPGRADE_H
 #define REGIONFS_UPGRADE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "fs/fs.h"
@@ -28,6 +31,8 @@
  * which takes the mount back if this one cannot (rfs_upgrade_fall_back). */
 struct rfs_handover {
 	int fuse, store, journal, slots, krefs, touched, page, counters, back;
+	int *budgets; /* the roots of the store's budgets, as made */
+	size_t n_budgets;
 	char *exe; /* the installed binary's path, as the supervisor knew it */
 };
 

@@ -50,11 +50,22 @@ struct rfs_store {
 	enum rfs_store_atime atime; /* the same; fixed */
 	_Atomic unsigned int refs;
 	atomic_bool keep_files; /* rfs_store_keep_files */
-	atomic_bool inheriting; /* rfs_store_inherit, until rfs_store_inherited */
+	/* The mount's store: rfs_store_inherit, until rfs_store_inherited
+	 * (its budgets look here too). */
+	atomic_bool inheriting;
 	/* A budget: the store its cap is carved from (reserved there while it
 	 * lives), referenced. Changed by rfs_store_move, whose callers
 	 * serialize it with every other use of the budget (the namespace's lock). */
 	struct rfs_store *parent;
+	struct rfs_store *root; /* a budget: the mount's store, whatever nests; fixed */
+	/* The mount's store: its live budgets in the order they were made (a
+	 * live upgrade hands their instances on in it), and the instances an
+	 * upgrade handed on, taken by the budgets made while inheriting, in
+	 * the same order. Protected by lock. */
+	struct rfs_store **budgets;
+	size_t n_budgets;
+	int *inherit_dirs;
+	size_t n_inherit, next_inherit;
 	/* Guards the charges against the cap (and reconf's use). A tmpfs
 	 * counts its regions' bytes itself; a memfd store counts them here. */
 	pthread_mutex_t lock;
@@ -243,6 +254,7 @@ static struct rfs_store *store_alloc(uint64_t cap, uint64_t max_files,
 
 static void store_dealloc(struct rfs_store *s)
 {
+	free(s->budgets);
 	pthread_mutex_destroy(&s->lock);
 	free(s->huge);
 	free(s);
@@ -294,19 +306,26 @@ int rfs_store_new_tuned(uint64_t cap, uint64_t max_files, enum rfs_store_kind wa
 	return 0;
 }
 
-int rfs_store_inherit(int dir, uint64_t cap, uint64_t max_files, const struct rfs_store_tune *tune,
-		      struct rfs_store **out)
+int rfs_store_inherit(int dir, const int *budget_dirs, size_t n_budgets, uint64_t cap,
+		      uint64_t max_files, const struct rfs_store_tune *tune, struct rfs_store **out)
 {
 	static const struct rfs_store_tune defaults;
 	struct rfs_store *s = store_alloc(cap, max_files, tune ? tune : &defaults);
-	int mine;
+	int mine = -1, err = 0;
 
 	if (!s)
 		return -ENOMEM;
-	mine = fcntl(dir, F_DUPFD_CLOEXEC, 0);
-	if (mine < 0) {
+	if (n_budgets && !(s->inherit_dirs = calloc(n_budgets, sizeof(int))))
+		err = -ENOMEM;
+	for (size_t i = 0; !err && i < n_budgets; i++, s->n_inherit++)
+		if ((s->inherit_dirs[i] = fcntl(budget_dirs[i], F_DUPFD_CLOEXEC, 0)) < 0)
+			err = -errno;
+	if (!err && (mine = fcntl(dir, F_DUPFD_CLOEXEC, 0)) < 0)
+		err = -errno;
+	if (err) {
+		rfs_store_inherited(s);
 		store_dealloc(s);
-		return -errno;
+		return err;
 	}
 	store_in_tmpfs(s, mine, tune && tune->noswap);
 	atomic_store(&s->inheriting, true);
@@ -317,6 +336,67 @@ int rfs_store_inherit(int dir, uint64_t cap, uint64_t max_files, const struct rf
 void rfs_store_inherited(struct rfs_store *s)
 {
 	atomic_store(&s->inheriting, false);
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = s->next_inherit; i < s->n_inherit; i++)
+		close(s->inherit_dirs[i]); /* budgets no longer declared */
+	free(s->inherit_dirs);
+	s->inherit_dirs = NULL;
+	s->n_inherit = s->next_inherit = 0;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Is s's tree being inherited (a budget asks the mount's store)? */
+static bool inheriting(const struct rfs_store *s)
+{
+	return atomic_load(&(s->root ? s->root : s)->inheriting);
+}
+
+size_t rfs_store_budget_roots(struct rfs_store *s, int *dirs, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->n_budgets;
+	for (size_t i = 0; i < n && i < max; i++)
+		dirs[i] = s->budgets[i]->dir;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+/* Budget b of the mount's store root is made, or goes. */
+static int count_budget(struct rfs_store *root, struct rfs_store *b, bool made)
+{
+	struct rfs_store **more;
+	int err = 0;
+
+	pthread_mutex_lock(&root->lock);
+	if (made && (more = realloc(root->budgets, (root->n_budgets + 1) * sizeof(*more)))) {
+		root->budgets = more;
+		root->budgets[root->n_budgets++] = b;
+	} else if (made) {
+		err = -ENOMEM;
+	}
+	for (size_t i = 0; !made && i < root->n_budgets; i++)
+		if (root->budgets[i] == b) {
+			memmove(&root->budgets[i], &root->budgets[i + 1],
+				(root->n_budgets - i - 1) * sizeof(*root->budgets));
+			root->n_budgets--;
+			break;
+		}
+	pthread_mutex_unlock(&root->lock);
+	return err;
+}
+
+/* The instance the budget next made takes over (an upgrade's), or -1. */
+static int inherited_dir(struct rfs_store *root)
+{
+	int dir = -1;
+
+	pthread_mutex_lock(&root->lock);
+	if (root->next_inherit < root->n_inherit)
+		dir = root->inherit_dirs[root->next_inherit++];
+	pthread_mutex_unlock(&root->lock);
+	return dir;
 }
 
 int rfs_store_root(const struct rfs_store *s)
@@ -330,22 +410,36 @@ int rfs_store_new_budget(struct rfs_store *parent, uint64_t cap, struct rfs_stor
 		.huge = parent->huge, .noswap = parent->noswap, .atime = parent->atime};
 	int err;
 
+	struct rfs_store *root = parent->root ? parent->root : parent;
+	int dir = -1;
+
+	*out = NULL;
 	if (cap == 0)
 		return -EINVAL;
-	/* An inherited budget's instance is not handed on: a new one would
-	 * be empty where the old one held regions. */
-	if (atomic_load(&parent->inheriting))
+	/* Inherited: the instance the program before made, its files as they
+	 * are (a new one would be empty where the old one held regions). */
+	if (inheriting(root) && (dir = inherited_dir(root)) < 0)
 		return -EOPNOTSUPP;
 	err = rfs_store_reserve(parent, (int64_t)cap);
-	if (err)
-		return err;
-	err = rfs_store_new_tuned(cap, parent->max_files, parent->kind, &tune, out);
+	if (!err && dir >= 0) {
+		if (!(*out = store_alloc(cap, parent->max_files, &tune)))
+			err = -ENOMEM;
+		else
+			store_in_tmpfs(*out, dir, parent->noswap);
+	} else if (!err) {
+		err = rfs_store_new_tuned(cap, parent->max_files, parent->kind, &tune, out);
+	}
+	if (!err && (err = count_budget(root, *out, true)))
+		rfs_store_free(*out); /* before it holds its parent */
 	if (err) {
+		if (dir >= 0 && !*out)
+			close(dir);
 		rfs_store_reserve(parent, -(int64_t)cap);
 		return err;
 	}
 	rfs_store_hold(parent);
 	(*out)->parent = parent;
+	(*out)->root = root;
 	return 0;
 }
 
@@ -366,6 +460,7 @@ void rfs_store_free(struct rfs_store *s)
 	/* Its files are gone (every region let go of it): the parent gets
 	 * the carved bytes back. */
 	if (s->parent) {
+		count_budget(s->root, s, false);
 		rfs_store_reserve(s->parent, -(int64_t)s->cap);
 		rfs_store_free(s->parent);
 	}
@@ -505,7 +600,7 @@ int rfs_store_create(struct rfs_store *s, struct rfs_store_file *f)
 		fd = openat(s->dir, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd >= 0 || errno != EEXIST)
 			break;
-		if (atomic_load(&s->inheriting)) {
+		if (inheriting(s)) {
 			f->kept = true; /* the earlier program's file, as it left it */
 			return 0;
 		}

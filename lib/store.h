@@ -18,6 +18,7 @@
 #define REGIONFS_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -59,16 +60,22 @@ int rfs_store_new_tuned(uint64_t cap, uint64_t max_files, enum rfs_store_kind wa
 			const struct rfs_store_tune *tune, struct rfs_store **out);
 /*
  * A live upgrade: the store an earlier program made (rfs_store_new_tuned,
- * as cap, max_files and tune say) over the tmpfs instance whose root is dir
- * (a descriptor it handed on; duplicated). Until rfs_store_inherited, files
- * made are numbered as the earlier program numbered them, and one it left
- * under a number is taken as it is (f->kept) rather than skipped.
+ * as cap, max_files and tune say) over the tmpfs instance whose root is dir,
+ * with the budgets whose instances' roots are budget_dirs, in the order
+ * rfs_store_budget_roots gave them (descriptors it handed on; duplicated).
+ * Until rfs_store_inherited, files made are numbered as the earlier program
+ * numbered them, and one it left under a number is taken as it is
+ * (f->kept) rather than skipped; budgets made take those instances, in order.
  */
-int rfs_store_inherit(int dir, uint64_t cap, uint64_t max_files, const struct rfs_store_tune *tune,
+int rfs_store_inherit(int dir, const int *budget_dirs, size_t n_budgets, uint64_t cap,
+		      uint64_t max_files, const struct rfs_store_tune *tune,
 		      struct rfs_store **out);
 void rfs_store_inherited(struct rfs_store *s);
 /* The tmpfs instance's root, to hand on; -1 for memfds. */
 int rfs_store_root(const struct rfs_store *s);
+/* The roots of the mount's store s's live budgets, in the order they were
+ * made, the first max of them into dirs: how many there are. */
+size_t rfs_store_budget_roots(struct rfs_store *s, int *dirs, size_t max);
 
 /*
  * A budget: a store of cap bytes made as parent was (kind and tune), for a

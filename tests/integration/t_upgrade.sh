@@ -7,9 +7,9 @@
 #
 #   1. Refused, nothing changed, with why: a mount without -o restart; an
 #      installed binary that reads another state format; none installed;
-#      a config giving a directory a budget, or a view of a file since gone;
-#      a new binary that fails to take the mount over (the one before takes
-#      it back).
+#      a config view of a file since gone; a new binary that fails to take
+#      the mount over (the one before takes it back). A config budget (its
+#      own tmpfs instance) is handed on.
 #   2. What survives: the tree identical (names, numbers, modes, owners,
 #      times, links, xattrs, ACLs, flags, bytes); a region held open and
 #      mapped works on; metrics and stats name the new version.
@@ -104,12 +104,6 @@ assert_eq "$v_next" "$(version)" "the version after an upgrade following a fall-
 rfs_unmount
 ok "a new binary that cannot take the mount over: the one before takes it back (the same tree, the failure said), and a later upgrade works"
 
-printf '[dir:budgeted]\nsize = 16M\n' >"$W/budget.ini"
-install_bin "$REGIONFS"
-REGIONFS=$W/bin/regionfs rfs_mount -o restart,size=64M -c "$W/budget.ini"
-install_bin "$NEXT"
-upgrade_refused "the config gives directory budgeted a budget"
-rfs_unmount
 truncate -s 1M "$W/gone.backing"
 printf '[view:gone]\nfile = %s\n' "$W/gone.backing" >"$W/gone.ini"
 install_bin "$REGIONFS"
@@ -118,7 +112,28 @@ install_bin "$NEXT"
 rm "$W/gone.backing"
 upgrade_refused "the config's view gone: $W/gone.backing: No such file or directory"
 rfs_unmount
-ok "a config budget (its own tmpfs instance, not handed on), a config view whose file is gone (the new program opens it again): refused, with why"
+ok "a config view whose file is gone (the new program opens it again): refused, with why"
+
+# A config budget is a tmpfs instance of its own: handed on too.
+printf '[dir:budgeted]\nsize = 16M\n[region:budgeted/declared]\nsize = 1M\n' >"$W/budget.ini"
+install_bin "$REGIONFS"
+REGIONFS=$W/bin/regionfs rfs_mount -o restart,size=64M -c "$W/budget.ini"
+head -c 4M /dev/urandom >"$W/four"
+cp "$W/four" "$MNT/budgeted/four"
+printf 'in the budget' | dd of="$MNT/budgeted/declared" conv=notrunc status=none
+df_was=$(df -B1 --output=size,used "$MNT/budgeted" | tail -n 1)
+before=$(snapshot)
+install_bin "$NEXT"
+"$REGIONFS" --upgrade "$MNT" >"$W/up.out" 2>&1 || fail "--upgrade with a budget: $(cat "$W/up.out")"
+same_tree "$before" "after upgrading a mount with a config budget"
+assert_eq "$df_was" "$(df -B1 --output=size,used "$MNT/budgeted" | tail -n 1)" "df of the budget"
+dd if=/dev/zero of="$MNT/budgeted/big" bs=1M count=16 status=none 2>"$W/dd.err" &&
+	fail "16 MiB written into a 16 MiB budget already holding 5 MiB"
+grep -q "No space left on device" "$W/dd.err" || fail "dd past the budget: $(cat "$W/dd.err")"
+rm "$MNT/budgeted/big"
+cmp "$W/four" "$MNT/budgeted/four" || fail "a budget's region after the upgrade"
+rfs_unmount
+ok "a config budget: its tmpfs instance handed on (the regions in it byte for byte, df the same, ENOSPC past it)"
 
 # --- 2. what survives ----------------------------------------------------------
 

@@ -881,6 +881,67 @@ static int unprivileged_store(void)
 	return 0;
 }
 
+/* A region of s holding text at 0, and its file number. */
+static uint64_t region_with(struct rfs_store *s, const char *text, struct rfs_mapping **r)
+{
+	ck_assert_int_eq(rfs_region_new(s, r), 0);
+	ck_assert_int_eq(rfs_mapping_write(*r, text, strlen(text), 0), (ssize_t)strlen(text));
+	return rfs_region_file(*r);
+}
+
+/* A region of s, as declared again by a live upgrade: kept, with text. */
+static void region_kept(struct rfs_store *s, uint64_t id, const char *text)
+{
+	struct rfs_mapping *r;
+	struct rfs_io io = {0};
+
+	ck_assert_int_eq(rfs_region_new(s, &r), 0);
+	ck_assert_uint_eq(rfs_region_file(r), id);
+	ck_assert(rfs_region_kept(r));
+	ck_assert_int_eq(rfs_mapping_read_begin(r, 0, strlen(text), &io), 0);
+	ck_assert_uint_eq(io.len, strlen(text));
+	ck_assert(memcmp(io.iov[0].iov_base, text, strlen(text)) == 0);
+	rfs_mapping_read_end(r, &io);
+	rfs_mapping_free(r);
+}
+
+/* A live upgrade's store: the instance and its budgets' instances handed
+ * on, the declared files taken as they are, in the order made. */
+START_TEST(store_inherit)
+{
+	struct rfs_store *s, *b, *s2, *b2;
+	struct rfs_mapping *r, *rb, *fresh;
+	uint64_t id, idb;
+	int dirs[4];
+
+	ck_assert_int_eq(rfs_store_new(1 << 20, 16, RFS_STORE_TMPFS, &s), 0);
+	if (rfs_store_kind(s) != RFS_STORE_TMPFS) {
+		rfs_store_free(s);
+		return; /* memfds are not handed on */
+	}
+	ck_assert_int_eq(rfs_store_new_budget(s, 256 << 10, &b), 0);
+	id = region_with(s, "in the mount", &r);
+	idb = region_with(b, "in the budget", &rb);
+	ck_assert_uint_eq(rfs_store_budget_roots(s, dirs, 4), 1);
+	ck_assert_int_eq(rfs_store_inherit(rfs_store_root(s), dirs, 1, 1 << 20, 16, NULL, &s2), 0);
+	region_kept(s2, id, "in the mount");
+	ck_assert_int_eq(rfs_store_new_budget(s2, 256 << 10, &b2), 0);
+	region_kept(b2, idb, "in the budget");
+	/* More budgets than were handed on: refused, not made empty. */
+	ck_assert_int_eq(rfs_store_new_budget(s2, 4096, &b), -EOPNOTSUPP);
+	rfs_store_inherited(s2);
+	ck_assert_int_eq(rfs_region_new(s2, &fresh), 0);
+	ck_assert(!rfs_region_kept(fresh));
+	ck_assert_uint_gt(rfs_region_file(fresh), id);
+	rfs_mapping_free(fresh);
+	rfs_store_free(b2);
+	rfs_store_free(s2);
+	rfs_mapping_free(r);
+	rfs_mapping_free(rb);
+	rfs_store_free(s);
+}
+END_TEST
+
 START_TEST(store_without_privileges)
 {
 	pid_t pid = fork();
@@ -965,6 +1026,7 @@ static Suite *region_suite(void)
 	tcase_add_checked_fixture(tc, setup_tmpfs, teardown);
 	tcase_add_test(tc, store_without_privileges);
 	tcase_add_test(tc, store_noswap);
+	tcase_add_test(tc, store_inherit);
 	suite_add_tcase(s, tc);
 	return s;
 }
