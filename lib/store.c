@@ -66,8 +66,10 @@ struct rfs_store {
 	size_t n_budgets;
 	int *inherit_dirs;
 	size_t n_inherit, next_inherit;
-	/* Guards the charges against the cap (and reconf's use). A tmpfs
-	 * counts its regions' bytes itself; a memfd store counts them here. */
+	/* Guards the charges against the cap (and reconf's use), and the
+	 * mount's store's lists of budgets. A tmpfs counts its regions' bytes
+	 * itself; a memfd store counts them here. Never held while another
+	 * store's is taken. */
 	pthread_mutex_t lock;
 	/* The instance's size=, shared by regions and cow views' private
 	 * pages: the one place the cap is kept. Protected by lock; only a
