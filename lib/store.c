@@ -423,12 +423,17 @@ int rfs_store_new_budget(struct rfs_store *parent, uint64_t cap, struct rfs_stor
 	if (inheriting(root) && (dir = inherited_dir(root)) < 0)
 		return -EOPNOTSUPP;
 	err = rfs_store_reserve(parent, (int64_t)cap);
-	if (!err && dir >= 0) {
+	if (err) {
+		if (dir >= 0)
+			close(dir);
+		return err;
+	}
+	if (dir >= 0) {
 		if (!(*out = store_alloc(cap, parent->max_files, &tune)))
 			err = -ENOMEM;
 		else
 			store_in_tmpfs(*out, dir, parent->noswap);
-	} else if (!err) {
+	} else {
 		err = rfs_store_new_tuned(cap, parent->max_files, parent->kind, &tune, out);
 	}
 	if (!err && (err = count_budget(root, *out, true)))

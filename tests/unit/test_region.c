@@ -911,6 +911,7 @@ START_TEST(store_inherit)
 {
 	struct rfs_store *s, *b, *s2, *b2;
 	struct rfs_mapping *r, *rb, *fresh;
+	struct rfs_store_usage use;
 	uint64_t id, idb;
 	int dirs[4];
 
@@ -919,6 +920,10 @@ START_TEST(store_inherit)
 		rfs_store_free(s);
 		return; /* memfds are not handed on */
 	}
+	/* A budget that does not fit takes nothing from the cap. */
+	ck_assert_int_eq(rfs_store_new_budget(s, 2 << 20, &b), -ENOSPC);
+	rfs_store_usage(s, &use);
+	ck_assert_uint_eq(use.reserved, 0);
 	ck_assert_int_eq(rfs_store_new_budget(s, 256 << 10, &b), 0);
 	id = region_with(s, "in the mount", &r);
 	idb = region_with(b, "in the budget", &rb);
