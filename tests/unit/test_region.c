@@ -909,7 +909,7 @@ static void region_kept(struct rfs_store *s, uint64_t id, const char *text)
  * on, the declared files taken as they are, in the order made. */
 START_TEST(store_inherit)
 {
-	struct rfs_store *s, *b, *s2, *b2;
+	struct rfs_store *s, *b, *s2, *b2, *none;
 	struct rfs_mapping *r, *rb, *fresh;
 	struct rfs_store_usage use;
 	uint64_t id, idb;
@@ -921,7 +921,7 @@ START_TEST(store_inherit)
 		return; /* memfds are not handed on */
 	}
 	/* A budget that does not fit takes nothing from the cap. */
-	ck_assert_int_eq(rfs_store_new_budget(s, 2 << 20, &b), -ENOSPC);
+	ck_assert_int_eq(rfs_store_new_budget(s, 2 << 20, &none), -ENOSPC);
 	rfs_store_usage(s, &use);
 	ck_assert_uint_eq(use.reserved, 0);
 	ck_assert_int_eq(rfs_store_new_budget(s, 256 << 10, &b), 0);
@@ -933,7 +933,7 @@ START_TEST(store_inherit)
 	ck_assert_int_eq(rfs_store_new_budget(s2, 256 << 10, &b2), 0);
 	region_kept(b2, idb, "in the budget");
 	/* More budgets than were handed on: refused, not made empty. */
-	ck_assert_int_eq(rfs_store_new_budget(s2, 4096, &b), -EOPNOTSUPP);
+	ck_assert_int_eq(rfs_store_new_budget(s2, 4096, &none), -EOPNOTSUPP);
 	rfs_store_inherited(s2);
 	ck_assert_int_eq(rfs_region_new(s2, &fresh), 0);
 	ck_assert(!rfs_region_kept(fresh));
@@ -943,6 +943,7 @@ START_TEST(store_inherit)
 	rfs_store_free(s2);
 	rfs_mapping_free(r);
 	rfs_mapping_free(rb);
+	rfs_store_free(b);
 	rfs_store_free(s);
 }
 END_TEST
