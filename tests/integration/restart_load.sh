@@ -12,6 +12,13 @@
 #   snapshot           everything ls, stat, getfattr, getfacl and lsattr
 #                      show of $MNT's tree, and its bytes
 #   same_tree SNAP WHEN  fail, with the difference, unless the snapshot now is SNAP
+#   tree_build         a tree on $MNT: directories, a 3 MiB region ($W/data)
+#                      and its hard link, a symlink, a fifo, modes, owners,
+#                      times, xattrs, a default ACL, chattr +i, renames
+#   holder_start FLAG  a region opened, mapped and removed while held, by a
+#                      process that uses it again once $W/FLAG exists
+#   holder_finish FLAG WHAT  make $W/FLAG; fail unless the holder then
+#                      worked on across WHAT
 # Uses W (a work directory) and MNT.
 
 snapshot() {
@@ -35,6 +42,63 @@ same_tree() {
 	[[ "$1" == "$now" ]] && return 0
 	diff <(echo "$1") <(echo "$now") | head -20 >&2
 	fail "the tree differs $2"
+}
+
+tree_build() {
+	mkdir -p "$MNT/dir with spaces/sub"
+	head -c 3M /dev/urandom >"$W/data"
+	cp "$W/data" "$MNT/dir with spaces/region"
+	ln "$MNT/dir with spaces/region" "$MNT/dir with spaces/sub/hard link"
+	ln -s "../region" "$MNT/dir with spaces/sub/symlink"
+	mkfifo "$MNT/fifo"
+	echo small >"$MNT/small"
+	chmod 2750 "$MNT/dir with spaces/sub"
+	chown 65534:65534 "$MNT/small"
+	touch -d "2001-02-03 04:05:06.789" "$MNT/small"
+	setfattr -n user.colour -v blue "$MNT/dir with spaces/region"
+	setfattr -n trusted.secret -v 42 "$MNT/small"
+	setfacl -d -m u:65534:rwx "$MNT/dir with spaces"
+	echo inherits >"$MNT/dir with spaces/acl file"
+	chattr +i "$MNT/small"
+	mv "$MNT/dir with spaces/acl file" "$MNT/dir with spaces/renamed"
+	rm "$MNT/fifo"
+	mkfifo "$MNT/fifo"
+}
+
+holder_start() {
+python3 - "$MNT" "$W" "$1" <<'EOF' &
+import mmap, os, sys, time
+M, W, flag = sys.argv[1], sys.argv[2], sys.argv[3]
+fd = os.open(M + "/held", os.O_RDWR | os.O_CREAT, 0o600)
+os.ftruncate(fd, 8 << 20)
+m = mmap.mmap(fd, 8 << 20)
+m[0:5] = b"first"
+m.flush()  # on the daemon's data path, the store reaches the region now
+os.unlink(M + "/held")
+open(W + "/holding", "w").close()
+while not os.path.exists(W + "/" + flag):
+    time.sleep(0.02)
+st = os.fstat(fd)
+assert st.st_size == 8 << 20 and st.st_nlink == 0, (st.st_size, st.st_nlink)
+assert m[0:5] == b"first", m[0:5]
+os.pwrite(fd, b"after", 4096)
+assert m[4096:4101] == b"after"
+m[8192:8197] = b"store"
+assert os.pread(fd, 5, 8192) == b"store"
+os.ftruncate(fd, 9 << 20)
+assert os.fstat(fd).st_size == 9 << 20
+m.close()
+os.close(fd)
+open(W + "/held-ok", "w").close()
+EOF
+	holder=$!
+	wait_until 10 test -e "$W/holding" || fail "holder did not start"
+}
+
+holder_finish() {
+	touch "$W/$1"
+	wait "$holder" || fail "the holder failed across $2"
+	[[ -e "$W/held-ok" ]] || fail "the holder did not finish"
 }
 
 load_config() {

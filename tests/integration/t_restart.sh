@@ -48,63 +48,17 @@ W=$RFS_WORK
 rfs_mount -o restart,size=256M
 grep -q '^# restart: on: supervisor ' "$MNT/.regionfs/stats" ||
 	fail "stats does not say restart is on: $(tail -n 1 "$MNT/.regionfs/stats")"
-mkdir -p "$MNT/dir with spaces/sub"
-head -c 3M /dev/urandom >"$W/data"
-cp "$W/data" "$MNT/dir with spaces/region"
-ln "$MNT/dir with spaces/region" "$MNT/dir with spaces/sub/hard link"
-ln -s "../region" "$MNT/dir with spaces/sub/symlink"
-mkfifo "$MNT/fifo"
-echo small >"$MNT/small"
-chmod 2750 "$MNT/dir with spaces/sub"
-chown 65534:65534 "$MNT/small"
-touch -d "2001-02-03 04:05:06.789" "$MNT/small"
-setfattr -n user.colour -v blue "$MNT/dir with spaces/region"
-setfattr -n trusted.secret -v 42 "$MNT/small"
-setfacl -d -m u:65534:rwx "$MNT/dir with spaces"
-echo inherits >"$MNT/dir with spaces/acl file"
-chattr +i "$MNT/small"
-mv "$MNT/dir with spaces/acl file" "$MNT/dir with spaces/renamed"
-rm "$MNT/fifo"
-mkfifo "$MNT/fifo"
+tree_build
 ok "a tree: directories, a 3 MiB region and its hard link, a symlink, a fifo, modes, owners, times, xattrs, a default ACL, chattr +i, renames"
 
-# A holder: a region open and mapped, removed while held, used across the kill.
-python3 - "$MNT" "$W" <<'EOF' &
-import mmap, os, sys, time
-M, W = sys.argv[1], sys.argv[2]
-fd = os.open(M + "/held", os.O_RDWR | os.O_CREAT, 0o600)
-os.ftruncate(fd, 8 << 20)
-m = mmap.mmap(fd, 8 << 20)
-m[0:5] = b"first"
-m.flush()  # on the daemon's data path, the store reaches the region now
-os.unlink(M + "/held")
-open(W + "/holding", "w").close()
-while not os.path.exists(W + "/restarted"):
-    time.sleep(0.02)
-st = os.fstat(fd)
-assert st.st_size == 8 << 20 and st.st_nlink == 0, (st.st_size, st.st_nlink)
-assert m[0:5] == b"first", m[0:5]
-os.pwrite(fd, b"after", 4096)
-assert m[4096:4101] == b"after"
-m[8192:8197] = b"store"
-assert os.pread(fd, 5, 8192) == b"store"
-os.ftruncate(fd, 9 << 20)
-assert os.fstat(fd).st_size == 9 << 20
-m.close()
-os.close(fd)
-open(W + "/held-ok", "w").close()
-EOF
-holder=$!
-wait_until 10 test -e "$W/holding" || fail "holder did not start"
+holder_start restarted
 used_held=$(df_used)
 before=$(snapshot)
 restart_server
 same_tree "$before" "after the restart"
 ok "after kill -9 of the serving process: the same tree, byte for byte ($(echo "$before" | wc -l) lines of ls, stat, md5sum, getfattr, getfacl, lsattr)"
 
-touch "$W/restarted"
-wait "$holder" || fail "the holder failed across the restart"
-[[ -e "$W/held-ok" ]] || fail "the holder did not finish"
+holder_finish restarted "the restart"
 wait_until 10 test "$(df_used)" -lt "$used_held" ||
 	fail "the removed region's bytes stayed after its holder closed it ($(df_used) >= $used_held)"
 ok "a region held open and mapped, removed while held: fstat, pread, pwrite, mapped stores and ftruncate across the restart; its bytes go with its holder"

@@ -11,8 +11,8 @@
 #      the mount over (the one before takes it back). A config budget (its
 #      own tmpfs instance) is handed on.
 #   2. What survives: the tree identical (names, numbers, modes, owners,
-#      times, links, xattrs, ACLs, flags, bytes); a region held open and
-#      mapped works on; metrics and stats name the new version.
+#      times, links, xattrs, ACLs, flags, bytes); a region held open, mapped
+#      and removed works on; metrics and stats name the new version.
 #   3. Under load (RFS_UPGRADE_SECONDS, default 30): upgrades back and forth
 #      between the two builds while restart_load.sh's clients run: no
 #      client error, every byte and name verified.
@@ -140,44 +140,13 @@ ok "a config budget: its tmpfs instance handed on (the regions in it byte for by
 install_bin "$REGIONFS"
 printf '[region:declared]\nsize = 1M\nmode = 0640\n[region:ipc/ring]\nsize = 64K\n' >"$W/decl.ini"
 REGIONFS=$W/bin/regionfs rfs_mount -o restart,size=256M -c "$W/decl.ini"
-mkdir -p "$MNT/dir with spaces/sub"
-cp "$W/data" "$MNT/dir with spaces/region"
-ln "$MNT/dir with spaces/region" "$MNT/dir with spaces/sub/hard link"
-ln -s "../region" "$MNT/dir with spaces/sub/symlink"
+tree_build
 printf 'written into a declared region' | dd of="$MNT/declared" conv=notrunc status=none
 truncate -s 3M "$MNT/declared" # grown past its declared size: kept so
 chmod 0600 "$MNT/ipc/ring"
-echo small >"$MNT/small"
-chown 65534:65534 "$MNT/small"
-touch -d "2001-02-03 04:05:06.789" "$MNT/small"
-setfattr -n user.colour -v blue "$MNT/dir with spaces/region"
-setfacl -d -m u:65534:rwx "$MNT/dir with spaces"
-echo inherits >"$MNT/dir with spaces/acl file"
-chattr +i "$MNT/small"
-ok "a tree: declared regions written and grown, directories, a region and its hard link, a symlink, modes, owners, times, xattrs, a default ACL, chattr +i"
+ok "a tree: declared regions written and grown, directories, a region and its hard link, a symlink, a fifo, modes, owners, times, xattrs, a default ACL, chattr +i, renames"
 
-python3 - "$MNT" "$W" <<'EOF' &
-import mmap, os, sys, time
-M, W = sys.argv[1], sys.argv[2]
-fd = os.open(M + "/held", os.O_RDWR | os.O_CREAT, 0o600)
-os.ftruncate(fd, 4 << 20)
-m = mmap.mmap(fd, 4 << 20)
-m[0:5] = b"first"
-m.flush()
-open(W + "/holding", "w").close()
-while not os.path.exists(W + "/upgraded"):
-    time.sleep(0.02)
-assert m[0:5] == b"first", m[0:5]
-os.pwrite(fd, b"after", 4096)
-assert m[4096:4101] == b"after"
-m[8192:8197] = b"store"
-assert os.pread(fd, 5, 8192) == b"store"
-m.close()
-os.close(fd)
-open(W + "/held-ok", "w").close()
-EOF
-holder=$!
-wait_until 10 test -e "$W/holding" || fail "holder did not start"
+holder_start upgraded
 before=$(snapshot)
 old=$(metric regionfs_server_pid)
 install_bin "$NEXT"
@@ -187,10 +156,8 @@ grep -q "upgraded from regionfs $v_now to regionfs $v_next (serving process $old
 same_tree "$before" "after the upgrade"
 ok "after --upgrade to $v_next: the same tree, byte for byte ($(echo "$before" | wc -l) lines of ls, stat, md5sum, getfattr, getfacl, lsattr)"
 
-touch "$W/upgraded"
-wait "$holder" || fail "the holder failed across the upgrade"
-[[ -e "$W/held-ok" ]] || fail "the holder did not finish"
-ok "a region held open and mapped: pread, pwrite and mapped stores across the upgrade"
+holder_finish upgraded "the upgrade"
+ok "a region held open, mapped and removed while held: fstat, pread, pwrite, mapped stores and ftruncate across the upgrade"
 
 assert_eq "$v_next" "$(version)" "regionfs_info's version"
 assert_eq "$RFS_PID" "$(metric regionfs_supervisor_pid)" "the supervisor keeps its pid"
