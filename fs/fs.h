@@ -34,7 +34,7 @@ struct rfs_wire;
 /* What a live upgrade hands on (fs/upgrade.h) and the next program must
  * read alike: the journal's records, the slots of opens, the counts, the
  * shared restart page and the counters. One more on any change to them. */
-#define RFS_STATE_FORMAT 1
+#define RFS_STATE_FORMAT 2
 
 /* The requests counted for metrics, by name. */
 /* clang-format off */
@@ -85,6 +85,7 @@ struct rfs_daemon {
 	struct rfs_counts *krefs;
 	struct rfs_counts *touched; /* the daemon's last change to a node's bytes, by number */
 	int restart_fd;		    /* the memfd d->restart maps, handed on by an upgrade */
+	struct rfs_keeper *keeper;  /* budgets' instances the supervisor keeps (fs/keeper.h) */
 	/* Live upgrade (fs/upgrade.h): how this program was started, to start
 	 * the installed one alike; whether it was (then libfuse did not mount). */
 	char *const *argv;

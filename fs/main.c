@@ -28,6 +28,7 @@
 #include "lib/guard.h"
 #include "lib/ledger.h"
 #include "fs/declare.h"
+#include "fs/keeper.h"
 #include "fs/restart.h"
 #include "fs/supervise.h"
 #include "fs/upgrade.h"
@@ -493,6 +494,30 @@ out_err:
 #define JOURNAL_MAX (1ULL << 36)
 #define KREFS_MAX   (1ULL << 31)
 
+/* A live upgrade handed on budgets' instances: those no config budget took
+ * are the ones made while mounted, which the supervisor keeps. */
+static int keep_handed(struct rfs_daemon *d, const struct rfs_handover *ho)
+{
+	struct rfs_store_kept *left = calloc(ho->n_budgets + 1, sizeof(*left)),
+			      *taken = calloc(ho->n_budgets + 1, sizeof(*taken));
+	size_t n_taken = rfs_store_budget_roots(d->store, taken, ho->n_budgets), n = 0;
+	int e = left && taken ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !e && i < ho->n_budgets; i++) {
+		bool mine = false;
+
+		for (size_t j = 0; j < n_taken && j < ho->n_budgets; j++)
+			mine = mine || taken[j].id == ho->budgets[i].id;
+		if (!mine)
+			left[n++] = ho->budgets[i];
+	}
+	if (!e)
+		e = rfs_keeper_new(left, n, d->journal, &d->keeper);
+	free(left);
+	free(taken);
+	return e;
+}
+
 /* -o restart: what serving processes hand on (fs/supervise.h), from here
  * on; made, or as a live upgrade handed it on (the journal taken already). */
 static int restart_init(struct rfs_daemon *d, struct run *r, char *err, size_t errlen)
@@ -513,6 +538,11 @@ static int restart_init(struct rfs_daemon *d, struct run *r, char *err, size_t e
 		return e;
 	}
 	rfs_ns_set_journal(d->ns, d->journal);
+	e = ho ? keep_handed(d, ho) : rfs_keeper_new(NULL, 0, d->journal, &d->keeper);
+	if (e) {
+		snprintf(err, errlen, "-o restart: the budgets' instances: %s", strerror(-e));
+		return e;
+	}
 	if (ho)
 		return 0;
 	r->facts.mountpoint = strdup(r->cl.mountpoint);
@@ -708,6 +738,11 @@ static int become_server(struct rfs_daemon *d)
 	char err[RFS_ERR_MAX];
 
 	rfs_supervise(d);
+	if (rfs_keeper_serve(d->keeper, d->store)) {
+		rfs_log(RFS_LOG_ERR, "%s: cannot serve: out of memory for the budgets' instances",
+			d->mountpoint);
+		return 1;
+	}
 	if (atomic_load(&d->restart->generation) == 1)
 		return 0;
 	if (rfs_restart_rebuild(d, err, sizeof(err))) {

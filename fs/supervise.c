@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fs/keeper.h"
 #include "fs/log.h"
 #include "fs/upgrade.h"
 #include "lib/memfd.h"
@@ -46,17 +47,19 @@ static void supervisor_signals(sigset_t *set)
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGQUIT);
 	sigaddset(set, SIGUSR2);
+	sigaddset(set, SIGIO); /* fs/keeper.h: a serving process sent an instance */
 }
 
 /* In a new child: the mask main set (SIGHUP and SIGUSR1 blocked, for the
- * reload thread), the rest as before the supervisor took them, but SIGUSR2,
- * the supervisor's, which a serving process ignores. */
+ * reload thread), the rest as before the supervisor took them, but SIGUSR2
+ * and SIGIO, the supervisor's, which a serving process ignores. */
 static void child_signals(const sigset_t *taken)
 {
 	sigset_t set = *taken;
 
 	sigdelset(&set, SIGHUP);
 	sigdelset(&set, SIGUSR2);
+	sigdelset(&set, SIGIO);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
@@ -79,10 +82,13 @@ int rfs_supervise(struct rfs_daemon *d)
 
 	supervisor_signals(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	rfs_keeper_listen(d->keeper);
 	for (;;) {
 		int status = 0, sig;
 		pid_t pid;
 
+		/* What the last serving process sent before it died. */
+		rfs_keeper_drain(d->keeper);
 		atomic_fetch_add(&r->generation, 1);
 		pid = fork();
 		if (pid == 0) {
@@ -98,13 +104,15 @@ int rfs_supervise(struct rfs_daemon *d)
 			siginfo_t info;
 
 			sig = sigwaitinfo(&set, &info);
+			if (sig == SIGIO)
+				rfs_keeper_drain(d->keeper);
 			if (sig == SIGCHLD && waitpid(pid, &status, WNOHANG) == pid)
 				break;
 			/* Returns if refused (pid serves on) or if the exec failed
 			 * after pid was killed: then another is started. */
 			if (sig == SIGUSR2 && rfs_upgrade(d, pid, &status))
 				break;
-			if (sig > 0 && sig != SIGCHLD && sig != SIGUSR2)
+			if (sig > 0 && sig != SIGCHLD && sig != SIGUSR2 && sig != SIGIO)
 				kill(pid, sig); /* the server stops, or reloads */
 		}
 		if (!WIFSIGNALED(status)) {

@@ -18,6 +18,7 @@
 
 extern char **environ;
 
+#include "fs/keeper.h"
 #include "fs/log.h"
 #include "fs/restart.h"
 #include "fs/supervise.h"
@@ -46,7 +47,8 @@ static size_t handover_fds(const struct rfs_handover *h, int *fds)
 				   h->touched, h->page,	 h->counters, h->back};
 
 	memcpy(fds, fixed, sizeof(fixed));
-	memcpy(fds + HANDED, h->budgets, h->n_budgets * sizeof(int));
+	for (size_t i = 0; i < h->n_budgets; i++)
+		fds[HANDED + i] = h->budgets[i].dir;
 	return HANDED + h->n_budgets;
 }
 
@@ -64,35 +66,50 @@ static void close_on_exec(const struct rfs_handover *h, int on)
 static int hand_on(const struct rfs_handover *h)
 {
 	int fds[HANDED + BUDGETS_MAX];
-	size_t n = handover_fds(h, fds), len = 0, room = 32 + 12 * n;
+	size_t n = handover_fds(h, fds), len = 0, room = 32 + 12 * n + 21 * h->n_budgets;
 	char *words = malloc(room);
 	int e;
 
 	if (!words)
 		return -1;
 	len += (size_t)snprintf(words, room, "%d", RFS_STATE_FORMAT);
-	for (size_t i = 0; i < n; i++) {
-		if (i == HANDED) /* the budgets, counted */
-			len += (size_t)snprintf(words + len, room - len, " %zu", h->n_budgets);
+	for (size_t i = 0; i < HANDED; i++)
 		len += (size_t)snprintf(words + len, room - len, " %d", fds[i]);
-	}
-	if (h->n_budgets == 0)
-		snprintf(words + len, room - len, " 0");
+	/* The budgets, counted, each its number and its root. */
+	len += (size_t)snprintf(words + len, room - len, " %zu", h->n_budgets);
+	for (size_t i = 0; i < h->n_budgets; i++)
+		len += (size_t)snprintf(words + len, room - len, " %llu %d",
+					(unsigned long long)h->budgets[i].id, h->budgets[i].dir);
 	e = setenv(HANDOVER_ENV, words, 1) || setenv(EXE_ENV, h->exe, 1) ? -1 : 0;
 	free(words);
 	return e;
 }
 
-/* A descriptor number, the next word of *p. */
-static bool word(const char **p, long *v)
+/* A number up to max, the next word of *p. */
+static bool number(const char **p, unsigned long long max, unsigned long long *v)
 {
 	char *end;
 
 	errno = 0;
-	*v = strtol(*p, &end, 10);
-	if (end == *p || errno || *v < 0 || *v > INT32_MAX)
+	if (**p == ' ')
+		(*p)++;
+	if (**p < '0' || **p > '9')
+		return false;
+	*v = strtoull(*p, &end, 10);
+	if (end == *p || errno || *v > max || !(end[0] == ' ' || end[0] == '\0'))
 		return false;
 	*p = end;
+	return true;
+}
+
+/* A descriptor number, the next word of *p. */
+static bool word(const char **p, long *v)
+{
+	unsigned long long x;
+
+	if (!number(p, INT32_MAX, &x))
+		return false;
+	*v = (long)x;
 	return true;
 }
 
@@ -110,13 +127,16 @@ static bool parse(const char *v, struct rfs_handover *h)
 			return false;
 		*fixed[i] = (int)x;
 	}
-	if (!word(&v, &x) || x > BUDGETS_MAX || !(h->budgets = calloc((size_t)x + 1, sizeof(int))))
+	if (!word(&v, &x) || x > BUDGETS_MAX ||
+	    !(h->budgets = calloc((size_t)x + 1, sizeof(*h->budgets))))
 		return false;
 	h->n_budgets = (size_t)x;
 	for (size_t i = 0; i < h->n_budgets; i++) {
-		if (!word(&v, &x))
+		unsigned long long id;
+
+		if (!number(&v, UINT64_MAX, &id) || !word(&v, &x))
 			return false;
-		h->budgets[i] = (int)x;
+		h->budgets[i] = (struct rfs_store_kept){id, (int)x};
 	}
 	return *v == '\0';
 }
@@ -291,7 +311,8 @@ bool rfs_upgrade(struct rfs_daemon *d, pid_t pid, int *status)
 	struct rfs_restart *r = d->restart;
 	char why[sizeof(r->refused)], said[200];
 	const char *no = unfit(d, why, sizeof(why));
-	int budgets[BUDGETS_MAX];
+	struct rfs_store_kept budgets[BUDGETS_MAX];
+	size_t config_budgets = rfs_store_budget_roots(d->store, budgets, BUDGETS_MAX);
 	struct rfs_handover h = {
 		.fuse = fuse_session_fd(d->se),
 		.store = rfs_store_root(d->store),
@@ -303,7 +324,7 @@ bool rfs_upgrade(struct rfs_daemon *d, pid_t pid, int *status)
 		.counters = d->counters_fd,
 		.back = -1,
 		.budgets = budgets,
-		.n_budgets = rfs_store_budget_roots(d->store, budgets, BUDGETS_MAX),
+		.n_budgets = config_budgets,
 		.exe = d->exe,
 	};
 
@@ -321,11 +342,19 @@ bool rfs_upgrade(struct rfs_daemon *d, pid_t pid, int *status)
 	atomic_store(&r->died_ns, rfs_now_ns());
 	kill(pid, SIGKILL);
 	waitpid(pid, status, 0);
-	close_on_exec(&h, 0);
-	rfs_log_hand_on();
-	if (hand_on(&h) == 0)
-		execv(d->exe, d->argv);
-	snprintf(why, sizeof(why), "cannot run %s: %s", d->exe, strerror(errno));
+	/* Then the budgets made while mounted: all sent now, pid is gone. */
+	rfs_keeper_drain(d->keeper);
+	h.n_budgets += rfs_keeper_list(d->keeper, budgets + h.n_budgets, BUDGETS_MAX - h.n_budgets);
+	errno = E2BIG;
+	if (h.n_budgets <= BUDGETS_MAX) {
+		close_on_exec(&h, 0);
+		rfs_log_hand_on();
+		if (hand_on(&h) == 0)
+			execv(d->exe, d->argv);
+	}
+	snprintf(why, sizeof(why), "cannot run %s: %s", d->exe,
+		 h.n_budgets > BUDGETS_MAX ? "more budgets than a handover carries"
+					   : strerror(errno));
 	unsetenv(HANDOVER_ENV);
 	unsetenv(EXE_ENV);
 	close_on_exec(&h, 1);

@@ -26,12 +26,15 @@
 #include <sys/types.h>
 
 #include "fs/fs.h"
+#include "lib/store.h"
 
 /* The descriptors a live upgrade hands on; back is the binary before,
  * which takes the mount back if this one cannot (rfs_upgrade_fall_back). */
 struct rfs_handover {
 	int fuse, store, journal, slots, krefs, touched, page, counters, back;
-	int *budgets; /* the roots of the store's budgets, as made */
+	/* The budgets' instances: the config's, as made, then those made
+	 * while mounted (fs/keeper.h), each with its number. */
+	struct rfs_store_kept *budgets;
 	size_t n_budgets;
 	char *exe; /* the installed binary's path, as the supervisor knew it */
 };

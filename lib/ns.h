@@ -381,7 +381,8 @@ int rfs_ns_journal_error(struct rfs_ns *ns);
 /*
  * Apply j's records to ns, a namespace made as the one that wrote them
  * (same root; its special nodes may be made before or after). Regions
- * adopt their files from ns's store. Every node the records leave alive
+ * adopt their files from ns's store, budgets the instances it keeps
+ * (rfs_store_keep_budget). Every node the records leave alive
  * keeps one reference of the replay: give the nodes the references their
  * users hold (rfs_ns_find), then rfs_ns_replay_release. A view is made
  * again by remake(ctx, its recipe) (rfs_new). 0, or -EPROTO for a journal

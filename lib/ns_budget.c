@@ -10,7 +10,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "lib/journal.h"
 #include "lib/ledger.h"
 #include "lib/store.h"
 
@@ -92,7 +91,7 @@ int rfs_ns_budget_may_move(const struct rfs_ns *ns, const struct rfs_node *node,
 
 /* Give dir a budget of size bytes: nothing below it may hold a region;
  * budgets below are carved from it from now on. ns->lock exclusive. */
-static int budget_add(struct rfs_ns *ns, struct rfs_node *dir, uint64_t size)
+static int budget_add(struct rfs_ns *ns, struct rfs_node *dir, uint64_t size, uint64_t id)
 {
 	struct rfs_store *s;
 	uint64_t nested = 0;
@@ -102,7 +101,7 @@ static int budget_add(struct rfs_ns *ns, struct rfs_node *dir, uint64_t size)
 		return -EBUSY;
 	if (nested > size)
 		return -ENOSPC;
-	err = rfs_store_new_budget(rfs_ns_store_locked(ns, dir), size, &s);
+	err = rfs_store_new_budget_as(rfs_ns_store_locked(ns, dir), size, id, &s);
 	if (err)
 		return err;
 	/* A new store has room for them all: these moves cannot fail. */
@@ -113,6 +112,11 @@ static int budget_add(struct rfs_ns *ns, struct rfs_node *dir, uint64_t size)
 }
 
 int rfs_ns_set_budget(struct rfs_ns *ns, struct rfs_node *dir, uint64_t size)
+{
+	return rfs_ns_set_budget_as(ns, dir, size, 0);
+}
+
+int rfs_ns_set_budget_as(struct rfs_ns *ns, struct rfs_node *dir, uint64_t size, uint64_t id)
 {
 	uint64_t nested = 0;
 	struct rfs_store *s;
@@ -125,7 +129,7 @@ int rfs_ns_set_budget(struct rfs_ns *ns, struct rfs_node *dir, uint64_t size)
 	if (dir->sealed || dir == ns->root) {
 		err = -EPERM;
 	} else if (size && !s) {
-		err = budget_add(ns, dir, size);
+		err = budget_add(ns, dir, size, id);
 	} else if (size) {
 		err = rfs_store_resize(s, size);
 	} else if (s) {
@@ -139,12 +143,11 @@ int rfs_ns_set_budget(struct rfs_ns *ns, struct rfs_node *dir, uint64_t size)
 			rfs_store_free(s);
 		}
 	}
-	/* A budget's store is an instance of its own, which no restart
-	 * keeps yet: the journal no longer tells the whole state. */
-	if (!err && size && ns->journal && !ns->journal_err) {
-		ns->journal_err = -EOPNOTSUPP;
-		rfs_journal_break(ns->journal, "a budget was set or changed while mounted");
-	}
+	/* Its store's instance is kept by whoever the store's hooks tell
+	 * (rfs_store_on_budgets), the number recorded finds it again. */
+	if (!err)
+		rfs_nsj_budget(ns, dir, size,
+			       dir->dir.budget ? rfs_store_budget_id(dir->dir.budget) : 0);
 	pthread_rwlock_unlock(&ns->lock);
 	return err;
 }

@@ -193,6 +193,10 @@ void rfs_nsj_closed(struct rfs_ns *ns, const struct rfs_node *dir, const char *n
 /* n goes: nothing names or holds it. */
 void rfs_nsj_free(struct rfs_ns *ns, const struct rfs_node *n);
 void rfs_nsj_kill_priv(struct rfs_ns *ns, const struct rfs_node *n);
+/* dir's budget is size bytes now (0: none), its store numbered id. */
+void rfs_nsj_budget(struct rfs_ns *ns, const struct rfs_node *dir, uint64_t size, uint64_t id);
+/* rfs_ns_set_budget, a new budget's store numbered id (0: the next). */
+int rfs_ns_set_budget_as(struct rfs_ns *ns, struct rfs_node *dir, uint64_t size, uint64_t id);
 
 /* ns_dir.c; ns->lock held (exclusive to change). */
 void rfs_dir_init(struct dir *d);

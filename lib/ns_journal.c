@@ -37,6 +37,7 @@ enum record {
 	J_FREE,	       /* ino: nothing names or holds it any more */
 	J_ROOT,	       /* mode, uid, gid, btime, atime, mtime, ctime: the root as made */
 	J_SEAL,	       /* ino, seals: added to a region */
+	J_BUDGET,      /* dir, size, id: its budget's store's number */
 };
 
 _Thread_local int64_t rfs_op_time;
@@ -320,6 +321,18 @@ void rfs_ns_record_seal(struct rfs_ns *ns, struct rfs_node *n, unsigned int seal
 	pthread_rwlock_unlock(&ns->lock);
 }
 
+void rfs_nsj_budget(struct rfs_ns *ns, const struct rfs_node *dir, uint64_t size, uint64_t id)
+{
+	struct rfs_rec *r = begin(ns, J_BUDGET);
+
+	if (!r)
+		return;
+	rfs_rec_put_u64(r, dir->ino);
+	rfs_rec_put_u64(r, size);
+	rfs_rec_put_u64(r, id);
+	end(ns, r);
+}
+
 void rfs_nsj_closed(struct rfs_ns *ns, const struct rfs_node *dir, const char *name)
 {
 	node_record(ns, J_CLOSED, dir, name, 0);
@@ -449,6 +462,15 @@ static int replay_create(struct replay *rp, struct rfs_rec *r)
 	return err;
 }
 
+/* The budget's store takes the instance its number kept (store.h). */
+static int replay_budget(struct rfs_ns *ns, struct rfs_rec *r)
+{
+	struct rfs_node *dir = node_of(ns, r);
+	uint64_t size = rfs_rec_get_u64(r), id = rfs_rec_get_u64(r);
+
+	return r->bad ? -EPROTO : rfs_ns_set_budget_as(ns, dir, size, id);
+}
+
 static int replay_rename(struct rfs_ns *ns, struct rfs_rec *r)
 {
 	struct rfs_node *from_dir = node_of(ns, r), *to_dir, *w;
@@ -535,6 +557,8 @@ static int apply(struct replay *rp, struct rfs_rec *r)
 		return rfs_mapping_seal(n->map, (unsigned int)v) ? -EPROTO : 0;
 	case J_CREATE:
 		return replay_create(rp, r);
+	case J_BUDGET:
+		return replay_budget(ns, r);
 	case J_LINK:
 		n = node_of(ns, r);
 		dir = node_of(ns, r);
@@ -653,11 +677,18 @@ int rfs_ns_replay(struct rfs_ns *ns, struct rfs_journal *j, rfs_remake_fn remake
 	hold_all(ns);
 	ns->replaying = true;
 	replaying = true;
+	rfs_store_replay(ns->store, true);
 	err = rfs_journal_replay(j, replay_one, &rp);
 	replaying = false;
 	rfs_op_time = 0;
 	ns->replaying = false;
 	free(rp.freed);
+	if (rfs_store_replay(ns->store, false) && !err && !rp.err) {
+		/* Each size fit once, as made: this journal is not theirs. */
+		snprintf(ns->replay_failed, sizeof(ns->replay_failed),
+			 "a budget's instance refused the size replayed");
+		return -EPROTO;
+	}
 	return err < 0 ? err : rp.err;
 }
 

@@ -50,22 +50,25 @@ struct rfs_store {
 	enum rfs_store_atime atime; /* the same; fixed */
 	_Atomic unsigned int refs;
 	atomic_bool keep_files; /* rfs_store_keep_files */
-	/* The mount's store: rfs_store_inherit, until rfs_store_inherited
-	 * (its budgets look here too). */
-	atomic_bool inheriting;
+	/* The mount's store: rfs_store_inherit, until rfs_store_inherited;
+	 * rfs_store_replay (its budgets look here too). */
+	atomic_bool inheriting, replaying;
 	/* A budget: the store its cap is carved from (reserved there while it
 	 * lives), referenced. Changed by rfs_store_move, whose callers
 	 * serialize it with every other use of the budget (the namespace's lock). */
 	struct rfs_store *parent;
 	struct rfs_store *root; /* a budget: the mount's store, whatever nests; fixed */
+	uint64_t id;		/* a budget's number (rfs_store_budget_id); fixed */
 	/* The mount's store: its live budgets in the order they were made (a
-	 * live upgrade hands their instances on in it), and the instances an
-	 * upgrade handed on, taken by the budgets made while inheriting, in
-	 * the same order. Protected by lock. */
+	 * live upgrade hands their instances on in it), the instances an
+	 * earlier process left, which the budgets of their numbers take, and
+	 * the next budget's number. Protected by lock. */
 	struct rfs_store **budgets;
 	size_t n_budgets;
-	int *inherit_dirs;
-	size_t n_inherit, next_inherit;
+	struct rfs_store_kept *kept;
+	size_t n_kept;
+	uint64_t next_budget;
+	struct rfs_store_hooks hooks; /* the mount's store; set before serving */
 	/* Guards the charges against the cap (and reconf's use), and the
 	 * mount's store's lists of budgets. A tmpfs counts its regions' bytes
 	 * itself; a memfd store counts them here. Never held while another
@@ -251,11 +254,15 @@ static struct rfs_store *store_alloc(uint64_t cap, uint64_t max_files,
 	pthread_mutex_init(&s->lock, NULL);
 	s->max_files = max_files;
 	atomic_init(&s->next_id, 1);
+	s->next_budget = 1;
 	return s;
 }
 
 static void store_dealloc(struct rfs_store *s)
 {
+	for (size_t i = 0; i < s->n_kept; i++)
+		close(s->kept[i].dir);
+	free(s->kept);
 	free(s->budgets);
 	pthread_mutex_destroy(&s->lock);
 	free(s->huge);
@@ -308,7 +315,7 @@ int rfs_store_new_tuned(uint64_t cap, uint64_t max_files, enum rfs_store_kind wa
 	return 0;
 }
 
-int rfs_store_inherit(int dir, const int *budget_dirs, size_t n_budgets, uint64_t cap,
+int rfs_store_inherit(int dir, const struct rfs_store_kept *budgets, size_t n_budgets, uint64_t cap,
 		      uint64_t max_files, const struct rfs_store_tune *tune, struct rfs_store **out)
 {
 	static const struct rfs_store_tune defaults;
@@ -317,15 +324,14 @@ int rfs_store_inherit(int dir, const int *budget_dirs, size_t n_budgets, uint64_
 
 	if (!s)
 		return -ENOMEM;
-	if (n_budgets && !(s->inherit_dirs = calloc(n_budgets, sizeof(int))))
-		err = -ENOMEM;
-	for (size_t i = 0; !err && i < n_budgets; i++, s->n_inherit++)
-		if ((s->inherit_dirs[i] = fcntl(budget_dirs[i], F_DUPFD_CLOEXEC, 0)) < 0)
-			err = -errno;
+	for (size_t i = 0; !err && i < n_budgets; i++) {
+		int d = fcntl(budgets[i].dir, F_DUPFD_CLOEXEC, 0);
+
+		err = d < 0 ? -errno : rfs_store_keep_budget(s, budgets[i].id, d);
+	}
 	if (!err && (mine = fcntl(dir, F_DUPFD_CLOEXEC, 0)) < 0)
 		err = -errno;
 	if (err) {
-		rfs_store_inherited(s);
 		store_dealloc(s);
 		return err;
 	}
@@ -335,15 +341,42 @@ int rfs_store_inherit(int dir, const int *budget_dirs, size_t n_budgets, uint64_
 	return 0;
 }
 
+int rfs_store_keep_budget(struct rfs_store *s, uint64_t id, int dir)
+{
+	struct rfs_store_kept *more;
+	int err = 0;
+
+	pthread_mutex_lock(&s->lock);
+	more = realloc(s->kept, (s->n_kept + 1) * sizeof(*more));
+	if (more) {
+		s->kept = more;
+		s->kept[s->n_kept++] = (struct rfs_store_kept){id, dir};
+	} else {
+		close(dir);
+		err = -ENOMEM;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+/* Let the instances kept and not taken go; s->lock held. */
+static void let_kept_go(struct rfs_store *s)
+{
+	for (size_t i = 0; i < s->n_kept; i++) {
+		close(s->kept[i].dir);
+		if (s->hooks.gone)
+			s->hooks.gone(s->hooks.ctx, s->kept[i].id);
+	}
+	free(s->kept);
+	s->kept = NULL;
+	s->n_kept = 0;
+}
+
 void rfs_store_inherited(struct rfs_store *s)
 {
 	atomic_store(&s->inheriting, false);
 	pthread_mutex_lock(&s->lock);
-	for (size_t i = s->next_inherit; i < s->n_inherit; i++)
-		close(s->inherit_dirs[i]); /* budgets no longer declared */
-	free(s->inherit_dirs);
-	s->inherit_dirs = NULL;
-	s->n_inherit = s->next_inherit = 0;
+	let_kept_go(s);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -353,16 +386,62 @@ static bool inheriting(const struct rfs_store *s)
 	return atomic_load(&(s->root ? s->root : s)->inheriting);
 }
 
-size_t rfs_store_budget_roots(struct rfs_store *s, int *dirs, size_t max)
+/* Are s's tree's changes a journal's, made again? */
+static bool replaying(const struct rfs_store *s)
+{
+	return atomic_load(&(s->root ? s->root : s)->replaying);
+}
+
+static int resize_instance(struct rfs_store *s, uint64_t cap, uint64_t reserved);
+
+int rfs_store_replay(struct rfs_store *s, bool on)
+{
+	int err = 0;
+
+	atomic_store(&s->replaying, on);
+	if (on)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	let_kept_go(s);
+	pthread_mutex_unlock(&s->lock);
+	/* The sizes the replay's reservations skipped, now that they fit
+	 * (they did in the process that made them). Budgets are not taken
+	 * from here on: the list holds. */
+	for (size_t i = 0; i <= s->n_budgets; i++) {
+		struct rfs_store *b = i < s->n_budgets ? s->budgets[i] : s;
+		int e;
+
+		pthread_mutex_lock(&b->lock);
+		e = resize_instance(b, b->cap, b->reserved);
+		pthread_mutex_unlock(&b->lock);
+		if (e && !err)
+			err = e;
+	}
+	return err;
+}
+
+void rfs_store_on_budgets(struct rfs_store *s, const struct rfs_store_hooks *hooks)
+{
+	pthread_mutex_lock(&s->lock);
+	s->hooks = *hooks;
+	pthread_mutex_unlock(&s->lock);
+}
+
+size_t rfs_store_budget_roots(struct rfs_store *s, struct rfs_store_kept *out, size_t max)
 {
 	size_t n;
 
 	pthread_mutex_lock(&s->lock);
 	n = s->n_budgets;
 	for (size_t i = 0; i < n && i < max; i++)
-		dirs[i] = s->budgets[i]->dir;
+		out[i] = (struct rfs_store_kept){s->budgets[i]->id, s->budgets[i]->dir};
 	pthread_mutex_unlock(&s->lock);
 	return n;
+}
+
+uint64_t rfs_store_budget_id(const struct rfs_store *s)
+{
+	return s->id;
 }
 
 /* Budget b of the mount's store root is made, or goes. */
@@ -375,6 +454,8 @@ static int count_budget(struct rfs_store *root, struct rfs_store *b, bool made)
 	if (made && (more = realloc(root->budgets, (root->n_budgets + 1) * sizeof(*more)))) {
 		root->budgets = more;
 		root->budgets[root->n_budgets++] = b;
+		if (root->next_budget <= b->id)
+			root->next_budget = b->id + 1;
 	} else if (made) {
 		err = -ENOMEM;
 	}
@@ -383,22 +464,53 @@ static int count_budget(struct rfs_store *root, struct rfs_store *b, bool made)
 			memmove(&root->budgets[i], &root->budgets[i + 1],
 				(root->n_budgets - i - 1) * sizeof(*root->budgets));
 			root->n_budgets--;
+			if (root->hooks.gone)
+				root->hooks.gone(root->hooks.ctx, b->id);
 			break;
 		}
 	pthread_mutex_unlock(&root->lock);
 	return err;
 }
 
-/* The instance the budget next made takes over (an upgrade's), or -1. */
-static int inherited_dir(struct rfs_store *root)
+/* Number a budget of the mount's store root (id, or the next if 0: a
+ * number is used once the budget is made, count_budget; budgets are made
+ * one at a time, under the namespace's lock), and take the instance kept
+ * under it, if any: its root, or -1. */
+static int number_budget(struct rfs_store *root, uint64_t *id)
 {
 	int dir = -1;
 
 	pthread_mutex_lock(&root->lock);
-	if (root->next_inherit < root->n_inherit)
-		dir = root->inherit_dirs[root->next_inherit++];
+	if (!*id)
+		*id = root->next_budget;
+	for (size_t i = 0; i < root->n_kept; i++)
+		if (root->kept[i].id == *id) {
+			dir = root->kept[i].dir;
+			root->kept[i] = root->kept[--root->n_kept];
+			break;
+		}
 	pthread_mutex_unlock(&root->lock);
 	return dir;
+}
+
+/* Tell the hooks an instance made is let go before its budget was. */
+static void tell_gone(struct rfs_store *root, uint64_t id)
+{
+	pthread_mutex_lock(&root->lock);
+	if (root->hooks.gone)
+		root->hooks.gone(root->hooks.ctx, id);
+	pthread_mutex_unlock(&root->lock);
+}
+
+/* Tell the hooks of an instance made; an error fails the budget b. */
+static int tell_made(struct rfs_store *root, struct rfs_store *b)
+{
+	struct rfs_store_hooks h;
+
+	pthread_mutex_lock(&root->lock);
+	h = root->hooks;
+	pthread_mutex_unlock(&root->lock);
+	return h.made && b->dir >= 0 ? h.made(h.ctx, b->id, b->dir) : 0;
 }
 
 int rfs_store_root(const struct rfs_store *s)
@@ -408,19 +520,25 @@ int rfs_store_root(const struct rfs_store *s)
 
 int rfs_store_new_budget(struct rfs_store *parent, uint64_t cap, struct rfs_store **out)
 {
+	return rfs_store_new_budget_as(parent, cap, 0, out);
+}
+
+int rfs_store_new_budget_as(struct rfs_store *parent, uint64_t cap, uint64_t id,
+			    struct rfs_store **out)
+{
 	struct rfs_store_tune tune = {
 		.huge = parent->huge, .noswap = parent->noswap, .atime = parent->atime};
-	int err;
-
 	struct rfs_store *root = parent->root ? parent->root : parent;
-	int dir = -1;
+	int dir, err;
 
 	*out = NULL;
 	if (cap == 0)
 		return -EINVAL;
-	/* Inherited: the instance the program before made, its files as they
-	 * are (a new one would be empty where the old one held regions). */
-	if (inheriting(root) && (dir = inherited_dir(root)) < 0)
+	/* An instance an earlier process made under this number, its files
+	 * as they are (a new one would be empty where the old one held
+	 * regions). Inherited at mount, each budget must find its own. */
+	dir = number_budget(root, &id);
+	if (dir < 0 && inheriting(root))
 		return -EOPNOTSUPP;
 	err = rfs_store_reserve(parent, (int64_t)cap);
 	if (err) {
@@ -429,18 +547,25 @@ int rfs_store_new_budget(struct rfs_store *parent, uint64_t cap, struct rfs_stor
 		return err;
 	}
 	if (dir >= 0) {
-		if (!(*out = store_alloc(cap, parent->max_files, &tune)))
+		if (!(*out = store_alloc(cap, parent->max_files, &tune))) {
+			close(dir);
 			err = -ENOMEM;
-		else
+		} else {
 			store_in_tmpfs(*out, dir, parent->noswap);
+		}
 	} else {
 		err = rfs_store_new_tuned(cap, parent->max_files, parent->kind, &tune, out);
 	}
-	if (!err && (err = count_budget(root, *out, true)))
-		rfs_store_free(*out); /* before it holds its parent */
+	if (!err) {
+		(*out)->id = id;
+		if (dir < 0)
+			err = tell_made(root, *out);
+		if (!err && (err = count_budget(root, *out, true)) && dir < 0)
+			tell_gone(root, id);
+		if (err)
+			rfs_store_free(*out); /* before it holds its parent */
+	}
 	if (err) {
-		if (dir >= 0 && !*out)
-			close(dir);
 		rfs_store_reserve(parent, -(int64_t)cap);
 		return err;
 	}
@@ -512,10 +637,14 @@ int rfs_store_resize(struct rfs_store *s, uint64_t cap)
 	if (cap > old && (err = rfs_store_reserve(s->parent, (int64_t)(cap - old))))
 		return err;
 	pthread_mutex_lock(&s->lock);
-	if (s->reserved > cap || regions_used(s) > cap - s->reserved)
+	if (s->reserved > cap)
 		err = -EBUSY;
 	else if (s->kind == RFS_STORE_TMPFS && s->reconf < 0)
 		err = -EOPNOTSUPP; /* an instance we may not resize */
+	else if (replaying(s))
+		err = 0; /* sized at the replay's end (rfs_store_replay) */
+	else if (regions_used(s) > cap - s->reserved)
+		err = -EBUSY;
 	else
 		err = resize_instance(s, cap, s->reserved);
 	if (!err)
@@ -768,7 +897,11 @@ int rfs_store_reserve(struct rfs_store *s, int64_t bytes)
 
 	pthread_mutex_lock(&s->lock);
 	want = s->reserved + (uint64_t)bytes;
-	if (bytes > 0 && (want > s->cap || regions_used(s) > s->cap - want)) {
+	/* A replay's files are as they end: its reservations fit then. */
+	if (replaying(s)) {
+		if (bytes > 0 && want > s->cap)
+			err = -ENOSPC;
+	} else if (bytes > 0 && (want > s->cap || regions_used(s) > s->cap - want)) {
 		err = -ENOSPC;
 	} else if (resize_instance(s, s->cap, want)) {
 		err = -ENOSPC;

@@ -59,23 +59,61 @@ struct rfs_store_tune {
 int rfs_store_new_tuned(uint64_t cap, uint64_t max_files, enum rfs_store_kind want,
 			const struct rfs_store_tune *tune, struct rfs_store **out);
 /*
+ * A budget's tmpfs instance an earlier process made, kept for a successor:
+ * its number (rfs_store_budget_id) and the instance's root.
+ */
+struct rfs_store_kept {
+	uint64_t id;
+	int dir;
+};
+
+/*
  * A live upgrade: the store an earlier program made (rfs_store_new_tuned,
  * as cap, max_files and tune say) over the tmpfs instance whose root is dir,
- * with the budgets whose instances' roots are budget_dirs, in the order
- * rfs_store_budget_roots gave them (descriptors it handed on; duplicated).
- * Until rfs_store_inherited, files made are numbered as the earlier program
- * numbered them, and one it left under a number is taken as it is
- * (f->kept) rather than skipped; budgets made take those instances, in order.
+ * with its budgets' instances (as rfs_store_budget_roots gave them:
+ * descriptors it handed on; duplicated). Until rfs_store_inherited, files
+ * made are numbered as the earlier program numbered them, and one it left
+ * under a number is taken as it is (f->kept) rather than skipped; a budget
+ * made takes the instance kept under its number, and is refused if none is.
  */
-int rfs_store_inherit(int dir, const int *budget_dirs, size_t n_budgets, uint64_t cap,
+int rfs_store_inherit(int dir, const struct rfs_store_kept *budgets, size_t n_budgets, uint64_t cap,
 		      uint64_t max_files, const struct rfs_store_tune *tune,
 		      struct rfs_store **out);
+/* The end of either: instances kept that no budget took are let go (the
+ * hooks' gone says so, rfs_store_on_budgets). */
 void rfs_store_inherited(struct rfs_store *s);
 /* The tmpfs instance's root, to hand on; -1 for memfds. */
 int rfs_store_root(const struct rfs_store *s);
-/* The roots of the mount's store s's live budgets, in the order they were
- * made, the first max of them into dirs: how many there are. */
-size_t rfs_store_budget_roots(struct rfs_store *s, int *dirs, size_t max);
+/* The mount's store s's live budgets (number and root), in the order they
+ * were made, the first max of them into out: how many there are. */
+size_t rfs_store_budget_roots(struct rfs_store *s, struct rfs_store_kept *out, size_t max);
+
+/*
+ * A restart (-o restart): the serving process before made budgets while
+ * mounted, whose instances its supervisor kept. rfs_store_keep_budget gives
+ * the mount's store s one (dir is s's from now on); a budget made with its
+ * number takes it, its files as they are. While rfs_store_replay is on (a
+ * journal's changes made again), reservations and resizes are not checked
+ * against what the files use now, which is the end's state: the changes
+ * passed those checks once, when made. Turned off, every instance is sized
+ * to its cap again, and the instances no budget took are let go (as
+ * rfs_store_inherited). 0, or -errno if an instance refused its size.
+ */
+int rfs_store_keep_budget(struct rfs_store *s, uint64_t id, int dir);
+int rfs_store_replay(struct rfs_store *s, bool on);
+
+/*
+ * Tell someone of budget instances as they come and go (a supervisor keeps
+ * them for the serving process's successor): made(ctx, id, dir) when a
+ * budget of the mount's store s makes an instance (not one kept): an error
+ * fails the budget; gone(ctx, id) when one is let go.
+ */
+struct rfs_store_hooks {
+	int (*made)(void *ctx, uint64_t id, int dir);
+	void (*gone)(void *ctx, uint64_t id);
+	void *ctx;
+};
+void rfs_store_on_budgets(struct rfs_store *s, const struct rfs_store_hooks *hooks);
 
 /*
  * A budget: a store of cap bytes made as parent was (kind and tune), for a
@@ -84,6 +122,12 @@ size_t rfs_store_budget_roots(struct rfs_store *s, int *dirs, size_t max);
  * never exceed the mount's cap; -ENOSPC if parent lacks the room.
  */
 int rfs_store_new_budget(struct rfs_store *parent, uint64_t cap, struct rfs_store **out);
+/* The same, numbered id (a journal's replay) rather than the next number. */
+int rfs_store_new_budget_as(struct rfs_store *parent, uint64_t cap, uint64_t id,
+			    struct rfs_store **out);
+/* A budget's number, unique among the mount's live budgets (a new one
+ * takes the next past the last made or replayed); 0 for the mount's store. */
+uint64_t rfs_store_budget_id(const struct rfs_store *s);
 /* A budget's new cap: -ENOSPC if its parent lacks the room, -EBUSY if its
  * regions and reservations use more, -EOPNOTSUPP where the instance cannot
  * be resized (made in a user namespace); -EINVAL for a store that is no budget. */

@@ -23,6 +23,11 @@ nobody mkdir "$MNT/dir"
 head -c 1M /dev/urandom >"$U/data"
 chmod 644 "$U/data"
 nobody cp "$U/data" "$MNT/dir/region"
+# A budget set while mounted: a tmpfs instance made in the user's namespace.
+printf 'dir budgeted size=2M\n' | nobody tee "$MNT/.regionfs/control" >/dev/null ||
+	fail "dir budgeted size=2M: $(nobody cat "$MNT/.regionfs/control")"
+nobody cp "$U/data" "$MNT/budgeted/region"
+df_budget=$(nobody df -B1 --output=size,used "$MNT/budgeted" | tail -n 1)
 nobody python3 - "$MNT" "$S" <<'EOF' &
 import os, sys, time
 M, U = sys.argv[1], sys.argv[2]
@@ -45,7 +50,9 @@ cmp <(printf after; tail -c +6 "$U/data") <(nobody cat "$MNT/dir/region") ||
 	fail "the region after the restart"
 nobody grep -q '^# restart: on: .* 1 restarts' "$MNT/.regionfs/stats" ||
 	fail "stats: $(nobody tail -n 1 "$MNT/.regionfs/stats")"
-ok "uid 65534's mount with -o restart: kill -9 of the serving process; the user's names, bytes and open file carry on (store made in a user namespace, kept by the supervisor)"
+nobody cmp "$U/data" "$MNT/budgeted/region" || fail "the budget's region after the restart"
+assert_eq "$df_budget" "$(nobody df -B1 --output=size,used "$MNT/budgeted" | tail -n 1)" "df of the budget after the restart"
+ok "uid 65534's mount with -o restart: kill -9 of the serving process; the user's names, bytes, open file and a budget set while mounted carry on (stores made in a user namespace, kept by the supervisor)"
 
 # A live upgrade by the user, to this source built with another version.
 NEXT=${REGIONFS_NEXT:-$RFS_ROOT/build-next/regionfs}
@@ -59,7 +66,9 @@ nobody grep -q "^regionfs_info{version=\"$want\"} 1$" "$MNT/.regionfs/metrics" |
 	fail "metrics after the upgrade: $(nobody grep regionfs_info "$MNT/.regionfs/metrics")"
 cmp <(printf after; tail -c +6 "$U/data") <(nobody cat "$MNT/dir/region") ||
 	fail "the region after the upgrade"
-ok "regionfs --upgrade by uid 65534 to $want: the store made in a user namespace handed on, the user's bytes intact"
+nobody cmp "$U/data" "$MNT/budgeted/region" || fail "the budget's region after the upgrade"
+assert_eq "$df_budget" "$(nobody df -B1 --output=size,used "$MNT/budgeted" | tail -n 1)" "df of the budget after the upgrade"
+ok "regionfs --upgrade by uid 65534 to $want: the stores made in a user namespace handed on (the budget's too), the user's bytes intact"
 
 nobody fusermount3 -u "$MNT" || fail "fusermount3 -u by its user failed"
 rfs_unmount

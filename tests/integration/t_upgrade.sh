@@ -8,8 +8,9 @@
 #   1. Refused, nothing changed, with why: a mount without -o restart; an
 #      installed binary that reads another state format; none installed;
 #      a config view of a file since gone; a new binary that fails to take
-#      the mount over (the one before takes it back). A config budget (its
-#      own tmpfs instance) is handed on.
+#      the mount over (the one before takes it back). Budgets (each its
+#      own tmpfs instance), the config's and those set while mounted, are
+#      handed on, upgrade after upgrade.
 #   2. What survives: the tree identical (names, numbers, modes, owners,
 #      times, links, xattrs, ACLs, flags, bytes); a region held open, mapped
 #      and removed works on; metrics and stats name the new version.
@@ -121,19 +122,38 @@ REGIONFS=$W/bin/regionfs rfs_mount -o restart,size=64M -c "$W/budget.ini"
 head -c 4M /dev/urandom >"$W/four"
 cp "$W/four" "$MNT/budgeted/four"
 printf 'in the budget' | dd of="$MNT/budgeted/declared" conv=notrunc status=none
-df_was=$(df -B1 --output=size,used "$MNT/budgeted" | tail -n 1)
+printf 'dir "set while mounted" size=2M\n' >"$MNT/.regionfs/control"
+printf 'dir "budgeted/nested" size=1M\n' >"$MNT/.regionfs/control"
+echo "a region in a budget set while mounted" >"$MNT/set while mounted/r"
+echo "nested bytes" >"$MNT/budgeted/nested/r"
+budget_dfs() { df -B1 --output=size,used "$MNT/budgeted" "$MNT/set while mounted" "$MNT/budgeted/nested" | tail -n +2; }
+df_was=$(budget_dfs)
 before=$(snapshot)
 install_bin "$NEXT"
-"$REGIONFS" --upgrade "$MNT" >"$W/up.out" 2>&1 || fail "--upgrade with a budget: $(cat "$W/up.out")"
-same_tree "$before" "after upgrading a mount with a config budget"
-assert_eq "$df_was" "$(df -B1 --output=size,used "$MNT/budgeted" | tail -n 1)" "df of the budget"
+"$REGIONFS" --upgrade "$MNT" >"$W/up.out" 2>&1 || fail "--upgrade with budgets: $(cat "$W/up.out")"
+same_tree "$before" "after upgrading a mount with budgets"
+assert_eq "$df_was" "$(budget_dfs)" "df of the budgets"
 dd if=/dev/zero of="$MNT/budgeted/big" bs=1M count=16 status=none 2>"$W/dd.err" &&
 	fail "16 MiB written into a 16 MiB budget already holding 5 MiB"
 grep -q "No space left on device" "$W/dd.err" || fail "dd past the budget: $(cat "$W/dd.err")"
 rm "$MNT/budgeted/big"
+dd if=/dev/zero of="$MNT/set while mounted/big" bs=1M count=2 status=none 2>"$W/dd.err" &&
+	fail "2 MiB written into a 2 MiB budget set while mounted, already holding a region"
+grep -q "No space left on device" "$W/dd.err" || fail "dd past the budget: $(cat "$W/dd.err")"
+rm "$MNT/set while mounted/big"
 cmp "$W/four" "$MNT/budgeted/four" || fail "a budget's region after the upgrade"
+# And back, with one more set after the first upgrade.
+printf 'dir after size=1M\n' >"$MNT/.regionfs/control"
+echo "after bytes" >"$MNT/after/r"
+before=$(snapshot)
+install_bin "$REGIONFS"
+"$REGIONFS" --upgrade "$MNT" >"$W/up.out" 2>&1 || fail "--upgrade back with budgets: $(cat "$W/up.out")"
+same_tree "$before" "after upgrading back"
+assert_eq "$df_was" "$(budget_dfs)" "df of the budgets after two upgrades"
+assert_eq "after bytes" "$(cat "$MNT/after/r")" "a region in a budget set between the upgrades"
+grep -q '^# restart: on: .*, 2 live upgrades$' "$MNT/.regionfs/stats" || fail "stats: $(tail -n 1 "$MNT/.regionfs/stats")"
 rfs_unmount
-ok "a config budget: its tmpfs instance handed on (the regions in it byte for byte, df the same, ENOSPC past it)"
+ok "budgets, the config's and those set while mounted (nested too): their tmpfs instances handed on by two upgrades (the regions in them byte for byte, df the same, ENOSPC past them)"
 
 # --- 2. what survives ----------------------------------------------------------
 

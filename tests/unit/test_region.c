@@ -913,7 +913,7 @@ START_TEST(store_inherit)
 	struct rfs_mapping *r, *rb, *fresh;
 	struct rfs_store_usage use;
 	uint64_t id, idb;
-	int dirs[4];
+	struct rfs_store_kept dirs[4];
 
 	ck_assert_int_eq(rfs_store_new(1 << 20, 16, RFS_STORE_TMPFS, &s), 0);
 	if (rfs_store_kind(s) != RFS_STORE_TMPFS) {
@@ -928,6 +928,7 @@ START_TEST(store_inherit)
 	id = region_with(s, "in the mount", &r);
 	idb = region_with(b, "in the budget", &rb);
 	ck_assert_uint_eq(rfs_store_budget_roots(s, dirs, 4), 1);
+	ck_assert_uint_eq(dirs[0].id, rfs_store_budget_id(b));
 	ck_assert_int_eq(rfs_store_inherit(rfs_store_root(s), dirs, 1, 1 << 20, 16, NULL, &s2), 0);
 	region_kept(s2, id, "in the mount");
 	ck_assert_int_eq(rfs_store_new_budget(s2, 256 << 10, &b2), 0);
@@ -942,6 +943,116 @@ START_TEST(store_inherit)
 	rfs_store_free(b2);
 	rfs_store_free(s2);
 	rfs_mapping_free(r);
+	rfs_mapping_free(rb);
+	rfs_store_free(b);
+	rfs_store_free(s);
+}
+END_TEST
+
+/* What rfs_store_on_budgets' hooks were told: instances made and gone. */
+struct told {
+	uint64_t made[4], gone[4];
+	int n_made, n_gone, fail;
+};
+
+static int told_made(void *ctx, uint64_t id, int dir)
+{
+	struct told *t = ctx;
+
+	ck_assert_int_ge(dir, 0);
+	if (t->fail)
+		return t->fail;
+	t->made[t->n_made++] = id;
+	return 0;
+}
+
+static void told_gone(void *ctx, uint64_t id)
+{
+	struct told *t = ctx;
+
+	t->gone[t->n_gone++] = id;
+}
+
+/* A restart: budgets made while mounted are told of; the successor's
+ * replay takes each by its number, files as they were; an instance kept
+ * and not taken is let go; the replay's reservations are not held to what
+ * the files use at its end, and the sizes are set again after it. */
+START_TEST(store_keep_budget)
+{
+	struct told t = {0};
+	const struct rfs_store_hooks hooks = {told_made, told_gone, &t};
+	struct rfs_store *s, *b, *b2, *s2, *none, *big;
+	struct rfs_mapping *rb, *fill;
+	struct rfs_store_usage use;
+	uint64_t idb;
+	int dir, orphan;
+
+	ck_assert_int_eq(rfs_store_new(1 << 20, 16, RFS_STORE_TMPFS, &s), 0);
+	if (rfs_store_kind(s) != RFS_STORE_TMPFS) {
+		rfs_store_free(s);
+		return; /* memfds are not kept */
+	}
+	rfs_store_on_budgets(s, &hooks);
+	t.fail = -EPIPE;
+	ck_assert_int_eq(rfs_store_new_budget(s, 64 << 10, &none), -EPIPE);
+	rfs_store_usage(s, &use);
+	ck_assert_uint_eq(use.reserved, 0); /* refused: nothing kept, nothing taken */
+	t.fail = 0;
+	ck_assert_int_eq(rfs_store_new_budget(s, 256 << 10, &b), 0);
+	ck_assert_int_eq(t.n_made, 1);
+	ck_assert_uint_eq(t.made[0], rfs_store_budget_id(b));
+	idb = region_with(b, "in the budget", &rb);
+
+	/* The successor: the same instance (a fork's copy), b's kept. */
+	ck_assert_int_eq(rfs_store_inherit(rfs_store_root(s), NULL, 0, 1 << 20, 16, NULL, &s2), 0);
+	rfs_store_inherited(s2);
+	rfs_store_on_budgets(s2, &hooks);
+	dir = fcntl(rfs_store_root(b), F_DUPFD_CLOEXEC, 0);
+	orphan = fcntl(rfs_store_root(b), F_DUPFD_CLOEXEC, 0);
+	ck_assert_int_eq(rfs_store_keep_budget(s2, rfs_store_budget_id(b), dir), 0);
+	ck_assert_int_eq(rfs_store_keep_budget(s2, 99, orphan), 0);
+	/* Regions fill the mount's store past what the replay reserves. */
+	ck_assert_int_eq(rfs_region_new(s2, &fill), 0);
+	ck_assert_int_eq(rfs_mapping_resize(fill, 700 << 10), 0);
+	{
+		int fd = rfs_mapping_backing_fd(fill);
+
+		ck_assert_int_eq(fallocate(fd, 0, 0, 700 << 10), 0);
+		close(fd);
+	}
+	ck_assert_int_eq(rfs_store_replay(s2, true), 0);
+	/* Made once when the regions were fewer: taken now, unchecked. */
+	ck_assert_int_eq(rfs_store_new_budget_as(s2, 512 << 10, 50, &big), 0);
+	rfs_store_free(big);
+	ck_assert_int_eq(rfs_store_new_budget_as(s2, 256 << 10, rfs_store_budget_id(b), &b2), 0);
+	ck_assert_int_eq(t.n_made, 2); /* 50 was made; b's instance was kept */
+	ck_assert_uint_eq(t.made[1], 50);
+	{
+		struct rfs_store_file f;
+		char buf[16] = "";
+		int fd;
+
+		ck_assert_int_eq(rfs_store_adopt(b2, idb, &f), 0);
+		fd = rfs_store_open(b2, &f);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(pread(fd, buf, 13, 0), 13);
+		ck_assert_str_eq(buf, "in the budget");
+		close(fd);
+	}
+	ck_assert_int_eq(rfs_store_replay(s2, false), 0);
+	/* 50 went, then 99, kept and never taken. */
+	ck_assert_int_eq(t.n_gone, 2);
+	ck_assert_uint_eq(t.gone[0], 50);
+	ck_assert_uint_eq(t.gone[1], 99);
+	rfs_store_usage(s2, &use);
+	ck_assert_uint_eq(use.reserved, 256 << 10);
+	/* Numbered past every budget made. */
+	ck_assert_int_eq(rfs_store_new_budget(s2, 4096, &none), 0);
+	ck_assert_uint_gt(rfs_store_budget_id(none), 50);
+	rfs_store_free(none);
+	rfs_mapping_free(fill);
+	rfs_store_free(b2);
+	rfs_store_free(s2);
 	rfs_mapping_free(rb);
 	rfs_store_free(b);
 	rfs_store_free(s);
@@ -1033,6 +1144,7 @@ static Suite *region_suite(void)
 	tcase_add_test(tc, store_without_privileges);
 	tcase_add_test(tc, store_noswap);
 	tcase_add_test(tc, store_inherit);
+	tcase_add_test(tc, store_keep_budget);
 	suite_add_tcase(s, tc);
 	return s;
 }
