@@ -83,12 +83,7 @@ int rfs_keeper_new(const struct rfs_store_kept *handed, size_t n, struct rfs_jou
 		err = dir < 0 ? -errno : keep(k, handed[i].id, dir);
 	}
 	if (err) {
-		for (size_t i = 0; i < k->n; i++)
-			close(k->kept[i].dir);
-		free(k->kept);
-		close(k->sock[0]);
-		close(k->sock[1]);
-		free(k);
+		rfs_keeper_free(k);
 		return err;
 	}
 	*out = k;
@@ -218,6 +213,19 @@ static int made(void *ctx, uint64_t id, int dir)
 static void gone(void *ctx, uint64_t id)
 {
 	send_msg(ctx, id, DROP, -1); /* else the supervisor holds an empty instance */
+}
+
+void rfs_keeper_free(struct rfs_keeper *k)
+{
+	if (!k)
+		return;
+	for (size_t i = 0; i < k->n; i++)
+		close(k->kept[i].dir);
+	free(k->kept);
+	for (int i = 0; i < 2; i++)
+		if (k->sock[i] >= 0)
+			close(k->sock[i]);
+	free(k);
 }
 
 int rfs_keeper_serve(struct rfs_keeper *k, struct rfs_store *store)

@@ -44,5 +44,7 @@ size_t rfs_keeper_list(const struct rfs_keeper *k, struct rfs_store_kept *out, s
  * let go from now on.
  */
 int rfs_keeper_serve(struct rfs_keeper *k, struct rfs_store *store);
+/* After the store it serves (whose hooks name it) is freed. */
+void rfs_keeper_free(struct rfs_keeper *k);
 
 #endif

@@ -665,6 +665,8 @@ static void model_fini(struct rfs_daemon *d)
 	rfs_handles_free(d);
 	rfs_inval_free(d->inval);
 	rfs_store_free(d->store);
+	rfs_keeper_free(d->keeper); /* after: the store's hooks tell it */
+	d->keeper = NULL;
 	if (d->counters) {
 		munmap(d->counters, sizeof(*d->counters));
 		close(d->counters_fd);
@@ -822,6 +824,8 @@ int main(int argc, char *argv[])
 	if (argc == 3 && strcmp(argv[1], "--check-state") == 0)
 		return rfs_check_state(argv[2]);
 	r.handed = rfs_handover_take(&r.ho);
+	if (r.handed)
+		rfs_upgrade_arm(&r.ho, argv);
 	d.exe = r.handed ? strdup(r.ho.exe) : realpath("/proc/self/exe", NULL);
 	if (r.handed && take_handover(&d, &r)) {
 		rfs_upgrade_fall_back(&r.ho, argv, "the journal handed on");
@@ -841,6 +845,9 @@ int main(int argc, char *argv[])
 	}
 	block_reload_signals(); /* before any thread: they inherit the mask */
 	ret = model_init(&d, &r, cap, err, sizeof(err));
+	if (!ret && r.handed && getenv("RFS_TEST_FAIL_TAKEOVER") &&
+	    strcmp(getenv("RFS_TEST_FAIL_TAKEOVER"), "crash") == 0)
+		raise(SIGSEGV);
 	if (!ret && r.handed && getenv("RFS_TEST_FAIL_TAKEOVER")) {
 		snprintf(err, sizeof(err), "RFS_TEST_FAIL_TAKEOVER is set");
 		ret = -1;

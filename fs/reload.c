@@ -11,6 +11,7 @@
 #include "fs/restart.h"
 #include "fs/declare.h"
 #include "fs/log.h"
+#include "fs/text.h"
 #include "fs/names.h"
 
 /* A reload under way: the config read, what changed, the views opened. */
@@ -185,43 +186,11 @@ static void add_new(struct reload *r)
  */
 int rfs_read_config(const char *path, char **text, char *msg, size_t msglen)
 {
-	FILE *f = fopen(path, "re");
-	size_t len = 0, room = 4096;
-	char *buf = malloc(room);
-	int e = 0;
+	int e = rfs_read_file(path, CONFIG_MAX, text);
 
-	if (!f || !buf) {
-		e = f ? -ENOMEM : -errno;
+	if (e)
 		snprintf(msg, msglen, "%s: %s", path, strerror(-e));
-		free(buf);
-		if (f)
-			fclose(f);
-		return e;
-	}
-	for (;;) {
-		len += fread(buf + len, 1, room - len - 1, f);
-		if (len < room - 1 || feof(f) || ferror(f))
-			break;
-		char *grown = room < CONFIG_MAX ? realloc(buf, room * 2) : NULL;
-
-		if (!grown) {
-			e = -EFBIG;
-			break;
-		}
-		buf = grown;
-		room *= 2;
-	}
-	if (!e && ferror(f))
-		e = -EIO;
-	fclose(f);
-	if (e) {
-		snprintf(msg, msglen, "%s: %s", path, strerror(-e));
-		free(buf);
-		return e;
-	}
-	buf[len] = '\0';
-	*text = buf;
-	return 0;
+	return e;
 }
 
 int rfs_reload_parse(struct rfs_daemon *d, const char *text, struct rfs_config *next, char *msg,

@@ -112,7 +112,8 @@ static int mount_facts(void *ctx, struct rfs_rec *r)
 		return -EPROTO;
 	f->mountpoint = strdup(mnt);
 	f->config = config ? strdup(config) : NULL;
-	return f->mountpoint && (!config || f->config) ? 0 : -ENOMEM;
+	/* The first driver record: no need to read the rest. */
+	return f->mountpoint && (!config || f->config) ? 1 : -ENOMEM;
 }
 
 int rfs_restart_mount_facts(struct rfs_journal *j, struct rfs_mount_facts *f)
@@ -121,9 +122,9 @@ int rfs_restart_mount_facts(struct rfs_journal *j, struct rfs_mount_facts *f)
 
 	memset(f, 0, sizeof(*f));
 	e = rfs_journal_replay(j, mount_facts, f);
-	if (!e && !f->mountpoint)
-		e = -ENODATA;
-	return e;
+	if (e == 1)
+		return 0;
+	return e ? e : -ENODATA;
 }
 
 void rfs_mount_facts_free(struct rfs_mount_facts *f)

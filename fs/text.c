@@ -1,9 +1,12 @@
 /* Growing text buffers (text.h). */
 #include "fs/text.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "conf/quote.h"
 
@@ -121,4 +124,52 @@ void rfs_text_put_label(struct rfs_text *t, const char *s)
 			rfs_text_printf(t, "%.*s", (int)u, s);
 		s += u ? u : 1;
 	}
+}
+
+int rfs_read_file(const char *path, size_t max, char **text)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0, room = 4096;
+	char *buf = malloc(room);
+	int e = 0;
+
+	if (fd < 0 || !buf) {
+		e = fd < 0 ? -errno : -ENOMEM;
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return e;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (got + 1 == room) {
+			char *more = room <= max ? realloc(buf, room * 2) : NULL;
+
+			if (!more) {
+				e = room <= max ? -ENOMEM : -EFBIG;
+				break;
+			}
+			buf = more;
+			room *= 2;
+		}
+		n = read(fd, buf + got, room - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			e = -errno;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (!e && got > max)
+		e = -EFBIG;
+	if (e) {
+		free(buf);
+		return e;
+	}
+	buf[got] = '\0';
+	*text = buf;
+	return 0;
 }

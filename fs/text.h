@@ -32,4 +32,8 @@ void rfs_text_put_json_name(struct rfs_text *t, const char *key, const char *s);
  * that is not UTF-8 as the text \xHH). */
 void rfs_text_put_label(struct rfs_text *t, const char *s);
 
+/* The whole of the file at path, NUL-ended, in *text (the caller frees
+ * it): 0, -EFBIG past max bytes, or open's and read's -errno. */
+int rfs_read_file(const char *path, size_t max, char **text);
+
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@ extern char **environ;
 #include "fs/keeper.h"
 #include "fs/log.h"
 #include "fs/restart.h"
+#include "fs/text.h"
 #include "fs/supervise.h"
 #include "lib/clock.h"
 #include "lib/counts.h"
@@ -62,16 +64,15 @@ static void close_on_exec(const struct rfs_handover *h, int on)
 			fcntl(fds[i], F_SETFD, on ? FD_CLOEXEC : 0);
 }
 
-/* Put h in the environment for the program executed next: 0 or -1. */
-static int hand_on(const struct rfs_handover *h)
+/* h as the environment's REGIONFS_HANDOVER says it (the caller frees it), or NULL. */
+static char *handover_words(const struct rfs_handover *h)
 {
 	int fds[HANDED + BUDGETS_MAX];
 	size_t n = handover_fds(h, fds), len = 0, room = 32 + 12 * n + 21 * h->n_budgets;
 	char *words = malloc(room);
-	int e;
 
 	if (!words)
-		return -1;
+		return NULL;
 	len += (size_t)snprintf(words, room, "%d", RFS_STATE_FORMAT);
 	for (size_t i = 0; i < HANDED; i++)
 		len += (size_t)snprintf(words + len, room - len, " %d", fds[i]);
@@ -80,7 +81,15 @@ static int hand_on(const struct rfs_handover *h)
 	for (size_t i = 0; i < h->n_budgets; i++)
 		len += (size_t)snprintf(words + len, room - len, " %llu %d",
 					(unsigned long long)h->budgets[i].id, h->budgets[i].dir);
-	e = setenv(HANDOVER_ENV, words, 1) || setenv(EXE_ENV, h->exe, 1) ? -1 : 0;
+	return words;
+}
+
+/* Put h in the environment for the program executed next: 0 or -1. */
+static int hand_on(const struct rfs_handover *h)
+{
+	char *words = handover_words(h);
+	int e = !words || setenv(HANDOVER_ENV, words, 1) || setenv(EXE_ENV, h->exe, 1) ? -1 : 0;
+
 	free(words);
 	return e;
 }
@@ -194,12 +203,138 @@ void rfs_upgrade_fall_back(struct rfs_handover *h, char *const argv[], const cha
 		strerror(errno));
 }
 
+/*
+ * A new program that crashes (a signal, not an error) before it serves:
+ * the binary before takes the mount back, as after rfs_upgrade_fall_back.
+ * A signal handler may only call what is async-signal-safe, so all it
+ * needs is made when armed: the environment, the descriptors, the mapped
+ * page and the text it writes there.
+ */
+static struct {
+	int back;
+	char *const *argv;
+	char **envp;
+	int fds[HANDED + BUDGETS_MAX];
+	size_t n;
+	struct rfs_restart *page;
+	char why[128]; /* "regionfs VERSION crashed taking the mount over (signal " */
+} crash = {.back = -1};
+
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS, SIGTRAP};
+
+static void crashed(int sig)
+{
+	char *to = crash.page->refused, *end = to + sizeof(crash.page->refused) - 1;
+	char num[12];
+	int k = 0;
+
+	for (const char *s = crash.why; *s && to < end; s++)
+		*to++ = *s;
+	do
+		num[k++] = (char)('0' + sig % 10);
+	while ((sig /= 10) && k < 11);
+	while (k && to < end)
+		*to++ = num[--k];
+	for (const char *s = "); the binary before serves on"; *s && to < end; s++)
+		*to++ = *s;
+	*to = '\0';
+	atomic_fetch_add(&crash.page->upgrades_refused, 1);
+	for (size_t i = 0; i < crash.n; i++)
+		if (crash.fds[i] >= 0)
+			fcntl(crash.fds[i], F_SETFD, 0);
+	syscall(SYS_execveat, crash.back, "", crash.argv, crash.envp, AT_EMPTY_PATH);
+	_exit(128 + SIGKILL); /* not even that: the mount ends, as a crash would */
+}
+
+/* The environment the binary before is run with: this one's, handing h on. */
+static char **fall_back_env(const struct rfs_handover *h)
+{
+	static const char *const ours[] = {HANDOVER_ENV "=", EXE_ENV "=", BACK_ENV "=",
+					   FAIL_ENV "="};
+	char *words = handover_words(h), **env;
+	size_t n = 0, k = 0;
+
+	while (environ[n])
+		n++;
+	env = calloc(n + 4, sizeof(*env));
+	if (!env || !words)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		bool mine = false;
+
+		for (size_t j = 0; j < sizeof(ours) / sizeof(*ours); j++)
+			mine = mine || strncmp(environ[i], ours[j], strlen(ours[j])) == 0;
+		if (!mine && !(env[k++] = strdup(environ[i])))
+			goto fail;
+	}
+	if (asprintf(&env[k++], "%s=%s", HANDOVER_ENV, words) < 0 ||
+	    asprintf(&env[k++], "%s=%s", EXE_ENV, h->exe) < 0 ||
+	    !(env[k++] = strdup(BACK_ENV "=1")))
+		goto fail;
+	free(words);
+	return env;
+fail:
+	for (size_t i = 0; env && i < k; i++)
+		free(env[i]);
+	free(env);
+	free(words);
+	return NULL;
+}
+
+void rfs_upgrade_arm(struct rfs_handover *h, char *const argv[])
+{
+	struct sigaction sa = {.sa_handler = crashed};
+	void *page;
+
+	if (getenv(BACK_ENV) || h->back < 0)
+		return; /* the binary before, taking the mount back: none behind it */
+	page = mmap(NULL, sizeof(*crash.page), PROT_READ | PROT_WRITE, MAP_SHARED, h->page, 0);
+	crash.envp = fall_back_env(h);
+	if (page == MAP_FAILED || !crash.envp) {
+		rfs_log(RFS_LOG_WARN, "live upgrade: no fall-back if this program crashes: %s",
+			strerror(errno));
+		if (page != MAP_FAILED)
+			munmap(page, sizeof(*crash.page));
+		return;
+	}
+	crash.page = page;
+	crash.back = h->back;
+	crash.argv = argv;
+	crash.n = handover_fds(h, crash.fds);
+	snprintf(crash.why, sizeof(crash.why), "regionfs %s crashed taking the mount over (signal ",
+		 RFS_VERSION);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(*fatal_signals); i++)
+		sigaction(fatal_signals[i], &sa, NULL);
+}
+
+/* It serves: a crash from here on is a restart's business. */
+static void disarm(void)
+{
+	if (!crash.page)
+		return;
+	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(*fatal_signals); i++)
+		signal(fatal_signals[i], SIG_DFL);
+	munmap(crash.page, sizeof(*crash.page));
+	crash.page = NULL;
+	for (size_t i = 0; crash.envp[i]; i++)
+		free(crash.envp[i]);
+	free(crash.envp);
+	crash.envp = NULL;
+}
+
 void rfs_upgrade_took(struct rfs_daemon *d, struct rfs_handover *h)
 {
+	disarm();
 	/* Its first serving process is a restart; it counts as one. */
 	atomic_fetch_add(&d->restart->restarts, 1);
 	if (!getenv(BACK_ENV))
 		atomic_fetch_add(&d->restart->upgrades, 1);
+	else
+		rfs_log(RFS_LOG_WARN,
+			"%s: live upgrade refused, this binary took the mount back: %.*s",
+			d->mountpoint, (int)sizeof(d->restart->refused), d->restart->refused);
 	unsetenv(BACK_ENV);
 	close(h->back);
 	h->back = -1;
@@ -441,50 +576,14 @@ struct facts {
 	char version[64];
 };
 
-/* The text of the mount's control file name, NUL-terminated, into *text
- * (the caller frees it); 0 or -errno. */
+/* The text of the mount's control file name (stats, metrics: they grow
+ * with the mount, no limit), NUL-terminated, into *text; 0 or -errno. */
 static int read_control(const char *mnt, const char *name, char **text)
 {
 	char path[4096];
-	size_t got = 0, room = 1 << 16;
-	char *buf = malloc(room);
-	ssize_t n = 0;
-	int fd, e = 0;
 
 	snprintf(path, sizeof(path), "%s/.regionfs/%s", mnt, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || !buf) {
-		e = fd < 0 ? -errno : -ENOMEM;
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return e;
-	}
-	for (;;) {
-		if (got + 1 == room) {
-			char *more = realloc(buf, room * 2);
-
-			if (!more) {
-				e = -ENOMEM;
-				break;
-			}
-			buf = more;
-			room *= 2;
-		}
-		n = read(fd, buf + got, room - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	if (n < 0)
-		e = -errno;
-	close(fd);
-	buf[got] = '\0';
-	if (e)
-		free(buf);
-	else
-		*text = buf;
-	return e;
+	return rfs_read_file(path, SIZE_MAX / 4, text);
 }
 
 static int read_facts(const char *mnt, struct facts *f)

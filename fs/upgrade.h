@@ -50,6 +50,9 @@ bool rfs_handover_take(struct rfs_handover *h);
  * itself falling back): the caller then ends, and the mount with it.
  */
 void rfs_upgrade_fall_back(struct rfs_handover *h, char *const argv[], const char *why);
+/* The new program, from its start: if it crashes (a fatal signal) before
+ * rfs_upgrade_took, the binary before is run as by rfs_upgrade_fall_back. */
+void rfs_upgrade_arm(struct rfs_handover *h, char *const argv[]);
 /* The new program took the mount over: counted (an upgrade, or a fall-back's return). */
 void rfs_upgrade_took(struct rfs_daemon *d, struct rfs_handover *h);
 

@@ -8,9 +8,9 @@
 #   1. Refused, nothing changed, with why: a mount without -o restart; an
 #      installed binary that reads another state format; none installed;
 #      a config view of a file since gone; a new binary that fails to take
-#      the mount over (the one before takes it back). Budgets (each its
-#      own tmpfs instance), the config's and those set while mounted, are
-#      handed on, upgrade after upgrade.
+#      the mount over, or crashes doing it (the one before takes it back).
+#      Budgets (each its own tmpfs instance), the config's and those set
+#      while mounted, are handed on, upgrade after upgrade.
 #   2. What survives: the tree identical (names, numbers, modes, owners,
 #      times, links, xattrs, ACLs, flags, bytes); a region held open, mapped
 #      and removed works on; metrics and stats name the new version.
@@ -99,11 +99,28 @@ same_tree "$before" "after a failed upgrade"
 assert_eq 0 "$(metric regionfs_upgrades_total)" "regionfs_upgrades_total after the fall-back"
 assert_eq 1 "$(metric regionfs_server_restarts_total)" "restarts after the fall-back"
 cmp "$W/data" "$MNT/kept" || fail "bytes after the fall-back"
+# One that crashes (SIGSEGV) while taking the mount over: the same.
+printf '#!/bin/sh
+[ "$1" = --check-state ] || export RFS_TEST_FAIL_TAKEOVER=crash
+exec "%s" "$@"
+' \
+	"$NEXT" >"$W/crashing"
+chmod +x "$W/crashing"
+install_bin "$W/crashing"
+"$REGIONFS" --upgrade "$MNT" >"$W/up.out" 2>&1 && fail "--upgrade to a binary that crashes succeeded"
+grep -q "refused, nothing changed: regionfs $v_next crashed taking the mount over (signal 11); the binary before serves on" \
+	"$W/up.out" || fail "--upgrade said: $(cat "$W/up.out")"
+assert_eq "$v_now" "$(version)" "the version after a crashed upgrade"
+same_tree "$before" "after a crashed upgrade"
+assert_eq 2 "$(metric regionfs_upgrades_refused_total)" "regionfs_upgrades_refused_total after the crash"
+grep -q "live upgrade refused, this binary took the mount back: regionfs $v_next crashed taking the mount over (signal 11)" \
+	"$RFS_LOG" || fail "the log does not say the binary before took the mount back"
+cmp "$W/data" "$MNT/kept" || fail "bytes after the crashed upgrade"
 install_bin "$NEXT"
 "$REGIONFS" --upgrade "$MNT" >"$W/up.out" 2>&1 || fail "--upgrade after the fall-back: $(cat "$W/up.out")"
 assert_eq "$v_next" "$(version)" "the version after an upgrade following a fall-back"
 rfs_unmount
-ok "a new binary that cannot take the mount over: the one before takes it back (the same tree, the failure said), and a later upgrade works"
+ok "a new binary that cannot take the mount over, or crashes doing it: the one before takes it back (the same tree, the failure said), and a later upgrade works"
 
 truncate -s 1M "$W/gone.backing"
 printf '[view:gone]\nfile = %s\n' "$W/gone.backing" >"$W/gone.ini"
