@@ -849,8 +849,8 @@ void rfs_store_remove(struct rfs_store *s, struct rfs_store_file *f)
 		atomic_fetch_sub(&s->files, 1);
 		return;
 	}
-	if (atomic_load(&s->keep_files))
-		return;
+	if (atomic_load(&(s->root ? s->root : s)->keep_files))
+		return; /* the mount's store says so for its budgets too */
 	file_name(f->id, name);
 	unlinkat(s->dir, name, 0);
 }

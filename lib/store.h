@@ -183,8 +183,9 @@ int rfs_store_set_times(struct rfs_store *s, const struct rfs_store_file *f,
 int rfs_store_set_noatime(struct rfs_store *s, const struct rfs_store_file *f, bool on);
 /* Delete f; its bytes go once no descriptor or mapping holds them. */
 void rfs_store_remove(struct rfs_store *s, struct rfs_store_file *f);
-/* While keep is set, rfs_store_remove leaves tmpfs files where they are:
- * a process handing its regions to its successor frees its own state. */
+/* While keep is set on the mount's store, rfs_store_remove leaves tmpfs
+ * files where they are, its budgets' too: a process handing its regions to
+ * its successor frees its own state. */
 void rfs_store_keep_files(struct rfs_store *s, bool keep);
 
 /*

@@ -9,6 +9,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -676,6 +677,109 @@ START_TEST(replay_past_an_orphan_file)
 }
 END_TEST
 
+/* What a supervisor keeps for a successor: budgets' instances, by number. */
+static struct rfs_store_kept kept[8];
+static size_t n_kept;
+
+static int keep_made(void *ctx, uint64_t id, int dir)
+{
+	(void)ctx;
+	ck_assert_uint_lt(n_kept, 8);
+	kept[n_kept++] = (struct rfs_store_kept){id, fcntl(dir, F_DUPFD_CLOEXEC, 0)};
+	return 0;
+}
+
+static void keep_gone(void *ctx, uint64_t id)
+{
+	(void)ctx;
+	for (size_t i = 0; i < n_kept; i++)
+		if (kept[i].id == id) {
+			close(kept[i].dir);
+			kept[i] = kept[--n_kept];
+			return;
+		}
+}
+
+static uint64_t budget_of(struct rfs_node *dir)
+{
+	struct rfs_store *b = rfs_node_budget(dir);
+
+	return b ? rfs_store_cap(b) : 0;
+}
+
+/*
+ * Budgets set, nested, grown and taken away: the successor's replay takes
+ * each instance kept under its number, the regions in it as they were,
+ * and carves the same caps from the mount's.
+ */
+START_TEST(replay_budgets)
+{
+	const struct rfs_store_hooks hooks = {keep_made, keep_gone, NULL}, none = {0};
+	struct rfs_node *root = rfs_ns_root(ns), *t, *u, *v, *in, *r;
+	struct rfs_store_usage use;
+	struct rfs_io io = {0};
+	char *want, *got;
+
+	rfs_store_on_budgets(store, &hooks);
+	t = make(root, "t", S_IFDIR | 0755, NULL);
+	ck_assert_int_eq(rfs_ns_set_budget(ns, t, 1 << 20), 0);
+	r = make(t, "r", S_IFREG | 0644, NULL);
+	ck_assert_int_eq(rfs_mapping_write(r->map, "in the budget", 13, 0), 13);
+	in = make(t, "in", S_IFDIR | 0755, NULL);
+	ck_assert_int_eq(rfs_ns_set_budget(ns, in, 128 << 10), 0);
+	u = make(root, "u", S_IFDIR | 0755, NULL);
+	ck_assert_int_eq(rfs_ns_set_budget(ns, u, 512 << 10), 0);
+	ck_assert_int_eq(rfs_ns_set_budget(ns, u, 768 << 10), 0);
+	v = make(root, "v", S_IFDIR | 0755, NULL);
+	ck_assert_int_eq(rfs_ns_set_budget(ns, v, 256 << 10), 0);
+	ck_assert_int_eq(rfs_ns_set_budget(ns, v, 0), 0);
+	ck_assert_uint_eq(n_kept, 3); /* t, in, u: v's went */
+
+	/* The process dies: nothing it frees is told (no hooks), its files stay. */
+	want = dump(ns);
+	rfs_store_on_budgets(store, &none);
+	rfs_store_keep_files(store, true);
+	rfs_ns_free(ns);
+	rfs_store_keep_files(store, false);
+	ck_assert_int_eq(rfs_ns_new(store, 0755, me, &ns), 0);
+	for (size_t i = 0; i < n_kept; i++)
+		ck_assert_int_eq(rfs_store_keep_budget(store, kept[i].id,
+						       fcntl(kept[i].dir, F_DUPFD_CLOEXEC, 0)),
+				 0);
+	rfs_store_on_budgets(store, &hooks);
+	ck_assert_msg(rfs_ns_replay(ns, journal, NULL, NULL) == 0, "replay: %s",
+		      rfs_ns_replay_failed(ns));
+	rfs_ns_replay_release(ns);
+	rfs_ns_set_journal(ns, journal);
+	got = dump(ns);
+	same_text(got, want);
+	free(want);
+	free(got);
+
+	root = rfs_ns_root(ns);
+	lookup(root, "t", &t);
+	lookup(t, "in", &in);
+	lookup(root, "u", &u);
+	lookup(root, "v", &v);
+	lookup(t, "r", &r);
+	ck_assert_uint_eq(budget_of(t), 1 << 20);
+	ck_assert_uint_eq(budget_of(in), 128 << 10);
+	ck_assert_uint_eq(budget_of(u), 768 << 10);
+	ck_assert_uint_eq(budget_of(v), 0);
+	ck_assert_int_eq(rfs_mapping_read_begin(r->map, 0, 13, &io), 0);
+	ck_assert_uint_eq(io.len, 13);
+	ck_assert(memcmp(io.iov[0].iov_base, "in the budget", 13) == 0);
+	rfs_mapping_read_end(r->map, &io);
+	rfs_store_usage(store, &use);
+	ck_assert_uint_eq(use.reserved, (1 << 20) + (768 << 10));
+	ck_assert_uint_eq(n_kept, 3); /* every one taken: none let go */
+	rfs_store_on_budgets(store, &none);
+	for (size_t i = 0; i < n_kept; i++)
+		close(kept[i].dir);
+	n_kept = 0;
+}
+END_TEST
+
 /* A journal that ran out of room says so, and so does one the namespace
  * cannot replay (a record naming a node it does not have). */
 START_TEST(replay_refuses)
@@ -719,6 +823,7 @@ static Suite *journal_suite(void)
 	tcase_add_test(ns_tc, replay_random);
 	tcase_add_test(ns_tc, replay_onto_the_state_forked_before);
 	tcase_add_test(ns_tc, replay_past_an_orphan_file);
+	tcase_add_test(ns_tc, replay_budgets);
 	tcase_add_test(ns_tc, replay_refuses);
 	suite_add_tcase(s, ns_tc);
 	return s;
