@@ -15,7 +15,10 @@
  * (fallocate, or pwrite of the file's page into it): a full store says
  * ENOSPC there, never as SIGBUS on a fault into a hole. The kernel counts
  * the pages against the cap in the store's tmpfs; a memfd store is checked
- * and charged by the daemon, as for regions. Commit writes the private
+ * and charged by the daemon, as for regions. (A tmpfs of huge pages,
+ * huge=always or within_size, allocates a private page as part of a huge
+ * one, which SEEK_DATA then reports whole: there a rescan cannot tell the
+ * private pages, and the driver keeps no restart protection.) Commit writes the private
  * bytes to the file with pwrite, makes them durable, then punches them out
  * of the shadow file; discard only punches. A kill between the two leaves
  * the pages private, equal to what was written: a repeated commit is
