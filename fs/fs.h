@@ -34,7 +34,7 @@ struct rfs_wire;
 /* What a live upgrade hands on (fs/upgrade.h) and the next program must
  * read alike: the journal's records, the slots of opens, the counts, the
  * shared restart page and the counters. One more on any change to them. */
-#define RFS_STATE_FORMAT 2
+#define RFS_STATE_FORMAT 3
 
 /* The requests counted for metrics, by name. */
 /* clang-format off */
