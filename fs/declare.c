@@ -138,7 +138,7 @@ static struct rfs_mapping *window_open(struct rfs_daemon *d, struct rfs_view_spe
 }
 
 struct rfs_mapping *rfs_view_open(struct rfs_daemon *d, const struct rfs_view_decl *v, int fd,
-				  int *err)
+				  uint64_t shadow, int *err)
 {
 	struct rfs_view_spec spec = {
 		.file = v->file,
@@ -147,6 +147,7 @@ struct rfs_mapping *rfs_view_open(struct rfs_daemon *d, const struct rfs_view_de
 		.access = rfs_view_access_of(v->access),
 		.fd = fd,
 		.store = d->store,
+		.shadow = shadow,
 	};
 
 	struct rfs_mapping *map = NULL;
@@ -216,7 +217,7 @@ int rfs_add_view_mapping(struct rfs_daemon *d, const struct rfs_view_decl *v,
 int rfs_add_view(struct rfs_daemon *d, const struct rfs_view_decl *v, int fd)
 {
 	int err;
-	struct rfs_mapping *map = rfs_view_open(d, v, fd, &err);
+	struct rfs_mapping *map = rfs_view_open(d, v, fd, 0, &err);
 
 	if (!map)
 		return err;

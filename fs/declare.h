@@ -12,9 +12,11 @@
 int rfs_populate(struct rfs_daemon *d, char *err, size_t errlen);
 /* Add one declared view; fd: its file opened by the caller (taken over) or -1. */
 int rfs_add_view(struct rfs_daemon *d, const struct rfs_view_decl *v, int fd);
-/* The two halves of rfs_add_view: make the mapping, then name it. */
+/* The two halves of rfs_add_view: make the mapping, then name it. shadow:
+ * the store file a cow view's private pages were left in (a restart's
+ * replay adopts it), or 0. */
 struct rfs_mapping *rfs_view_open(struct rfs_daemon *d, const struct rfs_view_decl *v, int fd,
-				  int *err);
+				  uint64_t shadow, int *err);
 int rfs_add_view_mapping(struct rfs_daemon *d, const struct rfs_view_decl *v,
 			 struct rfs_mapping *map);
 /* The declaration a view's recipe (fs/declare.c) records: its strings point

@@ -220,14 +220,13 @@ static void reply_opened(fuse_req_t req, struct rfs_node *node, struct fuse_file
 		fi->keep_cache = 0;
 	if (!region)
 		rfs_view_check_deleted(m, NULL);
-	if (!region && like.accmode != O_RDONLY && d->journal) {
-		struct rfs_mapping_info info;
-
-		rfs_mapping_describe(m, &info);
-		if (info.access == RFS_VIEW_COW)
-			rfs_restart_lost(d, "a cow view was opened for writing: its private "
-					    "pages live in the serving process");
-	}
+	/* A store of huge pages may allocate a cow view's private page as
+	 * part of a huge one, which a successor would take for 512 private
+	 * pages, reading zeros where the file's bytes were (lib/cow.h). */
+	if (!region && like.accmode != O_RDONLY && d->journal && rfs_mapping_cow(m) &&
+	    d->cfg.huge && (!strcmp(d->cfg.huge, "always") || !strcmp(d->cfg.huge, "within_size")))
+		rfs_restart_lost(d, "a cow view was opened for writing under huge=always or "
+				    "within_size: huge pages hide its private pages");
 	rfs_node_opened(node);
 	/* The attributes the kernel cached before (with a long timeout) would
 	 * hide this writer's mapped stores: ask for them again. */

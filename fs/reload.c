@@ -85,7 +85,7 @@ static int open_views(struct reload *r, char *msg, size_t msglen)
 		if (dv->late)
 			e = dv->past_end ? -ENXIO : 0;
 		else
-			r->maps[i] = rfs_view_open(r->d, v, -1, &e);
+			r->maps[i] = rfs_view_open(r->d, v, -1, 0, &e);
 		if (e) {
 			rfs_view_error(v, r->d->cfg.path, e, msg, msglen);
 			return e;

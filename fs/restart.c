@@ -231,8 +231,10 @@ static void *adopt(struct rfs_daemon *d, uint64_t fh, const struct rfs_handle *h
 	return mine;
 }
 
-/* A view made while mounted, made again from its recipe. */
-static int remake_view(void *ctx, const void *recipe, size_t len, struct rfs_mapping **out)
+/* A view made while mounted, made again from its recipe; a cow view's
+ * private pages are in store file shadow. */
+static int remake_view(void *ctx, const void *recipe, size_t len, uint64_t shadow,
+		       struct rfs_mapping **out)
 {
 	struct rfs_daemon *d = ctx;
 	struct rfs_view_decl v;
@@ -240,7 +242,7 @@ static int remake_view(void *ctx, const void *recipe, size_t len, struct rfs_map
 
 	if (err)
 		return err;
-	*out = rfs_view_open(d, &v, -1, &err);
+	*out = rfs_view_open(d, &v, -1, shadow, &err);
 	if (!*out)
 		rfs_log(RFS_LOG_ERR, "restart: view of %s%s cannot be made again: %s",
 			v.file ? v.file : "region ", v.file ? "" : v.region, strerror(-err));

@@ -112,6 +112,11 @@ void rfs_mapping_changing(struct rfs_mapping *m, uint64_t off, uint64_t len)
 		m->ops->changing(m, off, len);
 }
 
+uint64_t rfs_mapping_file(const struct rfs_mapping *m)
+{
+	return m->ops->file ? m->ops->file(m) : 0;
+}
+
 ssize_t rfs_mapping_read_into(struct rfs_mapping *m, void *buf, size_t len, uint64_t off)
 {
 	struct rfs_io io;

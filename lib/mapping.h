@@ -76,6 +76,10 @@ int rfs_region_new(struct rfs_store *store, struct rfs_mapping **out);
 int rfs_region_adopt(struct rfs_store *store, uint64_t id, struct rfs_mapping **out);
 /* The number of a region's file in its store; 0 for a view. */
 uint64_t rfs_region_file(const struct rfs_mapping *m);
+/* The number of the store file that keeps m's bytes across a restart: a
+ * region's file, a cow view's shadow file (its private pages); 0 for
+ * other views. */
+uint64_t rfs_mapping_file(const struct rfs_mapping *m);
 /* Its file was made by an earlier process, which left its bytes and size
  * (a restart's adoption, a live upgrade's inheritance): not to be sized again. */
 bool rfs_region_kept(const struct rfs_mapping *m);
@@ -109,7 +113,8 @@ struct rfs_view_spec {
 	uint64_t length; /* 0: to the end of the file */
 	enum rfs_view_access access;
 	int fd;			 /* file already opened by the caller (taken over), or -1 */
-	struct rfs_store *store; /* cow: its cap is charged the private pages */
+	struct rfs_store *store; /* cow: the private pages' shadow file is made there */
+	uint64_t shadow;	 /* cow: the shadow file an earlier process left, or 0 */
 };
 
 /*
@@ -117,8 +122,9 @@ struct rfs_view_spec {
  * past the end of the file grows the file to fit, reserving the space, so a
  * full disk is -ENOSPC here rather than a fault later; ro and cow windows
  * must lie inside the file (-ENXIO). A cow view's writes make private
- * copies of pages, charged to spec->store's cap: a write that does not fit is
- * -ENOSPC. The view in *out: 0 or -errno.
+ * copies of pages in a shadow file of spec->store (spec->shadow's, adopted
+ * with its private pages, or a new one), counted against its cap: a write
+ * that does not fit is -ENOSPC. The view in *out: 0 or -errno.
  */
 int rfs_view_new(struct rfs_windows *w, const struct rfs_view_spec *spec, struct rfs_mapping **out);
 

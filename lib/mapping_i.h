@@ -37,6 +37,7 @@ struct rfs_mapping_ops {
 	bool (*backing_deleted)(struct rfs_mapping *m, bool *first);
 	void (*describe)(const struct rfs_mapping *m, struct rfs_mapping_info *info);
 	struct rfs_regwin *(*regwin)(struct rfs_mapping *m); /* regions (lib/regwin.h) */
+	uint64_t (*file)(const struct rfs_mapping *m);	     /* optional: rfs_mapping_file */
 	void (*free)(struct rfs_mapping *m);
 };
 

@@ -385,11 +385,15 @@ int rfs_ns_journal_error(struct rfs_ns *ns);
  * (rfs_store_keep_budget). Every node the records leave alive
  * keeps one reference of the replay: give the nodes the references their
  * users hold (rfs_ns_find), then rfs_ns_replay_release. A view is made
- * again by remake(ctx, its recipe) (rfs_new). 0, or -EPROTO for a journal
- * that does not apply (then ns is to be freed), -EOPNOTSUPP for a view
- * without a recipe or remake, remake's error.
+ * again by remake(ctx, its recipe (rfs_new), file): file is the store file
+ * its mapping kept bytes in (rfs_mapping_file: a cow view's private
+ * pages), to adopt; 0 for none, or for a view freed later in the journal
+ * (its file is gone). 0, or -EPROTO for a journal that does not apply
+ * (then ns is to be freed), -EOPNOTSUPP for a view without a recipe or
+ * remake, remake's error.
  */
-typedef int (*rfs_remake_fn)(void *ctx, const void *recipe, size_t len, struct rfs_mapping **out);
+typedef int (*rfs_remake_fn)(void *ctx, const void *recipe, size_t len, uint64_t file,
+			     struct rfs_mapping **out);
 int rfs_ns_replay(struct rfs_ns *ns, struct rfs_journal *j, rfs_remake_fn remake, void *ctx);
 void rfs_ns_replay_release(struct rfs_ns *ns);
 /* After a failed replay: which record it stopped at, and why. */

@@ -184,8 +184,10 @@ void rfs_nsj_create(struct rfs_ns *ns, const struct rfs_node *dir, const char *n
 	rfs_rec_put_u64(r, what->rdev);
 	rfs_rec_put_u64(r, (uint64_t)what->lifetime);
 	rfs_rec_put_u64(r, what->umask);
-	/* A view's mapping is the caller's to make again: no file of ours. */
-	rfs_rec_put_u64(r, S_ISREG(n->mode) ? rfs_region_file(n->map) : 0);
+	/* A region's file, or a cow view's shadow file (its private pages),
+	 * which the caller's remake adopts: the rest of a view is the
+	 * caller's to make again from its recipe. */
+	rfs_rec_put_u64(r, S_ISREG(n->mode) ? rfs_mapping_file(n->map) : 0);
 	rfs_rec_put_u64(r, S_ISREG(n->mode) && rfs_mapping_kind(n->map) != RFS_KIND_REGION);
 	rfs_rec_put_bytes(r, what->recipe, what->recipe_len);
 	end(ns, r);
@@ -446,11 +448,15 @@ static int replay_create(struct replay *rp, struct rfs_rec *r)
 		return -EPROTO;
 	if (c.view && (!c.what.recipe_len || !rp->remake))
 		return -EOPNOTSUPP;
+	/* Freed later: its file is gone, a new one stands in until the free. */
+	if (freed_later(rp, c.ino))
+		c.file = 0;
 	/* The view's own error (its backing file went): not the journal's. */
-	if (c.view && (err = rp->remake(rp->ctx, c.what.recipe, c.what.recipe_len, &c.what.map)))
+	if (c.view &&
+	    (err = rp->remake(rp->ctx, c.what.recipe, c.what.recipe_len, c.file, &c.what.map)))
 		return rp->err = err;
 	ns->replay_ino = c.ino;
-	ns->replay_file = freed_later(rp, c.ino) ? 0 : c.file;
+	ns->replay_file = c.view ? 0 : c.file;
 	err = rfs_ns_create(ns, dir, c.name, &c.what, &n);
 	ns->replay_ino = ns->replay_file = 0;
 	if (err && c.what.map)

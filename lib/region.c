@@ -325,6 +325,11 @@ uint64_t rfs_region_file(const struct rfs_mapping *mm)
 	return rfs_mapping_kind(mm) == RFS_KIND_REGION ? to_region(mm)->file.id : 0;
 }
 
+static uint64_t region_file(const struct rfs_mapping *mm)
+{
+	return to_region(mm)->file.id;
+}
+
 bool rfs_region_kept(const struct rfs_mapping *mm)
 {
 	return rfs_mapping_kind(mm) == RFS_KIND_REGION && to_region(mm)->file.kept;
@@ -634,5 +639,6 @@ static const struct rfs_mapping_ops region_ops = {
 	.seek = region_seek,
 	.sync = region_sync,
 	.regwin = region_regwin,
+	.file = region_file,
 	.free = region_free,
 };

@@ -78,7 +78,7 @@ struct rfs_store {
 	 * pages: the one place the cap is kept. Protected by lock; only a
 	 * budget's changes (rfs_store_resize). */
 	uint64_t cap;
-	uint64_t memfd_bytes; /* memfd store: bytes regions allocated; protected by lock */
+	uint64_t memfd_bytes; /* memfd store: bytes its files allocated; protected by lock */
 	uint64_t reserved;    /* taken by rfs_store_reserve; protected by lock */
 };
 
@@ -858,6 +858,11 @@ void rfs_store_remove(struct rfs_store *s, struct rfs_store_file *f)
 void rfs_store_keep_files(struct rfs_store *s, bool keep)
 {
 	atomic_store(&s->keep_files, keep);
+}
+
+bool rfs_store_keeps_files(struct rfs_store *s)
+{
+	return atomic_load(&s->keep_files);
 }
 
 /* Can the kernel not hold regions to the cap? s->lock held. */

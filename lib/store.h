@@ -187,6 +187,7 @@ void rfs_store_remove(struct rfs_store *s, struct rfs_store_file *f);
  * files where they are, its budgets' too: a process handing its regions to
  * its successor frees its own state. */
 void rfs_store_keep_files(struct rfs_store *s, bool keep);
+bool rfs_store_keeps_files(struct rfs_store *s);
 
 /*
  * Where the kernel cannot hold regions to the cap (memfds; a tmpfs made in
@@ -200,8 +201,8 @@ int rfs_store_check(struct rfs_store *s, uint64_t bytes);
 void rfs_store_charge(struct rfs_store *s, int64_t delta);
 
 /*
- * Take bytes of the cap for something else than regions (cow views'
- * private pages), or give them back (bytes < 0): regions then have that
+ * Take bytes of the cap for something else than regions (a budget's
+ * carved bytes), or give them back (bytes < 0): regions then have that
  * much less room, so the two share one cap. -ENOSPC if regions already use
  * it. A tmpfs store shrinks the instance (its last page always stays).
  */

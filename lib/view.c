@@ -6,9 +6,10 @@
  * chunks (windows.h), so every view of the same bytes, and every other
  * process using the file, sees a write at once; views of the daemon's other
  * inodes are told through the windows' change notices so the kernel can
- * drop what it cached for them. A cow view maps its whole window private
- * (cow.h): its writes stay in its own pages, charged to the cap, until
- * commit writes them to the file or discard drops them.
+ * drop what it cached for them. A cow view maps its whole window shared
+ * read-only and keeps its writes in private pages of a shadow file of the
+ * region store (cow.h), counted against the cap and outliving the serving
+ * process, until commit writes them to the file or discard drops them.
  *
  * Dirty tracking is one range per view, the union of writes since the last
  * flush; a flush writes it back with sync_file_range, the equivalent of
@@ -122,6 +123,8 @@ static int resolve(struct view *v, uint64_t off, size_t len, struct rfs_io *io)
 	return 0;
 }
 
+static int fault_errno(const struct view *v, uint64_t off);
+
 static int view_read_begin(struct rfs_mapping *m, uint64_t off, size_t len, struct rfs_io *io)
 {
 	struct view *v = to_view(m);
@@ -130,11 +133,9 @@ static int view_read_begin(struct rfs_mapping *m, uint64_t off, size_t len, stru
 	if (v->cow) {
 		/* Held to read_end: commit and discard wait for the reply. At
 		 * or past the end no address is formed (off may be anything). */
-		io->iov[0].iov_base = rfs_cow_read_begin(v->cow, len ? off : 0);
-		io->iov[0].iov_len = len;
-		io->n = len ? 1 : 0;
-		io->len = len;
-		return 0;
+		int err = rfs_cow_read_begin(v->cow, len ? off : 0, len, io);
+
+		return err == -EIO ? fault_errno(v, off) : err;
 	}
 	return resolve(v, off, len, io);
 }
@@ -144,7 +145,7 @@ static void view_read_end(struct rfs_mapping *m, struct rfs_io *io)
 	struct view *v = to_view(m);
 
 	if (v->cow)
-		rfs_cow_read_end(v->cow);
+		rfs_cow_read_end(v->cow, io);
 	else
 		unpin_all(v, io);
 }
@@ -458,6 +459,13 @@ static void view_describe(const struct rfs_mapping *m, struct rfs_mapping_info *
 	pthread_mutex_unlock(&v->lock);
 }
 
+static uint64_t view_file(const struct rfs_mapping *m)
+{
+	const struct view *v = to_view(m);
+
+	return v->cow ? rfs_cow_file(v->cow) : 0;
+}
+
 static void view_free(struct rfs_mapping *m)
 {
 	struct view *v = to_view(m);
@@ -490,6 +498,7 @@ static const struct rfs_mapping_ops view_ops = {
 	.stale = view_stale,
 	.backing_deleted = view_backing_deleted,
 	.describe = view_describe,
+	.file = view_file,
 	.free = view_free,
 };
 
@@ -569,7 +578,8 @@ int rfs_view_new(struct rfs_windows *w, const struct rfs_view_spec *spec, struct
 	}
 	err = fit_window(v, spec);
 	if (!err && spec->access == RFS_VIEW_COW)
-		err = rfs_cow_new(rfs_backing_fd(v->b), v->offset, v->length, spec->store, &v->cow);
+		err = rfs_cow_new(rfs_backing_fd(v->b), v->offset, v->length, spec->store,
+				  spec->shadow, &v->cow);
 	/* Last: from here the region's opens are served by the daemon. */
 	if (!err && spec->region)
 		err = rfs_regwin_attach(spec->region, w, v->b);

@@ -6,7 +6,9 @@
 #
 #   1. What survives: every name, number, mode, owner, time, link, xattr,
 #      ACL, inode flag and byte; a file held open and mapped (also removed
-#      while held) works on through the restart and goes with its user.
+#      while held) works on through the restart and goes with its user;
+#      views made while mounted; cow views' private pages (a config view
+#      and one made by a control command), then committed and discarded.
 #   2. A crash loop (RFS_RESTART_SECONDS, default 60): the serving process
 #      killed every 200-500 ms while dd+cmp, Python mmap, a namespace model,
 #      two SQLite writers, fio --verify=crc32c on a region and on a view,
@@ -112,6 +114,108 @@ assert_eq "again" "$(dd if="$W/made.backing" bs=1 skip=4196 count=5 status=none)
 grep -q '^# restart: on: ' "$MNT/.regionfs/stats" || fail "stats: $(tail -n 1 "$MNT/.regionfs/stats")"
 ok "views made by control commands (of a file, a window of a region) are made again by the restart: same bytes, writes reach the backing file; seals added by seal and region commands hold after it (EPERM); restart stays on"
 rfs_unmount
+
+# --- 1c. cow views' private pages outlive the serving process
+
+# A config cow view (made in the supervisor's image before serving) and one
+# made by a control command (made again by the replay, its shadow file
+# adopted): private bytes by dd and by a mapped store, kept through two kills;
+# then commit writes one's into its file and discard drops the other's.
+PAGE=$(getconf PAGESIZE)
+for f in A B; do
+	head -c $((1 << 20)) /dev/urandom >"$W/cow$f.backing"
+	cp "$W/cow$f.backing" "$W/cow$f.orig"
+done
+cat >"$W/cow.ini" <<EOF2
+[regionfs]
+allowed_roots = $W
+
+[view:cfgcow]
+file = $W/cowA.backing
+offset = 4097
+length = 524288
+access = cow
+EOF2
+rfs_mount -o restart,size=64M -c "$W/cow.ini"
+rfs_ctl "view madecow file=$W/cowB.backing offset=8192 length=600000 access=cow"
+# window FILE OFF LEN: the bytes a view of FILE at OFF, LEN long shows unwritten.
+window() { dd if="$1" bs=1M skip="$2" count="$3" iflag=skip_bytes,count_bytes status=none; }
+# put FILE OFF < BYTES: in place, one process.
+put() { dd of="$1" bs=1M seek="$2" oflag=seek_bytes conv=notrunc status=none || fail "dd to $1 at $2"; }
+window "$W/cowA.orig" 4097 524288 >"$W/expA"
+window "$W/cowB.orig" 8192 600000 >"$W/expB"
+head -c 10000 /dev/urandom >"$W/p1"
+head -c 5000 /dev/urandom >"$W/p2"
+put "$MNT/cfgcow" 5000 <"$W/p1"
+put "$W/expA" 5000 <"$W/p1"
+put "$MNT/madecow" 70000 <"$W/p2"
+put "$W/expB" 70000 <"$W/p2"
+python3 -c '
+import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+m = mmap.mmap(fd, 600000)
+m[300000:300010] = b"MMAP-STORE"
+m.flush()
+m.close()
+os.close(fd)' "$MNT/madecow" || fail "the mapped store into madecow"
+printf 'MMAP-STORE' | put "$W/expB" 300000
+# private NAME: the view's private bytes, as metrics says.
+private() { awk -v k="regionfs_mapping_private_bytes{name=\"$1\"," 'index($1, k) == 1 { print $2 }' "$MNT/.regionfs/metrics"; }
+# The pages each write touched: cfgcow's window starts 1 byte into a page.
+pA=$(((((5000 + 1 + 10000 - 1) / PAGE) - (5000 + 1) / PAGE + 1) * PAGE))
+pB=$((((70000 + 5000 - 1) / PAGE - 70000 / PAGE + 1 + 1) * PAGE))
+assert_eq "$pA" "$(private cfgcow)" "cfgcow's private bytes"
+assert_eq "$pB" "$(private madecow)" "madecow's private bytes"
+grep -q '^# restart: on: ' "$MNT/.regionfs/stats" ||
+	fail "stats after writes into cow views: $(tail -n 1 "$MNT/.regionfs/stats")"
+assert_eq 1 "$(awk '$1 == "regionfs_restart_protected" { print $2 }' "$MNT/.regionfs/metrics")" \
+	"regionfs_restart_protected after writes into cow views"
+ok "writes into a config cow view and a control-made one (dd, a mapped store): private $pA and $pB bytes; restart protection stays on"
+
+# same_cow WHEN: both views and both backing files as they must be.
+same_cow() {
+	echo 3 >/proc/sys/vm/drop_caches # read through the daemon, not the cache
+	cmp "$MNT/cfgcow" "$W/expA" || fail "cfgcow $1"
+	cmp "$MNT/madecow" "$W/expB" || fail "madecow $1"
+	cmp "$W/cowA.backing" "$W/cowA.orig" || fail "cowA.backing changed $1"
+	cmp "$W/cowB.backing" "$W/cowB.orig" || fail "cowB.backing changed $1"
+	assert_eq "$pA" "$(private cfgcow)" "cfgcow's private bytes $1"
+	assert_eq "$pB" "$(private madecow)" "madecow's private bytes $1"
+	grep -q '^# restart: on: ' "$MNT/.regionfs/stats" || fail "stats $1: $(tail -n 1 "$MNT/.regionfs/stats")"
+}
+restart_server
+same_cow "after a kill"
+restart_server
+same_cow "after a second kill"
+ok "after kill -9, twice: both cow views read back their private bytes, the backing files are unchanged, metrics count the same private bytes, restart stays on"
+
+rfs_ctl "commit cfgcow"
+rfs_ctl "discard madecow"
+cp "$W/cowA.orig" "$W/expAfile"
+put "$W/expAfile" $((4097 + 5000)) <"$W/p1"
+cmp "$W/cowA.backing" "$W/expAfile" || fail "cowA.backing after commit"
+cmp "$W/cowB.backing" "$W/cowB.orig" || fail "cowB.backing changed by a discard"
+echo 3 >/proc/sys/vm/drop_caches
+cmp "$MNT/cfgcow" "$W/expA" || fail "cfgcow after commit"
+cmp "$MNT/madecow" <(window "$W/cowB.orig" 8192 600000) || fail "madecow after discard"
+assert_eq 0 "$(private cfgcow)" "cfgcow's private bytes after commit"
+assert_eq 0 "$(private madecow)" "madecow's private bytes after discard"
+restart_server
+assert_eq 0 "$(private cfgcow)" "cfgcow's private bytes after commit and a kill"
+assert_eq 0 "$(private madecow)" "madecow's private bytes after discard and a kill"
+cmp "$MNT/madecow" <(window "$W/cowB.orig" 8192 600000) || fail "madecow after discard and a kill"
+ok "then commit cfgcow: its bytes in the backing file; discard madecow: the backing file's bytes again; private 0, also after another kill"
+rfs_unmount
+
+# Under huge pages a private page may be part of a huge one: not kept, and said so.
+rfs_mount -o restart,size=64M,huge=always -c "$W/cow.ini"
+grep -q '^# restart: on: ' "$MNT/.regionfs/stats" || fail "stats: $(tail -n 1 "$MNT/.regionfs/stats")"
+exec 8>>"$MNT/cfgcow"
+exec 8>&-
+assert_eq "# restart: lost: a cow view was opened for writing under huge=always or within_size: huge pages hide its private pages; if the serving process dies, the mount ends" \
+	"$(tail -n 1 "$MNT/.regionfs/stats")" "stats' last line after a cow view opened for writing under huge=always"
+rfs_unmount
+ok "under huge=always, opening a cow view for writing loses restart protection, and stats says why"
 
 # --- 1b. killed after the change, before its reply: the resend is not done twice
 

@@ -10,7 +10,8 @@
 #      a config view of a file since gone; a new binary that fails to take
 #      the mount over, or crashes doing it (the one before takes it back).
 #      Budgets (each its own tmpfs instance), the config's and those set
-#      while mounted, are handed on, upgrade after upgrade.
+#      while mounted, are handed on, upgrade after upgrade; so are cow
+#      views' private pages.
 #   2. What survives: the tree identical (names, numbers, modes, owners,
 #      times, links, xattrs, ACLs, flags, bytes); a region held open, mapped
 #      and removed works on; metrics and stats name the new version.
@@ -171,6 +172,56 @@ assert_eq "after bytes" "$(cat "$MNT/after/r")" "a region in a budget set betwee
 grep -q '^# restart: on: .*, 2 live upgrades$' "$MNT/.regionfs/stats" || fail "stats: $(tail -n 1 "$MNT/.regionfs/stats")"
 rfs_unmount
 ok "budgets, the config's and those set while mounted (nested too): their tmpfs instances handed on by two upgrades (the regions in them byte for byte, df the same, ENOSPC past them)"
+
+# Cow views' private pages are files of the store: the config's (made again by
+# the new program, its shadow file kept) and a view command's (adopted by the
+# replay); a region declared after the cow view keeps its own file.
+head -c 1M /dev/urandom >"$W/cowA"
+head -c 1M /dev/urandom >"$W/cowB"
+cp "$W/cowA" "$W/cowA.orig"
+cp "$W/cowB" "$W/cowB.orig"
+cat >"$W/cow.ini" <<EOF2
+[regionfs]
+allowed_roots = $W
+[view:cfgcow]
+file = $W/cowA
+offset = 100
+length = 500000
+access = cow
+[region:after]
+size = 8K
+EOF2
+install_bin "$REGIONFS"
+REGIONFS=$W/bin/regionfs rfs_mount -o restart,size=64M -c "$W/cow.ini"
+printf 'view madecow file=%s offset=4096 length=300000 access=cow\n' "$W/cowB" >"$MNT/.regionfs/control"
+head -c 9000 /dev/urandom >"$W/pc"
+dd if="$W/pc" of="$MNT/cfgcow" bs=1M seek=1000 oflag=seek_bytes conv=notrunc status=none
+dd if="$W/pc" of="$MNT/madecow" bs=1M seek=200000 oflag=seek_bytes conv=notrunc status=none
+printf 'declared after' | dd of="$MNT/after" conv=notrunc status=none
+cp "$MNT/cfgcow" "$W/cfgcow.want"
+cp "$MNT/madecow" "$W/madecow.want"
+cmp -s "$W/cfgcow.want" <(dd if="$W/cowA" bs=1M skip=100 count=500000 iflag=skip_bytes,count_bytes status=none) &&
+	fail "cfgcow shows no private bytes"
+private() { awk -v k="regionfs_mapping_private_bytes{name=\"$1\"," 'index($1, k) == 1 { print $2 }' "$MNT/.regionfs/metrics"; }
+pa=$(private cfgcow)
+pb=$(private madecow)
+((pa > 0 && pb > 0)) || fail "private bytes before the upgrade: $pa, $pb"
+install_bin "$NEXT"
+"$REGIONFS" --upgrade "$MNT" >"$W/up.out" 2>&1 || fail "--upgrade with cow views: $(cat "$W/up.out")"
+assert_eq "$v_next" "$(version)" "the version after upgrading a mount with cow views"
+echo 3 >/proc/sys/vm/drop_caches
+cmp "$MNT/cfgcow" "$W/cfgcow.want" || fail "cfgcow after the upgrade"
+cmp "$MNT/madecow" "$W/madecow.want" || fail "madecow after the upgrade"
+cmp "$W/cowA" "$W/cowA.orig" || fail "cowA changed by the upgrade"
+cmp "$W/cowB" "$W/cowB.orig" || fail "cowB changed by the upgrade"
+assert_eq "$pa" "$(private cfgcow)" "cfgcow's private bytes after the upgrade"
+assert_eq "$pb" "$(private madecow)" "madecow's private bytes after the upgrade"
+assert_eq "declared after" "$(head -c 14 "$MNT/after")" "the region declared after the cow view"
+rfs_ctl "commit madecow"
+cmp "$W/madecow.want" <(dd if="$W/cowB" bs=1M skip=4096 count=300000 iflag=skip_bytes,count_bytes status=none) ||
+	fail "cowB after commit"
+rfs_unmount
+ok "cow views' private pages across --upgrade (a config view, a view command's): the same bytes and counts, the backing files unchanged until a commit writes them"
 
 # --- 2. what survives ----------------------------------------------------------
 

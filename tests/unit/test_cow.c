@@ -1,10 +1,14 @@
 /*
  * Unit tests for copy-on-write views: the page set (lib/pageset.c) and a
  * cow view through mapping.h (lib/view.c, lib/cow.c) over a temporary
- * file: private writes, their charge to the cap (short write, ENOSPC),
+ * file: private writes, their charge to the cap (short write, ENOSPC; a
+ * memfd store's count and a tmpfs store's own), reads made of many runs,
  * commit (bytes in the file, only the window's, charge back), discard
  * (file bytes again, charge back), and commit and discard refused where
- * they do not apply. Also a threaded writers-versus-commit check.
+ * they do not apply. The private pages outlive the view's process: a
+ * second view adopting the shadow file, and a process forked from one
+ * that never saw the writes, find them. Also a threaded writers-versus-
+ * commit check.
  */
 #include <check.h>
 #include <errno.h>
@@ -15,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/unit/check_main.h"
@@ -37,21 +42,33 @@ static unsigned char file_byte(uint64_t pos)
 	return (unsigned char)(pos * 7 + 3);
 }
 
-static void set_cap(uint64_t cap)
+static void set_store(uint64_t cap, enum rfs_store_kind kind)
 {
 	rfs_store_free(store);
 	store = NULL;
-	ck_assert_int_eq(rfs_store_new(cap, 16, RFS_STORE_MEMFD, &store), 0);
+	ck_assert_int_eq(rfs_store_new(cap, 16, kind, &store), 0);
 	ck_assert_ptr_nonnull(store);
 }
 
-/* Bytes of the cap private pages hold now. */
+static void set_cap(uint64_t cap)
+{
+	set_store(cap, RFS_STORE_MEMFD);
+}
+
+/* A tmpfs store (the kernel counts its files); false where none can be made. */
+static bool set_tmpfs(uint64_t cap)
+{
+	set_store(cap, RFS_STORE_TMPFS);
+	return rfs_store_kind(store) == RFS_STORE_TMPFS;
+}
+
+/* Bytes of the cap private pages hold now (no region is left). */
 static uint64_t charged(void)
 {
 	struct rfs_store_usage u;
 
 	rfs_store_usage(store, &u);
-	return u.reserved;
+	return u.bytes_used;
 }
 
 static void setup(void)
@@ -87,7 +104,9 @@ static void teardown(void)
 	store = NULL;
 }
 
-static struct rfs_mapping *view(enum rfs_view_access access, uint64_t off, uint64_t len, int fd)
+/* A view; a cow view with its private pages in store file shadow (0: new). */
+static struct rfs_mapping *view_of(enum rfs_view_access access, uint64_t off, uint64_t len, int fd,
+				   uint64_t shadow)
 {
 	struct rfs_view_spec spec = {
 		.file = path,
@@ -96,6 +115,7 @@ static struct rfs_mapping *view(enum rfs_view_access access, uint64_t off, uint6
 		.access = access,
 		.fd = fd,
 		.store = store,
+		.shadow = shadow,
 	};
 	struct rfs_mapping *m = NULL;
 	int err;
@@ -103,6 +123,11 @@ static struct rfs_mapping *view(enum rfs_view_access access, uint64_t off, uint6
 	err = rfs_view_new(win, &spec, &m);
 	ck_assert_msg(m, "rfs_view_new: %s", strerror(-err));
 	return m;
+}
+
+static struct rfs_mapping *view(enum rfs_view_access access, uint64_t off, uint64_t len, int fd)
+{
+	return view_of(access, off, len, fd, 0);
 }
 
 /* Does view m hold the file's original bytes over [off, off + len)? */
@@ -350,6 +375,171 @@ START_TEST(commit_refused)
 }
 END_TEST
 
+/* The same at a tmpfs store's cap, which the kernel holds the shadow file to. */
+START_TEST(cap_tmpfs_counts_shadow_pages)
+{
+	struct rfs_mapping *m;
+	char *buf = malloc(4 * page);
+
+	if (!set_tmpfs(3 * page)) {
+		free(buf);
+		return; /* no tmpfs here: the memfd case covers the rest */
+	}
+	m = view(RFS_VIEW_COW, 0, 16 * page, -1);
+	memset(buf, 'B', 4 * page);
+	ck_assert_int_eq(rfs_mapping_write(m, buf, 4 * page, 100), (ssize_t)(3 * page - 100));
+	ck_assert_uint_eq(charged(), 3 * page);
+	ck_assert_uint_eq(private_of(m), 3 * page);
+	ck_assert_int_eq(rfs_mapping_write(m, buf, page, 3 * page), -ENOSPC); /* a whole page */
+	ck_assert_int_eq(rfs_mapping_write(m, buf, 10, 3 * page + 5), -ENOSPC);
+	ck_assert(shows_file(m, 0, 3 * page, page));
+	ck_assert_int_eq(rfs_mapping_discard(m), 0);
+	ck_assert_uint_eq(charged(), 0);
+	ck_assert_int_eq(rfs_mapping_write(m, buf, page, 3 * page), (ssize_t)page);
+	ck_assert_uint_eq(charged(), page);
+	rfs_mapping_free(m);
+	free(buf);
+}
+END_TEST
+
+/* A range of more runs than an rfs_io holds reads whole (gathered); an
+ * unwritten range is one segment of the file's window, no copy. */
+START_TEST(read_many_runs)
+{
+	uint64_t off = 2 * page + 7;
+	struct rfs_mapping *m = view(RFS_VIEW_COW, off, 20 * page, -1);
+	unsigned char *buf = malloc(20 * page);
+	struct rfs_io io;
+
+	ck_assert_int_eq(rfs_mapping_read_begin(m, 0, 20 * page, &io), 0);
+	ck_assert_int_eq(io.n, 1);
+	ck_assert_ptr_null(io.bounce);
+	rfs_mapping_read_end(m, &io);
+	/* Private: every other page from the 2nd, 6 runs of each kind. */
+	for (uint64_t p = 1; p < 12; p += 2)
+		ck_assert_int_eq(rfs_mapping_write(m, "Z", 1, p * page), 1);
+	ck_assert_uint_eq(private_of(m), 6 * page);
+	rd(m, buf, 0, 20 * page);
+	for (uint64_t i = 0; i < 20 * page; i++)
+		ck_assert_msg(buf[i] == (i % page == 0 && i / page % 2 && i / page < 12
+						 ? 'Z'
+						 : file_byte(off + i)),
+			      "byte %llu", (unsigned long long)i);
+	/* Up to RFS_IO_SEGS runs go straight from the mappings. */
+	ck_assert_int_eq(rfs_mapping_read_begin(m, page - 1, 2 * page, &io), 0);
+	ck_assert_int_eq(io.n, 3);
+	ck_assert_ptr_null(io.bounce);
+	rfs_mapping_read_end(m, &io);
+	rfs_mapping_free(m);
+	free(buf);
+}
+END_TEST
+
+/* Private bytes written through one view, and a second view made over its
+ * shadow file (as a restart adopts it): the same bytes, the same count;
+ * its commit writes them. */
+START_TEST(adopted_shadow_file)
+{
+	uint64_t off = 3 * page + 10, id;
+	struct rfs_mapping *a, *b, *rw;
+	char buf[300], back[300];
+
+	if (!set_tmpfs(1ULL << 30))
+		return; /* memfds die with their descriptors: nothing to adopt */
+	a = view(RFS_VIEW_COW, off, 8 * page, -1);
+	rw = view(RFS_VIEW_RW, 0, page, -1);
+	memset(buf, 'P', sizeof(buf));
+	ck_assert_int_eq(rfs_mapping_write(a, buf, sizeof(buf), page - 100), 300);
+	ck_assert_int_eq(rfs_mapping_write(a, "five!", 5, 6 * page), 5);
+	ck_assert_uint_eq(private_of(a), 3 * page);
+	id = rfs_mapping_file(a);
+	ck_assert_uint_gt(id, 0);
+	ck_assert_uint_eq(rfs_mapping_file(rw), 0);
+
+	b = view_of(RFS_VIEW_COW, off, 8 * page, -1, id);
+	ck_assert_uint_eq(rfs_mapping_file(b), id);
+	ck_assert_uint_eq(private_of(b), private_of(a));
+	rd(b, back, page - 100, sizeof(back));
+	ck_assert_mem_eq(back, buf, sizeof(buf));
+	rd(b, back, 6 * page, 5);
+	ck_assert_mem_eq(back, "five!", 5);
+	ck_assert(shows_file(b, off, 0, page - 100));
+	ck_assert(shows_file(b, off, 6 * page + 5, page));
+	ck_assert(file_has(0, FILE_SIZE, -1));
+	ck_assert_uint_eq(charged(), 3 * page); /* one file, counted once */
+
+	ck_assert_int_eq(rfs_mapping_commit(b), 0);
+	ck_assert_uint_eq(private_of(b), 0);
+	ck_assert_uint_eq(charged(), 0);
+	ck_assert(file_has(off + page - 100, sizeof(buf), 'P'));
+	ck_assert(file_has(off + 6 * page, 1, 'f'));
+	ck_assert(file_has(0, off + page - 100, -1));
+	rfs_mapping_free(b);
+	rfs_mapping_free(rw);
+	rfs_mapping_free(a);
+	/* The shadow file went with its view. */
+	ck_assert_int_eq(rfs_view_new(win,
+				      &(struct rfs_view_spec){.file = path,
+							      .length = page,
+							      .access = RFS_VIEW_COW,
+							      .fd = -1,
+							      .store = store,
+							      .shadow = id},
+				      &b),
+			 -ENOENT);
+}
+END_TEST
+
+/*
+ * A process forked from one that made a view (the supervisor's image and
+ * its serving processes): the first child's private pages, which its
+ * parent never indexed, are found by the next child.
+ */
+START_TEST(forked_child_finds_private_pages)
+{
+	struct rfs_mapping *m;
+	int status;
+	pid_t pid;
+
+	if (!set_tmpfs(1ULL << 30))
+		return;
+	m = view(RFS_VIEW_COW, page + 1, 4 * page, -1);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(rfs_mapping_write(m, "child", 5, 2 * page) == 5 ? 0 : 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct rfs_io io;
+		int bad = private_of(m) != page;
+
+		if (rfs_mapping_read_begin(m, 2 * page, 5, &io) == 0) {
+			bad |= io.n != 1 || memcmp(io.iov[0].iov_base, "child", 5);
+			rfs_mapping_read_end(m, &io);
+		} else {
+			bad = 1;
+		}
+		bad |= rfs_mapping_commit(m) != 0 || private_of(m) != 0;
+		_exit(bad ? 2 : 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	{
+		char b[5];
+		int fd = open(path, O_RDONLY);
+
+		ck_assert_int_eq(pread(fd, b, 5, (off_t)(3 * page + 1)), 5);
+		close(fd);
+		ck_assert_mem_eq(b, "child", 5); /* the second child's commit */
+	}
+	ck_assert_uint_eq(charged(), 0);
+	rfs_mapping_free(m);
+}
+END_TEST
+
 #define WRITERS 4
 #define ROUNDS	200
 
@@ -406,6 +596,10 @@ static Suite *cow_suite(void)
 	tcase_add_test(tc, commit_writes_only_the_window);
 	tcase_add_test(tc, commit_refused);
 	tcase_add_test(tc, threaded_commit_discard);
+	tcase_add_test(tc, cap_tmpfs_counts_shadow_pages);
+	tcase_add_test(tc, read_many_runs);
+	tcase_add_test(tc, adopted_shadow_file);
+	tcase_add_test(tc, forked_child_finds_private_pages);
 	suite_add_tcase(s, tc);
 	return s;
 }
