@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* A notice's off for the attributes alone (no page is at that offset). */
 #define ATTR_ONLY UINT64_MAX
@@ -19,6 +20,7 @@ struct notice {
 
 struct rfs_inval {
 	struct fuse_session *se; /* set by rfs_inval_start */
+	_Atomic int32_t *tid;	 /* the same: where the worker says its thread id */
 	pthread_t thread;
 	pthread_mutex_t lock; /* guards everything below */
 	bool running;	      /* the worker runs: notices are queued, not dropped */
@@ -33,6 +35,8 @@ static void *worker(void *arg)
 {
 	struct rfs_inval *q = arg;
 
+	if (q->tid)
+		atomic_store(q->tid, (int32_t)gettid());
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
 		struct notice *n = q->head;
@@ -89,11 +93,12 @@ struct rfs_inval *rfs_inval_new(void)
 	return q;
 }
 
-int rfs_inval_start(struct rfs_inval *q, struct fuse_session *se)
+int rfs_inval_start(struct rfs_inval *q, struct fuse_session *se, _Atomic int32_t *tid)
 {
 	int err;
 
 	q->se = se;
+	q->tid = tid;
 	pthread_mutex_lock(&q->lock);
 	err = pthread_create(&q->thread, NULL, worker, q);
 	q->running = err == 0;

@@ -27,8 +27,14 @@ struct rfs_inval;
  * caches the mount then), so callers never check whether it serves.
  */
 struct rfs_inval *rfs_inval_new(void);
-/* Start the worker sending notices on se, once it is mounted; 0 or -errno. */
-int rfs_inval_start(struct rfs_inval *q, struct fuse_session *se);
+/*
+ * Start the worker sending notices on se, once it is mounted; 0 or -errno.
+ * The worker writes its thread id to *tid (if not NULL): the one thread of
+ * the daemon that may wait in the kernel on a client, as an entry notice
+ * takes the directory's lock, which a client's lookup holds while it waits
+ * for the daemon's answer (fs/supervise.c).
+ */
+int rfs_inval_start(struct rfs_inval *q, struct fuse_session *se, _Atomic int32_t *tid);
 /* Sends what is queued, then stops the worker (a no-op if it never started). */
 void rfs_inval_stop(struct rfs_inval *q);
 /* After rfs_inval_stop, or if it never started; NULL is a no-op. */

@@ -778,7 +778,7 @@ static int run_session(struct rfs_daemon *d, struct fuse_cmdline_opts *cl)
 	pthread_t reloader;
 	int ret;
 
-	if (rfs_inval_start(d->inval, d->se) ||
+	if (rfs_inval_start(d->inval, d->se, d->restart ? &d->restart->notifier : NULL) ||
 	    pthread_create(&reloader, NULL, reload_on_sighup, d))
 		return 1;
 	ret = serve(d, cl);

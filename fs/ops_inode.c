@@ -3,10 +3,13 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fs/fs.h"
 #include "fs/holders.h"
@@ -66,6 +69,23 @@ struct rfs_cred rfs_req_cred(fuse_req_t req)
 	return c;
 }
 
+/* A test hook (t_restart): lookups of the name RFS_TEST_SLOW_LOOKUP says
+ * take two seconds, a client's lookup the daemon holds. */
+static const char *slow_lookup;
+static pthread_once_t slow_lookup_once = PTHREAD_ONCE_INIT;
+
+static void slow_lookup_init(void)
+{
+	slow_lookup = getenv("RFS_TEST_SLOW_LOOKUP");
+}
+
+static void test_slow_lookup(const char *name)
+{
+	pthread_once(&slow_lookup_once, slow_lookup_init);
+	if (slow_lookup && strcmp(name, slow_lookup) == 0)
+		sleep(2);
+}
+
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct rfs_daemon *d = rfs_daemon(req);
@@ -74,6 +94,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int err;
 
 	rfs_count(d, RFS_OP_lookup);
+	test_slow_lookup(name);
 	/* "." of a node id from a file handle, which the kernel may have
 	 * forgotten (export support): that node if it still lives, else ESTALE. */
 	if (strcmp(name, ".") == 0)

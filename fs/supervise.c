@@ -1,13 +1,16 @@
 /* The supervisor (supervise.h): fork, wait, pass signals on, fork again. */
 #include "fs/supervise.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fs/keeper.h"
@@ -63,6 +66,93 @@ static void child_signals(const sigset_t *taken)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
+/*
+ * Is all that is left of the killed serving process pid its notice thread,
+ * waiting in the kernel on a lock a client holds while it waits for an
+ * answer only a successor can give? (The kernel's entry notice locks the
+ * directory, which a lookup holds meanwhile.) Its leader has ended (a
+ * zombie) and every other thread with it. *status is then the leader's
+ * exit status, as waitpid would give it.
+ */
+static bool only_notifier_left(const struct rfs_restart *r, pid_t pid, int *status)
+{
+	int32_t notifier = atomic_load(&r->notifier);
+	char path[64], buf[1024], *p;
+	struct dirent *e;
+	bool left = true;
+	ssize_t n = -1;
+	DIR *dir;
+	int fd;
+
+	if (!notifier)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": the state, then the exit code as field 52. */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || p[2] != 'Z')
+		return false;
+	for (int field = 3; p && field <= 52; field++)
+		p = strchr(p + 1, ' ');
+	*status = p ? atoi(p + 1) : 0;
+	/* Not ended by a signal: its threads would have gone with it. */
+	if (!WIFSIGNALED(*status))
+		*status = SIGKILL;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while (left && (e = readdir(dir))) {
+		long tid = strtol(e->d_name, NULL, 10);
+
+		left = tid <= 0 || tid == pid || tid == notifier;
+	}
+	closedir(dir);
+	return left;
+}
+
+/* The children that ended (a successor may have been started while one
+ * lingered): whether pid is one of them, with its status. */
+static bool reap(pid_t pid, int *status)
+{
+	bool gone = false;
+	pid_t p;
+	int st;
+
+	while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+		if (p == pid) {
+			*status = st;
+			gone = true;
+		}
+	return gone;
+}
+
+bool rfs_supervise_ended(struct rfs_daemon *d, pid_t pid, int *status, bool wait)
+{
+	for (;;) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return true;
+		if (only_notifier_left(d->restart, pid, status)) {
+			rfs_log(RFS_LOG_WARN,
+				"%s: serving process %d ended but for its notice thread, which "
+				"waits "
+				"in the kernel on a client: its successor will answer that client",
+				d->mountpoint, (int)pid);
+			return true;
+		}
+		if (!wait)
+			return false;
+		usleep(10000);
+	}
+}
+
 static const char *why(int status, char *buf, size_t len)
 {
 	if (WIFSIGNALED(status))
@@ -89,6 +179,7 @@ int rfs_supervise(struct rfs_daemon *d)
 
 		/* What the last serving process sent before it died. */
 		rfs_keeper_drain(d->keeper);
+		atomic_store(&r->notifier, 0);
 		atomic_fetch_add(&r->generation, 1);
 		pid = fork();
 		if (pid == 0) {
@@ -101,12 +192,16 @@ int rfs_supervise(struct rfs_daemon *d)
 			break;
 		}
 		for (;;) {
+			/* A look every tick at a child that may linger (above). */
+			const struct timespec tick = {0, 100 * 1000 * 1000};
 			siginfo_t info;
 
-			sig = sigwaitinfo(&set, &info);
+			sig = sigtimedwait(&set, &info, &tick);
 			if (sig == SIGIO)
 				rfs_keeper_drain(d->keeper);
-			if (sig == SIGCHLD && waitpid(pid, &status, WNOHANG) == pid)
+			if (sig == SIGCHLD && reap(pid, &status))
+				break;
+			if (sig < 0 && rfs_supervise_ended(d, pid, &status, false))
 				break;
 			/* Returns if refused (pid serves on) or if the exec failed
 			 * after pid was killed: then another is started. */

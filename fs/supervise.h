@@ -9,6 +9,10 @@
  *
  * The supervisor runs no request, no reload and no command: it waits for
  * its child and passes it the signals it gets (SIGTERM, SIGINT and SIGHUP).
+ * A child killed while its notice thread waits in the kernel on a client
+ * cannot end until a successor answers that client: once that thread is
+ * all that is left of it, the successor is started (and the child reaped
+ * when it ends).
  * SIGUSR2 is its own: a live upgrade (fs/upgrade.h).
  * A child that exits, by unmount or error, ends it with the same status.
  */
@@ -34,6 +38,8 @@ struct rfs_restart {
 	 * refusal's reason (written before upgrades_refused moves). */
 	_Atomic uint64_t upgrades, upgrades_refused;
 	char refused[256];
+	/* The serving process's notice thread (fs/inval.h), 0 until it runs. */
+	_Atomic int32_t notifier;
 };
 
 /* This serving process answered a request: it is not dying at start. */
@@ -49,5 +55,12 @@ int rfs_restart_new(struct rfs_daemon *d, int fd);
  * supervisor, which exits with the status its last child exited with.
  */
 int rfs_supervise(struct rfs_daemon *d);
+
+/*
+ * Has the serving process pid ended (reaped, *status its waitpid status),
+ * or ended but for its notice thread waiting on a client (see above)? With
+ * wait, until one of them is so.
+ */
+bool rfs_supervise_ended(struct rfs_daemon *d, pid_t pid, int *status, bool wait);
 
 #endif

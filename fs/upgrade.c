@@ -476,7 +476,7 @@ bool rfs_upgrade(struct rfs_daemon *d, pid_t pid, int *status)
 	/* From here on as a restart: the kernel keeps what pid had read. */
 	atomic_store(&r->died_ns, rfs_now_ns());
 	kill(pid, SIGKILL);
-	waitpid(pid, status, 0);
+	rfs_supervise_ended(d, pid, status, true);
 	/* Then the budgets made while mounted: all sent now, pid is gone. */
 	rfs_keeper_drain(d->keeper);
 	h.n_budgets += rfs_keeper_list(d->keeper, budgets + h.n_budgets, BUDGETS_MAX - h.n_budgets);

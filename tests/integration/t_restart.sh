@@ -28,7 +28,7 @@ fi
 command -v setfacl >/dev/null || skip "setfacl not installed (scripts/deps.sh test)"
 
 # The serving process: the supervisor's child.
-server() { pgrep -P "$RFS_PID" -x regionfs | head -n 1; }
+server() { pgrep -n -P "$RFS_PID" -x regionfs; } # the newest: one killed may linger
 
 # Kill the serving process; wait for its successor to answer.
 restart_server() {
@@ -238,6 +238,44 @@ assert_eq data "$(cat "$MNT/a b/f")" "f"
 assert_eq 5 "$(awk '$1 == "regionfs_server_restarts_total" { print $2 }' "$MNT/.regionfs/metrics")" \
 	"restarts: one per change"
 ok "the serving process killed after each of mkdir, ln, setfattr, mv, rm was made, before its reply: each answered as done (no EEXIST, ENOENT), done once"
+rfs_unmount
+
+# --- 1c. killed while its notice thread waits in the kernel on a client
+
+# A client's lookup the daemon holds (the test hook RFS_TEST_SLOW_LOOKUP)
+# keeps its directory locked; a control command's new name there has the
+# notice thread drop the kernel's entry, which waits for that lock. Killed
+# then, the serving process cannot end until its successor answers the
+# lookup: the supervisor starts one once that thread is all that is left.
+RFS_TEST_SLOW_LOOKUP=slow rfs_mount -o restart,size=64M
+mkdir "$MNT/d"
+(
+	rc=0
+	stat "$MNT/d/slow" >/dev/null 2>"$W/slow.err" || rc=$?
+	echo $rc >"$W/slow.rc"
+) &
+looker=$!
+sleep 0.5
+printf 'region d/new size=4096\n' >"$MNT/.regionfs/control"
+old=$(server)
+waiting=""
+for ((i = 0; i < 40 && !waiting; i++)); do
+	grep -l '^State:.*D (disk sleep)' /proc/"$old"/task/*/status >/dev/null 2>&1 && waiting=1
+	sleep 0.05
+done
+[[ -n "$waiting" ]] || fail "no thread of the serving process waits in the kernel: the case is not set up"
+kill -9 "$old"
+wait_until 15 bash -c "[[ -s '$W/slow.rc' ]]" || fail "the held lookup never ended after the kill"
+wait "$looker"
+assert_eq 1 "$(cat "$W/slow.rc")" "stat of a name that is not there"
+grep -q "No such file or directory" "$W/slow.err" || fail "the held lookup: $(cat "$W/slow.err")"
+assert_eq 4096 "$(stat -c %s "$MNT/d/new")" "the region the control command made"
+assert_eq 1 "$(awk '$1 == "regionfs_server_restarts_total" { print $2 }' "$MNT/.regionfs/metrics")" \
+	"restarts"
+grep -q "serving process $old ended but for its notice thread, which waits in the kernel on a client" \
+	"$RFS_LOG" || fail "the log does not say why the successor started before $old ended"
+wait_until 10 bash -c "! kill -0 $old 2>/dev/null" || fail "the killed process $old never ended"
+ok "killed while its notice thread waited in the kernel on a client's lookup: the successor answers it (ENOENT, no hang), the killed process then ends"
 rfs_unmount
 
 # --- 2. the crash loop --------------------------------------------------------

@@ -16,7 +16,7 @@ S=$U/scratch # the holder's signals, written by uid 65534
 REGIONFS=$RFS_WORK/as-nobody RFS_MNT_OWNER=65534:65534 rfs_mount -o restart,size=16M
 
 # setpriv execs the daemon in place: RFS_PID is the supervisor.
-server() { pgrep -P "$RFS_PID" | head -n 1; }
+server() { pgrep -n -P "$RFS_PID"; }
 old=$(server)
 [[ -n "$old" ]] || fail "no serving process under the supervisor $RFS_PID"
 nobody mkdir "$MNT/dir"
@@ -42,7 +42,7 @@ EOF
 holder=$!
 wait_until 10 test -e "$S/holding" || fail "the holder did not start"
 kill -9 "$old"
-wait_until 10 bash -c "new=\$(pgrep -P $RFS_PID); [[ -n \$new && \$new != $old ]]" ||
+wait_until 10 bash -c "new=\$(pgrep -n -P $RFS_PID); [[ -n \$new && \$new != $old ]]" ||
 	fail "no serving process after killing $old"
 touch "$S/restarted"
 wait "$holder" || fail "the user's open file failed across the restart"

@@ -951,7 +951,7 @@ END_TEST
 
 /* What rfs_store_on_budgets' hooks were told: instances made and gone. */
 struct told {
-	uint64_t made[4], gone[4];
+	uint64_t made[16], gone[16];
 	int n_made, n_gone, fail;
 };
 
