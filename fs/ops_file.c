@@ -37,6 +37,7 @@
 #include "fs/restart.h"
 #include "fs/uring.h"
 #include "fs/views.h"
+#include "fs/wire.h"
 #include "fs/bdi.h"
 #include "fs/lifetime.h"
 #include "fs/log.h"
@@ -370,10 +371,12 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	 * reply, and the kernel answers the reader EIO.
 	 */
 	rfs_add(&d->counters->bytes_read, io.len); /* before the reply, as above */
-	if (io.n == 0)
+	if (io.n == 0) {
 		err = fuse_reply_buf(req, NULL, 0);
-	else
+	} else {
+		rfs_wire_prefault(d, io.iov, io.n);
 		err = fuse_reply_iov(req, io.iov, io.n);
+	}
 	if (err)
 		rfs_add(&d->counters->bytes_read, -(uint64_t)io.len);
 	if (err == -EFAULT)

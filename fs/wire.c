@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -243,11 +244,47 @@ static void make_resident(void *buf, size_t len)
 
 	if (buf == resident.buf && len <= resident.len)
 		return;
-	if (mlock(buf, len) != 0)
-		for (size_t off = 0; off < len; off += (size_t)page)
-			((volatile char *)buf)[off] = 0;
+	/* The system call itself: the sanitizers' mlock does nothing and
+	 * says it succeeded. Touched too, so the pages are there even
+	 * when the lock is refused (or a future runtime ignores it). */
+	(void)syscall(SYS_mlock, buf, len);
+	for (size_t off = 0; off < len; off += (size_t)page)
+		((volatile char *)buf)[off] = 0;
 	resident.buf = buf;
 	resident.len = len;
+}
+
+/*
+ * The same holds for the memory a reply is copied from: a page not mapped
+ * in this process (a region's or a view's window after a restart: the
+ * successor maps the files anew; one reclaimed or migrated) sends the
+ * kernel's copy to its slow path, which stops on a fatal signal, and the
+ * kernel ends the request with EIO instead of leaving it to be resent. So
+ * the pages are mapped first, by MADV_POPULATE_READ (the kernel's fault-in:
+ * a fault taken from user space costs more than the copy): a process
+ * killed there dies before its reply, and its successor gets the request
+ * again. The window left is a page unmapped again between the populate and
+ * the write. An error (EFAULT: a view's file shrunk) is ignored: the reply
+ * then fails as it would have.
+ */
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+void rfs_wire_prefault(struct rfs_daemon *d, const struct iovec *iov, int count)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	if (!d->restart)
+		return;
+	for (int i = 0; i < count; i++) {
+		uintptr_t lo = (uintptr_t)iov[i].iov_base & ~(page - 1);
+		uintptr_t hi =
+			((uintptr_t)iov[i].iov_base + iov[i].iov_len + page - 1) & ~(page - 1);
+
+		if (iov[i].iov_len)
+			(void)madvise((void *)lo, hi - lo, MADV_POPULATE_READ);
+	}
 }
 
 static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)

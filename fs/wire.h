@@ -12,6 +12,7 @@
 #ifndef REGIONFS_WIRE_H
 #define REGIONFS_WIRE_H
 
+#include <sys/uio.h>
 #include <stddef.h>
 
 struct rfs_daemon;
@@ -37,6 +38,12 @@ void rfs_wire_inspect(struct rfs_daemon *d, void *req, size_t len);
  * request, hand libfuse the kernel's INIT again and have the kernel resend
  * what the dead process had read (see fs/restart.h). */
 void rfs_wire_handover(struct rfs_daemon *d);
+/*
+ * Under -o restart, make the pages a reply will be copied from (count
+ * segments of iov) present in this process's page tables before the reply
+ * is written, so the kernel's copy takes its fast path. See wire.c.
+ */
+void rfs_wire_prefault(struct rfs_daemon *d, const struct iovec *iov, int count);
 
 /* Free the layer's state once the session is gone. */
 void rfs_wire_detach(struct rfs_daemon *d);

@@ -28,7 +28,7 @@ fi
 command -v setfacl >/dev/null || skip "setfacl not installed (scripts/deps.sh test)"
 
 # The serving process: the supervisor's child.
-server() { pgrep -n -P "$RFS_PID" -x regionfs; } # the newest: one killed may linger
+server() { pgrep -n -P "$RFS_PID" -x regionfs || true; } # the newest: one killed may linger
 
 # Kill the serving process; wait for its successor to answer.
 restart_server() {

@@ -16,7 +16,7 @@ S=$U/scratch # the holder's signals, written by uid 65534
 REGIONFS=$RFS_WORK/as-nobody RFS_MNT_OWNER=65534:65534 rfs_mount -o restart,size=16M
 
 # setpriv execs the daemon in place: RFS_PID is the supervisor.
-server() { pgrep -n -P "$RFS_PID"; }
+server() { pgrep -n -P "$RFS_PID" || true; }
 old=$(server)
 [[ -n "$old" ]] || fail "no serving process under the supervisor $RFS_PID"
 nobody mkdir "$MNT/dir"
