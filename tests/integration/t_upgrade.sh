@@ -88,10 +88,15 @@ install_bin "$REGIONFS"
 REGIONFS=$W/bin/regionfs rfs_mount -o restart,size=64M
 cp "$W/data" "$MNT/kept"
 before=$(snapshot)
-printf '#!/bin/sh\n[ "$1" = --check-state ] || export RFS_TEST_FAIL_TAKEOVER=1\nexec "%s" "$@"\n' \
-	"$NEXT" >"$W/failing"
-chmod +x "$W/failing"
-install_bin "$W/failing"
+# A wrapper of the next build that passes the check, then fails the takeover
+# as RFS_TEST_FAIL_TAKEOVER=$2 says.
+failing_bin() {
+	printf '#!/bin/sh\n[ "$1" = --check-state ] || export RFS_TEST_FAIL_TAKEOVER=%s\nexec "%s" "$@"\n' \
+		"$2" "$NEXT" >"$W/$1"
+	chmod +x "$W/$1"
+	install_bin "$W/$1"
+}
+failing_bin failing 1
 "$REGIONFS" --upgrade "$MNT" >"$W/up.out" 2>&1 && fail "--upgrade to a binary that fails succeeded"
 grep -q "refused, nothing changed: regionfs $v_next could not take the mount over (RFS_TEST_FAIL_TAKEOVER is set); the binary before serves on" \
 	"$W/up.out" || fail "--upgrade said: $(cat "$W/up.out")"
@@ -101,13 +106,7 @@ assert_eq 0 "$(metric regionfs_upgrades_total)" "regionfs_upgrades_total after t
 assert_eq 1 "$(metric regionfs_server_restarts_total)" "restarts after the fall-back"
 cmp "$W/data" "$MNT/kept" || fail "bytes after the fall-back"
 # One that crashes (SIGSEGV) while taking the mount over: the same.
-printf '#!/bin/sh
-[ "$1" = --check-state ] || export RFS_TEST_FAIL_TAKEOVER=crash
-exec "%s" "$@"
-' \
-	"$NEXT" >"$W/crashing"
-chmod +x "$W/crashing"
-install_bin "$W/crashing"
+failing_bin crashing crash
 "$REGIONFS" --upgrade "$MNT" >"$W/up.out" 2>&1 && fail "--upgrade to a binary that crashes succeeded"
 grep -q "refused, nothing changed: regionfs $v_next crashed taking the mount over (signal 11); the binary before serves on" \
 	"$W/up.out" || fail "--upgrade said: $(cat "$W/up.out")"
