@@ -816,6 +816,7 @@ int main(int argc, char *argv[])
 	struct run r = {.args = FUSE_ARGS_INIT(argc, argv), .ops = {.init = op_init}};
 	struct rfs_daemon d = {.argv = argv};
 	char err[RFS_ERR_MAX] = "";
+	const char *fail;
 	uint64_t cap = 0;
 	int ret;
 
@@ -845,10 +846,11 @@ int main(int argc, char *argv[])
 	}
 	block_reload_signals(); /* before any thread: they inherit the mask */
 	ret = model_init(&d, &r, cap, err, sizeof(err));
-	if (!ret && r.handed && getenv("RFS_TEST_FAIL_TAKEOVER") &&
-	    strcmp(getenv("RFS_TEST_FAIL_TAKEOVER"), "crash") == 0)
+	/* The test hook: the takeover fails, or crashes (=crash). */
+	fail = r.handed ? getenv("RFS_TEST_FAIL_TAKEOVER") : NULL;
+	if (!ret && fail && strcmp(fail, "crash") == 0)
 		raise(SIGSEGV);
-	if (!ret && r.handed && getenv("RFS_TEST_FAIL_TAKEOVER")) {
+	if (!ret && fail) {
 		snprintf(err, sizeof(err), "RFS_TEST_FAIL_TAKEOVER is set");
 		ret = -1;
 	}

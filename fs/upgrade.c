@@ -176,9 +176,55 @@ bool rfs_handover_take(struct rfs_handover *h)
 	return true;
 }
 
+static void free_env(char **env)
+{
+	for (size_t i = 0; env && env[i]; i++)
+		free(env[i]);
+	free(env);
+}
+
+/* The environment the binary before is run with: this one's, handing h on. */
+static char **fall_back_env(const struct rfs_handover *h)
+{
+	static const char *const ours[] = {HANDOVER_ENV "=", EXE_ENV "=", BACK_ENV "=",
+					   FAIL_ENV "="};
+	char *words = handover_words(h), **env;
+	size_t n = 0, k = 0;
+
+	while (environ[n])
+		n++;
+	env = calloc(n + 4, sizeof(*env));
+	if (!env || !words)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		bool mine = false;
+
+		for (size_t j = 0; j < sizeof(ours) / sizeof(*ours); j++)
+			mine = mine || strncmp(environ[i], ours[j], strlen(ours[j])) == 0;
+		if (!mine && !(env[k++] = strdup(environ[i])))
+			goto fail;
+	}
+	/* A failed asprintf leaves its pointer undefined: NULL it. */
+	if (asprintf(&env[k], "%s=%s", HANDOVER_ENV, words) < 0)
+		env[k] = NULL;
+	else if (asprintf(&env[++k], "%s=%s", EXE_ENV, h->exe) < 0)
+		env[k] = NULL;
+	else
+		env[++k] = strdup(BACK_ENV "=1");
+	if (!env[k])
+		goto fail;
+	free(words);
+	return env;
+fail:
+	free_env(env); /* calloc'd: the entries end at the first not made */
+	free(words);
+	return NULL;
+}
+
 void rfs_upgrade_fall_back(struct rfs_handover *h, char *const argv[], const char *why)
 {
 	struct rfs_restart *r;
+	char **env;
 
 	if (getenv(BACK_ENV) || h->back < 0)
 		return;
@@ -195,12 +241,13 @@ void rfs_upgrade_fall_back(struct rfs_handover *h, char *const argv[], const cha
 		atomic_fetch_add(&r->upgrades_refused, 1);
 		munmap(r, sizeof(*r));
 	}
+	env = fall_back_env(h);
 	close_on_exec(h, 0);
-	unsetenv(FAIL_ENV);
-	if (setenv(BACK_ENV, "1", 1) == 0 && hand_on(h) == 0)
-		fexecve(h->back, argv, environ);
+	if (env)
+		fexecve(h->back, argv, env);
 	rfs_log(RFS_LOG_ERR, "live upgrade: the binary before cannot be run again: %s",
 		strerror(errno));
+	free_env(env);
 }
 
 /*
@@ -246,41 +293,6 @@ static void crashed(int sig)
 	_exit(128 + SIGKILL); /* not even that: the mount ends, as a crash would */
 }
 
-/* The environment the binary before is run with: this one's, handing h on. */
-static char **fall_back_env(const struct rfs_handover *h)
-{
-	static const char *const ours[] = {HANDOVER_ENV "=", EXE_ENV "=", BACK_ENV "=",
-					   FAIL_ENV "="};
-	char *words = handover_words(h), **env;
-	size_t n = 0, k = 0;
-
-	while (environ[n])
-		n++;
-	env = calloc(n + 4, sizeof(*env));
-	if (!env || !words)
-		goto fail;
-	for (size_t i = 0; i < n; i++) {
-		bool mine = false;
-
-		for (size_t j = 0; j < sizeof(ours) / sizeof(*ours); j++)
-			mine = mine || strncmp(environ[i], ours[j], strlen(ours[j])) == 0;
-		if (!mine && !(env[k++] = strdup(environ[i])))
-			goto fail;
-	}
-	if (asprintf(&env[k++], "%s=%s", HANDOVER_ENV, words) < 0 ||
-	    asprintf(&env[k++], "%s=%s", EXE_ENV, h->exe) < 0 ||
-	    !(env[k++] = strdup(BACK_ENV "=1")))
-		goto fail;
-	free(words);
-	return env;
-fail:
-	for (size_t i = 0; env && i < k; i++)
-		free(env[i]);
-	free(env);
-	free(words);
-	return NULL;
-}
-
 void rfs_upgrade_arm(struct rfs_handover *h, char *const argv[])
 {
 	struct sigaction sa = {.sa_handler = crashed};
@@ -318,9 +330,7 @@ static void disarm(void)
 		signal(fatal_signals[i], SIG_DFL);
 	munmap(crash.page, sizeof(*crash.page));
 	crash.page = NULL;
-	for (size_t i = 0; crash.envp[i]; i++)
-		free(crash.envp[i]);
-	free(crash.envp);
+	free_env(crash.envp);
 	crash.envp = NULL;
 }
 
