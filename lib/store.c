@@ -359,13 +359,19 @@ int rfs_store_keep_budget(struct rfs_store *s, uint64_t id, int dir)
 	return err;
 }
 
+/* Tell the mount's store root's hooks instance id is let go; root->lock held. */
+static void gone_locked(struct rfs_store *root, uint64_t id)
+{
+	if (root->hooks.gone)
+		root->hooks.gone(root->hooks.ctx, id);
+}
+
 /* Let the instances kept and not taken go; s->lock held. */
 static void let_kept_go(struct rfs_store *s)
 {
 	for (size_t i = 0; i < s->n_kept; i++) {
 		close(s->kept[i].dir);
-		if (s->hooks.gone)
-			s->hooks.gone(s->hooks.ctx, s->kept[i].id);
+		gone_locked(s, s->kept[i].id);
 	}
 	free(s->kept);
 	s->kept = NULL;
@@ -464,8 +470,7 @@ static int count_budget(struct rfs_store *root, struct rfs_store *b, bool made)
 			memmove(&root->budgets[i], &root->budgets[i + 1],
 				(root->n_budgets - i - 1) * sizeof(*root->budgets));
 			root->n_budgets--;
-			if (root->hooks.gone)
-				root->hooks.gone(root->hooks.ctx, b->id);
+			gone_locked(root, b->id);
 			break;
 		}
 	pthread_mutex_unlock(&root->lock);
@@ -497,8 +502,7 @@ static int number_budget(struct rfs_store *root, uint64_t *id)
 static void tell_gone(struct rfs_store *root, uint64_t id)
 {
 	pthread_mutex_lock(&root->lock);
-	if (root->hooks.gone)
-		root->hooks.gone(root->hooks.ctx, id);
+	gone_locked(root, id);
 	pthread_mutex_unlock(&root->lock);
 }
 
