@@ -96,26 +96,26 @@ failing_bin() {
 	chmod +x "$W/$1"
 	install_bin "$W/$1"
 }
+# An upgrade to the installed failing build refused, the failure (WHY) said,
+# and the binary before serving the same tree and bytes (WHEN: which case).
+fell_back() {
+	"$REGIONFS" --upgrade "$MNT" >"$W/up.out" 2>&1 && fail "--upgrade $2 succeeded"
+	grep -q "refused, nothing changed: regionfs $v_next $1; the binary before serves on" \
+		"$W/up.out" || fail "--upgrade said: $(cat "$W/up.out")"
+	assert_eq "$v_now" "$(version)" "the version after $2"
+	same_tree "$before" "after $2"
+	cmp "$W/data" "$MNT/kept" || fail "bytes after $2"
+}
 failing_bin failing 1
-"$REGIONFS" --upgrade "$MNT" >"$W/up.out" 2>&1 && fail "--upgrade to a binary that fails succeeded"
-grep -q "refused, nothing changed: regionfs $v_next could not take the mount over (RFS_TEST_FAIL_TAKEOVER is set); the binary before serves on" \
-	"$W/up.out" || fail "--upgrade said: $(cat "$W/up.out")"
-assert_eq "$v_now" "$(version)" "the version after the fall-back"
-same_tree "$before" "after a failed upgrade"
+fell_back "could not take the mount over (RFS_TEST_FAIL_TAKEOVER is set)" "a failed upgrade"
 assert_eq 0 "$(metric regionfs_upgrades_total)" "regionfs_upgrades_total after the fall-back"
 assert_eq 1 "$(metric regionfs_server_restarts_total)" "restarts after the fall-back"
-cmp "$W/data" "$MNT/kept" || fail "bytes after the fall-back"
 # One that crashes (SIGSEGV) while taking the mount over: the same.
 failing_bin crashing crash
-"$REGIONFS" --upgrade "$MNT" >"$W/up.out" 2>&1 && fail "--upgrade to a binary that crashes succeeded"
-grep -q "refused, nothing changed: regionfs $v_next crashed taking the mount over (signal 11); the binary before serves on" \
-	"$W/up.out" || fail "--upgrade said: $(cat "$W/up.out")"
-assert_eq "$v_now" "$(version)" "the version after a crashed upgrade"
-same_tree "$before" "after a crashed upgrade"
+fell_back "crashed taking the mount over (signal 11)" "a crashed upgrade"
 assert_eq 2 "$(metric regionfs_upgrades_refused_total)" "regionfs_upgrades_refused_total after the crash"
 grep -q "live upgrade refused, this binary took the mount back: regionfs $v_next crashed taking the mount over (signal 11)" \
 	"$RFS_LOG" || fail "the log does not say the binary before took the mount back"
-cmp "$W/data" "$MNT/kept" || fail "bytes after the crashed upgrade"
 install_bin "$NEXT"
 "$REGIONFS" --upgrade "$MNT" >"$W/up.out" 2>&1 || fail "--upgrade after the fall-back: $(cat "$W/up.out")"
 assert_eq "$v_next" "$(version)" "the version after an upgrade following a fall-back"
